@@ -1,0 +1,1 @@
+"""Packaged default configuration (default.toml)."""

@@ -1,0 +1,90 @@
+"""Async SQLAlchemy engine and session factory, the declarative Base and portable column types."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from fangxun.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///fangxun.db"
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes on every dialect (SQLite keeps naive UTC text underneath)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; fangxun stores aware UTC datetimes only")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: explicit, else $FANGXUN_DATABASE_URL, else the SQLite file default."""
+    return explicit or os.environ.get("FANGXUN_DATABASE_URL") or DEFAULT_DATABASE_URL
+
+
+def async_url(url: str) -> str:
+    """Map plain `sqlite:///` and `postgresql://` URLs to their async drivers."""
+    try:
+        parsed = make_url(url)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
+        raise ConfigError(f"database URL {url!r} is not valid: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif backend in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    else:
+        raise ConfigError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
+    return parsed.render_as_string(hide_password=False)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str | None = None, **kwargs) -> AsyncEngine:
+    """An async engine for `url` (plain or driver-qualified)."""
+    engine = create_async_engine(async_url(database_url(url)), **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def utcnow() -> datetime:
+    """The current aware UTC time."""
+    return datetime.now(timezone.utc)

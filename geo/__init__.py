@@ -1,0 +1,1 @@
+"""Geometry: boundaries, spatial index, area matching, map rendering (not built yet)."""

@@ -1,0 +1,1 @@
+"""Plan registry: administrative units, plans, contacts, shelters, review clock, coverage, import/export."""

@@ -1,0 +1,141 @@
+"""Validated plan fields shared by the API and the file import; labels in Chinese."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fangxun.plans.unit_rules import is_valid_code, normalise_code
+
+KIND_LABELS = {
+    "flood_plan": "防汛应急预案",
+    "flood_scheme": "防汛应急方案",
+    "evacuation": "紧急避险安置预案",
+    "other": "其他预案",
+}
+LIFECYCLE_LABELS = {"active": "有效", "revising": "修订中", "withdrawn": "已废止"}
+STATUS_LABELS = {"current": "有效", "due_soon": "即将到期", "overdue": "逾期未评估",
+                 "revising": "修订中", "withdrawn": "已废止"}
+ROLE_LABELS = {"responsible": "责任人", "deputy": "副责任人", "duty_desk": "值班室", "liaison": "联络员"}
+FIELD_LABELS = {
+    "unit_code": "区划代码", "kind": "预案类型", "title": "预案名称", "owner_org": "编制单位",
+    "approved_on": "批准日期", "last_reviewed_on": "最近评估日期",
+    "review_cycle_months": "评估周期(月)", "version": "版本", "lifecycle": "状态",
+    "responsible_name": "责任人", "responsible_phone": "责任人电话",
+    "deputy_name": "副责任人", "deputy_phone": "副责任人电话",
+}
+
+
+def _by_key_or_label(value: object, labels: dict[str, str], what: str) -> str:
+    text = str(value or "").strip()
+    if text in labels:
+        return text
+    for key, label in labels.items():
+        if text == label:
+            return key
+    raise ValueError(f"未知{what} {text!r}，可选：" + "、".join(f"{k}/{v}" for k, v in labels.items()))
+
+
+def parse_kind(value: object) -> str:
+    """A plan kind from its key (flood_plan) or Chinese label (防汛应急预案)."""
+    return _by_key_or_label(value, KIND_LABELS, "预案类型")
+
+
+def parse_date(value: object) -> date | None:
+    """A date from a date, a datetime, or ISO / 2024/5/1 / 2024年5月1日 text; blank is None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    for old, new in (("年", "-"), ("月", "-"), ("日", ""), ("/", "-"), (".", "-")):
+        text = text.replace(old, new)
+    try:
+        year, month, day = (int(part) for part in text.split(" ")[0].split("-"))
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"不是有效日期：{value!r}（应为 YYYY-MM-DD）") from None
+
+
+def normalise_phone(value: object) -> str | None:
+    """Digits (and a leading +) of a phone number; blank is None; too short raises."""
+    text = normalise_code(value)
+    if not text:
+        return None
+    digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    if len(digits.lstrip("+")) < 7 or len(digits) > 20:
+        raise ValueError(f"电话号码无效：{value!r}")
+    return digits
+
+
+def format_phone(phone: str | None) -> str:
+    """A mobile number shown as 139-0000-1234; others unchanged."""
+    if phone and len(phone) == 11 and phone.isdigit():
+        return f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"
+    return phone or ""
+
+
+class PlanFields(BaseModel):
+    """One plan as entered: by API body or by an import row (blank cycle = kind's default)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    unit_code: str
+    kind: str
+    title: str = Field(min_length=1, max_length=200)
+    owner_org: str = Field("", max_length=200)
+    approved_on: date | None = None
+    last_reviewed_on: date | None = None
+    review_cycle_months: int | None = Field(None, ge=1, le=240)
+    version: str = Field("1.0", max_length=20)
+    lifecycle: str = "active"
+
+    @field_validator("unit_code", mode="before")
+    @classmethod
+    def _code(cls, value: object) -> str:
+        code = normalise_code(value)
+        if not is_valid_code(code):
+            raise ValueError(f"区划代码应为 12 位数字：{value!r}")
+        return code
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: object) -> str:
+        return parse_kind(value)
+
+    @field_validator("lifecycle", mode="before")
+    @classmethod
+    def _lifecycle(cls, value: object) -> str:
+        return _by_key_or_label(value or "active", LIFECYCLE_LABELS, "状态")
+
+    @field_validator("approved_on", "last_reviewed_on", mode="before")
+    @classmethod
+    def _date(cls, value: object) -> date | None:
+        return parse_date(value)
+
+    @field_validator("review_cycle_months", mode="before")
+    @classmethod
+    def _cycle(cls, value: object) -> int | None:
+        text = normalise_code(value)
+        if not text:
+            return None
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"评估周期应为整数月数：{value!r}") from None
+
+    @field_validator("version", "owner_org", mode="before")
+    @classmethod
+    def _text(cls, value: object) -> str:
+        return normalise_code(value)
+
+    @model_validator(mode="after")
+    def _review_after_approval(self) -> "PlanFields":
+        if self.approved_on and self.last_reviewed_on and self.last_reviewed_on < self.approved_on:
+            raise ValueError("最近评估日期早于批准日期")
+        return self

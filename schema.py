@@ -1,0 +1,7 @@
+"""Imports every table module so Base.metadata is complete (for migrations and tests)."""
+
+from fangxun import accounts, audit  # noqa: F401
+from fangxun.db import Base
+from fangxun.plans import models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Warning intake, routing, dispatch and acknowledgement (not built yet)."""
