@@ -139,3 +139,25 @@ class PlanFields(BaseModel):
         if self.approved_on and self.last_reviewed_on and self.last_reviewed_on < self.approved_on:
             raise ValueError("最近评估日期早于批准日期")
         return self
+
+
+class ContactFields(BaseModel):
+    """A responsible person as entered through the API."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    role: str = "responsible"
+    name: str = Field(min_length=1, max_length=50)
+    position: str = Field("", max_length=100)
+    phone: str | None = None
+    channels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, value: object) -> str:
+        return _by_key_or_label(value, ROLE_LABELS, "角色")
+
+    @field_validator("phone", mode="before")
+    @classmethod
+    def _phone(cls, value: object) -> str | None:
+        return normalise_phone(value)

@@ -1,0 +1,52 @@
+"""Reading the unit hierarchy: one unit, subtrees, the tree below a unit."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.errors import NotFound
+from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_rules import LEVELS
+from fangxun.plans.views import unit_view
+
+
+async def get_unit(session: AsyncSession, code: str) -> AdminUnit:
+    """The unit with `code`, or NotFound."""
+    unit = await session.get(AdminUnit, code)
+    if unit is None:
+        raise NotFound(f"区划代码 {code} 不存在")
+    return unit
+
+
+async def root_unit(session: AsyncSession, code: str | None) -> AdminUnit:
+    """The unit named by `code`, or the registry's city when no code is given."""
+    if code:
+        return await get_unit(session, code)
+    unit = (await session.execute(
+        select(AdminUnit).where(AdminUnit.level == "city").order_by(AdminUnit.code).limit(1)
+    )).scalar_one_or_none()
+    if unit is None:
+        raise NotFound("登记库中还没有行政区划，请先导入区划或运行 fangxun demo load")
+    return unit
+
+
+def in_subtree(root: AdminUnit) -> ColumnElement[bool]:
+    """SQL condition selecting `root` and every unit below it."""
+    if root.level == "village":
+        return AdminUnit.code == root.code
+    return or_(AdminUnit.code == root.code, getattr(AdminUnit, f"{root.level}_code") == root.code)
+
+
+async def unit_tree(session: AsyncSession, root_code: str | None, depth: int = 1) -> dict:
+    """`root` with its descendants down to `depth` levels, as nested dicts with child counts."""
+    root = await root_unit(session, root_code)
+    levels = LEVELS[LEVELS.index(root.level):LEVELS.index(root.level) + depth + 1]
+    units = (await session.execute(
+        select(AdminUnit).where(in_subtree(root), AdminUnit.level.in_(levels)).order_by(AdminUnit.code)
+    )).scalars().all()
+    nodes = {u.code: {**unit_view(u), "children": []} for u in units}
+    for unit in units:
+        if unit.code != root.code and unit.parent_code in nodes:
+            nodes[unit.parent_code]["children"].append(nodes[unit.code])
+    return nodes[root.code]
