@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
-from fangxun.settings import load_settings
+# Test helpers live in tests/support/ and are imported as `support.<module>`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from fangxun.db import create_engine, session_factory  # noqa: E402
+from fangxun.migrate import upgrade  # noqa: E402
+from fangxun.settings import load_settings  # noqa: E402
 
 PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 6, 1)

@@ -1,0 +1,33 @@
+"""Builds small hand-made unit trees straight into the database for tests."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert
+
+from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_rules import ancestors, level_from_code
+
+# A city with two districts; district A has two townships, one with two villages.
+SMALL_TREE = [
+    ("410100000000", "测试市", None),
+    ("410102000000", "甲区", "410100000000"),
+    ("410103000000", "乙区", "410100000000"),
+    ("410102001000", "一号街道", "410102000000"),
+    ("410102002000", "二号镇", "410102000000"),
+    ("410103001000", "三号街道", "410103000000"),
+    ("410102002001", "东村", "410102002000"),
+    ("410102002002", "西村", "410102002000"),
+]
+
+
+async def add_units(session, specs=SMALL_TREE) -> dict[str, dict]:
+    """Insert (code, name, parent_code) triples, parents first; returns the rows by code."""
+    rows: dict[str, dict] = {}
+    for code, name, parent in specs:
+        level = level_from_code(code)
+        parent_row = rows.get(parent)
+        parent_ancestors = {k: parent_row[k] for k in ("city_code", "district_code", "township_code")} if parent_row else None
+        rows[code] = {"code": code, "name": name, "level": level, "parent_code": parent,
+                      **ancestors(level, code, parent, parent_ancestors)}
+    await session.execute(insert(AdminUnit), list(rows.values()))
+    return rows
