@@ -51,7 +51,7 @@ def async_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
-        raise ConfigError(f"database URL {url!r} is not valid: {exc}") from exc
+        raise ConfigError(f"数据库地址 {url!r} 无效：{exc}") from exc
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
@@ -60,7 +60,7 @@ def async_url(url: str) -> str:
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:
-        raise ConfigError(f"database URL {url!r}: only sqlite:/// and postgresql:// are supported")
+        raise ConfigError(f"数据库地址 {url!r}：只支持 sqlite:/// 和 postgresql://")
     return parsed.render_as_string(hide_password=False)
 
 

@@ -90,7 +90,7 @@ def _read_toml(text: str, name: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: not valid TOML: {exc}") from exc
+        raise ConfigError(f"{name}：不是有效的 TOML：{exc}") from exc
 
 
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
@@ -102,7 +102,7 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
     if path:
         file = Path(path)
         if not file.is_file():
-            raise ConfigError(f"{file}: configuration file not found")
+            raise ConfigError(f"{file}：配置文件不存在")
         data = _deep_merge(data, _read_toml(file.read_text("utf-8"), str(file)))
         sources.append(str(file))
     try:

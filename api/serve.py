@@ -1,0 +1,74 @@
+"""`fangxun serve`: migrate, optionally load the demo registry, then run the web application."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+
+from aiohttp import web
+from sqlalchemy import func, select, update
+
+from fangxun.accounts import User, create_user, hash_password
+from fangxun.clock import Clock
+from fangxun.db import create_engine, session_factory
+from fangxun.migrate import upgrade
+from fangxun.plans.models import AdminUnit
+from fangxun.settings import Settings
+
+DEMO_USER = "demo"
+
+
+async def prepare_demo(url: str, settings: Settings, clock: Clock) -> list[str]:
+    """Load the demo registry into an empty database; (re)issue the demo sign-in; return lines to print."""
+    from fangxun.plans.demo import load_demo
+
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    password = secrets.token_urlsafe(9)
+    lines = []
+    try:
+        await upgrade(engine)
+        async with sessions() as session, session.begin():
+            empty = (await session.execute(select(func.count()).select_from(AdminUnit))).scalar_one() == 0
+            if empty:
+                summary = await load_demo(session, settings, clock.today(), progress=True)
+                lines.append(f"已载入演示登记库：{summary}")
+            demo_user = (await session.execute(select(User).where(User.username == DEMO_USER))).scalar_one_or_none()
+            if demo_user is None and empty:
+                await create_user(session, DEMO_USER, password, "editor", actor="demo")
+            elif demo_user is not None:
+                await session.execute(update(User).where(User.id == demo_user.id)
+                                      .values(password_hash=hash_password(password)))
+                lines.append("数据库已有数据，未重新载入演示库；已重置演示账号密码。")
+            else:
+                lines.append("数据库已有数据且没有演示账号，未载入演示库；请用 fangxun user create 创建账号。")
+                return lines
+        lines.append(f"演示账号：用户名 {DEMO_USER}  密码 {password}")
+    finally:
+        await engine.dispose()
+    return lines
+
+
+def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo: bool = False) -> None:
+    """Run the service until interrupted."""
+    from fangxun.api.app import create_app
+
+    lines = asyncio.run(prepare_demo(url, settings, clock)) if demo else []
+
+    async def application() -> web.Application:
+        engine = create_engine(url)
+        await upgrade(engine)
+        app = create_app(engine, settings, clock)
+
+        async def dispose(_app: web.Application) -> None:
+            await engine.dispose()
+
+        app.on_cleanup.append(dispose)
+        return app
+
+    def announce(_message: str) -> None:
+        for line in lines:
+            print(line, flush=True)
+        print(f"fangxun 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
+
+    web.run_app(application(), host=host, port=port, print=announce)

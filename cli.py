@@ -1,0 +1,236 @@
+"""The `fangxun` command: thin wrappers that open the database and call the services."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fangxun import __version__
+from fangxun.accounts import CLI_PRINCIPAL
+from fangxun.clock import Clock
+from fangxun.db import create_engine, database_url, session_factory
+from fangxun.errors import FangxunError, ImportRejected
+from fangxun.migrate import upgrade
+from fangxun.settings import ROLES, load_settings
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+class CommandContext:
+    """What every command needs: settings, clock and the database URL."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self.settings = load_settings(args.config)
+        self.clock = Clock(zone=self.settings.registry.timezone)
+        self.url = database_url(args.database_url)
+
+    @asynccontextmanager
+    async def database(self):
+        """A migrated engine and its session factory, disposed afterwards."""
+        engine = create_engine(self.url)
+        try:
+            await upgrade(engine)
+            yield engine, session_factory(engine)
+        finally:
+            await engine.dispose()
+
+
+async def cmd_db_upgrade(ctx: CommandContext) -> None:
+    async with ctx.database():
+        pass
+    print(f"数据库结构已是最新：{_safe_url(ctx.url)}")
+
+
+async def cmd_demo_load(ctx: CommandContext) -> None:
+    from fangxun.plans.demo import load_demo
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        summary = await load_demo(session, ctx.settings, ctx.clock.today(), progress=True)
+    print(summary)
+
+
+async def cmd_units_import(ctx: CommandContext) -> None:
+    from fangxun.plans.unit_import import import_unit_file
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        result = await import_unit_file(session, Path(ctx.args.file), actor=CLI_PRINCIPAL.name, progress=True)
+    print(f"区划导入完成：{result}")
+
+
+async def cmd_units_export(ctx: CommandContext) -> None:
+    from fangxun.plans.plan_export import export_unit_file
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        count = await export_unit_file(session, Path(ctx.args.file))
+    print(f"已导出 {count} 个行政区划到 {ctx.args.file}")
+
+
+async def cmd_plans_import(ctx: CommandContext) -> None:
+    from fangxun.plans.plan_import import import_plan_file
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        result = await import_plan_file(session, Path(ctx.args.file), ctx.settings, actor=CLI_PRINCIPAL.name,
+                                        progress=True)
+    print(f"预案导入完成：{result}")
+
+
+async def cmd_plans_export(ctx: CommandContext) -> None:
+    from fangxun.plans.plan_export import export_plan_file
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        count = await export_plan_file(session, Path(ctx.args.file), ctx.settings, ctx.clock.today(),
+                                       root=ctx.args.root)
+    print(f"已导出 {count} 条预案到 {ctx.args.file}")
+
+
+async def cmd_stats(ctx: CommandContext) -> None:
+    from fangxun.plans.stats import registry_stats, stats_lines
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        stats = await registry_stats(session, ctx.settings, ctx.clock.today(), root=ctx.args.root)
+    if ctx.args.json:
+        print(json.dumps(stats, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(stats_lines(stats)))
+
+
+async def cmd_token_create(ctx: CommandContext) -> None:
+    from fangxun.accounts import create_token
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        token = await create_token(session, ctx.args.role, ctx.args.label or "", actor=CLI_PRINCIPAL.name)
+    print(f"已创建 {ctx.args.role} 令牌（只显示这一次，请妥善保存）：")
+    print(token)
+
+
+def _read_password(username: str) -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass(f"为 {username} 设置密码：")
+    if first != getpass.getpass("再输入一次："):
+        raise FangxunError("两次输入的密码不一致")
+    return first
+
+
+async def cmd_user_create(ctx: CommandContext) -> None:
+    from fangxun.accounts import create_user
+
+    password = _read_password(ctx.args.username)
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        await create_user(session, ctx.args.username, password, ctx.args.role, actor=CLI_PRINCIPAL.name)
+    print(f"已创建用户 {ctx.args.username}（角色 {ctx.args.role}）")
+
+
+async def cmd_check_config(ctx: CommandContext) -> None:
+    create_engine(ctx.url)  # validates the URL's form without connecting
+    print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
+
+
+def cmd_serve(ctx: CommandContext) -> None:
+    from fangxun.api.serve import serve
+
+    serve(ctx.url, ctx.settings, ctx.clock, host=ctx.args.host or ctx.settings.server.host,
+          port=ctx.args.port if ctx.args.port is not None else ctx.settings.server.port, demo=ctx.args.demo)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="fangxun", description="防汛预案登记与预警联动服务")
+    parser.add_argument("--version", action="version", version=f"fangxun {__version__}")
+    parser.add_argument("--database-url", help="sqlite:///路径 或 postgresql://…（默认 $FANGXUN_DATABASE_URL 或 sqlite:///fangxun.db）")
+    parser.add_argument("--config", help="合并到默认配置之上的 TOML 文件（默认 $FANGXUN_CONFIG）")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="启动 HTTP 服务")
+    serve.add_argument("--demo", action="store_true", help="空库时载入郑州演示登记库，并打印演示账号")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(handler=cmd_serve)
+
+    db = commands.add_parser("db", help="数据库维护").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="升级数据库结构到最新").set_defaults(handler=cmd_db_upgrade)
+
+    demo = commands.add_parser("demo", help="演示数据").add_subparsers(dest="action", required=True)
+    demo.add_parser("load", help="载入郑州演示登记库（需空库）").set_defaults(handler=cmd_demo_load)
+
+    units = commands.add_parser("units", help="行政区划").add_subparsers(dest="action", required=True)
+    units_import = units.add_parser("import", help="从 CSV/XLSX 导入区划")
+    units_import.add_argument("file")
+    units_import.set_defaults(handler=cmd_units_import)
+    units_export = units.add_parser("export", help="导出区划到 CSV/XLSX")
+    units_export.add_argument("file")
+    units_export.set_defaults(handler=cmd_units_export)
+
+    plans = commands.add_parser("plans", help="预案").add_subparsers(dest="action", required=True)
+    plans_import = plans.add_parser("import", help="从 CSV/XLSX 导入预案（按区划代码+类型更新）")
+    plans_import.add_argument("file")
+    plans_import.set_defaults(handler=cmd_plans_import)
+    plans_export = plans.add_parser("export", help="导出预案到 CSV/XLSX")
+    plans_export.add_argument("file")
+    plans_export.add_argument("--root", help="只导出该区划及其下级")
+    plans_export.set_defaults(handler=cmd_plans_export)
+
+    stats = commands.add_parser("stats", help="登记库统计与覆盖情况")
+    stats.add_argument("--json", action="store_true")
+    stats.add_argument("--root", help="只统计该区划及其下级")
+    stats.set_defaults(handler=cmd_stats)
+
+    token = commands.add_parser("token", help="API 令牌").add_subparsers(dest="action", required=True)
+    token_create = token.add_parser("create", help="创建 API 令牌（最后一行打印令牌）")
+    token_create.add_argument("--role", required=True, choices=ROLES)
+    token_create.add_argument("--label", help="用途说明")
+    token_create.set_defaults(handler=cmd_token_create)
+
+    user = commands.add_parser("user", help="页面登录用户").add_subparsers(dest="action", required=True)
+    user_create = user.add_parser("create", help="创建用户（密码从终端输入，或从标准输入读一行）")
+    user_create.add_argument("username")
+    user_create.add_argument("--role", required=True, choices=ROLES)
+    user_create.set_defaults(handler=cmd_user_create)
+
+    commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
+    return parser
+
+
+def _report_rejection(exc: ImportRejected) -> None:
+    for problem in exc.problems:
+        print(problem, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 on success, 2 on bad input, 1 on other failures."""
+    args = build_parser().parse_args(argv)
+    try:
+        ctx = CommandContext(args)
+        outcome = args.handler(ctx)
+        if asyncio.iscoroutine(outcome):
+            asyncio.run(outcome)
+    except ImportRejected as exc:
+        _report_rejection(exc)
+        print(f"fangxun: {exc.detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FangxunError as exc:
+        print(f"fangxun: {exc.detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.status < 500 or exc.code == "config_error" else EXIT_FAILURE
+    except (OSError, ConnectionError) as exc:
+        print(f"fangxun: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
