@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
 from datetime import date
@@ -17,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fangxun.db import create_engine, session_factory  # noqa: E402
 from fangxun.migrate import upgrade  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
+from support.databases import PG_URL  # noqa: E402
 
-PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TODAY = date(2026, 6, 1)
 
 
