@@ -132,7 +132,8 @@ class PlanFields(BaseModel):
     @field_validator("version", "owner_org", mode="before")
     @classmethod
     def _text(cls, value: object) -> str:
-        return normalise_code(value)
+        # Not normalise_code: a version typed as 2.0 must stay "2.0".
+        return "" if value is None else str(value).strip()
 
     @model_validator(mode="after")
     def _review_after_approval(self) -> "PlanFields":
