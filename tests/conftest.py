@@ -18,6 +18,8 @@ from fangxun.migrate import upgrade  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
 from support.databases import PG_URL  # noqa: E402
 
+pytest_plugins = ("support.api_fixtures",)
+
 TODAY = date(2026, 6, 1)
 
 

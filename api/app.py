@@ -1,0 +1,71 @@
+"""The aiohttp application factory: resources, middlewares and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from fangxun.accounts import signing_secret
+from fangxun.api import routes_pages, routes_plans, routes_status, routes_units
+from fangxun.api.auth import auth_middleware
+from fangxun.api.errors import error_middleware
+from fangxun.api.keys import (AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
+                              SESSIONS, SETTINGS, SIGNING_KEY)
+from fangxun.api.login_limit import LoginLimiter
+from fangxun.clock import Clock
+from fangxun.db import session_factory
+from fangxun.settings import Settings
+
+__all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY", "LOGIN_LIMITER",
+           "PASSWORD_EXECUTOR", "PRINCIPAL", "AUTH_METHOD"]
+
+MAX_BODY_BYTES = 1024 * 1024
+# Two scrypt checks at a time (32 MiB each) at most, whatever the number of sign-in attempts.
+PASSWORD_THREADS = 2
+
+
+async def _signing_key(app: web.Application) -> AsyncIterator[None]:
+    """Load (or on a fresh database create) the session signing secret once."""
+    try:
+        async with app[SESSIONS]() as session, session.begin():
+            app[SIGNING_KEY] = await signing_secret(session)
+    except IntegrityError:
+        # Another process created it at the same moment; read theirs.
+        async with app[SESSIONS]() as session, session.begin():
+            app[SIGNING_KEY] = await signing_secret(session)
+    yield
+
+
+async def _password_executor(app: web.Application) -> AsyncIterator[None]:
+    """A small thread pool for scrypt so sign-ins never block the event loop."""
+    executor = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="fangxun-scrypt")
+    app[PASSWORD_EXECUTOR] = executor
+    yield
+    executor.shutdown(wait=False, cancel_futures=True)
+
+
+async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+
+
+def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None) -> web.Application:
+    """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed)."""
+    clock = clock or Clock(zone=settings.registry.timezone)
+    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app[ENGINE] = engine
+    app[SESSIONS] = session_factory(engine)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
+                                      now=lambda: clock.now().timestamp())
+    app.cleanup_ctx.append(_signing_key)
+    app.cleanup_ctx.append(_password_executor)
+    app.on_response_prepare.append(_common_headers)
+    for module in (routes_status, routes_units, routes_plans, routes_pages):
+        app.add_routes(module.routes)
+    return app

@@ -1,0 +1,130 @@
+"""Who is asking: bearer tokens for the API, the session cookie for pages; roles and CSRF for writes."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy import select
+from yarl import URL
+
+from fangxun.accounts import Principal, User, hash_password, principal_for_token, verify_password
+from fangxun.api.cookies import COOKIE_NAME, read_session
+from fangxun.api.errors import error_response, is_api
+from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
+from fangxun.errors import Forbidden, Unauthorized
+
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
+PUBLIC_PREFIXES = ("/static/",)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+CSRF_HEADER, CSRF_VALUE = "X-Requested-With", "fangxun"
+MAX_PASSWORD_LENGTH = 1024
+
+
+def is_public(request: web.Request) -> bool:
+    """Paths anyone may reach: health, sign-in and out, static assets."""
+    return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
+
+
+def same_origin(request: web.Request) -> bool:
+    """True when the request carries our CSRF header or an Origin naming this host."""
+    if request.headers.get(CSRF_HEADER) == CSRF_VALUE:
+        return True
+    origin = request.headers.get("Origin")
+    return bool(origin) and urlsplit(origin).netloc == request.host
+
+
+def cross_site_form(request: web.Request) -> bool:
+    """True when a browser says the form was posted from another site."""
+    origin = request.headers.get("Origin")
+    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.host
+
+
+async def principal_from_cookie(request: web.Request) -> Principal | None:
+    """The signed-in user of a valid session cookie who is still enabled (with the current role)."""
+    claims = read_session(request.app[SIGNING_KEY], request.cookies.get(COOKIE_NAME), request.app[CLOCK].now())
+    if claims is None:
+        return None
+    async with request.app[SESSIONS]() as session:
+        row = (await session.execute(
+            select(User.role, User.disabled).where(User.username == claims.username))).first()
+    if row is None or row.disabled:
+        return None
+    return Principal(name=f"user:{claims.username}", role=row.role)
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    return hash_password("fangxun decoy password", salt=b"fangxun-decoy-16")
+
+
+def _verify(password: str, stored: str | None) -> bool:
+    # An unknown user costs one scrypt too, so timing does not tell which names exist.
+    return verify_password(password, stored or _decoy_hash()) and stored is not None
+
+
+async def check_password(app: web.Application, username: str, password: str) -> Principal | None:
+    """The principal of an enabled user with this password; scrypt runs off the event loop."""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return None
+    async with app[SESSIONS]() as session:
+        user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
+    stored = user.password_hash if user else None
+    loop = asyncio.get_running_loop()
+    ok = await loop.run_in_executor(app[PASSWORD_EXECUTOR], _verify, password, stored)
+    if not (ok and user and not user.disabled):
+        return None
+    return Principal(name=f"user:{user.username}", role=user.role)
+
+
+def _unauthorized(request: web.Request, detail: str, challenge: str) -> web.Response:
+    return error_response(request, Unauthorized(detail), headers={"WWW-Authenticate": challenge})
+
+
+async def _api_principal(request: web.Request) -> tuple[Principal | None, str, web.Response | None]:
+    header = request.headers.get("Authorization")
+    if header is None:
+        principal = await principal_from_cookie(request)
+        if principal is None:
+            return None, "", _unauthorized(request, "需要登录或提供 API 令牌（Authorization: Bearer <令牌>）",
+                                           'Bearer realm="fangxun"')
+        return principal, "cookie", None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, "", _unauthorized(request, "认证信息格式应为 Authorization: Bearer <令牌>",
+                                       'Bearer realm="fangxun", error="invalid_request"')
+    async with request.app[SESSIONS]() as session:
+        principal = await principal_for_token(session, token.strip())
+    if principal is None:
+        return None, "", _unauthorized(request, "API 令牌无效或已吊销", 'Bearer realm="fangxun", error="invalid_token"')
+    return principal, "token", None
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+    """Let public paths through; demand a token or session elsewhere; writes need an editor."""
+    if is_public(request):
+        return await handler(request)
+    if is_api(request):
+        principal, method, refusal = await _api_principal(request)
+        if refusal is not None:
+            return refusal
+        if request.method in WRITE_METHODS:
+            if not principal.can_write:
+                raise Forbidden("当前账号只有查看权限，不能修改数据")
+            if method == "cookie" and not same_origin(request):
+                raise Forbidden(f"网页会话的修改请求须带 {CSRF_HEADER}: {CSRF_VALUE} 请求头")
+    else:
+        principal, method = await principal_from_cookie(request), "cookie"
+        if principal is None:
+            if request.method in ("GET", "HEAD"):
+                target = URL("/login").with_query(next=request.path_qs)
+                return web.Response(status=303, headers={"Location": str(target)})
+            raise Unauthorized("请先登录")
+        if request.method in WRITE_METHODS and cross_site_form(request):
+            raise Forbidden("拒绝来自其他网站的表单提交")
+    request[PRINCIPAL] = principal
+    request[AUTH_METHOD] = method
+    return await handler(request)

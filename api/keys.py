@@ -1,0 +1,25 @@
+"""Typed keys of the resources the application and each request carry."""
+
+from __future__ import annotations
+
+from concurrent.futures import Executor
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from fangxun.accounts import Principal
+from fangxun.api.login_limit import LoginLimiter
+from fangxun.clock import Clock
+from fangxun.settings import Settings
+
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker)
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+SIGNING_KEY = web.AppKey("signing_key", bytes)
+LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+PASSWORD_EXECUTOR = web.AppKey("password_executor", Executor)
+
+PRINCIPAL = web.RequestKey("principal", Principal)
+# How the principal was established: "token" or "cookie" (cookie writes need the CSRF header).
+AUTH_METHOD = web.RequestKey("auth_method", str)

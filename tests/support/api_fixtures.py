@@ -1,0 +1,77 @@
+"""Fixtures of the web application tests: a clock tests can move, the test client, tokens, a user, plans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from support.tree import add_units
+
+from fangxun.accounts import create_token, create_user
+from fangxun.api.app import create_app
+from fangxun.clock import Clock
+
+# 10:00 in Shanghai on the suite's TODAY (2026-06-01).
+START = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)
+PASSWORD = "correct-horse-battery"
+CSRF = {"X-Requested-With": "fangxun"}
+
+
+@dataclass(frozen=True)
+class MovableClock(Clock):
+    """A fixed clock that `advance` moves forward."""
+
+    moved: list = field(default_factory=lambda: [timedelta(0)])
+
+    def now(self) -> datetime:
+        return super().now() + self.moved[0]
+
+    def advance(self, **delta) -> None:
+        self.moved[0] += timedelta(**delta)
+
+
+def bearer(token: str) -> dict:
+    """The Authorization header of `token`."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def clock():
+    """A clock standing at 2026-06-01 10:00 Asia/Shanghai."""
+    return MovableClock(fixed=START)
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine, settings, clock):
+    """A test client of the application on the test database."""
+    return await aiohttp_client(create_app(engine, settings, clock))
+
+
+@pytest.fixture
+async def tokens(sessions):
+    """One API token per role."""
+    async with sessions() as session, session.begin():
+        return {role: await create_token(session, role, label=f"{role}-token")
+                for role in ("viewer", "editor", "admin")}
+
+
+@pytest.fixture
+async def units(sessions):
+    """The small hand-made tree of support.tree."""
+    async with sessions() as session, session.begin():
+        return await add_units(session)
+
+
+@pytest.fixture
+async def user(sessions):
+    """An editor who signs in to the pages as `duty01` (one scrypt hash: create few of these)."""
+    async with sessions() as session, session.begin():
+        await create_user(session, "duty01", PASSWORD, "editor")
+    return "duty01"
+
+
+async def sign_in(client, username: str, password: str, next_path: str = "/", headers: dict | None = None):
+    """Post the sign-in form without following the redirect."""
+    return await client.post("/login", data={"username": username, "password": password, "next": next_path},
+                             allow_redirects=False, headers=headers)
