@@ -1,0 +1,286 @@
+"""Import plans and their responsible persons from a table; validate all rows, then bulk upsert."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun import audit
+from fangxun.db import utcnow
+from fangxun.plans import review_clock
+from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
+from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
+from fangxun.plans.tabular import (ImportResult, Problem, cell_text, chunks, progress_bar, read_table,
+                                    reject)
+from fangxun.settings import Settings
+
+# Export-only columns: accepted in a file, never imported.
+INFO_LABELS = {"unit_name": "单位名称", "next_review_due": "下次评估日期", "status": "评估状态"}
+PLAN_ALIASES = {
+    **{label: key for key, label in FIELD_LABELS.items()},
+    **{label: key for key, label in INFO_LABELS.items()},
+    "单位代码": "unit_code", "统计用区划代码": "unit_code", "代码": "unit_code",
+    "预案类别": "kind", "类别": "kind", "预案种类": "kind", "类型": "kind",
+    "预案标题": "title", "标题": "title",
+    "编制单位": "owner_org", "制定单位": "owner_org", "责任单位": "owner_org",
+    "批准时间": "approved_on", "印发日期": "approved_on", "发布日期": "approved_on",
+    "评估日期": "last_reviewed_on", "最近评估时间": "last_reviewed_on", "最近修订日期": "last_reviewed_on",
+    "评估周期": "review_cycle_months",
+    "版本号": "version", "预案状态": "lifecycle",
+    "责任人姓名": "responsible_name", "责任人手机": "responsible_phone",
+    "责任人联系电话": "responsible_phone",
+    "副责任人姓名": "deputy_name", "副责任人手机": "deputy_phone", "副责任人联系电话": "deputy_phone",
+    "序号": "seq",
+}
+REQUIRED_COLUMNS = ("unit_code", "kind", "title")
+PLAN_KEYS = tuple(PlanFields.model_fields)
+CONTACT_ROLES = ("responsible", "deputy")
+CONTACT_NAME_MAX = 50
+VERSION_MAX = 20
+COMPARED = ("title", "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months",
+            "next_review_due", "lifecycle", "version")
+_ERROR_TEXT = {
+    "missing": "不能为空",
+    "string_too_short": "不能为空",
+    "string_too_long": "不能超过 {max_length} 个字",
+    "greater_than_equal": "不能小于 {ge}",
+    "less_than_equal": "不能大于 {le}",
+    "int_parsing": "应为整数",
+    "string_type": "应为文字",
+}
+
+
+@dataclass
+class _Row:
+    number: int
+    values: dict  # Plan columns, ready to store
+    contacts: dict[str, tuple[str, str | None] | None] = field(default_factory=dict)  # role -> person
+
+
+def _reason(error: dict) -> str:
+    template = _ERROR_TEXT.get(error["type"])
+    if template:
+        return template.format(**error.get("ctx", {}))
+    return error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def _column(loc: tuple) -> str | None:
+    return FIELD_LABELS.get(str(loc[0])) if loc else None
+
+
+def _parse_contacts(number: int, row: dict, problems: list[Problem]) -> dict:
+    """role -> (name, phone) or None for the roles whose columns the file carries."""
+    contacts = {}
+    for role in CONTACT_ROLES:
+        name_key, phone_key = f"{role}_name", f"{role}_phone"
+        if name_key not in row and phone_key not in row:
+            continue
+        name = cell_text(row.get(name_key))
+        try:
+            phone = normalise_phone(cell_text(row.get(phone_key)))
+        except ValueError as exc:
+            problems.append(Problem(number, FIELD_LABELS[phone_key], str(exc)))
+            phone = None
+        if phone and not name:
+            problems.append(Problem(number, FIELD_LABELS[name_key],
+                                    f"填写了{FIELD_LABELS[phone_key]}，{FIELD_LABELS[name_key]}不能为空"))
+        if len(name) > CONTACT_NAME_MAX:
+            problems.append(Problem(number, FIELD_LABELS[name_key], f"不能超过 {CONTACT_NAME_MAX} 个字"))
+        contacts[role] = (name, phone) if name else None
+    return contacts
+
+
+def _parse_row(number: int, row: dict, settings: Settings, problems: list[Problem]) -> _Row | None:
+    """One row validated by PlanFields plus contacts; None (with problems appended) when invalid."""
+    given = {key: cell_text(row.get(key)) for key in PLAN_KEYS}
+    # Blank cells fall back to the model's defaults (version 1.0, active, kind's cycle).
+    data = {key: value for key, value in given.items() if value}
+    before = len(problems)
+    contacts = _parse_contacts(number, row, problems)
+    try:
+        fields = PlanFields(**data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(Problem(number, _column(error["loc"]), _reason(error)))
+        return None
+    if len(problems) > before:
+        return None
+    values = fields.model_dump()
+    # PlanFields reads the version like a spreadsheet number ("2.0" -> "2"); keep the text as typed.
+    if given["version"] and len(given["version"]) <= VERSION_MAX:
+        values["version"] = given["version"]
+    values["review_cycle_months"] = (fields.review_cycle_months
+                                     or settings.registry.review_cycle_months[fields.kind])
+    values["next_review_due"] = review_clock.next_review_due(
+        fields.approved_on, fields.last_reviewed_on, values["review_cycle_months"])
+    return _Row(number, values, contacts)
+
+
+async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
+    found: set[str] = set()
+    for part in chunks(codes):
+        found.update(await session.scalars(select(AdminUnit.code).where(AdminUnit.code.in_(part))))
+    return found
+
+
+async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], dict]:
+    columns = [Plan.id, Plan.unit_code, Plan.kind, *(getattr(Plan, key) for key in COMPARED)]
+    plans: dict[tuple[str, str], dict] = {}
+    for part in chunks(codes):
+        result = await session.execute(select(*columns).where(Plan.unit_code.in_(part)))
+        for row in result:
+            plans[(row.unit_code, row.kind)] = dict(row._mapping)
+    return plans
+
+
+async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict[tuple[int, str], list]:
+    contacts: dict[tuple[int, str], list] = {}
+    for part in chunks(plan_ids):
+        result = await session.execute(
+            select(Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone)
+            .where(Contact.plan_id.in_(part), Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id))
+        for row in result:
+            contacts.setdefault((row.plan_id, row.role), []).append(row)
+    return contacts
+
+
+def _validate(rows: list[tuple[int, dict]], settings: Settings,
+              progress: bool) -> tuple[list[_Row], list[Problem]]:
+    """Parse every row and spot duplicate (unit, kind) pairs; all problems, none raised."""
+    problems: list[Problem] = []
+    parsed: list[_Row] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, row in progress_bar(rows, len(rows), "导入预案", progress):
+        item = _parse_row(number, row, settings, problems)
+        if item is None:
+            continue
+        key = (item.values["unit_code"], item.values["kind"])
+        if key in seen:
+            problems.append(Problem(number, FIELD_LABELS["kind"],
+                                    f"与第 {seen[key]} 行重复：同一单位的同类预案只能有一条"))
+            continue
+        seen[key] = number
+        parsed.append(item)
+    return parsed, problems
+
+
+def _contacts_differ(wanted: tuple[str, str | None] | None, stored: list) -> bool:
+    if wanted is None:
+        return bool(stored)
+    return len(stored) != 1 or (stored[0].name, stored[0].phone) != wanted
+
+
+@dataclass
+class _Changes:
+    new_rows: list[_Row] = field(default_factory=list)
+    plan_updates: list[dict] = field(default_factory=list)
+    revisions: list[dict] = field(default_factory=list)
+    contact_deletes: list[int] = field(default_factory=list)
+    contact_inserts: list[dict] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def _diff(parsed: list[_Row], plans: dict, stored_contacts: dict, actor: str, now) -> _Changes:
+    """What the rows change against the stored plans and contacts; identical rows change nothing."""
+    changes = _Changes()
+    for item in parsed:
+        values = item.values
+        old = plans.get((values["unit_code"], values["kind"]))
+        if old is None:
+            changes.new_rows.append(item)
+            continue
+        plan_changed = any(old[key] != values[key] for key in COMPARED)
+        contacts_changed = False
+        for role, wanted in item.contacts.items():
+            stored = stored_contacts.get((old["id"], role), [])
+            if _contacts_differ(wanted, stored):
+                contacts_changed = True
+                changes.contact_deletes.extend(c.id for c in stored)
+                if wanted:
+                    changes.contact_inserts.append(_contact(old["id"], values["unit_code"], role, wanted))
+        if plan_changed:
+            changes.plan_updates.append({"id": old["id"], **{k: values[k] for k in COMPARED},
+                                         "updated_at": now})
+            reviewed = values["last_reviewed_on"]
+            if reviewed is not None and reviewed != old["last_reviewed_on"]:
+                changes.revisions.append(_review(old["id"], reviewed, values["version"], actor, now))
+        if not (plan_changed or contacts_changed):
+            changes.unchanged += 1
+    return changes
+
+
+async def _write(session: AsyncSession, changes: _Changes, now) -> None:
+    """Apply the changes with a handful of bulk statements."""
+    contact_inserts = list(changes.contact_inserts)
+    if changes.new_rows:
+        inserted = await session.execute(
+            _bulk_insert(Plan).returning(Plan.id, Plan.unit_code, Plan.kind),
+            [{**item.values, "created_at": now, "updated_at": now} for item in changes.new_rows])
+        ids = {(row.unit_code, row.kind): row.id for row in inserted}
+        for item in changes.new_rows:
+            plan_id = ids[(item.values["unit_code"], item.values["kind"])]
+            contact_inserts.extend(_contact(plan_id, item.values["unit_code"], role, person)
+                                   for role, person in item.contacts.items() if person)
+    if changes.plan_updates:
+        await session.execute(update(Plan), changes.plan_updates)
+    for part in chunks(changes.contact_deletes):
+        await session.execute(delete(Contact).where(Contact.id.in_(part)))
+    if contact_inserts:
+        await session.execute(_bulk_insert(Contact), contact_inserts)
+    if changes.revisions:
+        await session.execute(_bulk_insert(PlanRevision), changes.revisions)
+
+
+async def import_plans(session: AsyncSession, rows: list[tuple[int, dict]], settings: Settings,
+                       actor: str = "cli", progress: bool = False) -> ImportResult:
+    """Validate every row, then insert new plans and update changed ones (with their contacts)."""
+    parsed, problems = _validate(rows, settings, progress)
+    codes = sorted({item.values["unit_code"] for item in parsed})
+    known_units = await _existing_units(session, codes)
+    for item in parsed:
+        code = item.values["unit_code"]
+        if code not in known_units:
+            problems.append(Problem(item.number, FIELD_LABELS["unit_code"],
+                                    f"区划代码 {code} 不在行政区划表中，请先导入区划"))
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise reject(problems, "预案文件")
+
+    plans = await _existing_plans(session, codes)
+    stored_contacts = await _existing_contacts(session, [p["id"] for p in plans.values()])
+    now = utcnow()
+    changes = _diff(parsed, plans, stored_contacts, actor, now)
+    await _write(session, changes, now)
+    created = len(changes.new_rows)
+    result = ImportResult(created, len(parsed) - created - changes.unchanged, changes.unchanged)
+    if result.changed:
+        await audit.record(session, actor, "plans.import", "plan", after=result.as_dict())
+    return result
+
+
+def _bulk_insert(model):
+    # Without render_nulls the ORM drops None values, so rows with blanks in different cells
+    # split into thousands of tiny batches (and RETURNING results are spliced quadratically).
+    return insert(model).execution_options(render_nulls=True)
+
+
+def _contact(plan_id: int, unit_code: str, role: str, person: tuple[str, str | None]) -> dict:
+    return {"plan_id": plan_id, "unit_code": unit_code, "role": role, "name": person[0],
+            "phone": person[1], "position": "", "channels": {}}
+
+
+def _review(plan_id: int, reviewed: date, version: str, actor: str, now) -> dict:
+    return {"plan_id": plan_id, "action": "review", "revised_on": reviewed,
+            "summary": "导入文件更新评估日期", "version": version, "entered_by": actor, "created_at": now}
+
+
+async def import_plan_file(session: AsyncSession, path: str | Path, settings: Settings,
+                           actor: str = "cli", progress: bool = False) -> ImportResult:
+    """Read a CSV/XLSX plan table and import it in the caller's transaction."""
+    rows = read_table(path, PLAN_ALIASES, required=REQUIRED_COLUMNS)
+    return await import_plans(session, rows, settings, actor=actor, progress=progress)
