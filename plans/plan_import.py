@@ -41,7 +41,6 @@ REQUIRED_COLUMNS = ("unit_code", "kind", "title")
 PLAN_KEYS = tuple(PlanFields.model_fields)
 CONTACT_ROLES = ("responsible", "deputy")
 CONTACT_NAME_MAX = 50
-VERSION_MAX = 20
 COMPARED = ("title", "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months",
             "next_review_due", "lifecycle", "version")
 _ERROR_TEXT = {
@@ -111,9 +110,6 @@ def _parse_row(number: int, row: dict, settings: Settings, problems: list[Proble
     if len(problems) > before:
         return None
     values = fields.model_dump()
-    # PlanFields reads the version like a spreadsheet number ("2.0" -> "2"); keep the text as typed.
-    if given["version"] and len(given["version"]) <= VERSION_MAX:
-        values["version"] = given["version"]
     values["review_cycle_months"] = (fields.review_cycle_months
                                      or settings.registry.review_cycle_months[fields.kind])
     values["next_review_due"] = review_clock.next_review_due(
