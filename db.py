@@ -6,7 +6,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -88,3 +88,9 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker:
 def utcnow() -> datetime:
     """The current aware UTC time."""
     return datetime.now(timezone.utc)
+
+
+async def refresh_statistics(session, tables: list[str]) -> None:
+    """ANALYZE `tables` after a bulk load, so the planner does not treat them as empty."""
+    for table in tables:
+        await session.execute(text(f'ANALYZE "{table}"'))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit, Contact, Plan
@@ -17,6 +17,7 @@ from fangxun.settings import PLAN_KINDS, Settings
 
 RESPONSIBLE_ROLES = ("responsible", "deputy")
 IN_FORCE = ("current", "due_soon", "revising")
+EMPTY_JSON = ("{}", "null")
 
 
 def requirement_state(status: str | None) -> str:
@@ -28,9 +29,11 @@ def requirement_state(status: str | None) -> str:
     return "missing"
 
 
-def is_reachable(contact: Contact) -> bool:
-    """A responsible person can be called or messaged."""
-    return contact.role in RESPONSIBLE_ROLES and bool(contact.phone or contact.channels)
+def reachable_condition():
+    """SQL: a responsible person who can be called or messaged (a phone, or any channel)."""
+    channels = cast(Contact.channels, String)
+    return and_(Contact.role.in_(RESPONSIBLE_ROLES),
+                or_(Contact.phone.is_not(None), and_(channels.is_not(None), channels.not_in(EMPTY_JSON))))
 
 
 async def coverage(session: AsyncSession, root_code: str | None, settings: Settings, today: date,
@@ -44,24 +47,27 @@ async def coverage(session: AsyncSession, root_code: str | None, settings: Setti
         select(Plan.id, Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due)
         .join(AdminUnit, AdminUnit.code == Plan.unit_code).where(in_subtree(root))
     )).all()
-    contacts = (await session.execute(
-        select(Contact).join(AdminUnit, AdminUnit.code == Contact.unit_code)
-        .where(in_subtree(root), Contact.role.in_(RESPONSIBLE_ROLES))
-    )).scalars().all()
+    reachable = (await session.execute(
+        select(Contact.plan_id, Contact.unit_code).distinct()
+        .where(Contact.unit_code.in_(select(AdminUnit.code).where(in_subtree(root))), reachable_condition())
+    )).all()
 
     days = settings.registry.due_soon_days
     status_of: dict[tuple[str, str], str] = {}
+    withdrawn: set[int] = set()
     plan_statuses: Counter = Counter()
     by_kind: dict[str, Counter] = defaultdict(Counter)
     for plan in plans:
         status = plan_status(plan.lifecycle, plan.next_review_due, today, days)
         status_of[(plan.unit_code, plan.kind)] = status
         plan_statuses[status] += 1
+        if status == "withdrawn":
+            withdrawn.add(plan.id)
         by_kind[plan.kind][status] += 1
 
-    reachable_plans = {c.plan_id for c in contacts if c.plan_id is not None and is_reachable(c)}
-    reachable_units = {c.unit_code for c in contacts if c.plan_id is None and is_reachable(c)}
-    unreachable = [p.id for p in plans if plan_status(p.lifecycle, p.next_review_due, today, days) != "withdrawn"
+    reachable_plans = {plan_id for plan_id, _ in reachable if plan_id is not None}
+    reachable_units = {unit_code for plan_id, unit_code in reachable if plan_id is None}
+    unreachable = [p.id for p in plans if p.id not in withdrawn
                    and p.id not in reachable_plans and p.unit_code not in reachable_units]
 
     levels: dict[str, dict] = {}

@@ -12,6 +12,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.audit import record
+from fangxun.db import refresh_statistics
 from fangxun.errors import Conflict
 from fangxun.plans.demo_names import desk_phone, duty_desk_name
 from fangxun.plans.demo_places import build_shelters
@@ -139,6 +140,7 @@ async def load_demo(session: AsyncSession, settings: Settings, today: date, prog
     plan_ids = await _plan_ids(session)
     shelters = [{**row, "plan_id": plan_ids.get((row["unit_code"], "evacuation"))} for row in build_shelters(units)]
     await session.execute(insert(Shelter), shelters)
+    await refresh_statistics(session, ["contacts", "shelters"])
     summary = await summarise(session, settings, today)
     await record(session, ACTOR, "demo.load", "registry", "zhengzhou", after=summary.as_dict())
     return summary

@@ -11,7 +11,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun import audit
-from fangxun.db import utcnow
+from fangxun.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
@@ -256,6 +256,7 @@ async def import_plans(session: AsyncSession, rows: list[tuple[int, dict]], sett
     result = ImportResult(created, len(parsed) - created - changes.unchanged, changes.unchanged)
     if result.changed:
         await audit.record(session, actor, "plans.import", "plan", after=result.as_dict())
+        await refresh_statistics(session, ["plans", "contacts", "plan_revisions"])
     return result
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun import audit
-from fangxun.db import utcnow
+from fangxun.db import refresh_statistics, utcnow
 from fangxun.plans import unit_rules
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import (ImportResult, Problem, cell_text, progress_bar, read_table,
@@ -181,6 +181,7 @@ async def import_units(session: AsyncSession, rows: list[tuple[int, dict]], acto
     result = ImportResult(len(inserts), len(updates), unchanged)
     if result.changed:
         await audit.record(session, actor, "units.import", "admin_unit", after=result.as_dict())
+        await refresh_statistics(session, ["admin_units"])
     return result
 
 
