@@ -128,6 +128,31 @@ async def cmd_user_create(ctx: CommandContext) -> None:
     print(f"已创建用户 {ctx.args.username}（角色 {ctx.args.role}）")
 
 
+async def cmd_geo_import(ctx: CommandContext) -> None:
+    from fangxun.plans.boundary_import import import_boundaries
+
+    args = ctx.args
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        result = await import_boundaries(session, Path(args.file), level=args.level, code_field=args.code_field,
+                                         name_field=args.name_field, crs=args.crs, actor=CLI_PRINCIPAL.name)
+    for repair in result.repairs:
+        print(f"已修复：第 {repair.feature + 1} 个要素 {repair.label}：{repair.reason}")
+    for code, name in result.without_geometry[:50]:
+        print(f"无边界：{code} {name}")
+    if len(result.without_geometry) > 50:
+        print(f"……另有 {len(result.without_geometry) - 50} 个区划无边界")
+    print(f"边界导入完成：{result}")
+
+
+async def cmd_map_export(ctx: CommandContext) -> None:
+    from fangxun.plans.map_data import coverage_map_html
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        html = await coverage_map_html(session, ctx.settings, ctx.clock.today(), inline_assets=True)
+    Path(ctx.args.file).write_text(html, encoding="utf-8")
+    print(f"已导出预案覆盖图到 {ctx.args.file}（{len(html.encode()) / 1e6:.1f} MB，可脱离服务直接打开）")
+
+
 async def cmd_check_config(ctx: CommandContext) -> None:
     create_engine(ctx.url)  # validates the URL's form without connecting
     print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
@@ -199,6 +224,20 @@ def build_parser() -> argparse.ArgumentParser:
     user_create.add_argument("username")
     user_create.add_argument("--role", required=True, choices=ROLES)
     user_create.set_defaults(handler=cmd_user_create)
+
+    geo = commands.add_parser("geo", help="行政区划边界").add_subparsers(dest="action", required=True)
+    geo_import = geo.add_parser("import", help="导入边界（GeoJSON、Shapefile 压缩包、GeoPackage），全部成功才写入")
+    geo_import.add_argument("file")
+    geo_import.add_argument("--level", help="只匹配该级别：district/township/village")
+    geo_import.add_argument("--code-field", help="区划代码字段（默认自动识别 code/adcode/dt_adcode…）")
+    geo_import.add_argument("--name-field", help="名称字段（无代码时按名称在上级内匹配）")
+    geo_import.add_argument("--crs", help="坐标系：EPSG:4326（默认取文件自带）、gcj02（高德/DataV 偏移坐标）或 EPSG:NNNN")
+    geo_import.set_defaults(handler=cmd_geo_import)
+
+    map_ = commands.add_parser("map", help="预案覆盖图").add_subparsers(dest="action", required=True)
+    map_export = map_.add_parser("export", help="导出可离线打开的覆盖图 HTML")
+    map_export.add_argument("file")
+    map_export.set_defaults(handler=cmd_map_export)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser
