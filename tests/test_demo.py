@@ -1,18 +1,15 @@
 """The demo registry on both databases: counts, plausibility, determinism, refusal of a non-empty database."""
 
 import re
-import uuid
 from collections import Counter
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select, text
-from support.databases import PG_URL
+from sqlalchemy import func, select
+from support.registry_factories import fresh_database
 
 from fangxun.audit import AuditRecord
-from fangxun.db import create_engine, session_factory
 from fangxun.errors import Conflict
-from fangxun.migrate import upgrade
 from fangxun.plans.demo import load_demo, read_units
 from fangxun.plans.demo_names import owner_org, short_name
 from fangxun.plans.demo_places import BBOX
@@ -50,25 +47,8 @@ async def _rows(sessions) -> dict:
 @pytest.fixture
 async def second_sessions(engine, tmp_path):
     """Sessions of another empty database of the same kind as `engine`."""
-    if engine.dialect.name == "sqlite":
-        other = create_engine(f"sqlite:///{tmp_path}/second.db")
-        await upgrade(other)
-        yield session_factory(other)
-        await other.dispose()
-        return
-    schema = f"fx_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    other = create_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        await upgrade(other)
-        yield session_factory(other)
-    finally:
-        await other.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
+    async with fresh_database(engine.dialect.name, tmp_path) as sessions:
+        yield sessions
 
 
 async def test_demo_registry_is_complete_and_plausible(sessions, settings, today):

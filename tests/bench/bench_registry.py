@@ -8,55 +8,26 @@ peak memory of the process. Run: .venv/bin/python tests/bench/bench_registry.py 
 from __future__ import annotations
 
 import asyncio
-import os
 import resource
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import text
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
-from fangxun.plans.coverage import coverage
-from fangxun.plans.demo import load_demo
-from fangxun.plans.plan_export import export_plan_file, export_unit_file
-from fangxun.plans.plan_import import import_plan_file
-from fangxun.plans.plan_queries import PlanFilter, list_plans
-from fangxun.plans.unit_import import import_unit_file
-from fangxun.settings import load_settings
-
-PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+from fangxun.clock import Clock  # noqa: E402
+from fangxun.db import session_factory  # noqa: E402
+from fangxun.plans.coverage import coverage  # noqa: E402
+from fangxun.plans.demo import load_demo  # noqa: E402
+from fangxun.plans.plan_export import export_plan_file, export_unit_file  # noqa: E402
+from fangxun.plans.plan_import import import_plan_file  # noqa: E402
+from fangxun.plans.plan_queries import PlanFilter, list_plans  # noqa: E402
+from fangxun.plans.unit_import import import_unit_file  # noqa: E402
+from fangxun.settings import load_settings  # noqa: E402
+from support.databases import migrated_engine  # noqa: E402
 DISTRICT = "410105000000"  # 金水区
-
-
-class Database:
-    """A fresh database: a SQLite file, or a throwaway schema on PostgreSQL."""
-
-    def __init__(self, backend: str, workdir: Path):
-        self.backend, self.workdir, self.schema = backend, workdir, f"bench_{uuid.uuid4().hex[:10]}"
-
-    async def __aenter__(self):
-        if self.backend == "sqlite":
-            self.engine = create_engine(f"sqlite:///{self.workdir}/{self.schema}.db")
-        else:
-            self.admin = create_engine(PG_URL)
-            async with self.admin.begin() as connection:
-                await connection.execute(text(f'CREATE SCHEMA "{self.schema}"'))
-            self.engine = create_engine(PG_URL, connect_args={"server_settings": {"search_path": self.schema}})
-        await upgrade(self.engine)
-        return self.engine
-
-    async def __aexit__(self, *exc):
-        await self.engine.dispose()
-        if self.backend == "postgresql":
-            async with self.admin.begin() as connection:
-                await connection.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
-            await self.admin.dispose()
 
 
 async def timed(coroutine_factory, repeat: int) -> list[float]:
@@ -74,7 +45,7 @@ async def bench(backend: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         plans_xlsx, units_csv = workdir / "plans.xlsx", workdir / "units.csv"
-        async with Database(backend, workdir) as source:
+        async with migrated_engine(backend, workdir) as source:
             sessions = session_factory(source)
             async with sessions() as session, session.begin():
                 await load_demo(session, settings, today)
@@ -82,7 +53,7 @@ async def bench(backend: str) -> None:
                 exported = await export_plan_file(session, plans_xlsx, settings, today)
                 await export_unit_file(session, units_csv)
 
-        async with Database(backend, workdir) as target:
+        async with migrated_engine(backend, workdir) as target:
             sessions = session_factory(target)
             async with sessions() as session, session.begin():
                 await import_unit_file(session, units_csv, actor="bench")

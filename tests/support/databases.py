@@ -1,5 +1,40 @@
-"""Where the test PostgreSQL server is."""
+"""Fresh, migrated test databases: a SQLite file, or a throwaway schema on the PostgreSQL server."""
+
+from __future__ import annotations
 
 import os
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fangxun.db import create_engine
+from fangxun.migrate import upgrade
+from sqlalchemy import text
 
 PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@asynccontextmanager
+async def migrated_engine(dialect: str, folder: Path):
+    """An engine on a new, empty, migrated database of `dialect`; dropped afterwards."""
+    name = f"fx_{uuid.uuid4().hex[:12]}"
+    if dialect == "sqlite":
+        engine = create_engine(f"sqlite:///{folder}/{name}.db")
+        try:
+            await upgrade(engine)
+            yield engine
+        finally:
+            await engine.dispose()
+        return
+    admin = create_engine(PG_URL)
+    async with admin.begin() as connection:
+        await connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    engine = create_engine(PG_URL, connect_args={"server_settings": {"search_path": name}})
+    try:
+        await upgrade(engine)
+        yield engine
+    finally:
+        await engine.dispose()
+        async with admin.begin() as connection:
+            await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        await admin.dispose()

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.db import session_factory
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.tabular import write_table
 from fangxun.schema import metadata
-from support.databases import PG_URL
+from support.databases import migrated_engine
 
 CITY = "410100000000"
 ZHONGYUAN, ERQI = "410102000000", "410103000000"
@@ -103,24 +101,5 @@ async def registry_content(session) -> dict[str, list[tuple]]:
 @asynccontextmanager
 async def fresh_database(dialect: str, tmp_path: Path):
     """A second, empty, migrated database of the same dialect (SQLite file or PostgreSQL schema)."""
-    if dialect == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path}/fresh-{uuid.uuid4().hex[:8]}.db")
-        try:
-            await upgrade(engine)
-            yield session_factory(engine)
-        finally:
-            await engine.dispose()
-        return
-    schema = f"fx_fresh_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(PG_URL, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        await upgrade(engine)
+    async with migrated_engine(dialect, tmp_path) as engine:
         yield session_factory(engine)
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
