@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.audit import record
 from fangxun.db import refresh_statistics
 from fangxun.errors import Conflict
+from fangxun.plans.demo_geometry import load_demo_geometry
 from fangxun.plans.demo_names import desk_phone, duty_desk_name
 from fangxun.plans.demo_places import build_shelters
 from fangxun.plans.demo_plans import DemoUnit, build_plans
@@ -40,6 +41,8 @@ class DemoSummary:
     plans_by_status: dict[str, int]
     contacts: int
     shelters: int
+    boundaries: int = 0
+    synthetic_boundaries: int = 0
 
     @property
     def units(self) -> int:
@@ -60,7 +63,8 @@ class DemoSummary:
         kinds = "、".join(f"{KIND_LABELS[kind]} {n}" for kind, n in self.plans_by_kind.items())
         statuses = "、".join(f"{STATUS_LABELS[s]} {n}" for s, n in self.plans_by_status.items() if n)
         return (f"行政区划 {self.units} 个（{units}）；预案 {self.plans} 件（{kinds}；{statuses}）；"
-                f"联系人 {self.contacts} 个；避险安置点 {self.shelters} 处")
+                f"联系人 {self.contacts} 个；避险安置点 {self.shelters} 处；"
+                f"边界 {self.boundaries} 个（其中示意边界 {self.synthetic_boundaries} 个）")
 
 
 def read_units() -> tuple[list[DemoUnit], list[tuple[int, dict]]]:
@@ -119,13 +123,16 @@ async def summarise(session: AsyncSession, settings: Settings, today: date) -> D
     clocks = (await session.execute(select(Plan.lifecycle, Plan.next_review_due))).all()
     statuses = Counter(plan_status(lifecycle, due, today, settings.registry.due_soon_days) for lifecycle, due in clocks)
     contacts = (await session.execute(select(func.count()).select_from(Contact))).scalar_one()
+    boundaries, synthetic = (await session.execute(select(
+        func.count(AdminUnit.geometry),
+        func.count(AdminUnit.geometry).filter(AdminUnit.geometry_synthetic.is_(True))))).one()
     shelters = (await session.execute(select(func.count()).select_from(Shelter))).scalar_one()
     return DemoSummary(
         units_by_level={level: levels.get(level, 0) for level in LEVELS},
         plans_by_kind={kind: kinds.get(kind, 0) for kind in PLAN_KINDS},
         plans_by_level={level: plan_levels.get(level, 0) for level in LEVELS},
         plans_by_status={status: statuses.get(status, 0) for status in STATUSES},
-        contacts=contacts, shelters=shelters)
+        contacts=contacts, shelters=shelters, boundaries=boundaries, synthetic_boundaries=synthetic)
 
 
 async def load_demo(session: AsyncSession, settings: Settings, today: date, progress: bool = False) -> DemoSummary:
@@ -134,6 +141,7 @@ async def load_demo(session: AsyncSession, settings: Settings, today: date, prog
     units, unit_rows = read_units()
     plans = build_plans(units, settings, today)
     await import_units(session, unit_rows, actor=ACTOR, progress=progress)
+    await load_demo_geometry(session)
     await import_plans(session, list(enumerate(plans.rows, start=2)), settings, actor=ACTOR, progress=progress)
     await _set_positions(session, plans.positions)
     await session.execute(insert(Contact), duty_desks(units))

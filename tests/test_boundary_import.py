@@ -73,14 +73,18 @@ async def test_unknown_code_fails_the_whole_file(districts, sessions, tmp_path):
 
 
 async def test_match_by_name_within_parent_and_level_check(districts, sessions, tmp_path):
-    feature = _shared_feature(JINSHUI)
-    feature["properties"] = {"name": "金水区", "parent_code": "410100"}
-    path = _feature_collection(tmp_path / "named.geojson", [feature])
+    coded = _feature_collection(tmp_path / "coded.geojson", [_shared_feature(JINSHUI)])
     async with sessions() as session:
         with pytest.raises(ImportRejected, match="不是乡镇街道"):
-            await import_boundaries(session, path, level="township", actor="test")
+            await import_boundaries(session, coded, level="township", actor="test")
+    feature = _shared_feature(JINSHUI)
+    feature["properties"] = {"name": "金水区", "parent_code": "410100"}
+    named = _feature_collection(tmp_path / "named.geojson", [feature])
+    async with sessions() as session:
+        with pytest.raises(ImportRejected, match="找不到"):
+            await import_boundaries(session, named, level="village", actor="test")
     async with sessions() as session, session.begin():
-        assert (await import_boundaries(session, path, level="district", actor="test")).matched == 1
+        assert (await import_boundaries(session, named, level="district", actor="test")).matched == 1
     assert (await _geometries(sessions))[JINSHUI][0] is not None
 
 
