@@ -106,3 +106,21 @@ async def test_unreadable_file_is_bad_input(districts, sessions, tmp_path):
     async with sessions() as session:
         with pytest.raises(BadInput):
             await import_boundaries(session, path, actor="test")
+
+
+async def test_area_index_follows_boundary_changes(districts, sessions, tmp_path):
+    first = _feature_collection(tmp_path / "first.geojson", [_shared_feature(JINSHUI)])
+    square = {"type": "Feature", "properties": {"code": JINSHUI},
+              "geometry": {"type": "Polygon", "coordinates": [[[113.0, 34.3], [113.1, 34.3], [113.1, 34.4],
+                                                               [113.0, 34.4], [113.0, 34.3]]]}}
+    moved = _feature_collection(tmp_path / "moved.geojson", [square])
+    async with sessions() as session, session.begin():
+        await import_boundaries(session, first, actor="test")
+    async with sessions() as session:
+        assert (await unit_index(session)).containing(113.68, 34.80) == [JINSHUI]
+    async with sessions() as session, session.begin():
+        await import_boundaries(session, moved, actor="test")
+    async with sessions() as session:
+        index = await unit_index(session)
+        assert index.containing(113.68, 34.80) == []
+        assert index.containing(113.05, 34.35) == [JINSHUI]
