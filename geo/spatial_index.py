@@ -195,6 +195,21 @@ class UnitIndex:
             out[first_points] = self._code_array[self._owner[members[hit[order][first]]]]
         return out.tolist()
 
+    def units_at(self, lons, lats) -> list[list[str]]:
+        """For each point, the codes of every unit containing it (all levels, sorted), in one tree pass."""
+        lons = np.asarray(lons, dtype=float).ravel()
+        lats = np.asarray(lats, dtype=float).ravel()
+        if lons.shape != lats.shape:
+            raise ValueError("lons and lats must have the same length")
+        point_index, hit = self._tree.query(shapely.points(lons, lats))
+        inside = shapely.intersects_xy(self._parts[hit], lons[point_index], lats[point_index])
+        # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
+        keys = np.unique(point_index[inside] * len(self._codes) + self._owner[hit[inside]])
+        points, owners = np.divmod(keys, len(self._codes))
+        edges = np.searchsorted(points, np.arange(len(lons) + 1)).tolist()
+        codes = self._code_array[owners].tolist()
+        return [codes[start:end] for start, end in zip(edges, edges[1:])]
+
     def _level_tree(self, level: str) -> tuple[shapely.STRtree, np.ndarray]:
         if level not in self._level_trees:
             members = np.flatnonzero(self._part_level == self._level_ids[level])

@@ -149,3 +149,16 @@ def test_invalid_unit_polygons_are_repaired_when_indexed():
     index = UnitIndex(["410105001001"], ["village"], [bow_tie])
     assert index.intersecting(shapely.box(0, 0, 1, 2))[0].fraction == pytest.approx(0.5)
     assert index.containing(0.2, 1.0) == ["410105001001"] and index.containing(1.0, 0.2) == []
+
+
+def test_units_at_lists_every_containing_unit_once():
+    from fangxun.geo.spatial_index import UnitIndex
+    import shapely
+    big = shapely.box(0, 0, 4, 4)
+    halves = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])   # two parts, one unit
+    index = UnitIndex(["410100000000", "410102000000", "410103000000"], ["city", "district", "district"],
+                      [big, halves, shapely.box(1, 0, 2, 1)])
+    assert index.units_at([0.5, 2.5, 1.0, 3.5, 9.0], [0.5, 2.5, 0.5, 3.5, 9.0]) == [
+        ["410100000000", "410102000000"], ["410100000000", "410102000000"],
+        ["410100000000", "410102000000", "410103000000"],   # on the shared edge: both sides
+        ["410100000000"], []]
