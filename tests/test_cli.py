@@ -4,10 +4,10 @@ import json
 import subprocess
 import sys
 import uuid
+from importlib import resources
 
 import asyncpg
 import pytest
-
 from support.databases import PG_URL
 
 UNITS_CSV = """区划代码,名称,级别,上级代码
@@ -97,3 +97,26 @@ def test_token_user_and_config_commands(database_url, tmp_path):
     bad.write_text('[registry.required_kinds]\nvillage = ["dam_plan"]\n', encoding="utf-8")
     code, _, err = fangxun(database_url, "--config", str(bad), "check-config")
     assert code == 2 and "dam_plan" in err and str(bad) in err
+
+
+def test_geo_import_and_map_export(database_url, tmp_path):
+    units = tmp_path / "units.csv"
+    units.write_text(UNITS_CSV.replace("410102000000,甲区", "410105000000,金水区")
+                     .replace("410102001000,一号街道,,410102000000", "410105001000,一号街道,,410105000000")
+                     .replace("410102001001,东村,village,410102001000", "410105001001,东村,village,410105001000"),
+                     encoding="utf-8")
+    assert fangxun(database_url, "units", "import", str(units))[0] == 0
+    jinshui = resources.files("fangxun.plans.data").joinpath("boundaries/410105000000.geojson")
+    with resources.as_file(jinshui) as path:
+        code, out, err = fangxun(database_url, "geo", "import", str(path), "--level", "district")
+    assert code == 0, err
+    assert "已更新 1 个区划的边界" in out
+    stranger = tmp_path / "stranger.geojson"
+    stranger.write_text(jinshui.read_text(encoding="utf-8").replace('"410105"', '"410199"'), encoding="utf-8")
+    code, _, err = fangxun(database_url, "geo", "import", str(stranger))
+    assert code == 2 and "410199" in err
+    page = tmp_path / "map.html"
+    code, out, err = fangxun(database_url, "map", "export", str(page))
+    assert code == 0, err
+    html = page.read_text(encoding="utf-8")
+    assert "金水区" in html and "https://" not in html.replace("https://leafletjs.com", "")
