@@ -65,10 +65,26 @@ class ServerSettings(_Strict):
     port: int = Field(8080, ge=0, le=65535)
 
 
+class MapSettings(_Strict):
+    # Empty: boundaries on a plain background (the intranet has no internet access).
+    tile_url: str = ""
+    tile_attribution: str = ""
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tile_template(cls, value: str) -> str:
+        value = value.strip()
+        if value and (not value.startswith(("http://", "https://", "/"))
+                      or not all(part in value for part in ("{z}", "{x}", "{y}"))):
+            raise ValueError("tile_url must be an http(s) URL or a path with {z}, {x} and {y}, or empty")
+        return value
+
+
 class Settings(_Strict):
     registry: RegistrySettings
     auth: AuthSettings = AuthSettings()
     server: ServerSettings = ServerSettings()
+    map: MapSettings = MapSettings()
     source: tuple[str, ...] = ()
 
     def required_kinds_for(self, level: str) -> list[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fangxun.accounts import signing_secret
-from fangxun.api import routes_pages, routes_plans, routes_status, routes_units
+from fangxun.api import routes_map, routes_pages, routes_plans, routes_status, routes_units
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.keys import (AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
@@ -18,6 +19,7 @@ from fangxun.api.keys import (AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWOR
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.clock import Clock
 from fangxun.db import session_factory
+from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.settings import Settings
 
 __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY", "LOGIN_LIMITER",
@@ -66,6 +68,9 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app.cleanup_ctx.append(_signing_key)
     app.cleanup_ctx.append(_password_executor)
     app.on_response_prepare.append(_common_headers)
-    for module in (routes_status, routes_units, routes_plans, routes_pages):
+    for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map):
         app.add_routes(module.routes)
+    # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
+    app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))
+    app.router.add_static(STATIC_URL.rstrip("/"), Path(str(static_dir())))
     return app

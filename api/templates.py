@@ -47,15 +47,15 @@ def html_response(body: str, status: int = 200, headers: dict | None = None) -> 
                         headers={**PAGE_HEADERS, **(headers or {})})
 
 
-def page(title: str, content: str, user: str | None = None) -> str:
-    """The page frame; `content` must already be escaped HTML."""
+def page(title: str, content: str, user: str | None = None, extra_css: str = "") -> str:
+    """The page frame; `content` must already be escaped HTML, `extra_css` trusted CSS."""
     account = ""
     if user is not None:
         account = (f'<div>当前用户：{escape(user)}<form method="post" action="/logout">'
                    '<button type="submit">退出登录</button></form></div>')
     return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{escape(title)} - 防汛预案登记</title><style>{_CSS}</style></head>"
+            f"<title>{escape(title)} - 防汛预案登记</title><style>{_CSS}{extra_css}</style></head>"
             f"<body><header><h1>防汛预案登记</h1>{account}</header><main>{content}</main></body></html>")
 
 
@@ -107,6 +107,7 @@ def overview_page(stats: dict, attention: list[dict], user: str) -> str:
         for p in attention) or '<tr><td colspan="4">没有逾期未评估的预案</td></tr>'
     content = (
         f'<section><h2>概况：{scope}</h2><p>统计日期：{escape(stats["as_of"])}</p>'
+        f'<p><a href="/map">预案覆盖图（值班图）</a></p>'
         f'<div class="figures">{figure_html}</div></section>'
         f'<section><h2>行政区划</h2><table><tr><th>级别</th><th>数量</th><th>预案齐全</th><th>有缺口</th></tr>'
         f'{units}</table></section>'

@@ -172,10 +172,59 @@ def main() -> dict:
     city = shapes[CITY]
     bench_areas(index, units, city)
     bench_points(index, units, city)
-    # TODO(map page size): the duty map engineer measures the rendered map page here, from `units`
-    # (add status columns, render, print the HTML size and build time).
     return {"codes": codes, "levels": levels, "geometries": geometries, "index": index, "units": units}
+
+
+def bench_map(runs: int = 5) -> None:
+    """The duty map of the demo registry (SQLite file): build time and bytes sent (targets < 3 s, < 6 MB)."""
+    import asyncio
+    import gzip
+    import tempfile
+    from datetime import date
+
+    from fangxun.db import create_engine, session_factory
+    from fangxun.geo.map_assets import LEAFLET_URL, MAP_FILES, leaflet_dir, static_dir
+    from fangxun.migrate import upgrade
+    from fangxun.plans.demo import load_demo
+    from fangxun.plans.map_data import coverage_map_html
+    from fangxun.settings import load_settings
+
+    settings, today = load_settings(), date(2026, 6, 1)
+
+    async def measure(folder: str) -> tuple[list[float], str, str]:
+        engine = create_engine(f"sqlite:///{folder}/map.db")
+        try:
+            await upgrade(engine)
+            sessions = session_factory(engine)
+            async with sessions() as session, session.begin():
+                await load_demo(session, settings, today)
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                async with sessions() as session:
+                    page = await coverage_map_html(session, settings, today)
+                times.append(time.perf_counter() - start)
+            async with sessions() as session:
+                exported = await coverage_map_html(session, settings, today, inline_assets=True)
+            return times, page, exported
+        finally:
+            await engine.dispose()
+
+    with tempfile.TemporaryDirectory() as folder:
+        times, page, exported = asyncio.run(measure(folder))
+    html = page.encode("utf-8")
+    assets = sum(len((leaflet_dir() if base == LEAFLET_URL else static_dir()).joinpath(name).read_bytes())
+                 for _, base, name in MAP_FILES)
+    # /map is sent gzip-compressed; the static files as they are (and cached after the first visit).
+    sent = len(gzip.compress(html, 6)) + assets
+    print("duty map of the demo registry (coverage_map_html on SQLite, 3,530 units):")
+    print(f"  build: median {statistics.median(times):.2f} s, best {min(times):.2f} s of {runs} (target < 3 s)")
+    total = len(html) + assets
+    print(f"  page {len(html) / 1e6:.2f} MB + scripts/styles {assets / 1e6:.2f} MB = {total / 1e6:.2f} MB"
+          f" uncompressed (target < 6 MB); sent with gzip: {sent / 1e6:.2f} MB")
+    print(f"  exported file (fangxun map export, everything inline): {len(exported.encode('utf-8')) / 1e6:.2f} MB")
 
 
 if __name__ == "__main__":
     main()
+    bench_map()

@@ -1,0 +1,55 @@
+"""The duty map page, the printable unit contact sheets and the GeoJSON of unit boundaries."""
+
+from __future__ import annotations
+
+import json
+
+from aiohttp import web
+
+from fangxun.api import templates
+from fangxun.api.csp import map_policy
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
+from fangxun.api.params import check_code, text_param
+from fangxun.api.unit_page import unit_page
+from fangxun.plans.map_data import coverage_map_html
+from fangxun.plans.plan_fields import KIND_LABELS
+from fangxun.plans.unit_geojson import units_geojson
+from fangxun.plans.unit_sheet import unit_sheet
+
+routes = web.RouteTableDef()
+GEOJSON_TYPE = "application/geo+json"
+
+
+@routes.get("/map")
+async def coverage_map(request: web.Request) -> web.Response:
+    """The plan-coverage map by level, with shelters; everything it loads comes from this service."""
+    settings = request.app[SETTINGS]
+    async with request.app[SESSIONS]() as session:
+        html = await coverage_map_html(session, settings, request.app[CLOCK].today())
+    response = templates.html_response(html, headers={"Content-Security-Policy":
+                                                      map_policy(html, settings.map.tile_url)})
+    response.enable_compression()
+    return response
+
+
+@routes.get("/units/{code}")
+async def unit_contact_sheet(request: web.Request) -> web.Response:
+    """The printable contact sheet of one unit."""
+    code = check_code(request.match_info["code"], "code")
+    async with request.app[SESSIONS]() as session:
+        sheet = await unit_sheet(session, code, request.app[SETTINGS], request.app[CLOCK].today())
+    user = request[PRINCIPAL].name.removeprefix("user:")
+    return templates.html_response(unit_page(sheet, user, KIND_LABELS))
+
+
+@routes.get("/api/units.geojson")
+async def units_geojson_route(request: web.Request) -> web.Response:
+    """Unit boundaries with plan status counts: RFC 7946, for QGIS and other GIS tools."""
+    level = text_param(request, "level")
+    root = check_code(text_param(request, "root"), "root")
+    async with request.app[SESSIONS]() as session:
+        collection = await units_geojson(session, request.app[SETTINGS], request.app[CLOCK].today(), level, root)
+    body = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
+    response = web.Response(text=body, content_type=GEOJSON_TYPE, charset="utf-8")
+    response.enable_compression()
+    return response

@@ -1,0 +1,113 @@
+"""The /map page, its Content-Security-Policy, the static files and the exported map, on SQLite and PostgreSQL."""
+
+import base64
+import hashlib
+import json
+import re
+
+import pytest
+from support.api_fixtures import PASSWORD, sign_in
+from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, UNIT_STATUS, add_map_registry
+
+from fangxun.api.app import create_app
+from fangxun.plans.map_data import coverage_map_html
+from fangxun.settings import MapSettings
+
+TILES = "http://tiles.intranet.example/{z}/{x}/{y}.png"
+
+
+@pytest.fixture
+async def registry(sessions, settings, today):
+    async with sessions() as session, session.begin():
+        return await add_map_registry(session, settings, today)
+
+
+def _policy(header: str) -> dict[str, list[str]]:
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+def _hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def _features(html: str) -> dict[str, dict]:
+    decoder = json.JSONDecoder()
+    found = {}
+    for match in re.finditer(r"FangxunMap\.unitLayer\(", html):
+        for feature in decoder.raw_decode(html, match.end())[0]["features"]:
+            found[feature["properties"]["code"]] = feature["properties"]
+    return found
+
+
+async def test_signed_out_is_sent_to_sign_in(client, registry):
+    response = await client.get("/map", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/login?next=/map"
+
+
+async def test_map_page_is_strict_and_self_contained(client, user, registry):
+    await sign_in(client, user, PASSWORD)
+    response = await client.get("/map", headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200 and response.content_type == "text/html"
+    assert response.headers["Content-Encoding"] == "gzip"
+    page = await response.text()
+    assert "http://" not in page and "https://" not in page
+    policy = _policy(response.headers["Content-Security-Policy"])
+    assert policy["default-src"] == ["'none'"] and policy["img-src"] == ["'self'"]
+    assert policy["frame-ancestors"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+    for directive, tag in (("script-src", "script"), ("style-src", "style")):
+        sources = policy[directive]
+        assert sources[0] == "'self'" and all(s.startswith("'sha256-") for s in sources[1:])
+        inline = re.findall(rf"<{tag}>(.*?)</{tag}>", page, flags=re.S)
+        assert inline and {_hash(body) for body in inline} == set(sources[1:])
+    for hostile in (HOSTILE_PERSON, HOSTILE_SHELTER):
+        assert hostile not in page
+
+    features = _features(page)
+    assert {code: p["status"] for code, p in features.items()} == {
+        code: status for code, status in UNIT_STATUS.items() if code != "410100000000"}
+    east = features[EAST]
+    assert east["name"] == "东村" and east["parent"] == "二号镇" and east["synthetic"] is True
+    assert east["plans"] == [["evacuation", "current", "2028-02-01"], ["flood_plan", "current", "2028-01-01"]]
+    assert east["persons"] == [[HOSTILE_PERSON, "responsible", "139-0000-1234"], ["李四", "deputy", "037160000001"]]
+    assert east["shelters"] == [[HOSTILE_SHELTER, 300]]
+    assert "统计日期：2026-06-01" in page and 'href="/"' in page and "另有" not in page
+
+
+async def test_empty_registry_gives_an_empty_map(client, user):
+    await sign_in(client, user, PASSWORD)
+    response = await client.get("/map")
+    assert response.status == 200 and _features(await response.text()) == {}
+
+
+async def test_configured_tiles_are_allowed_and_drawn(aiohttp_client, engine, settings, clock, user, registry):
+    tiled = settings.model_copy(update={"map": MapSettings(tile_url=TILES, tile_attribution="内网底图")})
+    client = await aiohttp_client(create_app(engine, tiled, clock))
+    await sign_in(client, user, PASSWORD)
+    response = await client.get("/map")
+    page = await response.text()
+    assert TILES in page
+    assert _policy(response.headers["Content-Security-Policy"])["img-src"] == [
+        "'self'", "http://tiles.intranet.example"]
+
+
+async def test_static_files_are_served_locally_to_anyone(client):
+    for path, kind in (("/static/vendor/leaflet/leaflet.js", "javascript"),
+                       ("/static/vendor/leaflet/leaflet.css", "css"),
+                       ("/static/vendor/leaflet/images/layers.png", "image/png"),
+                       ("/static/map/units.js", "javascript"), ("/static/map/shelters.js", "javascript"),
+                       ("/static/map/search.js", "javascript"), ("/static/map/start.js", "javascript"),
+                       ("/static/map/coverage-map.css", "css")):
+        response = await client.get(path)
+        assert response.status == 200 and kind in response.content_type, path
+    for path in ("/static/../settings.py", "/static/map/%2e%2e/%2e%2e/app.py", "/static/map/../../app.py",
+                 "/static/vendor/leaflet/../map/nope.js", "/static/map/"):
+        response = await client.get(path, allow_redirects=False)
+        assert response.status in (303, 403, 404), path     # never a file outside the static folders
+
+
+async def test_exported_map_inlines_everything(sessions, settings, today, registry):
+    async with sessions() as session:
+        html = await coverage_map_html(session, settings, today, inline_assets=True)
+    assert "<script src" not in html and "<link" not in html and "/static/" not in html
+    assert "/units/" not in html.split("FangxunMap.configure(")[1].split(");")[0]   # no link without a server
+    assert len(_features(html)) == 7
