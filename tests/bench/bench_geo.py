@@ -2,80 +2,29 @@
 
 Builds ~3,530 unit polygons without a database (the packaged unit list, the real city and district
 boundaries, synthetic townships, villages and development zones) and prints medians of several runs:
-UnitIndex.intersecting against geopandas.sjoin for city-wide areas, and UnitIndex.locate against
+UnitIndex.intersecting against geopandas.sjoin for city-wide areas (and against sjoin plus overlay areas
+where fractions are computed), and UnitIndex.locate / units_at against
 sjoin for 1,000 points (target: ours at least 3× faster). Nothing is asserted.
-Run: .venv/bin/python tests/bench/bench_geo.py   (FANGXUN_SHARED_DATA=/path/to/shared/data optional)
+Run: .venv/bin/python tests/bench/bench_geo.py
 """
 
 from __future__ import annotations
 
-import csv
 import gc
-import os
 import statistics
 import time
-from importlib import resources
-from pathlib import Path
 
 import geopandas
 import numpy as np
 import shapely
 
-from fangxun.geo.boundary_file import read_boundaries
 from fangxun.geo.spatial_index import UnitIndex, circle
-from fangxun.geo.synthetic import partition, zone
+from fangxun.plans.demo import read_units
+from fangxun.plans.demo_geometry import URBAN_FOCUS, demo_geometry
 
 CITY = "410100000000"
-# The same construction as the demo (fangxun/plans/demo_geometry.py): the urban core and the
-# approximate centres and areas (km²) of the development zones, which have no published boundary.
-URBAN_FOCUS = (113.665, 34.757)
-ZONES = {
-    "410171000000": ((113.745, 34.715), 130.0),
-    "410172000000": ((113.545, 34.815), 99.0),
-    "410173000000": ((113.840, 34.530), 415.0),
-}
-URBAN_SUFFIXES = ("街道", "社区", "居委会", "居民委员会")
-LEVELS = {"city": "city", "county": "district", "district": "district", "township": "township",
-          "village": "village"}
 RUNS = 21
 POINTS = 1000
-
-
-def boundary_folder() -> Path:
-    """The shared boundaries: $FANGXUN_SHARED_DATA, shared/ beside the checkout, else the packaged copy."""
-    candidates = []
-    if os.environ.get("FANGXUN_SHARED_DATA"):
-        candidates.append(Path(os.environ["FANGXUN_SHARED_DATA"]) / "boundaries")
-    repo = Path(__file__).resolve().parents[2]
-    candidates += [repo.parent / "shared" / "data" / "boundaries", Path("/work/shared/data/boundaries")]
-    for folder in candidates:
-        if (folder / f"{CITY}.geojson").is_file():
-            return folder
-    return Path(str(resources.files("fangxun.plans.data").joinpath("boundaries")))
-
-
-def unit_rows() -> list[dict]:
-    """The packaged unit list: code, name, level, parent_code."""
-    text = resources.files("fangxun.plans.data").joinpath("zhengzhou_nbs_2023_codes.csv").read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
-
-
-def city_geometry(rows: list[dict], folder: Path) -> dict[str, shapely.Geometry]:
-    """Every unit's polygon: real city/district boundaries, synthetic zones, townships and villages."""
-    shapes = {path.stem: read_boundaries(path).frame.geometry.iloc[0] for path in sorted(folder.glob("*.geojson"))}
-    for code, (centre, area) in ZONES.items():
-        shapes[code] = zone(centre, area, seed=int(code[:6]), clip_to=shapes[CITY])
-    children: dict[str, list[tuple[str, str]]] = {}
-    for row in rows:
-        if row["level"] in ("township", "village"):
-            kind = "urban" if row["name"].endswith(URBAN_SUFFIXES) else "rural"
-            children.setdefault(row["parent_code"], []).append((row["code"], kind))
-    for level in ("county", "township"):
-        for row in rows:
-            parent = row["code"]
-            if row["level"] == level and parent in children and parent in shapes:
-                shapes.update(partition(shapes[parent], children[parent], seed=int(parent[:9]), focus=URBAN_FOCUS))
-    return shapes
 
 
 def median_ms(action, runs: int = RUNS) -> float:
@@ -126,10 +75,16 @@ def bench_areas(index: UnitIndex, units: geopandas.GeoDataFrame, city: shapely.G
         matches = index.intersecting(area)
         partly = sum(1 for m in matches if m.fraction < 1)
         print(f"{label}: {len(matches)} units, {partly} partly covered, {shapely.get_num_coordinates(area)} vertices")
-        compare("intersecting, with fractions", lambda a=area: index.intersecting(a),
-                lambda f=frame: geopandas.sjoin(f, units, predicate="intersects"))
+        compare("intersecting, with fractions (vs sjoin + overlay areas)", lambda a=area: index.intersecting(a),
+                lambda f=frame, a=area: sjoin_with_fractions(f, a, units))
         compare("intersecting, with_fraction=False", lambda a=area: index.intersecting(a, with_fraction=False),
                 lambda f=frame: geopandas.sjoin(f, units, predicate="intersects"))
+
+
+def sjoin_with_fractions(frame: geopandas.GeoDataFrame, area, units: geopandas.GeoDataFrame):
+    """The same work done with geopandas: sjoin, then the covered share of each unit's area."""
+    shapes = geopandas.sjoin(units, frame, predicate="intersects").geometry.values
+    return shapely.area(shapely.intersection(shapes, area)) / shapely.area(shapes)
 
 
 def bench_points(index: UnitIndex, units: geopandas.GeoDataFrame, city: shapely.Geometry) -> None:
@@ -140,27 +95,22 @@ def bench_points(index: UnitIndex, units: geopandas.GeoDataFrame, city: shapely.
     print(f"{POINTS} random points inside the city:")
     compare("locate(level='village') vs sjoin on villages", lambda: index.locate(lons, lats, "village"),
             lambda: geopandas.sjoin(points, villages, predicate="within"))
-    levels = ("city", "district", "township", "village")
-    compare("locate at all 4 levels vs sjoin on all units",
-            lambda: [index.locate(lons, lats, level) for level in levels],
+    compare("units_at (every level) vs sjoin on all units", lambda: index.units_at(lons, lats),
             lambda: geopandas.sjoin(points, units, predicate="within"))
 
 
 def main() -> dict:
     """Run the geometry benchmark; returns what it built so later sections can reuse it."""
-    folder = boundary_folder()
-    rows = unit_rows()
+    units_list, _ = read_units()
     start = time.perf_counter()
-    shapes = city_geometry(rows, folder)
+    shapes = demo_geometry([(u.code, u.name, u.level, u.parent_code) for u in units_list])
     generated = time.perf_counter() - start
-    rows = [r for r in rows if r["code"] in shapes]
-    codes = [r["code"] for r in rows]
-    levels = [LEVELS[r["level"]] for r in rows]
-    geometries = [shapes[c] for c in codes]
+    codes = [u.code for u in units_list]
+    levels = [u.level for u in units_list]
+    geometries = [shapes[c][0] for c in codes]
     vertices = int(shapely.get_num_coordinates(np.array(geometries, dtype=object)).sum())
-    print(f"boundaries from {folder}")
     print(f"city geometry: {len(codes)} units, {vertices:,} vertices, generated in {generated:.2f} s "
-          "(real city/districts read, zones, townships and villages synthesised)")
+          "(the demo's construction: real city/districts, synthetic zones, townships and villages)")
     start = time.perf_counter()
     index = UnitIndex(codes, levels, geometries)
     built = time.perf_counter() - start
@@ -169,7 +119,7 @@ def main() -> dict:
     _ = units.sindex  # sjoin builds (and caches) the same kind of tree; keep it out of the timings
     sindex_ms = (time.perf_counter() - start) * 1000
     print(f"UnitIndex built in {built * 1000:.1f} ms; geopandas sindex in {sindex_ms:.1f} ms")
-    city = shapes[CITY]
+    city = shapes[CITY][0]
     bench_areas(index, units, city)
     bench_points(index, units, city)
     return {"codes": codes, "levels": levels, "geometries": geometries, "index": index, "units": units}
