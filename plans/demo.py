@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.audit import record
 from fangxun.db import refresh_statistics
 from fangxun.errors import Conflict
-from fangxun.plans.demo_geometry import load_demo_geometry
+from fangxun.plans.demo_geometry import load_demo_geometry, place_inside
 from fangxun.plans.demo_names import desk_phone, duty_desk_name
 from fangxun.plans.demo_places import build_shelters
 from fangxun.plans.demo_plans import DemoUnit, build_plans
@@ -141,12 +141,13 @@ async def load_demo(session: AsyncSession, settings: Settings, today: date, prog
     units, unit_rows = read_units()
     plans = build_plans(units, settings, today)
     await import_units(session, unit_rows, actor=ACTOR, progress=progress)
-    await load_demo_geometry(session)
+    shapes = await load_demo_geometry(session)
     await import_plans(session, list(enumerate(plans.rows, start=2)), settings, actor=ACTOR, progress=progress)
     await _set_positions(session, plans.positions)
     await session.execute(insert(Contact), duty_desks(units))
     plan_ids = await _plan_ids(session)
-    shelters = [{**row, "plan_id": plan_ids.get((row["unit_code"], "evacuation"))} for row in build_shelters(units)]
+    shelters = [{**row, "plan_id": plan_ids.get((row["unit_code"], "evacuation"))}
+                for row in place_inside(build_shelters(units), shapes)]
     await session.execute(insert(Shelter), shelters)
     await refresh_statistics(session, ["contacts", "shelters"])
     summary = await summarise(session, settings, today)

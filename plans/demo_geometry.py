@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+import numpy as np
 import shapely
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,8 +58,26 @@ def demo_geometry(units: list[tuple[str, str, str, str | None]]) -> dict[str, tu
     return shapes
 
 
-async def load_demo_geometry(session: AsyncSession) -> int:
-    """Give every demo unit its polygon; returns how many units got one."""
+def place_inside(shelters: list[dict], shapes: dict[str, tuple[shapely.Geometry, bool]]) -> list[dict]:
+    """Shelters moved to a deterministic point inside their own unit's polygon."""
+    rng = np.random.default_rng(20230701)
+    placed = []
+    for shelter in shelters:
+        polygon = shapes[shelter["unit_code"]][0]
+        xmin, ymin, xmax, ymax = polygon.bounds
+        for _ in range(200):
+            lon, lat = rng.uniform(xmin, xmax), rng.uniform(ymin, ymax)
+            if shapely.contains_xy(polygon, lon, lat):
+                break
+        else:
+            point = polygon.representative_point()
+            lon, lat = point.x, point.y
+        placed.append({**shelter, "lon": round(float(lon), 6), "lat": round(float(lat), 6)})
+    return placed
+
+
+async def load_demo_geometry(session: AsyncSession) -> dict[str, tuple[shapely.Geometry, bool]]:
+    """Give every demo unit its polygon; returns (geometry, synthetic) by unit code."""
     units = (await session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code).order_by(AdminUnit.code))).all()
     shapes = demo_geometry([tuple(u) for u in units])
@@ -66,4 +85,4 @@ async def load_demo_geometry(session: AsyncSession) -> int:
     rows = [{"code": code, "geometry": shapely.to_wkb(geometry, output_dimension=2), "geometry_synthetic": synthetic}
             for code, (geometry, synthetic) in shapes.items() if code in known]
     await session.execute(update(AdminUnit), rows)
-    return len(rows)
+    return shapes

@@ -27,8 +27,8 @@ DISTRICT_CENTRES = {
     "410185": (113.050, 34.454, 0.15),  # 登封市
 }
 CITY_CENTRE = (113.625, 34.747)
-# Kept a little inside Zhengzhou's extent (lon 112.7–114.2, lat 34.25–34.98).
-BBOX = (112.72, 34.27, 114.18, 34.96)
+# Zhengzhou's extent (the packaged city boundary's bounds, rounded outwards).
+BBOX = (112.71, 34.26, 114.22, 35.00)
 
 _TOWNSHIP_SHELTERS = {
     "street": ("{name}党群服务中心避险安置点", "{name}综合文化站避险安置点", "{stem}小学避险安置点",

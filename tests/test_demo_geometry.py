@@ -46,3 +46,14 @@ def test_urban_streets_are_smaller_than_rural_towns(geometry):
     streets = [shapes[u.code][0].area for u in units if u.level == "township" and u.name.endswith("街道")]
     towns = [shapes[u.code][0].area for u in units if u.level == "township" and u.name.endswith(("镇", "乡"))]
     assert sum(streets) / len(streets) < 0.5 * sum(towns) / len(towns)
+
+
+def test_shelters_are_placed_inside_their_own_unit(geometry):
+    from fangxun.plans.demo_geometry import place_inside
+    from fangxun.plans.demo_places import build_shelters
+
+    units, shapes, _ = geometry
+    shelters = place_inside(build_shelters(units), shapes)
+    assert len(shelters) > 1000
+    assert all(shapes[s["unit_code"]][0].buffer(1e-6).contains(shapely.Point(s["lon"], s["lat"])) for s in shelters)
+    assert shelters == place_inside(build_shelters(units), shapes)
