@@ -1,13 +1,13 @@
 """Coverage of a hand-built tree, every figure worked out by hand (today 2026-06-01, window 60 days)."""
 
 import pytest
-from support.tree import add_units
+from support.tree import add_plans, add_units
 
 from fangxun.errors import NotFound
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import Contact
-from fangxun.plans.plan_fields import ContactFields, PlanFields
-from fangxun.plans.plan_writes import create_plan, update_plan, withdraw_plan
+from fangxun.plans.plan_fields import ContactFields
+from fangxun.plans.plan_writes import update_plan
 
 CITY, JIA, YI = "410100000000", "410102000000", "410103000000"
 T1, T2, T3 = "410102001000", "410102002000", "410103001000"
@@ -33,17 +33,9 @@ PLANS = [
 @pytest.fixture
 async def registry(sessions, settings, today):
     """The small tree with the plans above and a few contacts."""
-    ids = {}
     async with sessions() as session, session.begin():
         await add_units(session)
-        for unit, kind, approved, then in PLANS:
-            plan = await create_plan(session, PlanFields(unit_code=unit, kind=kind, title=f"{unit}-{kind}",
-                                                         approved_on=approved), settings, "t", today)
-            ids[(unit, kind)] = plan.id
-            if then == "revising":
-                await update_plan(session, plan.id, {"lifecycle": "revising"}, settings, "t")
-            elif then == "withdrawn":
-                await withdraw_plan(session, plan.id, today, "撤并", "t")
+        ids = await add_plans(session, PLANS, settings, today)
         await update_plan(session, ids[(CITY, "flood_plan")], {}, settings, "t",
                           contacts=[ContactFields(name="甲", phone="13900000001")])
         await update_plan(session, ids[(EAST, "flood_plan")], {}, settings, "t",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shapely
 from sqlalchemy import update
-from support.tree import add_units
+from support.tree import add_plans, add_units
 
 from fangxun.plans.models import AdminUnit, Contact, Shelter
-from fangxun.plans.plan_fields import ContactFields, PlanFields
-from fangxun.plans.plan_writes import create_plan, update_plan, withdraw_plan
+from fangxun.plans.plan_fields import ContactFields
+from fangxun.plans.plan_writes import update_plan
 
 CITY, JIA, YI = "410100000000", "410102000000", "410103000000"
 T1, T2, T3 = "410102001000", "410102002000", "410103001000"
@@ -60,15 +60,7 @@ async def add_map_registry(session, settings, today) -> dict[tuple[str, str], in
     await session.execute(update(AdminUnit), [
         {"code": code, "geometry": shapely.to_wkb(shape), "geometry_synthetic": code in SYNTHETIC}
         for code, shape in SHAPES.items()])
-    ids = {}
-    for unit, kind, approved, then, title in PLANS:
-        plan = await create_plan(session, PlanFields(unit_code=unit, kind=kind, title=title or f"{unit}-{kind}",
-                                                     approved_on=approved), settings, "t", today)
-        ids[(unit, kind)] = plan.id
-        if then == "revising":
-            await update_plan(session, plan.id, {"lifecycle": "revising"}, settings, "t")
-        elif then == "withdrawn":
-            await withdraw_plan(session, plan.id, today, "撤并", "t")
+    ids = await add_plans(session, PLANS, settings, today)
     await update_plan(session, ids[(EAST, "flood_plan")], {}, settings, "t", contacts=[
         ContactFields(name=HOSTILE_PERSON, phone="13900001234"),
         ContactFields(role="deputy", name="李四", phone="0371-6000 0001")])

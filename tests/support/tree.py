@@ -31,3 +31,22 @@ async def add_units(session, specs=SMALL_TREE) -> dict[str, dict]:
                       **ancestors(level, code, parent, parent_ancestors)}
     await session.execute(insert(AdminUnit), list(rows.values()))
     return rows
+
+
+async def add_plans(session, plans, settings, today) -> dict[tuple[str, str], int]:
+    """Create (unit, kind, approved_on, then[, title]) plans through plan_writes; `then` may be
+    "revising" or "withdrawn". Returns the plan ids by (unit, kind)."""
+    from fangxun.plans.plan_fields import PlanFields
+    from fangxun.plans.plan_writes import create_plan, update_plan, withdraw_plan
+
+    ids = {}
+    for unit, kind, approved, then, *title in plans:
+        fields = PlanFields(unit_code=unit, kind=kind, title=(title and title[0]) or f"{unit}-{kind}",
+                            approved_on=approved)
+        plan = await create_plan(session, fields, settings, "t", today)
+        ids[(unit, kind)] = plan.id
+        if then == "revising":
+            await update_plan(session, plan.id, {"lifecycle": "revising"}, settings, "t")
+        elif then == "withdrawn":
+            await withdraw_plan(session, plan.id, today, "撤并", "t")
+    return ids
