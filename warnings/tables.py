@@ -1,0 +1,131 @@
+"""Tables of warnings, the units they cover, the notification outbox and its send attempts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fangxun.db import Base, UTCDateTime, utcnow
+
+# Lifecycle of a stored warning (its CAP <status> is kept apart, as cap_status).
+WARNING_STATUSES = ("active", "superseded", "cancelled", "expired")
+NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "cancelled")
+RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
+# Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.
+PURPOSES = ("notice", "reminder", "escalation")
+
+
+class Warning(Base):  # noqa: A001 - DESIGN.md's name; hides the builtin only where imported
+    """One CAP message (Alert, Update or Cancel) as accepted, with its place in a thread."""
+
+    __tablename__ = "warnings"
+    __table_args__ = (
+        UniqueConstraint("identifier", "sender", "sent", name="uq_warnings_identity"),
+        Index("ix_warnings_status_expires", "status", "expires"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    identifier: Mapped[str] = mapped_column(String(255))
+    sender: Mapped[str] = mapped_column(String(255))
+    sent: Mapped[datetime] = mapped_column(UTCDateTime)
+    msg_type: Mapped[str] = mapped_column(String(10))
+    cap_status: Mapped[str] = mapped_column(String(10), default="Actual")
+    scope: Mapped[str] = mapped_column(String(10), default="Public")
+    # [{"sender", "identifier", "sent"}] as given, whether or not we hold them.
+    references: Mapped[list] = mapped_column(JSON, default=list)
+    event: Mapped[str] = mapped_column(String(50))
+    colour: Mapped[str | None] = mapped_column(String(10))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    certainty: Mapped[str | None] = mapped_column(String(20))
+    onset: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    headline: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    instruction: Mapped[str] = mapped_column(Text, default="")
+    sender_name: Mapped[str] = mapped_column(String(255), default="")
+    language: Mapped[str] = mapped_column(String(20), default="")
+    areas: Mapped[list] = mapped_column(JSON, default=list)
+    # The normalised warning as JSON, and the document it came from (CAP XML or the form's JSON).
+    document: Mapped[dict] = mapped_column(JSON, default=dict)
+    raw: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(20), default="cap")
+    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    # The first warning of the 递进式 chain (its own id for an Alert); Updates and Cancels share it.
+    thread_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    entered_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class WarningUnit(Base):
+    """A unit a warning covers, with the fraction of the unit's area under it (1.0 for geocodes)."""
+
+    __tablename__ = "warning_units"
+
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(10))
+    fraction: Mapped[float] = mapped_column(Float, default=1.0)
+
+
+class Notification(Base):
+    """One message to one recipient on one channel: the durable outbox row and its 叫应 state."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        Index("ix_notifications_lease", "status", "lease_until"),
+        Index("ix_notifications_ack_due", "acked_at", "ack_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    # department key, or "<unit code>:<contact id>" for persons and duty desks
+    recipient_key: Mapped[str] = mapped_column(String(100))
+    recipient_name: Mapped[str] = mapped_column(String(100), default="")
+    unit_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    level: Mapped[str | None] = mapped_column(String(10))
+    channel: Mapped[str] = mapped_column(String(50))
+    address: Mapped[str] = mapped_column(String(500), default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    purpose: Mapped[str] = mapped_column(String(12), default="notice")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    ack_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    ack_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acked_via: Mapped[str | None] = mapped_column(String(50))
+    acked_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_from_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    # When escalate_due stepped up from this notification (so a second run does not step again).
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationAttempt(Base):
+    """One try at sending a notification, as the channel answered it."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    retry: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    worker: Mapped[str] = mapped_column(String(100), default="")
