@@ -1,0 +1,157 @@
+"""The outbox store: claiming due notifications under a lease, recording outcomes in batches, holding, cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.warnings.tables import Notification, NotificationAttempt
+
+N = Notification.__table__
+A = NotificationAttempt.__table__
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notification this worker now holds (status `sending`) until its lease runs out."""
+
+    id: int
+    warning_id: int
+    channel: str
+    address: str
+    recipient_name: str
+    payload: dict
+    idempotency_key: str
+    attempts: int
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed notification: the row's new state and the attempt to record."""
+
+    id: int
+    status: str
+    at: datetime
+    ok: bool
+    retry: bool
+    http_status: int | None
+    detail: str
+    next_attempt_at: datetime | None = None
+    ack_deadline: datetime | None = None
+
+
+def due_condition(now: datetime):
+    """SQL: pending and due, or held by a worker whose lease ran out (it died or stalled)."""
+    return or_(and_(N.c.status == "pending", N.c.next_attempt_at <= now),
+               and_(N.c.status == "sending", N.c.lease_until < now))
+
+
+async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, lease: timedelta, *,
+                channel: str | None = None, exclude_channels: Iterable[str] = ()) -> list[Claimed]:
+    """Mark up to `limit` due notifications `sending` for `worker` and return them.
+
+    One statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING. On
+    PostgreSQL concurrent claimers skip each other's locked rows and re-check the lease of rows
+    committed meanwhile; SQLite has a single writer, so the statement is atomic there as it is.
+    """
+    chosen = select(N.c.id).where(due_condition(now))
+    if channel is not None:
+        chosen = chosen.where(N.c.channel == channel)
+    excluded = sorted(set(exclude_channels))
+    if excluded:
+        chosen = chosen.where(N.c.channel.not_in(excluded))
+    chosen = chosen.order_by(N.c.next_attempt_at, N.c.id).limit(limit).with_for_update(skip_locked=True)
+    statement = (update(N).where(N.c.id.in_(chosen.scalar_subquery()))
+                 .values(status="sending", lease_until=now + lease, claimed_by=worker)
+                 .returning(N.c.id, N.c.warning_id, N.c.channel, N.c.address, N.c.recipient_name,
+                            N.c.payload, N.c.idempotency_key, N.c.attempts, N.c.purpose))
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+
+
+async def extend_lease(session: AsyncSession, worker: str, ids: list[int], until: datetime) -> None:
+    """Keep holding rows still in flight (a slow channel must not let another worker take them)."""
+    for part in _chunks(ids):
+        await session.execute(update(N).where(N.c.id.in_(part), N.c.claimed_by == worker,
+                                              N.c.status == "sending").values(lease_until=until))
+
+
+async def hold(session: AsyncSession, worker: str, until: dict[int, datetime]) -> None:
+    """Give claimed rows back unsent, due again at the given times (quiet hours)."""
+    if not until:
+        return
+    await session.execute(
+        update(N).where(N.c.id == bindparam("b_id"), N.c.claimed_by == worker, N.c.status == "sending")
+        .values(status="pending", next_attempt_at=bindparam("b_next"), lease_until=None, claimed_by=None),
+        [{"b_id": key, "b_next": when} for key, when in until.items()])
+
+
+async def record(session: AsyncSession, worker: str, outcomes: list[Outcome]) -> None:
+    """Write outcomes: one executemany UPDATE of the rows and one bulk INSERT of the attempts.
+
+    A row is only updated while this worker still holds it; a worker whose lease was taken over
+    still records its attempt, and the new holder decides the row's fate.
+    """
+    if not outcomes:
+        return
+    await session.execute(
+        update(N).where(N.c.id == bindparam("b_id"), N.c.claimed_by == worker, N.c.status == "sending")
+        .values(status=bindparam("b_status"), attempts=N.c.attempts + 1,
+                next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"),
+                delivered_at=bindparam("b_delivered"), ack_deadline=bindparam("b_deadline"),
+                lease_until=None),
+        [{"b_id": o.id, "b_status": o.status, "b_next": o.next_attempt_at,
+          "b_error": None if o.ok else o.detail, "b_delivered": o.at if o.ok else None,
+          "b_deadline": o.ack_deadline} for o in outcomes])
+    await session.execute(insert(A), [
+        {"notification_id": o.id, "at": o.at, "ok": o.ok, "retry": o.retry, "status": o.http_status,
+         "detail": o.detail[:2000], "worker": worker} for o in outcomes])
+
+
+def cancellable_condition(now: datetime):
+    """SQL: rows nobody is sending right now (pending, or `sending` under a lapsed lease)."""
+    return or_(N.c.status == "pending", and_(N.c.status == "sending", N.c.lease_until < now))
+
+
+async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: datetime, reason: str) -> int:
+    """Cancel the not-yet-sent notifications of `warning_ids`; rows in flight finish as they are."""
+    if not warning_ids:
+        return 0
+    result = await session.execute(
+        update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now))
+        .values(status="cancelled", last_error=reason, lease_until=None, claimed_by=None))
+    return result.rowcount or 0
+
+
+def _chunks(ids: list[int], size: int = 1000):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_code: str | None,
+                     level: str | None, channel: str, address: str, payload: dict, idempotency_key: str,
+                     ack_token_hash: str, now: datetime, due_at: datetime | None = None,
+                     purpose: str = "notice", step: int = 0, escalated_from_id: int | None = None,
+                     problem: str | None = None) -> dict:
+    """One outbox row as a dict for insert_notifications; with `problem` it is born `failed`."""
+    return {
+        "warning_id": warning_id, "recipient_kind": kind, "recipient_key": key, "recipient_name": name[:100],
+        "unit_code": unit_code, "level": level, "channel": channel, "address": address, "payload": payload,
+        "idempotency_key": idempotency_key, "purpose": purpose,
+        "status": "failed" if problem else "pending", "attempts": 0,
+        "next_attempt_at": None if problem else (due_at or now), "lease_until": None, "claimed_by": None,
+        "last_error": problem, "ack_token_hash": ack_token_hash, "ack_deadline": None, "acked_at": None,
+        "acked_via": None, "acked_late": False, "escalation_step": step, "escalated_from_id": escalated_from_id,
+        "reminders_sent": 0, "escalated_at": None, "created_at": now, "delivered_at": None,
+    }
+
+
+async def insert_notifications(session: AsyncSession, rows: list[dict], chunk: int = 2000) -> None:
+    """Core bulk INSERT of new outbox rows (an ORM add_all costs ten times as much)."""
+    for start in range(0, len(rows), chunk):
+        await session.execute(insert(N), rows[start:start + chunk])
