@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
+
+from fangxun.db import create_engine
 
 from fangxun.plans.models import Contact, Plan
 from fangxun.settings import Settings
@@ -50,12 +52,13 @@ DEPARTMENTS = {
 
 
 def warning_settings(base: Settings, hook_url: str, *, concurrency: int = 20, retry: dict | None = None,
-                     quiet: dict | None = None, repeat: int = 1, escalation: bool = True, **overrides) -> Settings:
+                     quiet: dict | None = None, repeat: int = 1, escalation: bool = True,
+                     extra_channels: dict | None = None, **overrides) -> Settings:
     """`base` with a warnings section of one webhook channel `hook` at `hook_url` and a small routing tree:
     暴雨 goes to weather+water+emergency and district 责任人; red and orange to every level."""
     data = {
         "channels": {"hook": {"kind": "webhook", "url": hook_url, "concurrency": concurrency,
-                              "timeout_seconds": 5}},
+                              "timeout_seconds": 5}, **(extra_channels or {})},
         "departments": {key: {"name": name, "desk": {"name": desk, "channel": "hook", "address": desk_addr},
                               "leader": {"name": leader, "channel": "hook", "address": leader_addr}}
                         for key, (name, desk, desk_addr, leader, leader_addr) in DEPARTMENTS.items()},
@@ -144,3 +147,18 @@ class HookKeys:
             key = request.headers.get("Idempotency-Key")
             counts[key] = counts.get(key, 0) + 1
         return cls(counts)
+
+
+async def search_path(engine) -> str | None:
+    """The PostgreSQL schema a test engine works in (None on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    async with engine.connect() as connection:
+        return (await connection.execute(text("SHOW search_path"))).scalar_one()
+
+
+async def twin_engine(engine):
+    """A second engine (its own connections) on the same test database."""
+    url = engine.url.render_as_string(hide_password=False)
+    path = await search_path(engine)
+    return create_engine(url, connect_args={"server_settings": {"search_path": path}}) if path else create_engine(url)
