@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from fangxun.errors import ConfigError
+from fangxun.warnings.config import WarningSettings, reference_problems
 
 PLAN_KINDS = ("flood_plan", "flood_scheme", "evacuation", "other")
 UNIT_LEVELS = ("city", "district", "township", "village")
@@ -84,6 +85,7 @@ class Settings(_Strict):
     auth: AuthSettings = AuthSettings()
     server: ServerSettings = ServerSettings()
     map: MapSettings = MapSettings()
+    warnings: WarningSettings = WarningSettings()
     source: tuple[str, ...] = ()
 
     def required_kinds_for(self, level: str) -> list[str]:
@@ -91,11 +93,23 @@ class Settings(_Strict):
         return list(self.registry.required_kinds.get(level, []))
 
 
-def _deep_merge(base: dict, override: dict) -> dict:
+# Tables a user file replaces whole instead of merging into: a channel whose kind changes, or a
+# contact reached another way, must not keep fields of the default one.
+_REPLACED_WHOLE = (("warnings", "channels", "*"), ("warnings", "departments", "*", "desk"),
+                   ("warnings", "departments", "*", "leader"), ("warnings", "escalation", "city_duty_desk"))
+
+
+def _replaced_whole(path: tuple[str, ...]) -> bool:
+    return any(len(path) == len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path))
+               for pattern in _REPLACED_WHOLE)
+
+
+def _deep_merge(base: dict, override: dict, path: tuple[str, ...] = ()) -> dict:
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+        if (isinstance(value, dict) and isinstance(merged.get(key), dict)
+                and not _replaced_whole(path + (key,))):
+            merged[key] = _deep_merge(merged[key], value, path + (key,))
         else:
             merged[key] = value
     return merged
@@ -108,21 +122,97 @@ def _read_toml(text: str, name: str) -> dict:
         raise ConfigError(f"{name}：不是有效的 TOML：{exc}") from exc
 
 
+def _key_text(loc: tuple) -> str:
+    """("warnings", "routes", 2, "departments") -> warnings.routes[2].departments"""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _depth_in(data: object, loc: tuple) -> int:
+    """How many leading parts of `loc` exist in the raw TOML `data`."""
+    depth = 0
+    for part in loc:
+        if isinstance(part, int) and isinstance(data, list) and part < len(data):
+            data = data[part]
+        elif isinstance(part, str) and isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            break
+        depth += 1
+    return depth
+
+
+def _origin(loc: tuple, layers: list[tuple[str, dict]]) -> str:
+    """The file that wrote the key at `loc` (the later file when both reach as deep)."""
+    depths = [_depth_in(data, loc) for _, data in layers]
+    deepest = max(depths)
+    return next(name for (name, _), depth in reversed(list(zip(layers, depths))) if depth == deepest)
+
+
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的配置项（拼写错误？）",
+    "literal_error": "取值应为 {expected}",
+    "union_tag_invalid": '未知类型 "{tag}"（可选 {expected_tags}）',
+    "union_tag_not_found": "缺少 {discriminator}",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为字符串",
+    "list_type": "应为列表",
+    "tuple_type": "应为列表",
+    "dict_type": "应为表（table）",
+    "model_type": "应为表（table）",
+    "string_too_short": "不能为空",
+}
+
+
+def _message(error: dict) -> str:
+    """Pydantic's message in Chinese for the common cases; our own validators already speak Chinese."""
+    if error["type"] == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    template = _MESSAGES.get(error["type"])
+    try:
+        return template.format(**error.get("ctx", {})) if template else error["msg"]
+    except KeyError:
+        return error["msg"]
+
+
 def load_settings(path: str | os.PathLike | None = None) -> Settings:
     """Packaged defaults, merged with `path` (or $FANGXUN_CONFIG) when given, validated."""
     default_text = resources.files("fangxun.config").joinpath("default.toml").read_text("utf-8")
     data = _read_toml(default_text, "config/default.toml")
-    sources = ["config/default.toml"]
+    layers = [("config/default.toml", data)]
     path = path or os.environ.get("FANGXUN_CONFIG")
     if path:
         file = Path(path)
         if not file.is_file():
             raise ConfigError(f"{file}：配置文件不存在")
-        data = _deep_merge(data, _read_toml(file.read_text("utf-8"), str(file)))
-        sources.append(str(file))
+        user = _read_toml(file.read_text("utf-8"), str(file))
+        data = _deep_merge(data, user)
+        layers.append((str(file), user))
+    sources = tuple(name for name, _ in layers)
     try:
-        return Settings(**data, source=tuple(sources))
+        settings = Settings(**data, source=sources)
     except ValidationError as exc:
         first = exc.errors()[0]
-        key = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{sources[-1]}: {key}: {first['msg']}") from exc
+        loc = tuple(first["loc"])
+        raise ConfigError(f"{_origin(loc, layers)}: {_key_text(loc)}: {_message(first)}") from exc
+    # Names that point nowhere (departments, channels, templates) are refused like Alertmanager's
+    # undefined receivers: at start-up, with the key that names them.
+    problems = reference_problems(settings.warnings)
+    if problems:
+        loc, message = problems[0]
+        loc = ("warnings",) + loc
+        more = f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""
+        raise ConfigError(f"{_origin(loc, layers)}: {_key_text(loc)}: {message}{more}")
+    return settings

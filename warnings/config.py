@@ -1,0 +1,315 @@
+"""The `[warnings]` section: departments, channels, templates, routing tree, 叫应 and delivery settings."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import time
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fangxun.warnings.channels.config import ChannelConfig
+
+COLOURS = ("blue", "yellow", "orange", "red")
+COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
+MSG_TYPES = ("Alert", "Update", "Cancel")
+PERSON_LEVELS = ("district", "township", "village")
+PLACEHOLDERS = ("event", "colour_label", "headline", "description", "instruction", "guidance", "areas",
+                "onset", "expires", "ack_url", "recipient")
+
+Colour = Literal["blue", "yellow", "orange", "red"]
+MsgType = Literal["Alert", "Update", "Cancel"]
+PersonLevel = Literal["district", "township", "village"]
+
+_COLOUR_ALIASES = {label: key for key, label in COLOUR_LABELS.items()} | {
+    label[0]: key for key, label in COLOUR_LABELS.items()}
+_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
+_UNIT_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _colour(value: object) -> object:
+    """Accept blue/蓝色/蓝 alike; anything else is reported in Chinese."""
+    if isinstance(value, str):
+        value = _COLOUR_ALIASES.get(value.strip(), value.strip())
+        if value not in COLOURS:
+            raise ValueError(f'未知颜色 "{value}"（可选 {"、".join(COLOURS)}）')
+    return value
+
+
+class Contact(_Strict):
+    """Someone reached through one named channel at one address."""
+
+    name: str = Field(min_length=1)
+    channel: str = Field(min_length=1)
+    # Channel-specific: a phone number, an e-mail address, a user id; empty for a group robot.
+    address: str = ""
+
+
+class Department(_Strict):
+    """A department on the flood-control command (防指成员单位)."""
+
+    name: str = Field(min_length=1)
+    desk: Contact
+    leader: Contact
+
+
+class Template(_Strict):
+    """A message title and text with `{placeholders}` from PLACEHOLDERS."""
+
+    title: str = Field(min_length=1)
+    text: str = Field(min_length=1)
+
+    @field_validator("title", "text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(value) if field is not None]
+        except ValueError as exc:
+            raise ValueError(f"模板格式错误（花括号不配对？字面花括号请写成 {{{{ }}}}）：{exc}") from None
+        for field in fields:
+            if field not in PLACEHOLDERS:
+                raise ValueError(f'未知占位符 "{{{field}}}"（可用：{"、".join(PLACEHOLDERS)}）')
+        return value
+
+
+class DefaultRoute(_Strict):
+    """The root of the routing tree: what every route inherits, and what applies when none matches."""
+
+    departments: tuple[str, ...] = ()
+    person_levels: tuple[PersonLevel, ...] = ()
+    # Empty: each department through its own desk contact's channel and address.
+    department_channel: str = ""
+    person_channels: tuple[str, ...] = ()
+    template: str = Field(min_length=1)
+
+
+class Route(_Strict):
+    """A routing-tree node: matchers, options that override the parent's, children."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    events: tuple[str, ...] | None = None
+    colours: tuple[Colour, ...] | None = None
+    min_colour: Colour | None = None
+    msg_types: tuple[MsgType, ...] | None = None
+    area_units: tuple[str, ...] | None = None
+
+    departments: tuple[str, ...] | None = None
+    person_levels: tuple[PersonLevel, ...] | None = None
+    department_channel: str | None = None
+    person_channels: tuple[str, ...] | None = None
+    template: str | None = None
+
+    continue_: bool = Field(False, alias="continue")
+    routes: tuple[Route, ...] = ()
+
+    @field_validator("colours", mode="before")
+    @classmethod
+    def _colour_list(cls, value: object) -> object:
+        return [_colour(item) for item in value] if isinstance(value, list | tuple) else value
+
+    @field_validator("min_colour", mode="before")
+    @classmethod
+    def _min_colour(cls, value: object) -> object:
+        return _colour(value)
+
+    @field_validator("msg_types", mode="before")
+    @classmethod
+    def _msg_types(cls, value: object) -> object:
+        if isinstance(value, list | tuple):
+            for item in value:
+                if item not in MSG_TYPES:
+                    raise ValueError(f'未知消息类型 "{item}"（可选 {"、".join(MSG_TYPES)}）')
+        return value
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and (not value or any(not item.strip() for item in value)):
+            raise ValueError("预警事件不能为空")
+        return value
+
+    @field_validator("area_units")
+    @classmethod
+    def _area_units(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        for code in value or ():
+            if not _UNIT_CODE.match(code):
+                raise ValueError(f'区划代码 "{code}" 应为 6、9 或 12 位数字')
+        return value
+
+    @model_validator(mode="after")
+    def _one_colour_matcher(self) -> Route:
+        if self.colours is not None and self.min_colour is not None:
+            raise ValueError("colours 与 min_colour 只能二选一")
+        return self
+
+
+class AckDeadlines(_Strict):
+    """Minutes a recipient has to acknowledge (叫应), per colour."""
+
+    red: int = Field(15, ge=1, le=24 * 60)
+    orange: int = Field(30, ge=1, le=24 * 60)
+    yellow: int = Field(60, ge=1, le=24 * 60)
+    blue: int = Field(120, ge=1, le=24 * 60)
+    # A warning without a colour (e.g. a hand-entered 雷电 notice).
+    uncoloured: int = Field(60, ge=1, le=24 * 60)
+
+    def minutes(self, colour: str | None) -> int:
+        """The deadline in minutes for `colour` (None: uncoloured)."""
+        return getattr(self, colour) if colour in COLOURS else self.uncoloured
+
+
+class Escalation(_Strict):
+    """Where an unacknowledged notification goes last: the city flood-control duty desk."""
+
+    enabled: bool = True
+    city_duty_desk: Contact
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f'未知时区 "{value}"') from None
+    return value
+
+
+class QuietHours(_Strict):
+    """Blue and yellow notifications falling in this local window wait for its end; start == end: off."""
+
+    start: time = time(22, 0)
+    end: time = time(7, 0)
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value.strip()):
+                raise ValueError(f'时间 "{value}" 应写成 HH:MM')
+            hours, minutes = value.strip().split(":")
+            return time(int(hours), int(minutes))
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+
+class Retry(_Strict):
+    """Backoff of failed deliveries: base * 2**attempt, capped, ± jitter; dead after max_attempts."""
+
+    max_attempts: int = Field(6, ge=1, le=100)
+    base_seconds: float = Field(2, gt=0)
+    max_seconds: float = Field(300, gt=0)
+    jitter: float = Field(0.2, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _cap_above_base(self) -> Retry:
+        if self.max_seconds < self.base_seconds:
+            raise ValueError("max_seconds 不能小于 base_seconds")
+        return self
+
+
+class Feed(_Strict):
+    """A CAP source polled by the scheduler: an Atom/RSS URL or a directory."""
+
+    name: str = Field(min_length=1)
+    url: str | None = None
+    directory: str | None = None
+    interval_seconds: int = Field(60, ge=5, le=24 * 3600)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Feed:
+        if (self.url is None) == (self.directory is None):
+            raise ValueError("url 与 directory 必须且只能给出一个")
+        if self.url is not None and not self.url.startswith(("http://", "https://")):
+            raise ValueError(f'url "{self.url}" 应以 http:// 或 https:// 开头')
+        return self
+
+
+class WarningSettings(_Strict):
+    """Everything under `[warnings]`."""
+
+    departments: dict[str, Department] = {}
+    channels: dict[str, ChannelConfig] = {}
+    templates: dict[str, Template] = {}
+    default_route: DefaultRoute = DefaultRoute(template="default")
+    routes: tuple[Route, ...] = ()
+    ack_deadline_minutes: AckDeadlines = AckDeadlines()
+    repeat_before_escalate: int = Field(1, ge=0, le=10)
+    escalation: Escalation | None = None
+    quiet_hours: QuietHours = QuietHours()
+    retry: Retry = Retry()
+    feeds: tuple[Feed, ...] = ()
+    max_cap_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
+
+    @field_validator("departments", "channels", "templates")
+    @classmethod
+    def _short_keys(cls, value: dict) -> dict:
+        for key in value:
+            if not _KEY.match(key):
+                raise ValueError(f'名称 "{key}" 应为小写英文字母开头的短名（字母、数字、- 或 _）')
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_feed_names(cls, value: tuple[Feed, ...]) -> tuple[Feed, ...]:
+        names = [feed.name for feed in value]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"订阅源名称重复：{'、'.join(duplicates)}")
+        return value
+
+    @property
+    def tree(self) -> Route:
+        """The routing tree with `default_route` as its root."""
+        root = self.default_route
+        return Route(departments=root.departments, person_levels=root.person_levels,
+                     department_channel=root.department_channel, person_channels=root.person_channels,
+                     template=root.template, routes=self.routes)
+
+
+Key = tuple[str | int, ...]
+
+
+def reference_problems(config: WarningSettings) -> list[tuple[Key, str]]:
+    """Every name that points nowhere, as (key path under `warnings`, Chinese message)."""
+    problems: list[tuple[Key, str]] = []
+
+    def channel(key: Key, name: str) -> None:
+        if name not in config.channels:
+            problems.append((key, f'未知渠道 "{name}"'))
+
+    for dept_key, dept in config.departments.items():
+        channel(("departments", dept_key, "desk", "channel"), dept.desk.channel)
+        channel(("departments", dept_key, "leader", "channel"), dept.leader.channel)
+    if config.escalation is not None:
+        channel(("escalation", "city_duty_desk", "channel"), config.escalation.city_duty_desk.channel)
+
+    def options(key: Key, node: DefaultRoute | Route) -> None:
+        for name in node.departments or ():
+            if name not in config.departments:
+                problems.append((key + ("departments",), f'未知部门 "{name}"'))
+        if node.department_channel:
+            channel(key + ("department_channel",), node.department_channel)
+        for name in node.person_channels or ():
+            channel(key + ("person_channels",), name)
+        if node.template is not None and node.template not in config.templates:
+            problems.append((key + ("template",), f'未知模板 "{node.template}"'))
+
+    def walk(key: Key, routes: tuple[Route, ...]) -> None:
+        for index, child in enumerate(routes):
+            options(key + (index,), child)
+            walk(key + (index, "routes"), child.routes)
+
+    options(("default_route",), config.default_route)
+    walk(("routes",), config.routes)
+    return problems

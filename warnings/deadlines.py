@@ -1,0 +1,88 @@
+"""叫应 deadlines, reminders and the escalation chain for unacknowledged notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from fangxun.warnings.config import WarningSettings
+
+RECIPIENT_KINDS = ("person", "department", "department_leader", "duty_desk")
+# 责任人 escalate one administrative level up; above the district sits the city duty desk.
+_PERSON_CHAIN = {"village": "township", "township": "district"}
+
+Target = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class AckState:
+    """What is known about one notification when deciding what to do next."""
+
+    colour: str | None
+    recipient_kind: str  # one of RECIPIENT_KINDS
+    level: str  # person: unit level; department(_leader): department key; duty_desk: "city"
+    delivered_at: datetime | None  # the first delivery, or the latest reminder's; None: not yet
+    reminders: int = 0  # reminders already sent for this notification
+    escalated: bool = False  # this notification has already been escalated
+    acked_at: datetime | None = None
+    unreachable: bool = False  # delivery failed for good (dead): nobody to remind
+    escalation_step: int = 0  # 0 for an original notification, n for the n-th escalation
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the dispatcher should do for a notification now."""
+
+    action: str  # "none" | "wait" | "remind" | "escalate" | "exhausted"
+    at: datetime | None = None  # wait: look again then; remind/escalate: the deadline that passed
+    target: Target | None = None  # escalate: who to notify instead
+    escalation_step: int = 0  # escalate: the step number of the new notification
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("naive datetime")
+    return moment
+
+
+def ack_deadline(colour: str | None, delivered_at: datetime, config: WarningSettings) -> datetime:
+    """When a notification of `colour` delivered at `delivered_at` must have been acknowledged."""
+    return _aware(delivered_at) + timedelta(minutes=config.ack_deadline_minutes.minutes(colour))
+
+
+def escalation_target(recipient_kind: str, level: str) -> Target | None:
+    """The next link of the chain: village -> township -> district -> city duty desk; desk -> leader."""
+    if recipient_kind == "person":
+        if level in _PERSON_CHAIN:
+            return ("person", _PERSON_CHAIN[level])
+        return ("duty_desk", "city")
+    if recipient_kind == "department":
+        return ("department_leader", level)
+    if recipient_kind == "duty_desk":
+        return None if level == "city" else ("duty_desk", "city")
+    if recipient_kind == "department_leader":
+        return None
+    raise ValueError(f"unknown recipient kind {recipient_kind!r}")
+
+
+def next_step(state: AckState, now: datetime, config: WarningSettings) -> Step:
+    """Remind until `repeat_before_escalate` reminders went unanswered, then escalate once, then stop."""
+    _aware(now)
+    if state.acked_at is not None or state.escalated:
+        return Step("none")
+    target = escalation_target(state.recipient_kind, state.level)
+    enabled = config.escalation is not None and config.escalation.enabled
+    if state.unreachable:
+        if target is None or not enabled:
+            return Step("exhausted")
+        return Step("escalate", now, target, state.escalation_step + 1)
+    if state.delivered_at is None:
+        return Step("wait")
+    deadline = ack_deadline(state.colour, state.delivered_at, config)
+    if now < deadline:
+        return Step("wait", deadline)
+    if state.reminders < config.repeat_before_escalate:
+        return Step("remind", deadline)
+    if target is None or not enabled:
+        return Step("exhausted", deadline)
+    return Step("escalate", deadline, target, state.escalation_step + 1)
