@@ -162,3 +162,23 @@ async def twin_engine(engine):
     url = engine.url.render_as_string(hide_password=False)
     path = await search_path(engine)
     return create_engine(url, connect_args={"server_settings": {"search_path": path}}) if path else create_engine(url)
+
+
+async def add_wide_registry(session, townships: int = 10, villages_per_township: int = 30) -> int:
+    """A city with one district, `townships` townships and their villages, each with one reachable
+    责任人 and a flood plan; returns the number of persons."""
+    specs = [(CITY, "测试市", None), (DISTRICT_A, "甲区", CITY)]
+    for t in range(1, townships + 1):
+        township = f"410102{t:03d}000"
+        specs.append((township, f"{t}号镇", DISTRICT_A))
+        specs += [(f"410102{t:03d}{v:03d}", f"{t}镇{v}村", township) for v in range(1, villages_per_township + 1)]
+    await add_units(session, specs)
+    units = [code for code, _, _ in specs if code != CITY]
+    plan_ids = (await session.execute(insert(Plan).returning(Plan.id, Plan.unit_code), [
+        {"unit_code": code, "kind": "flood_plan", "title": f"{code}预案", "review_cycle_months": 36}
+        for code in units])).all()
+    await session.execute(insert(Contact), [
+        {"unit_code": code, "plan_id": plan_id, "role": "responsible", "name": f"责任人{code[-6:]}",
+         "position": "", "phone": f"139{index:08d}", "channels": {}}
+        for index, (plan_id, code) in enumerate(plan_ids)])
+    return len(units)
