@@ -1,1 +1,6 @@
-"""Notification channels (not built yet)."""
+"""Notification channels: webhook, WeCom and DingTalk robots, SMS gateway, e-mail, record file.
+
+Every channel answers `send(message)` with a `ChannelResult` saying whether the failure is worth
+retrying; `build_channels` turns the configured channels into gated channels that share one
+aiohttp client session.
+"""

@@ -1,0 +1,85 @@
+"""One POST through the shared aiohttp session; transport failures become ChannelResults."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import aiohttp
+from yarl import URL
+
+from fangxun.warnings.channels.base import ChannelResult
+from fangxun.warnings.channels.classify import classify_status
+
+# Enough for any error body worth reading; a receiver cannot make us buffer more.
+MAX_BODY_BYTES = 64 * 1024
+USER_AGENT = "fangxun-notify/1"
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A 2xx answer: status and (the first MAX_BODY_BYTES of) the body."""
+
+    status: int
+    body: bytes
+
+
+async def post(
+    http: aiohttp.ClientSession,
+    url: str,
+    data: bytes,
+    headers: dict[str, str],
+    timeout_seconds: float,
+    secrets: Iterable[str],
+    *,
+    encoded: bool = False,
+) -> Reply | ChannelResult:
+    """POST `data`; a 2xx answer comes back as a Reply, anything else as a failed ChannelResult."""
+    headers = {"User-Agent": USER_AGENT, **headers}
+    try:
+        async with http.post(
+            # encoded=True sends the URL exactly as built (DingTalk's sign is encoded already).
+            URL(url, encoded=encoded),
+            data=data,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+            allow_redirects=False,
+            raise_for_status=False,
+        ) as response:
+            body = await _read_capped(response)
+            failed = classify_status(
+                response.status,
+                body,
+                secrets=secrets,
+                retry_after=response.headers.get("Retry-After"),
+            )
+            return failed or Reply(response.status, body)
+    except TimeoutError:
+        return ChannelResult(ok=False, retry=True, detail=f"timeout after {timeout_seconds:g} s")
+    except aiohttp.InvalidURL:
+        return ChannelResult(ok=False, retry=False, detail="invalid URL in the channel configuration")
+    except aiohttp.ClientConnectionError as exc:
+        return ChannelResult(ok=False, retry=True, detail=f"connection failed ({type(exc).__name__})")
+    except (aiohttp.ClientError, OSError) as exc:
+        return ChannelResult(ok=False, retry=True, detail=f"transport error ({type(exc).__name__})")
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(16 * 1024):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BODY_BYTES:
+            break
+    return b"".join(chunks)[:MAX_BODY_BYTES]
+
+
+def accepted(reply: Reply) -> ChannelResult:
+    """Success for a 2xx answer whose body carries no verdict."""
+    return ChannelResult(ok=True, retry=False, detail=f"HTTP {reply.status}", status=reply.status)
+
+
+def finish(outcome: Reply | ChannelResult, judge: Callable[[Reply], ChannelResult]) -> ChannelResult:
+    """A failed outcome as it is, or a 2xx Reply judged by the channel's body rule."""
+    return outcome if isinstance(outcome, ChannelResult) else judge(outcome)
