@@ -14,7 +14,7 @@ from fangxun import __version__
 from fangxun.accounts import CLI_PRINCIPAL
 from fangxun.clock import Clock
 from fangxun.db import create_engine, database_url, session_factory
-from fangxun.errors import FangxunError, ImportRejected
+from fangxun.errors import BadInput, FangxunError, ImportRejected
 from fangxun.migrate import upgrade
 from fangxun.settings import ROLES, load_settings
 
@@ -162,7 +162,102 @@ def cmd_serve(ctx: CommandContext) -> None:
     from fangxun.api.serve import serve
 
     serve(ctx.url, ctx.settings, ctx.clock, host=ctx.args.host or ctx.settings.server.host,
-          port=ctx.args.port if ctx.args.port is not None else ctx.settings.server.port, demo=ctx.args.demo)
+          port=ctx.args.port if ctx.args.port is not None else ctx.settings.server.port, demo=ctx.args.demo,
+          dispatch=not ctx.args.no_dispatch)
+
+
+_MSG_TYPES_ZH = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
+
+
+def _ingest_line(name: str, result) -> str:
+    """One Chinese line about what ingesting one file did."""
+    from fangxun.warnings.config import COLOUR_LABELS
+
+    row = result.warning
+    if not result.created:
+        return f"{name}：已有相同预警（预警 {row.id}），未重复处理"
+    line = (f"{name}：已接收 {row.event}{COLOUR_LABELS.get(row.colour, '')}预警（{_MSG_TYPES_ZH.get(row.msg_type, row.msg_type)}，"
+            f"预警 {row.id}，线程 {row.thread_id}）：覆盖 {result.units} 个区划，生成 {result.notifications} 条通知")
+    if result.unreachable:
+        line += f"，{result.unreachable} 人无可用联系方式"
+    if result.superseded:
+        line += f"，取代预警 {'、'.join(map(str, result.superseded))}"
+    if result.cancelled:
+        line += f"，解除预警 {'、'.join(map(str, result.cancelled))}"
+    if row.status != "active" and row.msg_type != "Cancel":
+        line += f"（状态：{row.status}）"
+    return line
+
+
+def _print_json(items: list) -> None:
+    print(json.dumps(items[0] if len(items) == 1 else items, ensure_ascii=False, indent=2))
+
+
+async def cmd_warnings_ingest(ctx: CommandContext) -> None:
+    from fangxun.warnings.cap_intake import ingest_cap, read_cap, read_cap_bytes
+    from fangxun.warnings.cap_parse import CapRejected
+    from fangxun.warnings.preview import preview
+
+    args, settings = ctx.args, ctx.settings
+    refused, shown = 0, []
+    async with ctx.database() as (_, sessions):
+        for file in args.files:
+            name = Path(file).name
+            try:
+                data = read_cap_bytes(file, settings.warnings.max_cap_bytes)
+                warning = read_cap(data, settings, lenient=args.lenient)
+            except CapRejected as exc:
+                refused += 1
+                print(f"{name}：已拒绝：{exc.detail}", file=sys.stderr)
+                if args.json:
+                    shown.append({"file": file, "error": exc.code, "detail": exc.detail})
+                continue
+            for skipped in warning.skipped:
+                print(f"{name}：已跳过：{skipped}", file=sys.stderr)
+            if args.dry_run:
+                async with sessions() as session:
+                    view = await preview(session, warning, settings)
+                shown.append({"file": file, **view} if args.json else view)
+                if not args.json:
+                    recipients = view["recipients"]
+                    print(f"{name}：{warning.identifier} {warning.event} {warning.colour or '无颜色'} {warning.msg_type}："
+                          f"覆盖 {len(view['units'])} 个区划，将通知 {len(recipients['departments'])} 个部门、"
+                          f"{recipients['persons']} 名责任人（共 {recipients['notifications']} 条，未保存）")
+                continue
+            result = await ingest_cap(sessions, warning, data, settings, ctx.clock.now(), source="file",
+                                      entered_by=CLI_PRINCIPAL.name)
+            if args.json:
+                shown.append({"file": file, **result.as_json()})
+            else:
+                print(_ingest_line(name, result))
+    if args.json:
+        _print_json(shown)
+    if refused:
+        raise BadInput(f"{refused} 个文件被拒绝（其余文件已{'检查' if args.dry_run else '处理'}）")
+
+
+def cmd_dispatch(ctx: CommandContext):
+    import logging
+    import signal
+
+    from fangxun.warnings.service import run_dispatch
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def started() -> None:
+        channels = "、".join(ctx.settings.warnings.channels) or "无"
+        print(f"fangxun dispatch 已启动：通知渠道 {channels}；订阅源 {len(ctx.settings.warnings.feeds)} 个"
+              "（Ctrl+C 或 SIGTERM 停止）", flush=True)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await run_dispatch(ctx.url, ctx.settings, ctx.clock, stop, started=started)
+        print("fangxun dispatch 已停止", flush=True)
+
+    return run()
 
 
 def _safe_url(url: str) -> str:
@@ -183,6 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="空库时载入郑州演示登记库，并打印演示账号")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--no-dispatch", action="store_true",
+                       help="不在本进程发送预警通知和运行定时任务（另行运行 fangxun dispatch 时）")
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="数据库维护").add_subparsers(dest="action", required=True)
@@ -238,6 +335,19 @@ def build_parser() -> argparse.ArgumentParser:
     map_export = map_.add_parser("export", help="导出可离线打开的覆盖图 HTML")
     map_export.add_argument("file")
     map_export.set_defaults(handler=cmd_map_export)
+
+    warnings_ = commands.add_parser("warnings", help="预警").add_subparsers(dest="action", required=True)
+    warnings_ingest = warnings_.add_parser(
+        "ingest", help="接收 CAP 预警文件（每个文件单独一个事务；有文件被拒绝时退出码为 2，其余照常处理）")
+    warnings_ingest.add_argument("files", nargs="+", metavar="FILE")
+    warnings_ingest.add_argument("--lenient", action="store_true", help="宽松解析：跳过不合模式的部分并说明")
+    warnings_ingest.add_argument("--dry-run", action="store_true", help="只解析并匹配区划和接收人，不保存")
+    warnings_ingest.add_argument("--json", action="store_true",
+                                 help="输出 JSON（一个文件为一个对象，多个文件为列表）")
+    warnings_ingest.set_defaults(handler=cmd_warnings_ingest)
+
+    dispatch = commands.add_parser("dispatch", help="单独运行预警通知发送和定时任务（叫应上报、过期关闭、订阅源）")
+    dispatch.set_defaults(handler=cmd_dispatch)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser

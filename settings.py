@@ -63,6 +63,24 @@ class AuthSettings(_Strict):
 class ServerSettings(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
+    # The address people reach the service at (ack links, the CAP feed); empty: http://host:port.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0):
+            raise ValueError("public_url must be an http(s) URL such as https://fangxun.example.gov.cn, or empty")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """public_url, or the URL derived from host and port."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
 
 class MapSettings(_Strict):

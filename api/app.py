@@ -11,19 +11,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fangxun.accounts import signing_secret
-from fangxun.api import routes_map, routes_pages, routes_plans, routes_status, routes_units
+from fangxun.api import (routes_ack, routes_board, routes_cap, routes_map, routes_pages, routes_plans,
+                         routes_status, routes_units, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
-from fangxun.api.keys import (AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
-                              SESSIONS, SETTINGS, SIGNING_KEY)
+from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR,
+                              PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.clock import Clock
 from fangxun.db import session_factory
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.settings import Settings
+from fangxun.warnings.service import WarningService, worker_name
 
 __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY", "LOGIN_LIMITER",
-           "PASSWORD_EXECUTOR", "PRINCIPAL", "AUTH_METHOD"]
+           "ACK_LIMITER", "PASSWORD_EXECUTOR", "WARNING_SERVICE", "PRINCIPAL", "AUTH_METHOD"]
 
 MAX_BODY_BYTES = 1024 * 1024
 # Two scrypt checks at a time (32 MiB each) at most, whatever the number of sign-in attempts.
@@ -50,13 +52,24 @@ async def _password_executor(app: web.Application) -> AsyncIterator[None]:
     executor.shutdown(wait=False, cancel_futures=True)
 
 
+async def _warning_service(app: web.Application) -> AsyncIterator[None]:
+    """The dispatcher and scheduler, running as long as the web application does."""
+    async with WarningService(app[SESSIONS], app[SETTINGS], app[CLOCK], worker_id=worker_name("web")) as service:
+        app[WARNING_SERVICE] = service
+        yield
+
+
 async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
-def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None) -> web.Application:
-    """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed)."""
+def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None, *,
+               dispatch: bool = False) -> web.Application:
+    """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed).
+
+    `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does).
+    """
     clock = clock or Clock(zone=settings.registry.timezone)
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
@@ -65,10 +78,14 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[CLOCK] = clock
     app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
                                       now=lambda: clock.now().timestamp())
+    app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
     app.cleanup_ctx.append(_signing_key)
     app.cleanup_ctx.append(_password_executor)
+    if dispatch:
+        app.cleanup_ctx.append(_warning_service)
     app.on_response_prepare.append(_common_headers)
-    for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map):
+    for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
+                   routes_ack, routes_board, routes_cap):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

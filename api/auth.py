@@ -17,14 +17,17 @@ from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, S
 from fangxun.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
-PUBLIC_PREFIXES = ("/static/",)
+# 叫应 links: the token in the path is the credential (a 责任人 has no account).
+PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/")
+# Documents outside /api that other systems read: a bearer token works there as under /api.
+TOKEN_PREFIXES = ("/cap/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER, CSRF_VALUE = "X-Requested-With", "fangxun"
 MAX_PASSWORD_LENGTH = 1024
 
 
 def is_public(request: web.Request) -> bool:
-    """Paths anyone may reach: health, sign-in and out, static assets."""
+    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links."""
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 
@@ -107,7 +110,7 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     """Let public paths through; demand a token or session elsewhere; writes need an editor."""
     if is_public(request):
         return await handler(request)
-    if is_api(request):
+    if is_api(request) or request.path.startswith(TOKEN_PREFIXES):
         principal, method, refusal = await _api_principal(request)
         if refusal is not None:
             return refusal

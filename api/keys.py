@@ -11,6 +11,7 @@ from fangxun.accounts import Principal
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.clock import Clock
 from fangxun.settings import Settings
+from fangxun.warnings.service import WarningService
 
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker)
@@ -18,7 +19,11 @@ SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 SIGNING_KEY = web.AppKey("signing_key", bytes)
 LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
+# Wrong 叫应 links per client address (guessing tokens).
+ACK_LIMITER = web.AppKey("ack_limiter", LoginLimiter)
 PASSWORD_EXECUTOR = web.AppKey("password_executor", Executor)
+# Set only when the app runs the dispatcher and scheduler itself (create_app(dispatch=True)).
+WARNING_SERVICE = web.AppKey("warning_service", WarningService)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 # How the principal was established: "token" or "cookie" (cookie writes need the CSRF header).

@@ -15,6 +15,7 @@ from fangxun.plans.map_data import coverage_map_html
 from fangxun.plans.plan_fields import KIND_LABELS
 from fangxun.plans.unit_geojson import units_geojson
 from fangxun.plans.unit_sheet import unit_sheet
+from fangxun.warnings.map_overlay import warning_areas
 
 routes = web.RouteTableDef()
 GEOJSON_TYPE = "application/geo+json"
@@ -22,10 +23,11 @@ GEOJSON_TYPE = "application/geo+json"
 
 @routes.get("/map")
 async def coverage_map(request: web.Request) -> web.Response:
-    """The plan-coverage map by level, with shelters; everything it loads comes from this service."""
+    """The plan-coverage map by level, with shelters and the areas under warning; all loaded from this service."""
     settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
-        html = await coverage_map_html(session, settings, request.app[CLOCK].today())
+        overlay = await warning_areas(session, settings.registry.timezone)
+        html = await coverage_map_html(session, settings, request.app[CLOCK].today(), warnings=overlay)
     response = templates.html_response(html, headers={"Content-Security-Policy":
                                                       map_policy(html, settings.map.tile_url)})
     response.enable_compression()

@@ -49,8 +49,9 @@ async def prepare_demo(url: str, settings: Settings, clock: Clock) -> list[str]:
     return lines
 
 
-def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo: bool = False) -> None:
-    """Run the service until interrupted."""
+def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo: bool = False,
+          dispatch: bool = True) -> None:
+    """Run the service until interrupted; `dispatch` runs the warning dispatcher and scheduler in it too."""
     from fangxun.api.app import create_app
 
     lines = asyncio.run(prepare_demo(url, settings, clock)) if demo else []
@@ -58,7 +59,7 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
     async def application() -> web.Application:
         engine = create_engine(url)
         await upgrade(engine)
-        app = create_app(engine, settings, clock)
+        app = create_app(engine, settings, clock, dispatch=dispatch)
 
         async def dispose(_app: web.Application) -> None:
             await engine.dispose()
@@ -70,5 +71,7 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
         for line in lines:
             print(line, flush=True)
         print(f"fangxun 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
+        if not dispatch:
+            print("未在本进程发送预警通知：请另行运行 fangxun dispatch", flush=True)
 
     web.run_app(application(), host=host, port=port, print=announce)

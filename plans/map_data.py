@@ -86,15 +86,18 @@ async def map_frames(session: AsyncSession, settings: Settings,
     return unit_frame, shelter_frame
 
 
-def _render(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame, options: dict, inline_assets: bool) -> str:
-    return render_coverage_map(units, shelters, None, MapOptions(assets=map_assets(inline_assets), **options))
+def _render(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame, warnings: gpd.GeoDataFrame | None, options: dict,
+            inline_assets: bool) -> str:
+    return render_coverage_map(units, shelters, warnings, MapOptions(assets=map_assets(inline_assets), **options))
 
 
 async def coverage_map_html(session: AsyncSession, settings: Settings, today: date, inline_assets: bool = False,
-                            tile_url: str | None = None) -> str:
+                            tile_url: str | None = None, warnings: gpd.GeoDataFrame | None = None) -> str:
     """The coverage map page; `inline_assets` makes one file that opens without the server.
 
-    `tile_url` None takes [map] tile_url from the settings ("" means no basemap).
+    `tile_url` None takes [map] tile_url from the settings ("" means no basemap). `warnings`: the areas
+    under warning to draw over the units (colour, event, headline, expires, geometry), built by the caller
+    (fangxun.warnings.map_overlay) so the registry does not depend on the warning store.
     """
     units, shelters = await map_frames(session, settings, today)
     options = {
@@ -105,4 +108,4 @@ async def coverage_map_html(session: AsyncSession, settings: Settings, today: da
         "unit_link": None if inline_assets else "/units/{code}", "home_link": None if inline_assets else "/",
     }
     # Simplifying and serialising thousands of polygons is CPU work: keep it off the event loop.
-    return await asyncio.to_thread(_render, units, shelters, options, inline_assets)
+    return await asyncio.to_thread(_render, units, shelters, warnings, options, inline_assets)

@@ -1,0 +1,149 @@
+"""Warnings: intake (CAP XML or the hand-entry form), the list, a thread as one object, each recipient's state."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, timezone
+
+from aiohttp import web
+
+from fangxun.api.jsonio import json_object, reply
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
+from fangxun.api.params import int_param, path_id, text_param
+from fangxun.errors import BadInput, FangxunError
+from fangxun.warnings.cap_intake import ingest_cap, read_cap
+from fangxun.warnings.intake import IntakeResult, ingest
+from fangxun.warnings.manual_form import COLOUR_NAMES, parse_manual
+from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
+                                      warning_detail)
+
+routes = web.RouteTableDef()
+CAP_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})
+# The CAP sender of warnings entered by hand here (the person is kept as entered_by).
+MANUAL_SENDER = "duty@fangxun"
+BEIJING = timezone(timedelta(hours=8))
+_CHUNK = 64 * 1024
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+class PayloadTooLarge(FangxunError):
+    """The request body is over the configured size limit."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(FangxunError):
+    """The request body is neither CAP XML nor JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+async def read_limited(request: web.Request, limit: int) -> bytes:
+    """The body, refused (413) when Content-Length or the bytes actually sent exceed `limit`."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        raise PayloadTooLarge(f"请求体有 {declared} 字节，超过上限 {limit} 字节", extra={"max_bytes": limit})
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"请求体超过上限 {limit} 字节", extra={"max_bytes": limit})
+    return bytes(body)
+
+
+def bool_param(request: web.Request, name: str) -> bool:
+    """A yes/no query value (1/0, true/false)."""
+    raw = (text_param(request, name) or "0").lower()
+    if raw not in _TRUE + _FALSE:
+        raise BadInput(f"{name}：应为 1 或 0", extra={"field": name})
+    return raw in _TRUE
+
+
+def since_param(request: web.Request, name: str) -> datetime | None:
+    """An ISO date or date-time; without a zone it is Beijing time."""
+    raw = text_param(request, name)
+    if raw is None:
+        return None
+    if len(raw) > 16 and raw[-6] == " " and raw[-3] == ":":
+        raw = raw[:-6] + "+" + raw[-5:]  # an unescaped "+08:00" arrives as " 08:00"
+    try:
+        moment = datetime.combine(date.fromisoformat(raw), time()) if len(raw) == 10 else datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadInput(f"{name}：应为日期或时间，如 2026-07-20 或 2026-07-20T06:00:00+08:00",
+                       extra={"field": name}) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(timezone.utc)
+
+
+def colour_param(request: web.Request) -> str | None:
+    """blue/yellow/orange/red, or 蓝/黄/橙/红(色)."""
+    raw = text_param(request, "colour")
+    if raw is None:
+        return None
+    colour = COLOUR_NAMES.get(raw.lower())
+    if colour is None:
+        raise BadInput(f"colour：颜色 {raw!r} 无法识别（blue、yellow、orange、red 或 蓝、黄、橙、红）",
+                       extra={"field": "colour"})
+    return colour
+
+
+def _intake_reply(result: IntakeResult, skipped: tuple[str, ...]) -> web.Response:
+    body = {**result.as_json(), "warning": warning_detail(result.warning), "skipped": list(skipped),
+            "thread": f"/api/warnings/{result.warning.id}"}
+    response = reply(body, status=201 if result.created else 200)
+    response.headers["Location"] = f"/api/warnings/{result.warning.id}"
+    return response
+
+
+@routes.post("/api/warnings")
+async def post_warning(request: web.Request) -> web.Response:
+    """Accept a CAP document (?lenient=1 to parse what can be read) or the hand-entry form.
+
+    The warning and every notification are stored before the answer: 201 new, 200 already held.
+    """
+    sessions, settings = request.app[SESSIONS], request.app[SETTINGS]
+    now, actor = request.app[CLOCK].now(), request[PRINCIPAL].name
+    if request.content_type in CAP_TYPES:
+        lenient = bool_param(request, "lenient")
+        data = await read_limited(request, settings.warnings.max_cap_bytes)
+        warning = read_cap(data, settings, lenient=lenient)
+        result = await ingest_cap(sessions, warning, data, settings, now, source="cap", entered_by=actor)
+    elif request.content_type == "application/json":
+        form = await json_object(request)
+        warning = parse_manual(form, now, MANUAL_SENDER)
+        result = await ingest(sessions, warning, settings, now, raw=json.dumps(form, ensure_ascii=False),
+                              source="manual", entered_by=actor)
+    else:
+        raise UnsupportedMediaType("请求体应为 CAP XML（application/cap+xml、application/xml 或 text/xml）"
+                                   "或手工录入表单（application/json）")
+    return _intake_reply(result, warning.skipped)
+
+
+@routes.get("/api/warnings")
+async def warnings_list(request: web.Request) -> web.Response:
+    """One page of stored messages, newest first, filtered by status, event, colour and `since`."""
+    wanted = WarningFilter(
+        status=text_param(request, "status"), event=text_param(request, "event"), colour=colour_param(request),
+        since=since_param(request, "since"), page=int_param(request, "page", default=1, low=1, high=10**6),
+        per_page=int_param(request, "per_page", default=50, low=1, high=MAX_PAGE_SIZE))
+    async with request.app[SESSIONS]() as session:
+        return reply(await list_warnings(session, wanted))
+
+
+@routes.get("/api/warnings/{id}")
+async def warning_thread(request: web.Request) -> web.Response:
+    """The whole 递进式 thread of the message: every message in order, current state, areas, units, counts."""
+    async with request.app[SESSIONS]() as session:
+        return reply(await thread_view(session, path_id(request), request.app[CLOCK].now()))
+
+
+@routes.get("/api/warnings/{id}/notifications")
+async def warning_notifications(request: web.Request) -> web.Response:
+    """Each recipient of the message with its state, attempts, last error, 叫应 time and deadline."""
+    warning_id = path_id(request)
+    page = int_param(request, "page", default=1, low=1, high=10**6)
+    per_page = int_param(request, "per_page", default=100, low=1, high=MAX_PAGE_SIZE)
+    async with request.app[SESSIONS]() as session:
+        return reply(await recipients(session, warning_id, request.app[CLOCK].now(),
+                                      state=text_param(request, "state"), page=page, per_page=per_page))

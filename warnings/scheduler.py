@@ -1,0 +1,127 @@
+"""The APScheduler 3 adapter: 叫应 escalation, closing expired warnings and polling feeds as interval jobs.
+
+The jobs are plain async methods of WarningJobs, so tests call them directly with their own clock;
+build_scheduler only says how often each runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from fangxun.clock import Clock
+from fangxun.settings import Settings
+from fangxun.warnings.acks import escalate_due
+from fangxun.warnings.feeds import FeedPoller, FeedReport
+from fangxun.warnings.lifecycle import close_expired
+
+log = logging.getLogger(__name__)
+
+ESCALATE_SECONDS = 30
+CLOSE_EXPIRED_SECONDS = 60
+ESCALATE_JOB, CLOSE_EXPIRED_JOB, FEED_JOB_PREFIX = "escalate_due", "close_expired", "feed:"
+# A run that starts this late (the loop was busy, the machine slept) is still worth doing.
+MISFIRE_GRACE_SECONDS = 30
+
+
+class WarningJobs:
+    """The scheduled work; each method is one run and logs (never raises) what went wrong."""
+
+    def __init__(self, sessions: async_sessionmaker, settings: Settings, clock: Clock,
+                 poller: FeedPoller | None = None):
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.poller = poller
+        self._feeds = {feed.name: feed for feed in settings.warnings.feeds}
+        self._running: set[asyncio.Task] = set()
+
+    async def escalate(self) -> int:
+        """Remind and escalate unanswered notifications; returns the notifications created."""
+        async with self._tracked("escalate_due"):
+            async with self.sessions() as session, session.begin():
+                created = await escalate_due(session, self.clock.now(), self.settings)
+            if created:
+                log.info("escalation: %d reminders and escalations queued", created)
+            return created
+        return 0
+
+    async def close_expired(self) -> list[int]:
+        """Close warnings past their expiry; returns their ids."""
+        async with self._tracked("close_expired"):
+            async with self.sessions() as session, session.begin():
+                closed = await close_expired(session, self.clock.now())
+            if closed:
+                log.info("closed expired warnings %s", closed)
+            return closed
+        return []
+
+    async def poll_feed(self, name: str) -> FeedReport:
+        """Poll the configured feed `name`."""
+        report = FeedReport(name)
+        async with self._tracked(f"feed {name}"):
+            if self.poller is None:
+                raise RuntimeError("no feed poller")
+            report = await self.poller.poll(self._feeds[name])
+        return report
+
+    def _tracked(self, what: str) -> _Run:
+        return _Run(self, what)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for runs in progress (at shutdown), at most `timeout` seconds, then cancel them."""
+        running = [task for task in self._running if not task.done()]
+        if not running:
+            return
+        _, pending = await asyncio.wait(running, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+
+class _Run:
+    """Tracks the running job and turns a failure into a log line (the scheduler keeps going)."""
+
+    def __init__(self, jobs: WarningJobs, what: str):
+        self.jobs, self.what = jobs, what
+        self.task: asyncio.Task | None = None
+
+    async def __aenter__(self) -> None:
+        self.task = asyncio.current_task()
+        if self.task is not None:
+            self.jobs._running.add(self.task)
+
+    async def __aexit__(self, kind, exc, traceback) -> bool:
+        if self.task is not None:
+            self.jobs._running.discard(self.task)
+        if exc is not None and not isinstance(exc, asyncio.CancelledError):
+            log.error("scheduled job %s failed", self.what, exc_info=(kind, exc, traceback))
+            return True
+        return False
+
+
+def build_scheduler(jobs: WarningJobs, settings: Settings) -> AsyncIOScheduler:
+    """An (unstarted) AsyncIOScheduler with every job, none overlapping itself, missed runs coalesced.
+
+    Each job first runs right at start, so work left over from a restart is picked up at once.
+    """
+    zone = ZoneInfo(settings.registry.timezone)
+    scheduler = AsyncIOScheduler(timezone=zone, job_defaults={
+        "max_instances": 1, "coalesce": True, "misfire_grace_time": MISFIRE_GRACE_SECONDS})
+    now = datetime.now(zone)
+    common = {"max_instances": 1, "coalesce": True, "next_run_time": now, "replace_existing": True}
+    scheduler.add_job(jobs.escalate, IntervalTrigger(seconds=ESCALATE_SECONDS, timezone=zone), id=ESCALATE_JOB,
+                      name="叫应提醒与逐级上报", **common)
+    scheduler.add_job(jobs.close_expired, IntervalTrigger(seconds=CLOSE_EXPIRED_SECONDS, timezone=zone),
+                      id=CLOSE_EXPIRED_JOB, name="关闭过期预警", **common)
+    for feed in settings.warnings.feeds:
+        scheduler.add_job(jobs.poll_feed, IntervalTrigger(seconds=feed.interval_seconds, timezone=zone),
+                          args=[feed.name], id=FEED_JOB_PREFIX + feed.name, name=f"订阅源 {feed.name}", **common)
+    return scheduler
