@@ -47,6 +47,10 @@ class FeedError(Exception):
     """A listing or document could not be fetched or read (tried again at the next poll)."""
 
 
+class TooLarge(FeedError):
+    """A document is over the size limit (refused for good, not tried again)."""
+
+
 @dataclass(frozen=True)
 class Item:
     """One document a listing names: a URL to fetch, or the document embedded in the entry."""
@@ -127,10 +131,14 @@ class FeedPoller:
             async with semaphore:
                 try:
                     return await fetch(self.http, item.url, limit)
+                except TooLarge as exc:
+                    report.refused.append((item.origin, str(exc)))
+                    log.warning("feed %s: refused %s: %s", feed.name, item.url, exc)
+                    self._remember(feed, item.origin)
                 except FeedError as exc:
                     report.errors.append(f"{item.url}: {exc}")
                     log.warning("feed %s: %s: %s", feed.name, item.url, exc)
-                    return None
+                return None
 
         items = items[:MAX_PER_POLL]
         parsed = []
@@ -248,12 +256,12 @@ async def fetch(http: aiohttp.ClientSession, url: str, limit: int) -> bytes:
             if response.status != 200:
                 raise FeedError(f"HTTP {response.status}")
             if response.content_length is not None and response.content_length > limit:
-                raise FeedError(f"{response.content_length} 字节，超过上限 {limit} 字节")
+                raise TooLarge(f"有 {response.content_length} 字节，超过上限 {limit} 字节，未读取")
             body = bytearray()
             async for chunk in response.content.iter_chunked(64 * 1024):
                 body += chunk
                 if len(body) > limit:
-                    raise FeedError(f"超过上限 {limit} 字节")
+                    raise TooLarge(f"超过上限 {limit} 字节，未读取")
             return bytes(body)
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise FeedError(f"无法读取：{type(exc).__name__} {exc}".strip()) from None
