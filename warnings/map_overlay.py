@@ -73,10 +73,10 @@ async def warning_areas(session: AsyncSession, zone: str = "Asia/Shanghai") -> g
     A warning with polygons or circles is drawn as those; one named only by geocodes as the union of
     its units' boundaries.
     """
-    warnings = (await session.execute(select(Warning).where(Warning.status == "active", Warning.msg_type != "Cancel")
+    active = (await session.execute(select(Warning).where(Warning.status == "active", Warning.msg_type != "Cancel")
                                       .order_by(Warning.sent, Warning.id))).scalars().all()
     rows = []
-    for warning in warnings:
+    for warning in active:
         drawn = any(area.get("polygons") or area.get("circles") for area in warning.areas or [])
         expires = warning.expires.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if warning.expires else ""
         rows.append({"colour": warning.colour or "", "event": warning.event, "headline": warning.headline,
