@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from aiohttp import web
 
@@ -73,7 +73,7 @@ def since_param(request: web.Request, name: str) -> datetime | None:
     except ValueError:
         raise BadInput(f"{name}：应为日期或时间，如 2026-07-20 或 2026-07-20T06:00:00+08:00",
                        extra={"field": name}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(timezone.utc)
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
 
 
 def colour_param(request: web.Request) -> str | None:

@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -120,7 +120,7 @@ def service(tmp_path_factory):
 
 def _post_warning(base: str, token: str) -> dict:
     """The hand-entry form, in force from now (the service runs on the real clock) for six hours."""
-    expires = (datetime.now(timezone.utc) + timedelta(hours=6)).isoformat(timespec="seconds")
+    expires = (datetime.now(UTC) + timedelta(hours=6)).isoformat(timespec="seconds")
     form = manual_form(onset=None, expires=expires)
     request = urllib.request.Request(f"{base}/api/warnings", data=json.dumps(form).encode(), method="POST",
                                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})

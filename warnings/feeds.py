@@ -263,7 +263,7 @@ async def fetch(http: aiohttp.ClientSession, url: str, limit: int) -> bytes:
                 if len(body) > limit:
                     raise TooLarge(f"超过上限 {limit} 字节，未读取")
             return bytes(body)
-    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise FeedError(f"无法读取：{type(exc).__name__} {exc}".strip()) from None
 
 

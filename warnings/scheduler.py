@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import asynccontextmanager
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -71,8 +72,17 @@ class WarningJobs:
             report = await self.poller.poll(self._feeds[name])
         return report
 
-    def _tracked(self, what: str) -> _Run:
-        return _Run(self, what)
+    @asynccontextmanager
+    async def _tracked(self, what: str):
+        """Track the running job; a failure becomes a log line and the scheduler keeps going."""
+        task = asyncio.current_task()
+        self._running.add(task)
+        try:
+            yield
+        except Exception:
+            log.exception("scheduled job %s failed", what)
+        finally:
+            self._running.discard(task)
 
     async def drain(self, timeout: float) -> None:
         """Wait for runs in progress (at shutdown), at most `timeout` seconds, then cancel them."""
@@ -84,27 +94,6 @@ class WarningJobs:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-
-
-class _Run:
-    """Tracks the running job and turns a failure into a log line (the scheduler keeps going)."""
-
-    def __init__(self, jobs: WarningJobs, what: str):
-        self.jobs, self.what = jobs, what
-        self.task: asyncio.Task | None = None
-
-    async def __aenter__(self) -> None:
-        self.task = asyncio.current_task()
-        if self.task is not None:
-            self.jobs._running.add(self.task)
-
-    async def __aexit__(self, kind, exc, traceback) -> bool:
-        if self.task is not None:
-            self.jobs._running.discard(self.task)
-        if exc is not None and not isinstance(exc, asyncio.CancelledError):
-            log.error("scheduled job %s failed", self.what, exc_info=(kind, exc, traceback))
-            return True
-        return False
 
 
 def build_scheduler(jobs: WarningJobs, settings: Settings) -> AsyncIOScheduler:

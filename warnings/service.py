@@ -82,15 +82,12 @@ class WarningService:
             await self.jobs.drain(timeout)
         self._stop.set()
         if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout)
-            except asyncio.TimeoutError:
+            done, _ = await asyncio.wait({self._task}, timeout=timeout)
+            if not done:
                 # Rows still leased go back to the outbox when the lease runs out.
                 log.warning("dispatcher did not stop within %s s; cancelled", timeout)
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)
-            except Exception:
-                pass  # already logged by _report_end
             self._task = None
         if self.http is not None:
             await self.http.close()
