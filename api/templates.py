@@ -107,7 +107,7 @@ def overview_page(stats: dict, attention: list[dict], user: str) -> str:
         for p in attention) or '<tr><td colspan="4">没有逾期未评估的预案</td></tr>'
     content = (
         f'<section><h2>概况：{scope}</h2><p>统计日期：{escape(stats["as_of"])}</p>'
-        f'<p><a href="/map">预案覆盖图（值班图）</a></p>'
+        f'<p><a href="/map">预案覆盖图（值班图）</a> · <a href="/board">预警叫应看板</a></p>'
         f'<div class="figures">{figure_html}</div></section>'
         f'<section><h2>行政区划</h2><table><tr><th>级别</th><th>数量</th><th>预案齐全</th><th>有缺口</th></tr>'
         f'{units}</table></section>'
