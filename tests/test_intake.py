@@ -13,6 +13,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.warnings import intake
 from fangxun.warnings.acks import ack_token, token_hash
 from fangxun.warnings.intake import accept, ingest
+from fangxun.warnings.outbox import compose
 from fangxun.warnings.recipients import NO_ADDRESS
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_1, STREET_3,
@@ -82,9 +83,12 @@ async def test_messages_are_rendered_per_recipient_with_a_slot_for_the_ack_link(
         village = (await notifications(session, result.warning.id, address="13900000008"))[0]
         desk = (await notifications(session, result.warning.id, recipient_key="water"))[0]
         secret = await signing_secret(session)
-    assert village.payload["title"].startswith("【紧急】暴雨红色预警")
-    assert village.payload["text"].startswith("东村支书：")
-    assert "{ack_url}" in village.payload["text"]  # filled in at send time: no token stored in clear
+        messages = (await session.get(Warning, result.warning.id)).messages
+    title, text = compose(village.payload, messages, village.recipient_name)
+    assert title.startswith("【紧急】暴雨红色预警")
+    assert text.startswith("东村支书：") and compose(desk.payload, messages, "x")[1].startswith("x：")
+    assert "{ack_url}" in text  # filled in at send time: no token stored in clear
+    assert set(messages) == {"rainstorm_severe"}  # rendered once, shared by every notification
     assert village.payload["role"] == "responsible" and village.level == "village"
     assert desk.recipient_name == "市水利局（市水利局值班室）"
     # The stored hash is that of the token derived from the idempotency key.

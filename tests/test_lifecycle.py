@@ -99,7 +99,7 @@ async def test_a_downgrade_still_tells_everyone_told_before(sessions, config, re
 
 async def test_cancelling_the_first_signal_ends_the_whole_thread(sessions, config, registry):
     orange = make_warning("zz-1", colour="orange", sent=NOON - timedelta(minutes=30))
-    first = await ingest(sessions, orange, config, NOON - timedelta(minutes=30))
+    await ingest(sessions, orange, config, NOON - timedelta(minutes=30))
     red = make_warning("zz-2", msg_type="Update", colour="red", references=(orange,), sent=NOON)
     second = await ingest(sessions, red, config, NOON)
     cancel = make_warning("zz-3", msg_type="Cancel", colour=None, references=(orange,), geocodes=(),

@@ -43,7 +43,7 @@ async def test_claims_mark_rows_sending_under_a_lease_and_never_hand_out_a_row_t
     async with sessions() as session:
         row = await session.get(Notification, first[0].id)
     assert (row.status, row.claimed_by, row.lease_until) == ("sending", "w1", NOON + LEASE)
-    assert first[0].payload["title"] and first[0].idempotency_key.startswith("fx-")
+    assert first[0].payload["message"] and first[0].idempotency_key.startswith("fx-")
 
 
 async def test_rows_of_a_lapsed_lease_are_claimable_again(sessions, outbox):

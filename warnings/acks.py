@@ -17,7 +17,7 @@ from fangxun.errors import NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.deadlines import AckState, escalation_target, next_step
-from fangxun.warnings.outbox import N, insert_notifications, new_notification
+from fangxun.warnings.outbox import N, compose, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import NO_ADDRESS, person_address, plan_persons
 from fangxun.warnings.tables import Notification, Warning
@@ -128,6 +128,7 @@ def _derived(source, now: datetime, colour: str | None, settings: Settings, secr
     who = target or _Target(source.recipient_kind, source.recipient_key, source.recipient_name, source.unit_code,
                             source.level, source.channel, source.address)
     payload = {**source.payload, "title": title, "text": text, "purpose": purpose}
+    payload.pop("message", None)
     if target is not None:
         payload.pop("role", None)
     return new_notification(
@@ -147,7 +148,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     row, so a second run (or a concurrent one) creates nothing twice.
     """
     rows = (await session.execute(
-        select(Notification, Warning.colour)
+        select(Notification, Warning.colour, Warning.messages)
         .join(Warning, Warning.id == Notification.warning_id)
         .where(Warning.status == "active", Warning.msg_type != "Cancel",
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
@@ -156,7 +157,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         .order_by(Notification.id))).all()
     if not rows:
         return 0
-    ids = [row.id for row, _ in rows]
+    ids = [row.id for row, _, _ in rows]
     reminders = {}
     for part in range(0, len(ids), 1000):
         for reminder in (await session.execute(
@@ -166,20 +167,20 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
             reminders[reminder.escalated_from_id] = reminder  # the latest one wins
     secret = await signing_secret(session)
     created: list[dict] = []
-    for row, colour in rows:
+    for row, colour, messages in rows:
         step = next_step(_state(row, colour, reminders.get(row.id)), now, settings.warnings)
+        title, text = compose(row.payload, messages, row.recipient_name)
         if step.action == "remind":
             number = row.reminders_sent + 1
             if not await _claim_source(session, row.id, N.c.reminders_sent == row.reminders_sent,
                                        reminders_sent=number):
                 continue
-            title = f"【第{number}次提醒·请叫应】{row.payload.get('title', '')}"
             created.append(_derived(row, now, colour, settings, secret, key=f"fx-{row.warning_id}-n{row.id}-r{number}",
-                                 purpose="reminder", title=title, text=row.payload.get("text", "")))
+                                    purpose="reminder", title=f"【第{number}次提醒·请叫应】{title}", text=text))
         elif step.action == "escalate":
             if not await _claim_source(session, row.id, N.c.escalated_at.is_(None), escalated_at=now):
                 continue
-            created += await _escalation_rows(session, row, colour, step, now, settings, secret)
+            created += await _escalation_rows(session, row, colour, step, now, settings, secret, title, text)
     if created:
         await insert_notifications(session, created)
     return len(created)
@@ -191,7 +192,7 @@ async def _claim_source(session: AsyncSession, source_id: int, guard, **values) 
 
 
 async def _escalation_rows(session: AsyncSession, row, colour, step, now: datetime, settings: Settings,
-                           secret: bytes) -> list[dict]:
+                           secret: bytes, title: str, text: str) -> list[dict]:
     """Rows for the first level up that has someone on record (a unit without 责任人 is skipped over)."""
     target, number = step.target, step.escalation_step
     while target is not None:
@@ -206,9 +207,8 @@ async def _escalation_rows(session: AsyncSession, row, colour, step, now: dateti
     else:
         return []
     reason = "逾期未叫应" if row.status not in ("failed", "dead") else "无法送达"
-    source_name = row.recipient_name
-    title = f"【{reason}·逐级上报】{row.payload.get('title', '')}"
-    text = (f"{source_name} 收到的预警{reason}，现报告您，请督促落实并点击确认（叫应）。\n\n"
-            f"{row.payload.get('text', '')}")
-    return [_derived(row, now, colour, settings, secret, key=f"fx-{row.warning_id}-n{row.id}-e{number}-{t.kind}-{t.key}-{t.channel}",
-                     purpose="escalation", title=title, text=text, target=t, step=number) for t in found]
+    title = f"【{reason}·逐级上报】{title}"
+    text = f"{row.recipient_name} 收到的预警{reason}，现报告您，请督促落实并点击确认（叫应）。\n\n{text}"
+    return [_derived(row, now, colour, settings, secret, purpose="escalation", title=title, text=text, target=t,
+                     step=number, key=f"fx-{row.warning_id}-n{row.id}-e{number}-{t.kind}-{t.key}-{t.channel}")
+            for t in found]

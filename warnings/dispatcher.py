@@ -6,6 +6,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -18,8 +19,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.acks import ack_token, ack_url
 from fangxun.warnings.channels.base import Channel, ChannelResult, OutgoingMessage
 from fangxun.warnings.deadlines import ack_deadline
-from fangxun.warnings.intake import ACK_SLOT
-from fangxun.warnings.outbox import Claimed, Outcome, claim, extend_lease, hold, record
+from fangxun.warnings.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.tables import Warning
 
@@ -42,7 +42,7 @@ class Dispatcher:
 
     def __init__(self, sessions: async_sessionmaker, channels: Mapping[str, Channel], settings: Settings,
                  clock: Clock, worker_id: str, *, batch_size: int = 500, lease: timedelta = timedelta(seconds=120),
-                 flush_every: float = 0.05, flush_size: int = 300, poll_seconds: float = 1.0,
+                 flush_every: float = 0.1, flush_size: int = 500, poll_seconds: float = 1.0,
                  ack_base_url: str | None = None, rng: random.Random | None = None):
         self.sessions = sessions
         self.channels = dict(channels)
@@ -59,10 +59,11 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self._secret: bytes | None = None
         self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
+        self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
         # A channel may hold a few rounds of its own concurrency in flight, so a slow one cannot
         # take every slot (the others keep going) while a fast one always has work queued.
         config = settings.warnings.channels
-        self._caps = {name: max(32, 4 * config[name].concurrency) if name in config else 32
+        self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
                       for name in self.channels}
 
     # --- public loops -------------------------------------------------------------------------
@@ -72,11 +73,14 @@ class Dispatcher:
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             claimed = await claim(session, self.worker_id, now, limit, self.lease)
-        if not claimed:
-            return 0
-        ready = await self._hold_quiet(claimed)
-        outcomes = await asyncio.gather(*(self._send(row) for row in ready))
-        await self._flush(list(outcomes))
+            if not claimed:
+                return 0
+            await self._load_warnings(session, {row.warning_id for row in claimed})
+            later = self._quiet(claimed, now)
+            await hold(session, self.worker_id, later)
+        outcomes = await asyncio.gather(*(self._send(row) for row in claimed if row.id not in later))
+        async with self.sessions() as session, session.begin():
+            await record(session, self.worker_id, list(outcomes))
         return len(claimed)
 
     async def run_until_idle(self) -> int:
@@ -90,95 +94,95 @@ class Dispatcher:
     # --- the pipeline -------------------------------------------------------------------------
 
     async def _pump(self, stop: asyncio.Event | None, until_idle: bool) -> int:
-        in_flight: dict[asyncio.Task, Claimed] = {}
-        per_channel: dict[object, int] = {}
-        buffered: list[Outcome] = []
-        held_ids: set[int] = set()  # sending under our lease and not yet written back
-        dry_until: dict[object, float] = {}
-        handled = 0
-        last_flush = last_beat = time.monotonic()
+        """Keep each channel's window of sends full; write outcomes back and claim more in one
+        transaction, so the database sees a few large statements rather than one per notification."""
+        state = _Pipeline()
         while True:
             stopping = stop is not None and stop.is_set()
-            if not stopping:
-                for row in await self._claim_safely(per_channel, dry_until, until_idle):
-                    task = asyncio.create_task(self._send(row))
-                    in_flight[task] = row
-                    per_channel[self._slot(row.channel)] = per_channel.get(self._slot(row.channel), 0) + 1
-                    held_ids.add(row.id)
-                    handled += 1
-            if not in_flight:
-                await self._flush_safely(buffered, held_ids)
-                if buffered:
-                    continue
-                if stopping or (until_idle and self._all_dry(dry_until)):
-                    return handled
-                if not until_idle:
-                    await self._idle_wait(stop)
-                    dry_until.clear()
-                continue
-            done, _ = await asyncio.wait(in_flight, timeout=self.flush_every, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                row = in_flight.pop(task)
-                per_channel[self._slot(row.channel)] -= 1
-                buffered.append(task.result())
             now = time.monotonic()
-            if len(buffered) >= self.flush_size or (buffered and now - last_flush >= self.flush_every):
-                await self._flush_safely(buffered, held_ids)
-                last_flush = now
-            if now - last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(held_ids)
-                last_beat = now
+            wanted = [] if stopping else self._wanted(state, now)
+            flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.rows
+                                                  or now - state.last_flush >= self.flush_every)
+            if wanted or flush_due:
+                for row in await self._exchange(state, wanted, until_idle):
+                    state.start(row, self._slot(row.channel), asyncio.create_task(self._send(row)))
+            if not state.rows:
+                if state.buffered:
+                    continue
+                if stopping or (until_idle and self._all_dry(state.dry_until)):
+                    return state.handled
+                if until_idle:
+                    # Only rows given back for quiet hours, or channels asked again shortly: no spin.
+                    await asyncio.sleep(self.flush_every / 10)
+                else:
+                    await self._idle_wait(stop)
+                    state.dry_until.clear()
+                continue
+            if not state.finished:
+                state.wake.clear()
+                try:
+                    await asyncio.wait_for(state.wake.wait(), timeout=self.flush_every)
+                except asyncio.TimeoutError:
+                    pass
+            state.harvest(self._slot)
+            if time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
+                await self._heartbeat(state.held)
+                state.last_beat = time.monotonic()
 
     def _slot(self, channel: str) -> object:
         return channel if channel in self.channels else _OTHER
 
-    async def _claim_safely(self, per_channel: dict[object, int], dry_until: dict[object, float],
-                            until_idle: bool) -> list[Claimed]:
-        """Claimed rows ready to send (quiet-hour rows already given back); [] after a logged failure."""
-        try:
-            return await self._hold_quiet(await self._claim_round(per_channel, dry_until, until_idle))
-        except Exception:  # the loop survives a database hiccup, logged, and tries again
-            log.exception("claiming failed (worker %s)", self.worker_id)
-            await asyncio.sleep(min(1.0, self.poll_seconds))
-            return []
-
     def _all_dry(self, dry_until: dict[object, float]) -> bool:
         return all(key in dry_until for key in [*self.channels, _OTHER])
 
-    async def _claim_round(self, per_channel: dict[object, int], dry_until: dict[object, float],
-                           until_idle: bool) -> list[Claimed]:
-        """One short transaction claiming, for each channel with room, up to its room in due rows."""
-        now_mono = time.monotonic()
-        wanted: list[tuple[object, int]] = []
+    def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
+        """(channel, rows) to claim: channels not found empty lately whose window is half free."""
+        wanted = []
         for key in [*self.channels, _OTHER]:
-            if dry_until.get(key, 0) > now_mono:
+            if state.dry_until.get(key, 0) > now:
                 continue
-            cap = self._caps.get(key, 32) if key is not _OTHER else self.batch_size
-            room = min(self.batch_size, cap - per_channel.get(key, 0))
-            # Claim in useful batches: wait until a quarter of the channel's window is free.
-            if room >= max(1, cap // 4):
+            window = min(self.batch_size, self._caps.get(key, self.batch_size))
+            room = min(window, self._caps.get(key, self.batch_size) - state.per_channel.get(key, 0))
+            if room >= max(1, window // 2):
                 wanted.append((key, room))
-        if not wanted:
+        return wanted
+
+    async def _exchange(self, state: _Pipeline, wanted: list[tuple[object, int]], until_idle: bool) -> list[Claimed]:
+        """One transaction: write the buffered outcomes, claim what `wanted` asks for, give back
+        quiet-hour rows. Returns the rows to send; on a database failure, logs and sends nothing."""
+        outcomes = list(state.buffered)
+        now, now_mono = self.clock.now(), time.monotonic()
+        ready: list[Claimed] = []
+        try:
+            async with self.sessions() as session, session.begin():
+                await record(session, self.worker_id, outcomes)
+                claimed: list[Claimed] = []
+                for key, room in wanted:
+                    if key is _OTHER:
+                        rows = await claim(session, self.worker_id, now, room, self.lease,
+                                           exclude_channels=self.channels)
+                    else:
+                        rows = await claim(session, self.worker_id, now, room, self.lease, channel=key)
+                    if len(rows) < room:
+                        # Nothing more due there now: ask again after a poll interval (when draining
+                        # until idle, soon: rows in flight may be due again by then).
+                        state.dry_until[key] = now_mono + (self.flush_every if until_idle else self.poll_seconds)
+                    else:
+                        state.dry_until.pop(key, None)
+                    claimed += rows
+                if claimed:
+                    await self._load_warnings(session, {row.warning_id for row in claimed})
+                    later = self._quiet(claimed, now)
+                    await hold(session, self.worker_id, later)
+                    ready = [row for row in claimed if row.id not in later]
+        except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
+            log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
+            await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
-        now = self.clock.now()
-        claimed: list[Claimed] = []
-        async with self.sessions() as session, session.begin():
-            for key, room in wanted:
-                if key is _OTHER:
-                    rows = await claim(session, self.worker_id, now, room, self.lease,
-                                       exclude_channels=self.channels)
-                else:
-                    rows = await claim(session, self.worker_id, now, room, self.lease, channel=key)
-                if len(rows) < room:
-                    # Nothing more due there for now: look again after a poll interval (or, when
-                    # draining until idle, shortly: what is in flight may be written back by then).
-                    dry_until[key] = now_mono + (self.flush_every if until_idle else self.poll_seconds)
-                else:
-                    dry_until.pop(key, None)
-                claimed += rows
-        if claimed:
-            await self._load_warnings({row.warning_id for row in claimed})
-        return claimed
+        del state.buffered[:len(outcomes)]
+        state.held.difference_update(outcome.id for outcome in outcomes)
+        state.last_flush = now_mono
+        return ready
 
     async def _idle_wait(self, stop: asyncio.Event | None) -> None:
         if stop is None:
@@ -197,17 +201,19 @@ class Dispatcher:
         if channel is None:
             return self._outcome(row, ChannelResult(ok=False, retry=False, detail=f"{UNKNOWN_CHANNEL} {row.channel}"))
         try:
-            result = await channel.send(await self._message(row))
+            result = await channel.send(self._message(row))
         except Exception as exc:  # a channel bug must not stop the loop; the row is retried
             log.exception("channel %s raised on notification %s", row.channel, row.id)
             result = ChannelResult(ok=False, retry=True, detail=f"internal error: {type(exc).__name__}")
         return self._outcome(row, result)
 
-    async def _message(self, row: Claimed) -> OutgoingMessage:
-        url = ack_url(self.ack_base_url, ack_token(await self._signing_secret(), row.idempotency_key))
+    def _message(self, row: Claimed) -> OutgoingMessage:
+        url = ack_url(self.ack_base_url, ack_token(self._secret, row.idempotency_key))
         payload = dict(row.payload or {})
-        title = str(payload.pop("title", "")).replace(ACK_SLOT, url)
-        text = str(payload.pop("text", "")).replace(ACK_SLOT, url)
+        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
+        for key in ("title", "text", "message"):
+            payload.pop(key, None)
+        title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
         return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,
                                ack_url=url, idempotency_key=row.idempotency_key, payload=payload)
 
@@ -228,39 +234,17 @@ class Dispatcher:
         return Outcome(row.id, "pending", at, False, True, result.status, result.detail,
                        next_attempt_at=at + timedelta(seconds=delay))
 
-    async def _hold_quiet(self, claimed: list[Claimed]) -> list[Claimed]:
-        """Rows of blue/yellow warnings due inside quiet hours go back, due at the window's end."""
-        now = self.clock.now()
+    def _quiet(self, claimed: list[Claimed], now: datetime) -> dict[int, datetime]:
+        """Rows of blue/yellow warnings due inside quiet hours, with the window's end."""
         quiet = self.settings.warnings.quiet_hours
         later: dict[int, datetime] = {}
         for row in claimed:
-            colour = self._warnings.get(row.warning_id, (None, ""))[0]
-            release = release_time(colour, now, quiet)
+            release = release_time(self._warnings.get(row.warning_id, (None, ""))[0], now, quiet)
             if release is not None:
                 later[row.id] = release
-        if later:
-            async with self.sessions() as session, session.begin():
-                await hold(session, self.worker_id, later)
-        return [row for row in claimed if row.id not in later]
+        return later
 
     # --- bookkeeping --------------------------------------------------------------------------
-
-    async def _flush(self, outcomes: list[Outcome]) -> None:
-        async with self.sessions() as session, session.begin():
-            await record(session, self.worker_id, outcomes)
-
-    async def _flush_safely(self, buffered: list[Outcome], held_ids: set[int]) -> None:
-        if not buffered:
-            return
-        batch = list(buffered)
-        try:
-            await self._flush(batch)
-        except Exception:  # keep the outcomes and try again on the next round
-            log.exception("recording %d outcomes failed (worker %s)", len(batch), self.worker_id)
-            await asyncio.sleep(min(1.0, self.poll_seconds))
-            return
-        del buffered[:len(batch)]
-        held_ids.difference_update(outcome.id for outcome in batch)
 
     async def _heartbeat(self, held_ids: set[int]) -> None:
         if not held_ids:
@@ -271,17 +255,47 @@ class Dispatcher:
         except Exception:
             log.exception("extending leases failed (worker %s)", self.worker_id)
 
-    async def _signing_secret(self) -> bytes:
+    async def _load_warnings(self, session, ids: set[int]) -> None:
+        """Colour and msgType of the claimed rows' warnings (cached), and the secret ack links need."""
         if self._secret is None:
-            async with self.sessions() as session, session.begin():
-                self._secret = await signing_secret(session)
-        return self._secret
-
-    async def _load_warnings(self, ids: set[int]) -> None:
+            self._secret = await signing_secret(session)
         missing = sorted(ids - set(self._warnings))
-        if not missing:
-            return
-        async with self.sessions() as session:
-            rows = await session.execute(select(Warning.id, Warning.colour, Warning.msg_type)
+        if missing:
+            rows = await session.execute(select(Warning.id, Warning.colour, Warning.msg_type, Warning.messages)
                                          .where(Warning.id.in_(missing)))
-            self._warnings.update((row.id, (row.colour, row.msg_type)) for row in rows)
+            for row in rows:
+                self._warnings[row.id] = (row.colour, row.msg_type)
+                self._messages[row.id] = row.messages or {}
+
+
+class _Pipeline:
+    """The pump's state: rows in flight by task, finished tasks, outcomes not yet written back."""
+
+    def __init__(self):
+        self.rows: dict[asyncio.Task, Claimed] = {}
+        self.per_channel: dict[object, int] = {}
+        self.finished: deque[asyncio.Task] = deque()
+        self.wake = asyncio.Event()
+        self.buffered: list[Outcome] = []
+        self.held: set[int] = set()  # sending under our lease and not yet written back
+        self.dry_until: dict[object, float] = {}
+        self.handled = 0
+        self.last_flush = self.last_beat = time.monotonic()
+
+    def start(self, row: Claimed, slot: object, task: asyncio.Task) -> None:
+        self.rows[task] = row
+        self.per_channel[slot] = self.per_channel.get(slot, 0) + 1
+        self.held.add(row.id)
+        self.handled += 1
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self.finished.append(task)
+        self.wake.set()
+
+    def harvest(self, slot_of) -> None:
+        while self.finished:
+            task = self.finished.popleft()
+            row = self.rows.pop(task)
+            self.per_channel[slot_of(row.channel)] -= 1
+            self.buffered.append(task.result())

@@ -16,7 +16,7 @@ from fangxun.settings import Settings
 from fangxun.warnings import lifecycle
 from fangxun.warnings.acks import ack_token, token_hash
 from fangxun.warnings.normalised import NormalisedWarning
-from fangxun.warnings.outbox import insert_notifications, new_notification
+from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Fanout, Recipient, WarnedUnit, fan_out
 from fangxun.warnings.tables import Warning, WarningUnit
@@ -24,9 +24,6 @@ from fangxun.warnings.templates import message_context, render
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
-# Rendered into the text in place of {ack_url}; the dispatcher puts the real link there at send time,
-# so no token is ever stored in plain text.
-ACK_SLOT = "{ack_url}"
 _LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
 
@@ -160,11 +157,13 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
     common = {"warning_id": row.id, "thread_id": row.thread_id, "identifier": warning.identifier,
               "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
               "cap_status": warning.status}
+    # Each template is rendered once, kept on the warning; a notification names its template.
+    row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
+                    for name in sorted({recipient.template for recipient in recipients})}
     rows = []
     for recipient in recipients:
-        title, text = render(config.templates[recipient.template], {**context, "recipient": recipient.name})
         key = notice_key(row.id, recipient)
-        payload = {**common, "title": title, "text": text, "purpose": "notice"}
+        payload = {**common, "message": recipient.template, "purpose": "notice"}
         if recipient.role:
             payload["role"] = recipient.role
         rows.append(new_notification(

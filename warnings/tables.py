@@ -18,7 +18,7 @@ RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
 PURPOSES = ("notice", "reminder", "escalation")
 
 
-class Warning(Base):  # noqa: A001 - DESIGN.md's name; hides the builtin only where imported
+class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only where imported
     """One CAP message (Alert, Update or Cancel) as accepted, with its place in a thread."""
 
     __tablename__ = "warnings"
@@ -52,6 +52,9 @@ class Warning(Base):  # noqa: A001 - DESIGN.md's name; hides the builtin only wh
     # The normalised warning as JSON, and the document it came from (CAP XML or the form's JSON).
     document: Mapped[dict] = mapped_column(JSON, default=dict)
     raw: Mapped[str | None] = mapped_column(Text)
+    # {template: [title, text]} rendered once for every recipient, with slots for the recipient's name
+    # and the ack link (see fangxun.warnings.outbox.compose); notifications name their template.
+    messages: Mapped[dict] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20), default="cap")
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)
     # The first warning of the 递进式 chain (its own id for an Alert); Updates and Cancels share it.
@@ -78,7 +81,8 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("ix_notifications_due", "status", "next_attempt_at"),
+        # Claims walk these in order: due rows of one channel, and rows whose lease lapsed.
+        Index("ix_notifications_due", "status", "channel", "next_attempt_at"),
         Index("ix_notifications_lease", "status", "lease_until"),
         Index("ix_notifications_ack_due", "acked_at", "ack_deadline"),
     )

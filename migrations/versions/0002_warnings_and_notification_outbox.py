@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('areas', sa.JSON(), nullable=False),
     sa.Column('document', sa.JSON(), nullable=False),
     sa.Column('raw', sa.Text(), nullable=True),
+    sa.Column('messages', sa.JSON(), nullable=False),
     sa.Column('source', sa.String(length=20), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('thread_id', sa.Integer(), nullable=True),
@@ -94,7 +95,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.create_index('ix_notifications_ack_due', ['acked_at', 'ack_deadline'], unique=False)
-        batch_op.create_index('ix_notifications_due', ['status', 'next_attempt_at'], unique=False)
+        batch_op.create_index('ix_notifications_due', ['status', 'channel', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_escalated_from_id'), ['escalated_from_id'], unique=False)
         batch_op.create_index('ix_notifications_lease', ['status', 'lease_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_unit_code'), ['unit_code'], unique=False)

@@ -1,0 +1,182 @@
+"""Fan-out benchmark: a red rainstorm warning over the whole demo city, through the webhook channel.
+
+Prints, per database: the notifications written (every department, every district/township/village
+责任人), the time from accepting the warning to the last delivery at a local sink (target < 5 s on
+SQLite), notifications per second, and in the same run a bare aiohttp client loop posting the same
+number of bodies to the same sink (target: the fan-out reaches at least 50% of its rate).
+The sink runs in its own process, as a real receiver would.
+Run: .venv/bin/python tests/bench/bench_fanout.py [sqlite|postgresql] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
+
+from fangxun.clock import Clock  # noqa: E402
+from fangxun.db import session_factory  # noqa: E402
+from fangxun.plans.demo import load_demo  # noqa: E402
+from fangxun.settings import Settings, load_settings  # noqa: E402
+from fangxun.warnings.channels.factory import build_channels, new_http_session  # noqa: E402
+from fangxun.warnings.config import WarningSettings  # noqa: E402
+from fangxun.warnings.dispatcher import Dispatcher  # noqa: E402
+from fangxun.warnings.intake import ingest  # noqa: E402
+from fangxun.warnings.normalised import NormalisedWarning, WarningArea  # noqa: E402
+from support.databases import migrated_engine  # noqa: E402
+
+
+# --- the sink process -------------------------------------------------------------------------
+
+def serve_sink() -> None:
+    """A receiver that answers 200 and counts requests and distinct idempotency keys."""
+    keys: set[str] = set()
+    count = [0]
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        count[0] += 1
+        keys.add(request.headers.get("Idempotency-Key", ""))
+        return web.Response(text="ok")
+
+    async def stats(_request: web.Request) -> web.Response:
+        return web.json_response({"requests": count[0], "keys": len(keys)})
+
+    async def reset(_request: web.Request) -> web.Response:
+        keys.clear()
+        count[0] = 0
+        return web.Response(text="ok")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        app.router.add_get("/stats", stats)
+        app.router.add_post("/reset", reset)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        print(runner.addresses[0][1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- the benchmark ----------------------------------------------------------------------------
+
+def bench_settings(base: Settings, hook_url: str, concurrency: int) -> Settings:
+    """The packaged routing tree and departments, every contact and person on one webhook channel."""
+    data = base.warnings.model_dump(by_alias=True, exclude_none=True)
+    data["channels"] = {"hook": {"kind": "webhook", "url": hook_url, "concurrency": concurrency}}
+    for department in data["departments"].values():
+        department["desk"]["channel"] = department["leader"]["channel"] = "hook"
+    data["escalation"]["city_duty_desk"]["channel"] = "hook"
+    data["default_route"]["person_channels"] = ["hook"]
+
+    def rechannel(route: dict) -> None:
+        if route.get("person_channels"):
+            route["person_channels"] = ["hook"]
+        if route.get("department_channel"):
+            route["department_channel"] = "hook"
+        for child in route.get("routes", ()):
+            rechannel(child)
+
+    for route in data["routes"]:
+        rechannel(route)
+    return base.model_copy(update={"warnings": WarningSettings.model_validate(data)})
+
+
+def city_warning(now) -> NormalisedWarning:
+    return NormalisedWarning(
+        identifier="bench-red-1", sender="zz-met@cma.gov.cn", sent=now, status="Actual", msg_type="Alert",
+        scope="Public", references=(), event="暴雨", colour="red", severity="Extreme", urgency="Immediate",
+        certainty="Likely", onset=now, expires=now + timedelta(hours=6), headline="郑州市气象台发布暴雨红色预警信号",
+        description="过去3小时全市大部地区降雨量已达100毫米以上，且降雨将持续。", instruction="请立即启动防汛应急响应。",
+        sender_name="郑州市气象台", language="zh-CN", areas=(WarningArea("郑州市全境", geocodes=("410100",)),))
+
+
+async def bare_loop(url: str, bodies: list[bytes], concurrency: int) -> float:
+    """Seconds for a plain aiohttp client to POST every body, `concurrency` at a time."""
+    gate = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        async def one(body: bytes, number: int) -> None:
+            async with gate:
+                async with http.post(url, data=body, headers={"Content-Type": "application/json",
+                                                               "Idempotency-Key": f"bare-{number}"}) as response:
+                    await response.read()
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(body, n) for n, body in enumerate(bodies)))
+        return time.perf_counter() - start
+
+
+async def sink_stats(http: aiohttp.ClientSession, base: str) -> dict:
+    async with http.get(f"{base}/stats") as response:
+        return await response.json()
+
+
+async def bench(backend: str, concurrency: int, sink_base: str) -> dict:
+    settings, clock = load_settings(), Clock()
+    config = bench_settings(settings, f"{sink_base}/hook", concurrency)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with migrated_engine(backend, Path(tmp)) as engine:
+            sessions = session_factory(engine)
+            async with sessions() as session, session.begin():
+                await load_demo(session, settings, clock.today())
+            async with aiohttp.ClientSession() as control:
+                await control.post(f"{sink_base}/reset")
+                async with new_http_session(config.warnings.channels) as http:
+                    dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config,
+                                            clock, "bench")
+                    start = time.perf_counter()
+                    result = await ingest(sessions, city_warning(clock.now()), config, clock.now())
+                    accepted = time.perf_counter() - start
+                    await dispatcher.run_until_idle()
+                    total = time.perf_counter() - start
+                stats = await sink_stats(control, sink_base)
+                # The same number of bodies of the same size, through a bare client loop.
+                body = json.dumps({"title": "暴雨红色预警", "text": "x" * 900}, ensure_ascii=False).encode()
+                await control.post(f"{sink_base}/reset")
+                bare = await bare_loop(f"{sink_base}/hook", [body] * result.notifications, concurrency)
+    sent = result.notifications - result.unreachable
+    rate, bare_rate = sent / total, result.notifications / bare
+    print(f"[{backend}] {result.notifications} notifications ({result.unreachable} unreachable, "
+          f"{len(result.units_without_persons)} units without 责任人); accepted in {accepted:.2f} s; "
+          f"all {stats['keys']} delivered {total:.2f} s after intake began (target < 5 s)")
+    print(f"[{backend}] fan-out {rate:.0f} notifications/s; bare aiohttp loop {bare_rate:.0f} posts/s "
+          f"({bare:.2f} s); ratio {rate / bare_rate:.0%} (target >= 50%)")
+    return {"total": total, "ratio": rate / bare_rate}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql"])
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.sink:
+        serve_sink()
+        return
+    sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(sink.stdout.readline())
+        for backend in args.backends:
+            asyncio.run(bench(backend, args.concurrency, f"http://127.0.0.1:{port}"))
+    finally:
+        sink.terminate()
+        sink.wait()
+
+
+if __name__ == "__main__":
+    main()
