@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import shapely
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import circle
@@ -22,6 +24,15 @@ NO_ADDRESS = "无可用联系方式"
 # Channel kinds that can carry a person's phone number as the address when no other is on record.
 PHONE_KINDS = frozenset({"sms", "webhook", "wecom", "dingtalk", "record"})
 _CHUNK = 1000
+
+
+class _Person(NamedTuple):
+    id: int
+    unit_code: str
+    role: str
+    name: str
+    phone: str | None
+    channels: dict
 
 
 @dataclass(frozen=True)
@@ -123,14 +134,18 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     for start in range(0, len(codes), _CHUNK):
         part = codes[start:start + _CHUNK]
         rows += (await session.execute(
-            select(Contact.id, Contact.unit_code, Contact.role, Contact.name, Contact.phone, Contact.channels)
+            select(Contact.id, Contact.unit_code, Contact.role, Contact.name, Contact.phone,
+                   cast(Contact.channels, Text).label("channels"))
             .outerjoin(Plan, Plan.id == Contact.plan_id)
             .where(Contact.unit_code.in_(part), Contact.role.in_(PERSON_ROLES),
                    or_(Contact.plan_id.is_(None), Plan.lifecycle != "withdrawn"))
             .order_by(Contact.unit_code, Contact.id))).all()
     # The same person usually stands in several plans of a unit: one recipient per person.
     persons: dict[tuple[str, str], object] = {}
-    for row in rows:
+    for raw in rows:
+        # Channels come as text and are parsed only when there are any (most contacts have none).
+        channels = json.loads(raw.channels) if raw.channels not in (None, "{}", "null") else {}
+        row = _Person(raw.id, raw.unit_code, raw.role, raw.name, raw.phone, channels if isinstance(channels, dict) else {})
         identity = (row.unit_code, (row.phone or "").replace("-", "").replace(" ", "") or row.name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and row.role == "responsible"):

@@ -93,7 +93,7 @@ class Notification(Base):
     # department key, or "<unit code>:<contact id>" for persons and duty desks
     recipient_key: Mapped[str] = mapped_column(String(100))
     recipient_name: Mapped[str] = mapped_column(String(100), default="")
-    unit_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    unit_code: Mapped[str | None] = mapped_column(String(12))
     level: Mapped[str | None] = mapped_column(String(10))
     channel: Mapped[str] = mapped_column(String(50))
     address: Mapped[str] = mapped_column(String(500), default="")

@@ -98,7 +98,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_notifications_due', ['status', 'channel', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_escalated_from_id'), ['escalated_from_id'], unique=False)
         batch_op.create_index('ix_notifications_lease', ['status', 'lease_until'], unique=False)
-        batch_op.create_index(batch_op.f('ix_notifications_unit_code'), ['unit_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_notifications_warning_id'), ['warning_id'], unique=False)
 
     op.create_table('warning_units',
@@ -140,7 +139,6 @@ def downgrade() -> None:
     op.drop_table('warning_units')
     with op.batch_alter_table('notifications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_notifications_warning_id'))
-        batch_op.drop_index(batch_op.f('ix_notifications_unit_code'))
         batch_op.drop_index('ix_notifications_lease')
         batch_op.drop_index(batch_op.f('ix_notifications_escalated_from_id'))
         batch_op.drop_index('ix_notifications_due')

@@ -4,15 +4,15 @@ Prints, per database: the notifications written (every department, every distric
 责任人), the time from accepting the warning to the last delivery at a local sink (target < 5 s on
 SQLite), notifications per second, and in the same run a bare aiohttp client loop posting the same
 number of bodies to the same sink (target: the fan-out reaches at least 50% of its rate).
-The sink runs in its own process, as a real receiver would.
-Run: .venv/bin/python tests/bench/bench_fanout.py [sqlite|postgresql] [--concurrency N]
+The sink (the suite's recording Sink, or with --lean-sink one that only counts) runs in its own
+process, as a real receiver would.
+Run: .venv/bin/python tests/bench/bench_fanout.py [sqlite|postgresql] [--concurrency N] [--lean-sink]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import subprocess
 import sys
 import tempfile
@@ -25,36 +25,52 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
+from sqlalchemy import select  # noqa: E402
+
+from fangxun.accounts import signing_secret  # noqa: E402
 from fangxun.clock import Clock  # noqa: E402
 from fangxun.db import session_factory  # noqa: E402
 from fangxun.plans.demo import load_demo  # noqa: E402
 from fangxun.settings import Settings, load_settings  # noqa: E402
+from fangxun.warnings.acks import ack_token, ack_url  # noqa: E402
+from fangxun.warnings.channels.base import OutgoingMessage  # noqa: E402
 from fangxun.warnings.channels.factory import build_channels, new_http_session  # noqa: E402
+from fangxun.warnings.channels.webhook import webhook_body  # noqa: E402
 from fangxun.warnings.config import WarningSettings  # noqa: E402
 from fangxun.warnings.dispatcher import Dispatcher  # noqa: E402
 from fangxun.warnings.intake import ingest  # noqa: E402
 from fangxun.warnings.normalised import NormalisedWarning, WarningArea  # noqa: E402
+from fangxun.warnings.outbox import ACK_SLOT, compose  # noqa: E402
+from fangxun.warnings.tables import Notification, Warning  # noqa: E402
 from support.databases import migrated_engine  # noqa: E402
+from support.sinks import Sink  # noqa: E402
 
 
 # --- the sink process -------------------------------------------------------------------------
 
-def serve_sink() -> None:
-    """A receiver that answers 200 and counts requests and distinct idempotency keys."""
+def serve_sink(lean: bool) -> None:
+    """The suite's recording sink (tests/support/sinks.py), or with `lean` a receiver that only counts;
+    both answer 200 and report requests and distinct idempotency keys at /stats."""
     keys: set[str] = set()
     count = [0]
+    recording = Sink()
 
-    async def hook(request: web.Request) -> web.Response:
-        await request.read()
+    async def hook(request: web.Request) -> web.StreamResponse:
+        if not lean:
+            response = await recording._handle(request)
+        else:
+            await request.read()
+            response = web.Response(text="ok")
         count[0] += 1
         keys.add(request.headers.get("Idempotency-Key", ""))
-        return web.Response(text="ok")
+        return response
 
     async def stats(_request: web.Request) -> web.Response:
         return web.json_response({"requests": count[0], "keys": len(keys)})
 
     async def reset(_request: web.Request) -> web.Response:
         keys.clear()
+        recording.requests.clear()
         count[0] = 0
         return web.Response(text="ok")
 
@@ -121,6 +137,23 @@ async def bare_loop(url: str, bodies: list[bytes], concurrency: int) -> float:
         return time.perf_counter() - start
 
 
+async def sent_bodies(sessions, base_url: str) -> list[bytes]:
+    """The JSON bodies of every delivered notification, as the webhook channel built them."""
+    async with sessions() as session:
+        secret = await signing_secret(session)
+        rows = (await session.execute(select(Notification, Warning.messages)
+                                      .join(Warning, Warning.id == Notification.warning_id)
+                                      .where(Notification.status == "delivered"))).all()
+    bodies = []
+    for row, messages in rows:
+        title, text = compose(row.payload, messages, row.recipient_name)
+        link = ack_url(base_url, ack_token(secret, row.idempotency_key))
+        extra = {k: v for k, v in row.payload.items() if k not in ("title", "text", "message")}
+        bodies.append(webhook_body(OutgoingMessage(row.recipient_name, row.address, title.replace(ACK_SLOT, link),
+                                                   text.replace(ACK_SLOT, link), link, row.idempotency_key, extra)))
+    return bodies
+
+
 async def sink_stats(http: aiohttp.ClientSession, base: str) -> dict:
     async with http.get(f"{base}/stats") as response:
         return await response.json()
@@ -134,6 +167,9 @@ async def bench(backend: str, concurrency: int, sink_base: str) -> dict:
             sessions = session_factory(engine)
             async with sessions() as session, session.begin():
                 await load_demo(session, settings, clock.today())
+            if backend == "sqlite":  # start from a checkpointed WAL, as a running service would
+                async with engine.connect() as connection:
+                    await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             async with aiohttp.ClientSession() as control:
                 await control.post(f"{sink_base}/reset")
                 async with new_http_session(config.warnings.channels) as http:
@@ -145,10 +181,11 @@ async def bench(backend: str, concurrency: int, sink_base: str) -> dict:
                     await dispatcher.run_until_idle()
                     total = time.perf_counter() - start
                 stats = await sink_stats(control, sink_base)
-                # The same number of bodies of the same size, through a bare client loop.
-                body = json.dumps({"title": "暴雨红色预警", "text": "x" * 900}, ensure_ascii=False).encode()
+                # The very bodies the webhook channel posted, through a bare client loop.
+                bodies = await sent_bodies(sessions, dispatcher.ack_base_url)
                 await control.post(f"{sink_base}/reset")
-                bare = await bare_loop(f"{sink_base}/hook", [body] * result.notifications, concurrency)
+                bare = await bare_loop(f"{sink_base}/hook", bodies, concurrency)
+                assert (await sink_stats(control, sink_base))["requests"] == len(bodies)
     sent = result.notifications - result.unreachable
     rate, bare_rate = sent / total, result.notifications / bare
     print(f"[{backend}] {result.notifications} notifications ({result.unreachable} unreachable, "
@@ -163,12 +200,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("backends", nargs="*", default=["sqlite", "postgresql"])
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--lean-sink", action="store_true",
+                        help="a sink that only counts (by default: the suite's recording Sink)")
     parser.add_argument("--sink", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.sink:
-        serve_sink()
+        serve_sink(args.lean_sink)
         return
-    sink = subprocess.Popen([sys.executable, __file__, "--sink"], stdout=subprocess.PIPE, text=True)
+    sink = subprocess.Popen([sys.executable, __file__, "--sink"] + (["--lean-sink"] if args.lean_sink else []),
+                            stdout=subprocess.PIPE, text=True)
     try:
         port = int(sink.stdout.readline())
         for backend in args.backends:
