@@ -13,7 +13,8 @@ from fangxun.warnings.acks import ack_token, acknowledge, escalate_due
 from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import Dispatcher
 from fangxun.warnings.intake import ingest
-from fangxun.warnings.tables import Notification
+from fangxun.warnings.outbox import compose
+from fangxun.warnings.tables import Notification, Warning
 from support.api_fixtures import MovableClock
 from support.sinks import Answer, Sink
 from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, PERSONS, STREET_3, TOWN_2,
@@ -65,6 +66,12 @@ async def escalate(sessions, at, config) -> int:
 async def rows(sessions, **where) -> list[Notification]:
     async with sessions() as session:
         return await notifications(session, **where)
+
+
+async def message(sessions, row: Notification) -> tuple[str, str]:
+    """(title, text) as the recipient reads them."""
+    async with sessions() as session:
+        return compose(row.payload, (await session.get(Warning, row.warning_id)).messages, row.recipient_name)
 
 
 async def one(sessions, **where) -> Notification:
@@ -135,7 +142,9 @@ async def test_escalation_through_the_whole_village_chain(sessions, config, disp
     reminder = await one(sessions, purpose="reminder")
     assert (reminder.recipient_key, reminder.address, reminder.escalated_from_id, reminder.escalation_step) == \
         (village.recipient_key, village.address, village.id, 0)
-    assert reminder.status == "delivered" and reminder.payload["title"].startswith("【第1次提醒")
+    title, text = await message(sessions, reminder)
+    assert reminder.status == "delivered" and title.startswith("【第1次提醒·请叫应】【紧急】暴雨红色预警")
+    assert text.startswith("东村支书：")
     assert reminder.ack_deadline == NOON + timedelta(minutes=30)
     assert await step(29) == 0  # the reminder has its own 15 minutes
     # Still nothing: up to the township's 责任人 (step 1).
@@ -144,7 +153,10 @@ async def test_escalation_through_the_whole_village_chain(sessions, config, disp
     assert {(r.unit_code, r.level, r.address) for r in township} == {
         (TOWN_2, "township", "13900000006"), (TOWN_2, "township", "town2-deputy@hook")}
     assert {r.escalated_from_id for r in township} == {village.id}
-    assert all("东村支书" in r.payload["text"] and r.payload["title"].startswith("【逾期未叫应") for r in township)
+    for row in township:
+        title, text = await message(sessions, row)
+        assert title.startswith("【逾期未叫应·逐级上报】【紧急】暴雨红色预警")
+        assert text.startswith("东村支书 收到预警后逾期未叫应") and f"\n\n{row.recipient_name}：" in text
 
     # One township person answers; the other does not and is escalated on their own.
     deputy = next(r for r in township if r.address == "town2-deputy@hook")
@@ -154,10 +166,12 @@ async def test_escalation_through_the_whole_village_chain(sessions, config, disp
     district = await rows(sessions, purpose="escalation", escalation_step=2)
     assert {r.unit_code for r in district} == {DISTRICT_A} and len(district) == 2
     assert await step(75) == 2  # reminders
-    assert await step(90) == 2  # each unanswered district person goes to the city duty desk (step 3)
-    desks = await rows(sessions, purpose="escalation", escalation_step=3)
-    assert {(r.recipient_kind, r.address) for r in desks} == {("duty_desk", "city-duty-desk")}
-    assert await step(105) == 2  # the desk is reminded ...
+    assert await step(90) == 1  # both unanswered district persons go to the city duty desk (step 3) ...
+    desk = await one(sessions, purpose="escalation", escalation_step=3)
+    assert (desk.recipient_kind, desk.address) == ("duty_desk", "city-duty-desk")
+    assert len(desk.payload["escalated_from_ids"]) == 2  # ... in one message naming both
+    assert (await message(sessions, desk))[1].startswith("甲区区长、甲区副区长 收到预警后逾期未叫应")
+    assert await step(105) == 1  # the desk is reminded ...
     assert await step(120) == 0  # ... and that is the top of the chain
     assert await step(600) == 0
 
@@ -211,7 +225,7 @@ async def test_an_unreachable_person_is_escalated_at_once(sessions, config, disp
     up = await one(sessions, purpose="escalation")
     assert (up.unit_code, up.recipient_name, up.escalated_from_id, up.escalation_step) == \
         (DISTRICT_B, "乙区区长", unreachable.id, 1)
-    assert up.payload["title"].startswith("【无法送达")
+    assert (await message(sessions, up))[0].startswith("【无法送达·逐级上报】")
 
 
 async def test_a_level_with_nobody_on_record_is_skipped_over(sessions, config, dispatch, clock):
@@ -223,9 +237,11 @@ async def test_a_level_with_nobody_on_record_is_skipped_over(sessions, config, d
     await escalate(sessions, NOON + timedelta(minutes=15), config)
     clock.moved[0] = timedelta(minutes=15)
     await dispatch()
-    assert await escalate(sessions, NOON + timedelta(minutes=30), config) == 4  # two villagers, two in district A
+    # Both villagers go to each of the two persons of district A: one message each, naming both.
+    assert await escalate(sessions, NOON + timedelta(minutes=30), config) == 2
     up = await rows(sessions, purpose="escalation")
     assert {(r.unit_code, r.escalation_step) for r in up} == {(DISTRICT_A, 2)}
+    assert all(len(r.payload["escalated_from_ids"]) == 2 for r in up)
 
 
 async def test_dead_deliveries_escalate_and_answered_or_closed_warnings_do_not(sessions, settings, clock):
@@ -237,8 +253,9 @@ async def test_dead_deliveries_escalate_and_answered_or_closed_warnings_do_not(s
             await start(sessions, config, dispatcher.run_until_idle, persons=REACHABLE)
     dead = await rows(sessions, status="dead")
     assert len(dead) == 11
-    # Every dead one goes up at once (the desks to leaders, the persons a level up or to the city desk).
-    assert await escalate(sessions, NOON, config) > 11
+    # Every dead one goes up at once: 3 desks to 3 leaders; 3 district persons to the city desk (one
+    # message); 3 township persons to district A's 2; 2 villagers to 二号镇's 2.
+    assert await escalate(sessions, NOON, config) == 3 + 1 + 2 + 2
     assert await escalate(sessions, NOON, config) == 0
 
 

@@ -17,12 +17,13 @@ from fangxun.errors import NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.deadlines import AckState, escalation_target, next_step
-from fangxun.warnings.outbox import N, compose, insert_notifications, new_notification
+from fangxun.warnings.outbox import N, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import NO_ADDRESS, person_address, plan_persons
 from fangxun.warnings.tables import Notification, Warning
 
 TOKEN_LENGTH = 16  # base64url characters: 96 bits
+MAX_NAMES = 20  # unanswered recipients named in one escalation message
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16}$")
 ACK_PATH = "/ack/"
 
@@ -88,25 +89,43 @@ class _Target:
     address: str
 
 
-async def _targets(session: AsyncSession, source, kind: str, who: str, settings: Settings) -> list[_Target]:
-    """The people an escalation step reaches; empty when nobody of that kind is on record."""
-    config = settings.warnings
-    if kind == "duty_desk":
-        desk = config.escalation.city_duty_desk
-        return [_Target("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
-    if kind == "department_leader":
-        leader = config.departments[who].leader
-        return [_Target("department_leader", who, f"{config.departments[who].name}（{leader.name}）", None, who,
-                        leader.channel, leader.address)]
-    unit = await session.get(AdminUnit, source.unit_code) if source.unit_code else None
-    code = getattr(unit, f"{who}_code", None) if unit is not None else None
-    if not code:
-        return []
-    channel = source.channel
-    channel_kind = config.channels[channel].kind if channel in config.channels else ""
-    return [_Target("person", f"{code}:{p.id}", p.name, code, who, channel,
-                    person_address(p.channels, p.phone, channel, channel_kind))
-            for p in await plan_persons(session, [code])]
+class _Targets:
+    """Who each escalation step reaches, looked up once per unit and channel within one run."""
+
+    def __init__(self, session: AsyncSession, settings: Settings):
+        self.session, self.config = session, settings.warnings
+        self._units: dict[str, AdminUnit | None] = {}
+        self._persons: dict[tuple[str, str, str], list[_Target]] = {}
+
+    async def of(self, source, kind: str, who: str) -> list[_Target]:
+        """The people step (kind, who) above `source` reaches; empty when nobody is on record."""
+        config = self.config
+        if kind == "duty_desk":
+            desk = config.escalation.city_duty_desk
+            return [_Target("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
+        if kind == "department_leader":
+            department = config.departments.get(who)
+            if department is None:  # a department since removed from the configuration
+                return []
+            leader = department.leader
+            return [_Target("department_leader", who, f"{department.name}（{leader.name}）", None, who,
+                            leader.channel, leader.address)]
+        if not source.unit_code:
+            return []
+        if source.unit_code not in self._units:
+            self._units[source.unit_code] = await self.session.get(AdminUnit, source.unit_code)
+        unit = self._units[source.unit_code]
+        code = getattr(unit, f"{who}_code", None) if unit is not None else None
+        if not code:
+            return []
+        key = (who, code, source.channel)
+        if key not in self._persons:
+            channel = source.channel
+            channel_kind = config.channels[channel].kind if channel in config.channels else ""
+            self._persons[key] = [_Target("person", f"{code}:{p.id}", p.name, code, who, channel,
+                                          person_address(p.channels, p.phone, channel, channel_kind))
+                                  for p in await plan_persons(self.session, [code])]
+        return self._persons[key]
 
 
 def _state(row, colour: str | None, last_reminder) -> AckState:
@@ -123,14 +142,24 @@ def _state(row, colour: str | None, last_reminder) -> AckState:
 
 
 def _derived(source, now: datetime, colour: str | None, settings: Settings, secret: bytes, *, key: str,
-             purpose: str, title: str, text: str, target: _Target | None = None, step: int | None = None) -> dict:
-    """A new outbox row derived from `source`: a reminder to the same recipient, or an escalation."""
+             purpose: str, title_prefix: str, note: str = "", target: _Target | None = None,
+             step: int | None = None, sources: list[int] | None = None) -> dict:
+    """A new outbox row derived from `source`: a reminder to the same recipient, or an escalation.
+
+    It keeps the source's message (its template on the warning) and adds a title prefix and a lead
+    note, so a chain of escalations never nests one text inside another.
+    """
     who = target or _Target(source.recipient_kind, source.recipient_key, source.recipient_name, source.unit_code,
                             source.level, source.channel, source.address)
-    payload = {**source.payload, "title": title, "text": text, "purpose": purpose}
-    payload.pop("message", None)
-    if target is not None:
-        payload.pop("role", None)
+    payload = {key_: value for key_, value in source.payload.items()
+               if key_ not in ("title_prefix", "note", "role", "escalated_from_ids")}
+    payload.update(purpose=purpose, title_prefix=title_prefix)
+    if note:
+        payload["note"] = note
+    if target is None and "role" in source.payload:
+        payload["role"] = source.payload["role"]
+    if sources:
+        payload["escalated_from_ids"] = sources
     return new_notification(
         warning_id=source.warning_id, kind=who.kind, key=who.key, name=who.name, unit_code=who.unit_code,
         level=who.level, channel=who.channel, address=who.address, payload=payload, idempotency_key=key,
@@ -144,11 +173,12 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     """Remind and escalate unanswered notifications of active warnings; returns rows created.
 
     Candidates are notices and escalations not yet answered nor escalated whose deadline passed, or
-    whose delivery failed for good. Each decision is guarded by a conditional UPDATE of the source
-    row, so a second run (or a concurrent one) creates nothing twice.
+    whose delivery failed for good; deadlines.next_step decides for each. Escalations to the same
+    person in one run are one message naming everyone who did not answer (a whole township's
+    villages make one message to each township 责任人, not one per village person).
     """
     rows = (await session.execute(
-        select(Notification, Warning.colour, Warning.messages)
+        select(Notification, Warning.colour)
         .join(Warning, Warning.id == Notification.warning_id)
         .where(Warning.status == "active", Warning.msg_type != "Cancel",
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
@@ -157,7 +187,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         .order_by(Notification.id))).all()
     if not rows:
         return 0
-    ids = [row.id for row, _, _ in rows]
+    ids = [row.id for row, _ in rows]
     reminders = {}
     for part in range(0, len(ids), 1000):
         for reminder in (await session.execute(
@@ -165,50 +195,69 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
                                            Notification.purpose == "reminder")
                 .order_by(Notification.id))).scalars():
             reminders[reminder.escalated_from_id] = reminder  # the latest one wins
+    decided = [(row, colour, next_step(_state(row, colour, reminders.get(row.id)), now, settings.warnings))
+               for row, colour in rows]
+    # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
+    # finds the condition false and creates nothing twice.
+    by_count: dict[int, list[int]] = {}
+    for row, _, step in decided:
+        if step.action == "remind":
+            by_count.setdefault(row.reminders_sent, []).append(row.id)
+    reminding: set[int] = set()
+    for count, ids_ in by_count.items():
+        reminding |= await _take(session, ids_, N.c.reminders_sent == count, reminders_sent=count + 1)
+    escalating = await _take(session, [row.id for row, _, step in decided if step.action == "escalate"],
+                             N.c.escalated_at.is_(None), escalated_at=now)
+
     secret = await signing_secret(session)
     created: list[dict] = []
-    for row, colour, messages in rows:
-        step = next_step(_state(row, colour, reminders.get(row.id)), now, settings.warnings)
-        title, text = compose(row.payload, messages, row.recipient_name)
-        if step.action == "remind":
+    groups: dict[tuple, list] = {}
+    targets = _Targets(session, settings)
+    for row, colour, step in decided:
+        if row.id in reminding:
             number = row.reminders_sent + 1
-            if not await _claim_source(session, row.id, N.c.reminders_sent == row.reminders_sent,
-                                       reminders_sent=number):
-                continue
             created.append(_derived(row, now, colour, settings, secret, key=f"fx-{row.warning_id}-n{row.id}-r{number}",
-                                    purpose="reminder", title=f"【第{number}次提醒·请叫应】{title}", text=text))
-        elif step.action == "escalate":
-            if not await _claim_source(session, row.id, N.c.escalated_at.is_(None), escalated_at=now):
-                continue
-            created += await _escalation_rows(session, row, colour, step, now, settings, secret, title, text)
+                                    purpose="reminder", title_prefix=f"【第{number}次提醒·请叫应】"))
+        elif row.id in escalating:
+            number, found = await _escalation_targets(targets, row, step, settings)
+            reason = "无法送达" if row.status in ("failed", "dead") else "逾期未叫应"
+            for target in found:
+                groups.setdefault((row.warning_id, number, reason, target), []).append((row, colour))
+    for (warning_id, number, reason, target), sources in groups.items():
+        first, colour = sources[0]
+        names = "、".join(source.recipient_name for source, _ in sources[:MAX_NAMES])
+        more = f"等 {len(sources)} 人" if len(sources) > MAX_NAMES else ""
+        note = f"{names}{more} 收到预警后{reason}，现报告您，请督促落实并点击确认（叫应）。"
+        key = f"fx-{warning_id}-e{number}-{target.kind}-{target.key}-{target.channel}-n{first.id}"
+        created.append(_derived(first, now, colour, settings, secret, key=key, purpose="escalation",
+                                title_prefix=f"【{reason}·逐级上报】", note=note, target=target, step=number,
+                                sources=[source.id for source, _ in sources]))
     if created:
         await insert_notifications(session, created)
     return len(created)
 
 
-async def _claim_source(session: AsyncSession, source_id: int, guard, **values) -> bool:
-    result = await session.execute(update(N).where(N.c.id == source_id, guard).values(**values))
-    return result.rowcount == 1
+async def _take(session: AsyncSession, ids: list[int], condition, **values) -> set[int]:
+    """UPDATE the rows of `ids` still meeting `condition`; the ids that were updated."""
+    taken: set[int] = set()
+    for start in range(0, len(ids), 1000):
+        result = await session.execute(update(N).where(N.c.id.in_(ids[start:start + 1000]), condition)
+                                       .values(**values).returning(N.c.id))
+        taken.update(result.scalars())
+    return taken
 
 
-async def _escalation_rows(session: AsyncSession, row, colour, step, now: datetime, settings: Settings,
-                           secret: bytes, title: str, text: str) -> list[dict]:
-    """Rows for the first level up that has someone on record (a unit without 责任人 is skipped over)."""
+async def _escalation_targets(targets: _Targets, row, step, settings: Settings) -> tuple[int, list[_Target]]:
+    """The step number and people of the first level up with someone on record (empty levels are skipped)."""
     target, number = step.target, step.escalation_step
+    enabled = settings.warnings.escalation is not None and settings.warnings.escalation.enabled
     while target is not None:
         kind, who = target
-        if kind == "duty_desk" and not (settings.warnings.escalation and settings.warnings.escalation.enabled):
-            return []
-        found = await _targets(session, row, kind, who, settings)
-        if found:
+        if kind == "duty_desk" and not enabled:
             break
+        found = await targets.of(row, kind, who)
+        if found:
+            return number, found
         target = escalation_target(kind, who)
         number += 1
-    else:
-        return []
-    reason = "逾期未叫应" if row.status not in ("failed", "dead") else "无法送达"
-    title = f"【{reason}·逐级上报】{title}"
-    text = f"{row.recipient_name} 收到的预警{reason}，现报告您，请督促落实并点击确认（叫应）。\n\n{text}"
-    return [_derived(row, now, colour, settings, secret, purpose="escalation", title=title, text=text, target=t,
-                     step=number, key=f"fx-{row.warning_id}-n{row.id}-e{number}-{t.kind}-{t.key}-{t.channel}")
-            for t in found]
+    return number, []

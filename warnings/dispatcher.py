@@ -211,7 +211,7 @@ class Dispatcher:
         url = ack_url(self.ack_base_url, ack_token(self._secret, row.idempotency_key))
         payload = dict(row.payload or {})
         title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
-        for key in ("title", "text", "message"):
+        for key in ("title", "text", "message", "title_prefix", "note"):
             payload.pop(key, None)
         title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
         return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,

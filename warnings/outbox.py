@@ -23,11 +23,18 @@ RECIPIENT_SLOT = "\x00recipient\x00"
 
 
 def compose(payload: dict, messages: dict, recipient_name: str) -> tuple[str, str]:
-    """(title, text) of a notification: its own, or its warning's shared message for its template."""
-    if "title" in payload:
-        return payload["title"], payload.get("text", "")
-    title, text = messages.get(payload.get("message", ""), ("", ""))
-    return title.replace(RECIPIENT_SLOT, recipient_name), text.replace(RECIPIENT_SLOT, recipient_name)
+    """(title, text) of a notification: its warning's shared message for its template (or a title and
+    text of its own), with the recipient's name, a title prefix and a lead note (reminders, escalations).
+    The ack link slot is left for the dispatcher."""
+    if payload.get("message") in messages:
+        title, text = messages[payload["message"]]
+    else:
+        title, text = payload.get("title", ""), payload.get("text", "")
+    title = payload.get("title_prefix", "") + title.replace(RECIPIENT_SLOT, recipient_name)
+    text = text.replace(RECIPIENT_SLOT, recipient_name)
+    if payload.get("note"):
+        text = f"{payload['note']}\n\n{text}"
+    return title, text
 
 
 @dataclass(frozen=True)
