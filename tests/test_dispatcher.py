@@ -9,15 +9,18 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
+from fangxun.accounts import signing_secret
+from fangxun.clock import Clock
+from fangxun.db import session_factory
 from fangxun.warnings.acks import ack_token
 from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import UNKNOWN_CHANNEL, Dispatcher, backoff
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.tables import Notification, NotificationAttempt
-from fangxun.accounts import signing_secret
 from support.api_fixtures import MovableClock
 from support.sinks import Answer, Sink
-from support.warning_factories import NOON, HookKeys, add_registry, make_warning, notifications, warning_settings
+from support.warning_factories import (NOON, HookKeys, add_registry, make_warning, notifications, twin_engine,
+                                       warning_settings)
 
 SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
 
@@ -235,3 +238,28 @@ async def test_run_once_and_run_forever(sessions, config, registry, sink, dispat
         delivered = (await session.execute(select(func.count()).select_from(Notification)
                                            .where(Notification.status == "delivered"))).scalar_one()
     assert delivered == 2 * SENT
+
+
+async def test_leases_are_kept_alive_while_sends_queue_behind_a_slow_channel(engine, sessions, settings, registry):
+    """A dispatcher holding rows longer than its lease renews it, so a second one never sends them again."""
+    async with Sink(Answer(200, delay=0.3)) as slow:
+        config = warning_settings(settings, slow.url_for("/hook"), concurrency=1)
+        now = Clock().now()
+        await ingest(sessions, make_warning(sent=now, expires=now + timedelta(hours=1)), config, now)
+        other = await twin_engine(engine)
+        try:
+            async with new_http_session(config.warnings.channels) as http:
+                channels = build_channels(config.warnings.channels, http)
+                first, second = (Dispatcher(s, channels, config, Clock(), name, lease=timedelta(seconds=0.6))
+                                 for s, name in ((sessions, "first"), (session_factory(other), "second")))
+                await asyncio.gather(first.run_until_idle(), _after(0.2, second.run_until_idle()))
+        finally:
+            await other.dispose()
+        received = HookKeys.of(slow).counts
+    # 11 sends at 0.3 s each, one at a time: well past the 0.6 s lease, and yet each went once.
+    assert len(received) == SENT and set(received.values()) == {1}
+
+
+async def _after(seconds: float, coroutine):
+    await asyncio.sleep(seconds)
+    return await coroutine
