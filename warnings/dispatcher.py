@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
+WARNING_CACHE = 1000
 
 
 def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random,
@@ -54,8 +55,7 @@ class Dispatcher:
         self.flush_every = flush_every
         self.flush_size = flush_size
         self.poll_seconds = poll_seconds
-        server = settings.server
-        self.ack_base_url = ack_base_url or getattr(server, "public_url", "") or f"http://{server.host}:{server.port}"
+        self.ack_base_url = ack_base_url or settings.server.base_url
         self.rng = rng or random.Random()
         self._secret: bytes | None = None
         self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
@@ -97,6 +97,15 @@ class Dispatcher:
         """Keep each channel's window of sends full; write outcomes back and claim more in one
         transaction, so the database sees a few large statements rather than one per notification."""
         state = _Pipeline()
+        try:
+            return await self._drive(state, stop, until_idle)
+        finally:
+            # Cancelled from outside: sends still running are dropped; their rows are sent again
+            # once the lease lapses (a recipient may get a duplicate, never nothing).
+            for task in state.rows:
+                task.cancel()
+
+    async def _drive(self, state: _Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
         while True:
             stopping = stop is not None and stop.is_set()
             now = time.monotonic()
@@ -259,6 +268,9 @@ class Dispatcher:
         """Colour and msgType of the claimed rows' warnings (cached), and the secret ack links need."""
         if self._secret is None:
             self._secret = await signing_secret(session)
+        if len(self._warnings) > WARNING_CACHE:  # a long-running dispatcher forgets old warnings
+            self._warnings.clear()
+            self._messages.clear()
         missing = sorted(ids - set(self._warnings))
         if missing:
             rows = await session.execute(select(Warning.id, Warning.colour, Warning.msg_type, Warning.messages)
