@@ -73,7 +73,8 @@ async def test_red_rainstorm_reaches_exactly_the_routed_departments_and_persons(
         assert set(units) == {CITY, DISTRICT_A, DISTRICT_B, STREET_1, TOWN_2, STREET_3, EAST_VILLAGE, WEST_VILLAGE}
         assert set(units.values()) == {1.0}
         stored = await session.get(Warning, result.warning.id)
-        assert (stored.status, stored.thread_id, stored.colour, stored.msg_type) == ("active", stored.id, "red", "Alert")
+        assert (stored.status, stored.thread_id, stored.colour, stored.msg_type) == \
+            ("active", stored.id, "red", "Alert")
 
 
 async def test_messages_are_rendered_per_recipient_with_a_slot_for_the_ack_link(sessions, config, registry):

@@ -80,7 +80,8 @@ async def test_outcomes_are_written_back_by_the_holder_only(sessions, outbox):
     taken = await claim_in(sessions, "w1", NOON, 3)
     at = NOON + timedelta(seconds=1)
     outcomes = [Outcome(taken[0].id, "delivered", at, True, False, 200, "ok", ack_deadline=at + timedelta(minutes=15)),
-                Outcome(taken[1].id, "pending", at, False, True, 503, "HTTP 503", next_attempt_at=at + timedelta(seconds=2)),
+                Outcome(taken[1].id, "pending", at, False, True, 503, "HTTP 503",
+                        next_attempt_at=at + timedelta(seconds=2)),
                 Outcome(taken[2].id, "failed", at, False, False, 400, "HTTP 400")]
     async with sessions() as session, session.begin():
         await record(session, "w1", outcomes)

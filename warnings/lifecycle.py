@@ -35,7 +35,8 @@ async def find_existing(session: AsyncSession, warning: NormalisedWarning) -> Wa
         Warning.sent == warning.sent))).scalar_one_or_none()
 
 
-async def find_referenced(session: AsyncSession, references: tuple[Reference, ...]) -> tuple[list[Warning], list[Reference]]:
+async def find_referenced(session: AsyncSession,
+                          references: tuple[Reference, ...]) -> tuple[list[Warning], list[Reference]]:
     """The stored warnings `references` name, and the references we do not hold."""
     found, missing = [], []
     for reference in references:

@@ -145,7 +145,8 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     for raw in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
         channels = json.loads(raw.channels) if raw.channels not in (None, "{}", "null") else {}
-        row = _Person(raw.id, raw.unit_code, raw.role, raw.name, raw.phone, channels if isinstance(channels, dict) else {})
+        channels = channels if isinstance(channels, dict) else {}
+        row = _Person(raw.id, raw.unit_code, raw.role, raw.name, raw.phone, channels)
         identity = (row.unit_code, (row.phone or "").replace("-", "").replace(" ", "") or row.name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and row.role == "responsible"):
