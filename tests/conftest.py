@@ -10,6 +10,8 @@ import pytest
 
 # Test helpers live in tests/support/ and are imported as `support.<module>`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The browser helpers assert on pages: keep pytest's detailed assertion messages there.
+pytest.register_assert_rewrite("support.browser")
 
 from fangxun.db import session_factory  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402

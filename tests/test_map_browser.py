@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from pathlib import Path
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import sync_playwright
 from sqlalchemy import func, select, update
 from support.api_fixtures import PASSWORD, START
+from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, sign_in
 
 from fangxun.accounts import create_user
 from fangxun.api.app import create_app
@@ -21,34 +19,14 @@ from fangxun.plans.demo import load_demo
 from fangxun.plans.models import AdminUnit, Contact
 from fangxun.settings import load_settings
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 HOSTILE = '<img src=x onerror="window.__xss=1">王'
 USER = "duty01"
 # Functions, not expressions: Playwright evaluates a bare expression with eval, which the page's CSP forbids.
 PATHS_ARE = "(count) => document.querySelectorAll('path.leaflet-interactive').length === count"
 
 
-class Service:
+class Service(ServiceThread):
     """The real application on 127.0.0.1 (a free port) in a thread with its own event loop."""
-
-    def __init__(self, url: str):
-        self.url, self.port, self.error = url, None, None
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        try:
-            self.loop.run_until_complete(self._start())
-        except Exception as exc:  # reported by start() in the test's thread
-            self.error = exc
-        self.ready.set()
-        if self.error is None:
-            self.loop.run_forever()
 
     async def _start(self) -> None:
         settings = load_settings()
@@ -62,18 +40,6 @@ class Service:
     async def _stop(self) -> None:
         await self.runner.cleanup()
         await self.engine.dispose()
-
-    def start(self) -> str:
-        self.thread.start()
-        self.ready.wait(60)
-        if self.error is not None:
-            raise self.error
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(30)
 
 
 async def _demo_database(url: str, today) -> dict:
@@ -122,71 +88,47 @@ def _choose_level(page, label: str, expected: int) -> None:
 
 def test_duty_map_works_offline_in_chromium(service):
     base, target = service
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed (apt-get install chromium); never `playwright install`"
-    ARTIFACTS.mkdir(exist_ok=True)
-    failed, errors, outside = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    watch = Watch()
+    with chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+        watch(page)
+        sign_in(page, base, "/map", USER, "html[data-map-ready='true']")
 
-            def only_the_service(route):
-                if route.request.url.startswith("http://127.0.0.1"):
-                    route.continue_()
-                else:
-                    outside.append(route.request.url)
-                    route.abort()
+        counts = target["counts"]
+        # 乡镇街道 is the level shown first; the shelter markers are drawn too.
+        page.wait_for_function(PATHS_ARE, arg=counts["township"])
+        assert page.locator(".fx-cluster").count() > 0
+        assert page.locator("#fx-legend").inner_text().count("示意边界（非真实界线）") == 1
+        page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
 
-            page.route("**/*", only_the_service)
-            page.on("requestfailed", lambda request: failed.append(f"{request.url} {request.failure}"))
-            page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
+        shelters = page.locator(".leaflet-control-layers-overlays label", has_text="避险安置点").locator("input")
+        shelters.uncheck()
+        assert page.locator(".fx-cluster, .fx-shelter").count() == 0
+        shelters.check()
+        assert page.locator(".fx-cluster, .fx-shelter").count() > 0
+        _choose_level(page, "区县", counts["district"])
+        _choose_level(page, "村社区", counts["village"])
+        _choose_level(page, "乡镇街道", counts["township"])
 
-            page.goto(f"{base}/map")
-            assert "/login" in page.url
-            page.fill("#username", USER)
-            page.fill("#password", PASSWORD)
-            page.click("button[type=submit]")
-            page.wait_for_selector("html[data-map-ready='true']", timeout=30_000)
-            assert page.url == f"{base}/map"
+        page.fill("#fx-search-input", target["name"])
+        page.locator("#fx-search-results li.fx-search-item").first.click()
+        popup = page.locator(".leaflet-popup-content")
+        popup.wait_for()
+        text = popup.inner_text()
+        assert target["name"] in text and target["code"] in text and "示意边界（非真实界线）" in text
+        assert HOSTILE in text   # shown as text, never parsed
+        assert page.evaluate("window.__xss") is None
+        assert _interactive_paths(page) == counts["village"]   # the search switched to the village level
+        page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
+        assert page.locator(".leaflet-control-layers-base label", has_text="村社区").locator("input").is_checked()
+        # Zoomed in on one village, the shelters were regrouped: far more stand alone than at the start.
+        assert page.locator(".fx-shelter").count() > 10 * max(1, page.locator(".fx-cluster").count())
+        page.screenshot(path=str(ARTIFACTS / "coverage_map_search.png"))
 
-            counts = target["counts"]
-            # 乡镇街道 is the level shown first; the shelter markers are drawn too.
-            page.wait_for_function(PATHS_ARE, arg=counts["township"])
-            assert page.locator(".fx-cluster").count() > 0
-            assert page.locator("#fx-legend").inner_text().count("示意边界（非真实界线）") == 1
-            page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
-
-            shelters = page.locator(".leaflet-control-layers-overlays label", has_text="避险安置点").locator("input")
-            shelters.uncheck()
-            assert page.locator(".fx-cluster, .fx-shelter").count() == 0
-            shelters.check()
-            assert page.locator(".fx-cluster, .fx-shelter").count() > 0
-            _choose_level(page, "区县", counts["district"])
-            _choose_level(page, "村社区", counts["village"])
-            _choose_level(page, "乡镇街道", counts["township"])
-
-            page.fill("#fx-search-input", target["name"])
-            page.locator("#fx-search-results li.fx-search-item").first.click()
-            popup = page.locator(".leaflet-popup-content")
-            popup.wait_for()
-            text = popup.inner_text()
-            assert target["name"] in text and target["code"] in text and "示意边界（非真实界线）" in text
-            assert HOSTILE in text   # shown as text, never parsed
-            assert page.evaluate("window.__xss") is None
-            assert _interactive_paths(page) == counts["village"]   # the search switched to the village level
-            page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-            assert page.locator(".leaflet-control-layers-base label", has_text="村社区").locator("input").is_checked()
-            # Zoomed in on one village, the shelters were regrouped: far more stand alone than at the start.
-            assert page.locator(".fx-shelter").count() > 10 * max(1, page.locator(".fx-cluster").count())
-            page.screenshot(path=str(ARTIFACTS / "coverage_map_search.png"))
-
-            with page.expect_navigation():
-                popup.locator("a.fx-sheet-link").click()
-            assert page.url == f"{base}/units/{target['code']}"
-            assert HOSTILE in page.locator("main").inner_text()
-            page.emulate_media(media="print")
-            page.screenshot(path=str(ARTIFACTS / "unit_sheet_print.png"), full_page=True)
-        finally:
-            browser.close()
-    assert outside == [] and failed == [] and errors == []
+        with page.expect_navigation():
+            popup.locator("a.fx-sheet-link").click()
+        assert page.url == f"{base}/units/{target['code']}"
+        assert HOSTILE in page.locator("main").inner_text()
+        page.emulate_media(media="print")
+        page.screenshot(path=str(ARTIFACTS / "unit_sheet_print.png"), full_page=True)
+    assert watch.outside == [] and watch.failed == [] and watch.errors == []
