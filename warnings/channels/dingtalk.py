@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-
-import aiohttp
 
 from fangxun.warnings.channels.base import ChannelResult, OutgoingMessage
-from fangxun.warnings.channels.classify import classify_errcode, url_secrets
+from fangxun.warnings.channels.classify import classify_errcode
 from fangxun.warnings.channels.signing import dingtalk_signed_url
 from fangxun.warnings.channels.text import fit_bytes
-from fangxun.warnings.channels.transport import finish, post
+from fangxun.warnings.channels.transport import SignedHttpChannel, finish, post
 
 MAX_TEXT_BYTES = 20000
 # 130101: sending too fast; -1: system busy, try again later.
@@ -28,28 +24,10 @@ def dingtalk_markdown(message: OutgoingMessage, max_bytes: int = MAX_TEXT_BYTES)
     return {"title": message.title, "text": fit_bytes(head, message.text, tail, max_bytes)}
 
 
-class DingTalkChannel:
+class DingTalkChannel(SignedHttpChannel):
     """Posts markdown to one DingTalk robot; errors come in a 200 body as errcode."""
 
     kind = "dingtalk"
-
-    def __init__(
-        self,
-        name: str,
-        http: aiohttp.ClientSession,
-        url: str,
-        *,
-        secret: str | None = None,
-        timeout_seconds: float = 10,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.name = name
-        self._http = http
-        self._url = url
-        self._secret = secret
-        self._timeout = timeout_seconds
-        self._clock = clock
-        self._secrets = url_secrets(url) + ([secret] if secret else [])
 
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """POST the message once."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -9,7 +10,7 @@ import aiohttp
 from yarl import URL
 
 from fangxun.warnings.channels.base import ChannelResult
-from fangxun.warnings.channels.classify import classify_status
+from fangxun.warnings.channels.classify import classify_status, url_secrets
 
 # Enough for any error body worth reading; a receiver cannot make us buffer more.
 MAX_BODY_BYTES = 64 * 1024
@@ -83,3 +84,25 @@ def accepted(reply: Reply) -> ChannelResult:
 def finish(outcome: Reply | ChannelResult, judge: Callable[[Reply], ChannelResult]) -> ChannelResult:
     """A failed outcome as it is, or a 2xx Reply judged by the channel's body rule."""
     return outcome if isinstance(outcome, ChannelResult) else judge(outcome)
+
+
+class SignedHttpChannel:
+    """A channel posting to one URL, signed with an optional secret at the time of `clock`."""
+
+    def __init__(
+        self,
+        name: str,
+        http: aiohttp.ClientSession,
+        url: str,
+        *,
+        secret: str | None = None,
+        timeout_seconds: float = 10,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.name = name
+        self._http = http
+        self._url = url
+        self._secret = secret
+        self._timeout = timeout_seconds
+        self._clock = clock
+        self._secrets = url_secrets(url) + ([secret] if secret else [])

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
-
-import aiohttp
 
 from fangxun.warnings.channels.base import ChannelResult, OutgoingMessage
-from fangxun.warnings.channels.classify import url_secrets
 from fangxun.warnings.channels.signing import verify_webhook_signature, webhook_signature
-from fangxun.warnings.channels.transport import accepted, finish, post
+from fangxun.warnings.channels.transport import SignedHttpChannel, accepted, finish, post
 
 __all__ = ["WebhookChannel", "verify_webhook_signature", "webhook_body"]
 
@@ -30,28 +25,10 @@ def webhook_body(message: OutgoingMessage) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-class WebhookChannel:
+class WebhookChannel(SignedHttpChannel):
     """POSTs each message as JSON; signs it with HMAC-SHA256 when a secret is configured."""
 
     kind = "webhook"
-
-    def __init__(
-        self,
-        name: str,
-        http: aiohttp.ClientSession,
-        url: str,
-        *,
-        secret: str | None = None,
-        timeout_seconds: float = 10,
-        clock: Callable[[], float] = time.time,
-    ):
-        self.name = name
-        self._http = http
-        self._url = url
-        self._secret = secret
-        self._timeout = timeout_seconds
-        self._clock = clock
-        self._secrets = url_secrets(url) + ([secret] if secret else [])
 
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """POST the message once."""
