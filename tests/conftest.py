@@ -17,7 +17,7 @@ from fangxun.db import session_factory  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
 from support.databases import migrated_engine  # noqa: E402
 
-pytest_plugins = ("support.api_fixtures",)
+pytest_plugins = ("support.api_fixtures", "support.warning_factories")
 
 TODAY = date(2026, 6, 1)
 

@@ -15,23 +15,11 @@ from fangxun.warnings.dispatcher import Dispatcher
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.outbox import compose
 from fangxun.warnings.tables import Notification, Warning
-from support.api_fixtures import MovableClock
 from support.sinks import Answer, Sink
 from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, PERSONS, STREET_3, TOWN_2,
                                        add_registry, make_warning, notifications, warning_settings)
 
 REACHABLE = [p for p in PERSONS if p[2] != "三号街道主任"]
-
-
-@pytest.fixture
-async def sink():
-    async with Sink() as running:
-        yield running
-
-
-@pytest.fixture
-def clock():
-    return MovableClock(fixed=NOON)
 
 
 @pytest.fixture

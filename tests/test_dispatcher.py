@@ -17,29 +17,10 @@ from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import UNKNOWN_CHANNEL, Dispatcher, backoff
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.tables import Notification, NotificationAttempt
-from support.api_fixtures import MovableClock
 from support.sinks import Answer, Sink
-from support.warning_factories import (NOON, HookKeys, add_registry, make_warning, notifications, twin_engine,
-                                       warning_settings)
+from support.warning_factories import NOON, HookKeys, make_warning, notifications, twin_engine, warning_settings
 
 SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
-
-
-@pytest.fixture
-async def sink():
-    async with Sink() as running:
-        yield running
-
-
-@pytest.fixture
-def clock():
-    return MovableClock(fixed=NOON)
 
 
 @pytest.fixture

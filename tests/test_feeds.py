@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import select
 from support.cap_samples import BILLION_LAUGHS, ZZ_SENDER
 from support.warning_api import zz
-from support.warning_factories import NOON, add_registry, make_warning, warning_settings
+from support.warning_factories import NOON, make_warning, warning_settings
 
 from fangxun.warnings.cap_write import atom_feed, cap_document
 from fangxun.warnings.config import Feed
@@ -54,12 +54,6 @@ async def served(aiohttp_server):
 def config(settings):
     small = warning_settings(settings, HOOK)
     return small.model_copy(update={"warnings": small.warnings.model_copy(update={"max_cap_bytes": 20_000})})
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 @pytest.fixture

@@ -10,9 +10,8 @@ from datetime import timedelta
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
 from support.api_fixtures import bearer
-from support.sinks import Sink
 from support.warning_api import post_cap, zz
-from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
+from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
 from fangxun.api.app import create_app
 from fangxun.api.keys import WARNING_SERVICE
@@ -30,23 +29,11 @@ REACHABLE = 11  # the red warning's notices that have an address
 
 
 @pytest.fixture
-async def sink():
-    async with Sink() as running:
-        yield running
-
-
-@pytest.fixture
 def config(settings, sink, tmp_path):
     base = warning_settings(settings, sink.url_for("/hook"))
     feeds = (Feed(name="drop", directory=str(tmp_path / "inbox"), interval_seconds=45),
              Feed(name="met", url="http://127.0.0.1:9/feed.xml", interval_seconds=300))
     return base.model_copy(update={"warnings": base.warnings.model_copy(update={"feeds": feeds})})
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 async def deliver(sessions, config, clock) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import func, insert, select, text
 
 from fangxun.db import create_engine
@@ -14,6 +15,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.config import WarningSettings, reference_problems
 from fangxun.warnings.normalised import NormalisedWarning, Reference, WarningArea
 from fangxun.warnings.tables import Notification
+from support.sinks import Sink
 from support.tree import add_units
 
 # 10:00 in Shanghai on the suite's TODAY: outside the default quiet hours (22:00–07:00).
@@ -182,3 +184,17 @@ async def add_wide_registry(session, townships: int = 10, villages_per_township:
          "position": "", "phone": f"139{index:08d}", "channels": {}}
         for index, (plan_id, code) in enumerate(plan_ids)])
     return len(units)
+
+
+@pytest.fixture
+async def registry(sessions):
+    """The small registry of add_registry in the test database."""
+    async with sessions() as session, session.begin():
+        return await add_registry(session)
+
+
+@pytest.fixture
+async def sink():
+    """A running webhook sink that records what it is sent."""
+    async with Sink() as running:
+        yield running
