@@ -7,11 +7,9 @@ import re
 
 import pytest
 from sqlalchemy import update
-from support.sinks import Sink
 from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
 
 from fangxun.accounts import signing_secret
-from fangxun.api.app import create_app
 from fangxun.api.routes_ack import ACK_ATTEMPTS, ACK_WINDOW_SECONDS
 from fangxun.warnings.acks import ack_token
 from fangxun.warnings.channels.factory import build_channels, new_http_session
@@ -23,19 +21,8 @@ HOSTILE = '<script>window.__x=1</script>王"五'
 
 
 @pytest.fixture
-async def sink():
-    async with Sink() as running:
-        yield running
-
-
-@pytest.fixture
 def config(settings, sink):
     return warning_settings(settings, sink.url_for("/hook"))
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine, config, clock):
-    return await aiohttp_client(create_app(engine, config, clock))
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from support.api_fixtures import CSRF, START, bearer, sign_in
 from support.cap_samples import BILLION_LAUGHS, RSS, alert, spec_example, xxe
 from support.sinks import Sink
 from support.warning_api import CAP_XML, chain, manual_form, post_cap, stored, zz
-from support.warning_factories import DISTRICT_A, DISTRICT_B, add_registry, notifications, warning_settings
+from support.warning_factories import DISTRICT_A, DISTRICT_B, notifications, warning_settings
 
 from fangxun.accounts import signing_secret
 from fangxun.api.app import create_app
@@ -27,17 +27,6 @@ RED_NOTIFICATIONS, RED_UNREACHABLE = 12, 1
 @pytest.fixture
 def config(settings):
     return warning_settings(settings, HOOK)
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine, config, clock):
-    return await aiohttp_client(create_app(engine, config, clock))
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 async def test_a_posted_cap_warning_and_its_notifications_are_stored_before_the_201(client, sessions, tokens,

@@ -7,11 +7,9 @@ from datetime import timedelta
 
 import pytest
 from support.api_fixtures import PASSWORD, bearer, sign_in
-from support.sinks import Sink
 from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
 
 from fangxun.accounts import signing_secret
-from fangxun.api.app import create_app
 from fangxun.warnings.acks import ack_token, acknowledge
 from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import Dispatcher
@@ -20,19 +18,8 @@ from fangxun.warnings.lifecycle import close_expired
 
 
 @pytest.fixture
-async def sink():
-    async with Sink() as running:
-        yield running
-
-
-@pytest.fixture
 def config(settings, sink):
     return warning_settings(settings, sink.url_for("/hook"))
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine, config, clock):
-    return await aiohttp_client(create_app(engine, config, clock))
 
 
 async def test_the_board_page_needs_a_sign_in_and_loads_only_our_own_script(client, user):

@@ -9,7 +9,7 @@ from lxml import etree
 from support.api_fixtures import PASSWORD, bearer, sign_in
 from support.cap_samples import alert
 from support.warning_api import manual_form, post_cap, zz
-from support.warning_factories import NOON, add_registry, make_warning, warning_settings
+from support.warning_factories import NOON, make_warning, warning_settings
 
 from fangxun.api.app import create_app
 from fangxun.warnings.cap_parse import parse_cap
@@ -24,17 +24,6 @@ HOOK = "http://127.0.0.1:9/hook"
 @pytest.fixture
 def config(settings):
     return warning_settings(settings, HOOK)
-
-
-@pytest.fixture
-async def client(aiohttp_client, engine, config, clock):
-    return await aiohttp_client(create_app(engine, config, clock))
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 def _lenient_only() -> bytes:

@@ -43,9 +43,15 @@ def clock():
 
 
 @pytest.fixture
-async def client(aiohttp_client, engine, settings, clock):
-    """A test client of the application on the test database."""
-    return await aiohttp_client(create_app(engine, settings, clock))
+def config(settings):
+    """The settings the application runs with: the packaged defaults unless a test module overrides this."""
+    return settings
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine, config, clock):
+    """A test client of the application on the test database, running with `config`."""
+    return await aiohttp_client(create_app(engine, config, clock))
 
 
 @pytest.fixture
