@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 from support.api_fixtures import CSRF, START, bearer, sign_in
-from support.cap_samples import BILLION_LAUGHS, RSS, alert, spec_example, xxe
+from support.cap_samples import BILLION_LAUGHS, RSS, spec_example, xxe
 from support.sinks import Sink
-from support.warning_api import CAP_XML, chain, manual_form, post_cap, stored, zz
+from support.warning_api import CAP_XML, chain, lenient_only, manual_form, post_cap, stored, zz
 from support.warning_factories import DISTRICT_A, DISTRICT_B, notifications, warning_settings
 
 from fangxun.accounts import signing_secret
@@ -92,21 +92,12 @@ async def test_the_hand_entry_form_is_accepted_as_json(client, sessions, tokens,
     assert (await stored(sessions))[0] == 1
 
 
-def _faulty() -> bytes:
-    """Schema-invalid (urgency "Soon") but readable leniently."""
-    return alert("""<info><language>zh-CN</language><category>Met</category><event>暴雨橙色预警信号</event>
-        <urgency>Soon</urgency><severity>Severe</severity><certainty>Likely</certainty>
-        <expires>2026-06-02T06:00:00+08:00</expires><headline>郑州市气象台发布暴雨橙色预警信号</headline>
-        <area><areaDesc>甲区</areaDesc><geocode><valueName>ADCODE</valueName><value>410102</value></geocode></area>
-        </info>""")
-
-
 @pytest.mark.parametrize("document, content_type, status, error, words", [
     (BILLION_LAUGHS, CAP_XML, 400, "cap_rejected", "实体"),
     (xxe("file:///etc/passwd"), "application/xml", 400, "cap_rejected", ""),
     (RSS, "text/xml", 400, "cap_rejected", ""),
     (b"<alert", CAP_XML, 400, "cap_rejected", ""),
-    (_faulty(), CAP_XML, 400, "cap_rejected", "Soon"),
+    (lenient_only(), CAP_XML, 400, "cap_rejected", "Soon"),
     (b"event=storm", "application/x-www-form-urlencoded", 415, "unsupported_media_type", "CAP"),
 ])
 async def test_refused_documents_store_nothing(client, sessions, tokens, registry, document, content_type, status,
@@ -119,12 +110,12 @@ async def test_refused_documents_store_nothing(client, sessions, tokens, registr
 
 
 async def test_lenient_parsing_accepts_what_it_can_and_says_what_it_skipped(client, tokens, registry):
-    response = await post_cap(client, _faulty(), tokens["editor"], lenient="1")
+    response = await post_cap(client, lenient_only(), tokens["editor"], lenient="1")
     body = await response.json()
     assert response.status == 201, body
     assert any("urgency" in item for item in body["skipped"])
     assert body["warning"]["colour"] == "orange"
-    bad = await post_cap(client, _faulty(), tokens["editor"], lenient="maybe")
+    bad = await post_cap(client, lenient_only(), tokens["editor"], lenient="maybe")
     assert bad.status == 400 and (await bad.json())["field"] == "lenient"
 
 

@@ -7,8 +7,7 @@ from datetime import timedelta
 import pytest
 from lxml import etree
 from support.api_fixtures import PASSWORD, bearer, sign_in
-from support.cap_samples import alert
-from support.warning_api import manual_form, post_cap, zz
+from support.warning_api import lenient_only, manual_form, post_cap, zz
 from support.warning_factories import NOON, make_warning, warning_settings
 
 from fangxun.api.app import create_app
@@ -26,22 +25,13 @@ def config(settings):
     return warning_settings(settings, HOOK)
 
 
-def _lenient_only() -> bytes:
-    """Readable only leniently (urgency "Soon"): its stored original does not validate."""
-    return alert("""<info><language>zh-CN</language><category>Met</category><event>暴雨橙色预警信号</event>
-        <urgency>Soon</urgency><severity>Severe</severity><certainty>Likely</certainty>
-        <expires>2026-06-02T06:00:00+08:00</expires><headline>郑州市气象台发布暴雨橙色预警信号</headline>
-        <area><areaDesc>甲区</areaDesc><geocode><valueName>ADCODE</valueName><value>410102</value></geocode></area>
-        </info>""")
-
-
 async def _held(client, sessions, config, tokens) -> dict[str, int]:
     """A posted CAP warning, a hand-entered one, a lenient one, one closed yesterday and one closed long ago."""
     editor = tokens["editor"]
     ids = {"cap": (await (await post_cap(client, zz(), editor)).json())["warning_id"],
            "manual": (await (await client.post("/api/warnings", json=manual_form(), headers=bearer(editor))).json())
            ["warning_id"],
-           "lenient": (await (await post_cap(client, _lenient_only(), editor, lenient="1")).json())["warning_id"]}
+           "lenient": (await (await post_cap(client, lenient_only(), editor, lenient="1")).json())["warning_id"]}
     for name, closed_days_ago in (("yesterday", 1), ("long_ago", 10)):
         start = NOON - timedelta(days=closed_days_ago, hours=6)
         result = await ingest(sessions, make_warning(name, sent=start, expires=start + timedelta(hours=6)), config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from support.api_fixtures import bearer
-from support.cap_samples import ZZ_IDENTIFIER, ZZ_SENDER, zhengzhou_rainstorm
+from support.cap_samples import ZZ_IDENTIFIER, ZZ_SENDER, alert, zhengzhou_rainstorm
 
 from fangxun.warnings.tables import Notification, Warning
 
@@ -18,6 +18,15 @@ def zz(colour: str = "red", msg_type: str = "Alert", identifier: str = ZZ_IDENTI
        references: tuple[tuple[str, str, str], ...] = (), expires: str = EXPIRES) -> bytes:
     """The Zhengzhou rainstorm sample, current at the suite's clock."""
     return zhengzhou_rainstorm(colour, msg_type, identifier, sent, references, expires)
+
+
+def lenient_only() -> bytes:
+    """Schema-invalid (urgency "Soon") but readable leniently: its stored original does not validate."""
+    return alert("""<info><language>zh-CN</language><category>Met</category><event>暴雨橙色预警信号</event>
+        <urgency>Soon</urgency><severity>Severe</severity><certainty>Likely</certainty>
+        <expires>2026-06-02T06:00:00+08:00</expires><headline>郑州市气象台发布暴雨橙色预警信号</headline>
+        <area><areaDesc>甲区</areaDesc><geocode><valueName>ADCODE</valueName><value>410102</value></geocode></area>
+        </info>""")
 
 
 def chain() -> list[bytes]:
