@@ -7,6 +7,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from fangxun.warnings.config import COLOUR_LABELS
+from fangxun.warnings.outbox import compose
 from fangxun.warnings.queries import WARNING_STATUS_LABELS
 
 _CSS = """
@@ -54,7 +55,7 @@ def ack_page(notification, warning, token: str, zone: str, just_acknowledged: bo
     state = ""
     if warning.status != "active":
         state = f'<p class="notice">该预警{escape(WARNING_STATUS_LABELS.get(warning.status, warning.status))}。</p>'
-    title = str((notification.payload or {}).get("title", ""))
+    title, _ = compose(notification.payload or {}, warning.messages or {}, notification.recipient_name)
     details = "".join(f'<p class="text">{escape(text)}</p>' for text in (warning.description, warning.instruction) if text)
     info = (f"<section>{badge}<h1>{escape(warning.headline or title)}</h1>"
             f'<p class="meta">发布：{escape(warning.sender_name)} {escape(local_time(warning.sent, zone))}</p>'

@@ -58,7 +58,7 @@ async def test_the_page_is_open_and_shows_the_warning_the_name_and_the_button(cl
     page = await response.text()
     assert response.status == 200, page
     _no_store(response)
-    for words in ("暴雨红色预警", "郑州市气象台发布暴雨红色预警信号", "甲区区长", "收到", "生效时间", "2026-06-01 09:55",
+    for words in ("【紧急】暴雨红色预警", "郑州市气象台发布暴雨红色预警信号", "甲区区长", "收到", "生效时间", "2026-06-01 09:55",
                   "请于 2026-06-01 10:15 前确认"):
         assert words in page, words
     assert f'<form method="post" action="/ack/{token}">' in page
