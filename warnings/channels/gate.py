@@ -40,11 +40,12 @@ class Gate:
 
     async def __aenter__(self) -> Self:
         await self._slots.acquire()
-        try:
-            await self._take_token()
-        except BaseException:
-            self._slots.release()
-            raise
+        if self.rate_per_second is not None:  # no rate limit: no token to wait for
+            try:
+                await self._take_token()
+            except BaseException:
+                self._slots.release()
+                raise
         self.active += 1
         return self
 
@@ -58,8 +59,6 @@ class Gate:
             return await coro_fn()
 
     async def _take_token(self) -> None:
-        if self.rate_per_second is None:
-            return
         async with self._turn:
             while True:
                 now = self._clock()

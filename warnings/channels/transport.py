@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import aiohttp
 from yarl import URL
@@ -40,10 +41,10 @@ async def post(
     try:
         async with http.post(
             # encoded=True sends the URL exactly as built (DingTalk's sign is encoded already).
-            URL(url, encoded=encoded),
+            URL(url, encoded=True) if encoded else _parsed_url(url),
             data=data,
             headers=headers,
-            timeout=aiohttp.ClientTimeout(total=timeout_seconds),
+            timeout=_timeout(timeout_seconds),
             allow_redirects=False,
             raise_for_status=False,
         ) as response:
@@ -65,7 +66,21 @@ async def post(
         return ChannelResult(ok=False, retry=True, detail=f"transport error ({type(exc).__name__})")
 
 
+@lru_cache(maxsize=64)
+def _parsed_url(url: str) -> URL:
+    """A channel's fixed URL, parsed once (URL objects are immutable)."""
+    return URL(url)
+
+
+@lru_cache(maxsize=16)
+def _timeout(seconds: float) -> aiohttp.ClientTimeout:
+    """The total-time limit of one POST (ClientTimeout is immutable, so it is shared)."""
+    return aiohttp.ClientTimeout(total=seconds)
+
+
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    if response.content_length is not None and response.content_length <= MAX_BODY_BYTES:
+        return await response.read()  # a small announced body: one read, no chunk loop
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(16 * 1024):
