@@ -17,7 +17,7 @@ from fangxun.warnings.outbox import compose
 from fangxun.warnings.recipients import NO_ADDRESS
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_1, STREET_3,
-                                       TOWN_2, WEST_VILLAGE, add_registry, contact_id, make_warning,
+                                       TOWN_2, WEST_VILLAGE, contact_id, make_warning,
                                        notifications, warning_settings)
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -26,12 +26,6 @@ HOOK = "http://127.0.0.1:9/hook"
 @pytest.fixture
 def config(settings):
     return warning_settings(settings, HOOK)
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 async def expected_people(session) -> set[tuple]:

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.lifecycle import CANCELLED_REASON, SUPERSEDED_REASON, close_expired, thread
 from fangxun.warnings.tables import Notification, Warning
-from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
+from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
 HOOK = "http://127.0.0.1:9/hook"
 
@@ -18,12 +18,6 @@ HOOK = "http://127.0.0.1:9/hook"
 @pytest.fixture
 def config(settings):
     return warning_settings(settings, HOOK)
-
-
-@pytest.fixture
-async def registry(sessions):
-    async with sessions() as session, session.begin():
-        return await add_registry(session)
 
 
 def slots(rows) -> set[tuple]:
