@@ -60,6 +60,20 @@ class Forbidden(FangxunError):
     code = "forbidden"
 
 
+class PayloadTooLarge(FangxunError):
+    """The request body is over the configured size limit."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(FangxunError):
+    """The request body is in a format the route does not take."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class TooManyRequests(FangxunError):
     """Rate limit hit."""
 

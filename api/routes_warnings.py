@@ -10,7 +10,7 @@ from aiohttp import web
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import int_param, path_id, text_param
-from fangxun.errors import BadInput, FangxunError
+from fangxun.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.warnings.cap_intake import ingest_cap, read_cap
 from fangxun.warnings.intake import IntakeResult, ingest
 from fangxun.warnings.manual_form import COLOUR_NAMES, parse_manual
@@ -24,20 +24,6 @@ MANUAL_SENDER = "duty@fangxun"
 BEIJING = timezone(timedelta(hours=8))
 _CHUNK = 64 * 1024
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-
-
-class PayloadTooLarge(FangxunError):
-    """The request body is over the configured size limit."""
-
-    status = 413
-    code = "payload_too_large"
-
-
-class UnsupportedMediaType(FangxunError):
-    """The request body is neither CAP XML nor JSON."""
-
-    status = 415
-    code = "unsupported_media_type"
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
