@@ -34,6 +34,8 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(10))
     label: Mapped[str] = mapped_column(String(100), default="")
+    # A department key of [warnings.departments]: the token writes journal entries for it only.
+    department: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -47,6 +49,7 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(50), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(10))
+    department: Mapped[str | None] = mapped_column(String(50))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -66,10 +69,18 @@ class Principal:
 
     name: str
     role: str
+    # Set for a department's token or user: journal entries only for this department.
+    department: str | None = None
 
     @property
     def can_write(self) -> bool:
         return self.role in ("editor", "admin")
+
+    def can_report_for(self, department: str | None) -> bool:
+        """May write journal entries for `department` (None: the command itself, no department)."""
+        if self.role not in ("reporter", "editor", "admin"):
+            return False
+        return self.department is None or self.department == department
 
 
 CLI_PRINCIPAL = Principal(name="cli", role="admin")
@@ -85,14 +96,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def create_token(session: AsyncSession, role: str, label: str = "", actor: str = "cli") -> str:
-    """Store a new token's hash and return the token itself (shown once)."""
+async def create_token(session: AsyncSession, role: str, label: str = "", actor: str = "cli",
+                       department: str | None = None) -> str:
+    """Store a new token's hash and return the token itself (shown once); `department` scopes it."""
     _check_role(role)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=hash_token(token), role=role, label=label)
+    row = ApiToken(token_hash=hash_token(token), role=role, label=label, department=department)
     session.add(row)
     await session.flush()
-    await record(session, actor, "token.create", "api_token", row.id, after={"role": role, "label": label})
+    await record(session, actor, "token.create", "api_token", row.id,
+                 after={"role": role, "label": label, "department": department})
     return token
 
 
@@ -103,7 +116,10 @@ async def principal_for_token(session: AsyncSession, token: str) -> Principal | 
     row = (await session.execute(
         select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     )).scalar_one_or_none()
-    return Principal(name=f"token:{row.id}:{row.label}" if row.label else f"token:{row.id}", role=row.role) if row else None
+    if row is None:
+        return None
+    return Principal(name=f"token:{row.id}:{row.label}" if row.label else f"token:{row.id}", role=row.role,
+                     department=row.department)
 
 
 def hash_password(password: str, salt: bytes | None = None) -> str:
@@ -131,8 +147,8 @@ _DUMMY_HASH = hash_password("timing-equaliser", salt=b"0" * 16)
 
 
 async def create_user(session: AsyncSession, username: str, password: str, role: str,
-                      actor: str = "cli") -> User:
-    """Add a page user; the password is stored as a scrypt hash."""
+                      actor: str = "cli", department: str | None = None) -> User:
+    """Add a page user; the password is stored as a scrypt hash; `department` scopes journal writes."""
     _check_role(role)
     username = username.strip()
     if not username or len(username) > 50:
@@ -141,10 +157,11 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
         raise BadInput(f"密码至少 {MIN_PASSWORD_LENGTH} 个字符")
     if (await session.execute(select(User.id).where(User.username == username))).first():
         raise Conflict(f"用户 {username} 已存在")
-    user = User(username=username, password_hash=hash_password(password), role=role)
+    user = User(username=username, password_hash=hash_password(password), role=role, department=department)
     session.add(user)
     await session.flush()
-    await record(session, actor, "user.create", "user", user.id, after={"username": username, "role": role})
+    await record(session, actor, "user.create", "user", user.id,
+                 after={"username": username, "role": role, "department": department})
     return user
 
 
@@ -154,7 +171,7 @@ async def principal_for_password(session: AsyncSession, username: str, password:
     ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
     if not (user and ok and not user.disabled):
         return None
-    return Principal(name=f"user:{user.username}", role=user.role)
+    return Principal(name=f"user:{user.username}", role=user.role, department=user.department)
 
 
 async def signing_secret(session: AsyncSession) -> bytes:

@@ -104,10 +104,22 @@ async def cmd_stats(ctx: CommandContext) -> None:
 async def cmd_token_create(ctx: CommandContext) -> None:
     from fangxun.accounts import create_token
 
+    department = _department(ctx)
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
-        token = await create_token(session, ctx.args.role, ctx.args.label or "", actor=CLI_PRINCIPAL.name)
-    print(f"已创建 {ctx.args.role} 令牌（只显示这一次，请妥善保存）：")
+        token = await create_token(session, ctx.args.role, ctx.args.label or "", actor=CLI_PRINCIPAL.name,
+                                   department=department)
+    scope = f"，只能为{ctx.settings.warnings.departments[department].name}填报" if department else ""
+    print(f"已创建 {ctx.args.role} 令牌{scope}（只显示这一次，请妥善保存）：")
     print(token)
+
+
+def _department(ctx: CommandContext) -> str | None:
+    """--department, checked against [warnings.departments]."""
+    department = ctx.args.department
+    if department is not None and department not in ctx.settings.warnings.departments:
+        known = "、".join(ctx.settings.warnings.departments)
+        raise BadInput(f"未知部门 {department!r}，可选：{known}")
+    return department
 
 
 def _read_password(username: str) -> str:
@@ -122,9 +134,11 @@ def _read_password(username: str) -> str:
 async def cmd_user_create(ctx: CommandContext) -> None:
     from fangxun.accounts import create_user
 
+    department = _department(ctx)
     password = _read_password(ctx.args.username)
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
-        await create_user(session, ctx.args.username, password, ctx.args.role, actor=CLI_PRINCIPAL.name)
+        await create_user(session, ctx.args.username, password, ctx.args.role, actor=CLI_PRINCIPAL.name,
+                          department=department)
     print(f"已创建用户 {ctx.args.username}（角色 {ctx.args.role}）")
 
 
@@ -314,12 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
     token_create = token.add_parser("create", help="创建 API 令牌（最后一行打印令牌）")
     token_create.add_argument("--role", required=True, choices=ROLES)
     token_create.add_argument("--label", help="用途说明")
+    token_create.add_argument("--department", help="部门（如 water）：该令牌只能为本部门填报事件日志")
     token_create.set_defaults(handler=cmd_token_create)
 
     user = commands.add_parser("user", help="页面登录用户").add_subparsers(dest="action", required=True)
     user_create = user.add_parser("create", help="创建用户（密码从终端输入，或从标准输入读一行）")
     user_create.add_argument("username")
     user_create.add_argument("--role", required=True, choices=ROLES)
+    user_create.add_argument("--department", help="部门（如 water）：该用户只能为本部门填报事件日志")
     user_create.set_defaults(handler=cmd_user_create)
 
     geo = commands.add_parser("geo", help="行政区划边界").add_subparsers(dest="action", required=True)

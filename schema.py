@@ -4,5 +4,6 @@ from fangxun import accounts, audit  # noqa: F401
 from fangxun.db import Base
 from fangxun.plans import models  # noqa: F401
 from fangxun.warnings import tables  # noqa: F401
+from fangxun.warnings.events import tables as event_tables  # noqa: F401
 
 metadata = Base.metadata

@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from fangxun.errors import ConfigError
 from fangxun.warnings.config import WarningSettings, reference_problems
+from fangxun.warnings.events.config import EventSettings, ResponseSettings, response_reference_problems
 
 PLAN_KINDS = ("flood_plan", "flood_scheme", "evacuation", "other")
 UNIT_LEVELS = ("city", "district", "township", "village")
-ROLES = ("viewer", "editor", "admin")
+# reporter: reads, and writes journal entries (for its own department when the token names one).
+ROLES = ("viewer", "reporter", "editor", "admin")
 
 
 class _Strict(BaseModel):
@@ -104,6 +106,8 @@ class Settings(_Strict):
     server: ServerSettings = ServerSettings()
     map: MapSettings = MapSettings()
     warnings: WarningSettings = WarningSettings()
+    events: EventSettings = EventSettings()
+    response: ResponseSettings = ResponseSettings()
     source: tuple[str, ...] = ()
 
     def required_kinds_for(self, level: str) -> list[str]:
@@ -227,10 +231,11 @@ def load_settings(path: str | os.PathLike | None = None) -> Settings:
         raise ConfigError(f"{_origin(loc, layers)}: {_key_text(loc)}: {_message(first)}") from exc
     # Names that point nowhere (departments, channels, templates) are refused like Alertmanager's
     # undefined receivers: at start-up, with the key that names them.
-    problems = reference_problems(settings.warnings)
+    problems = [(("warnings",) + loc, message) for loc, message in reference_problems(settings.warnings)]
+    problems += [(("response",) + loc, message) for loc, message in
+                 response_reference_problems(settings.response, set(settings.warnings.departments))]
     if problems:
         loc, message = problems[0]
-        loc = ("warnings",) + loc
         more = f"（另有 {len(problems) - 1} 处）" if len(problems) > 1 else ""
         raise ConfigError(f"{_origin(loc, layers)}: {_key_text(loc)}: {message}{more}")
     return settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -22,6 +23,8 @@ PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
 TOKEN_PREFIXES = ("/cap/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Where a reporter (a department's token or user) may write: new journal entries of an event.
+JOURNAL_WRITE = re.compile(r"^(/api)?/events/\d+/journal$")
 CSRF_HEADER, CSRF_VALUE = "X-Requested-With", "fangxun"
 MAX_PASSWORD_LENGTH = 1024
 
@@ -52,10 +55,10 @@ async def principal_from_cookie(request: web.Request) -> Principal | None:
         return None
     async with request.app[SESSIONS]() as session:
         row = (await session.execute(
-            select(User.role, User.disabled).where(User.username == claims.username))).first()
+            select(User.role, User.disabled, User.department).where(User.username == claims.username))).first()
     if row is None or row.disabled:
         return None
-    return Principal(name=f"user:{claims.username}", role=row.role)
+    return Principal(name=f"user:{claims.username}", role=row.role, department=row.department)
 
 
 @functools.cache
@@ -79,7 +82,12 @@ async def check_password(app: web.Application, username: str, password: str) -> 
     ok = await loop.run_in_executor(app[PASSWORD_EXECUTOR], _verify, password, stored)
     if not (ok and user and not user.disabled):
         return None
-    return Principal(name=f"user:{user.username}", role=user.role)
+    return Principal(name=f"user:{user.username}", role=user.role, department=user.department)
+
+
+def is_journal_write(request: web.Request) -> bool:
+    """A new journal entry: the one write a reporter may make (its route checks the department)."""
+    return request.method == "POST" and JOURNAL_WRITE.match(request.path) is not None
 
 
 def _unauthorized(request: web.Request, detail: str, challenge: str) -> web.Response:
@@ -115,7 +123,7 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
         if refusal is not None:
             return refusal
         if request.method in WRITE_METHODS:
-            if not principal.can_write:
+            if not (principal.can_write or (principal.role == "reporter" and is_journal_write(request))):
                 raise Forbidden("当前账号只有查看权限，不能修改数据")
             if method == "cookie" and not same_origin(request):
                 raise Forbidden(f"网页会话的修改请求须带 {CSRF_HEADER}: {CSRF_VALUE} 请求头")

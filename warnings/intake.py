@@ -15,6 +15,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings import lifecycle
 from fangxun.warnings.acks import ack_token, token_hash
+from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.normalised import NormalisedWarning
 from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
@@ -24,6 +25,9 @@ from fangxun.warnings.templates import message_context, render
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
+# Notices of response-level decisions are stored as warnings of this source (same outbox, same 叫应);
+# they are not weather warnings: they join no event and are left out of warning statistics.
+RESPONSE_SOURCE = "response"
 _LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
 
@@ -44,6 +48,7 @@ class IntakeResult:
     superseded: list[int] = field(default_factory=list)
     cancelled: list[int] = field(default_factory=list)
     cancelled_notifications: int = 0
+    event_id: int | None = None  # the 降雨过程 / 雨雪冰冻 event the warning joined or opened
 
     def as_json(self) -> dict:
         """Plain JSON for the API and the CLI."""
@@ -52,7 +57,8 @@ class IntakeResult:
                 "unreachable": self.unreachable, "units": self.units,
                 "units_without_persons": self.units_without_persons,
                 "unknown_references": self.unknown_references, "superseded": self.superseded,
-                "cancelled": self.cancelled, "cancelled_notifications": self.cancelled_notifications}
+                "cancelled": self.cancelled, "cancelled_notifications": self.cancelled_notifications,
+                "event_id": self.event_id}
 
 
 def notice_key(warning_id: int, recipient: Recipient) -> str:
@@ -137,6 +143,8 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         await insert_notifications(session, rows)
         result.notifications = len(rows)
         result.unreachable = sum(1 for r in recipients if r.problem)
+    if source != RESPONSE_SOURCE:
+        result.event_id = await attach_warning(session, row, settings, now)
     await record(session, entered_by or source, f"warning.{warning.msg_type.lower()}", "warning", row.id,
                  after={"identifier": warning.identifier, "event": warning.event, "colour": warning.colour,
                         "thread_id": row.thread_id, "notifications": result.notifications,

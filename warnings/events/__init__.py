@@ -1,0 +1,1 @@
+"""Rainfall and snow/ice events: grouping warnings, response-level decisions and the append-only journal."""
