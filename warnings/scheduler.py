@@ -1,4 +1,4 @@
-"""The APScheduler 3 adapter: 叫应 escalation, closing expired warnings and polling feeds as interval jobs.
+"""The APScheduler 3 adapter: 叫应 escalation, closing expired warnings and quiet events, polling feeds.
 
 The jobs are plain async methods of WarningJobs, so tests call them directly with their own clock;
 build_scheduler only says how often each runs.
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from fangxun.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings.acks import escalate_due
+from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.feeds import FeedPoller, FeedReport
 from fangxun.warnings.lifecycle import close_expired
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 ESCALATE_SECONDS = 30
 CLOSE_EXPIRED_SECONDS = 60
+CLOSE_QUIET_EVENTS_SECONDS = 300
+CLOSE_QUIET_EVENTS_JOB = "close_quiet_events"
 ESCALATE_JOB, CLOSE_EXPIRED_JOB, FEED_JOB_PREFIX = "escalate_due", "close_expired", "feed:"
 # A run that starts this late (the loop was busy, the machine slept) is still worth doing.
 MISFIRE_GRACE_SECONDS = 30
@@ -60,6 +63,16 @@ class WarningJobs:
                 closed = await close_expired(session, self.clock.now())
             if closed:
                 log.info("closed expired warnings %s", closed)
+            return closed
+        return []
+
+    async def close_quiet_events(self) -> list[int]:
+        """Close events whose warnings all ended at least quiet_hours ago; returns their ids."""
+        async with self._tracked("close_quiet_events"):
+            async with self.sessions() as session, session.begin():
+                closed = await close_quiet_events(session, self.clock.now(), self.settings)
+            if closed:
+                log.info("closed quiet events %s", closed)
             return closed
         return []
 
@@ -110,6 +123,8 @@ def build_scheduler(jobs: WarningJobs, settings: Settings) -> AsyncIOScheduler:
                       name="叫应提醒与逐级上报", **common)
     scheduler.add_job(jobs.close_expired, IntervalTrigger(seconds=CLOSE_EXPIRED_SECONDS, timezone=zone),
                       id=CLOSE_EXPIRED_JOB, name="关闭过期预警", **common)
+    scheduler.add_job(jobs.close_quiet_events, IntervalTrigger(seconds=CLOSE_QUIET_EVENTS_SECONDS, timezone=zone),
+                      id=CLOSE_QUIET_EVENTS_JOB, name="结束已平静的降雨过程和雨雪冰冻事件", **common)
     for feed in settings.warnings.feeds:
         scheduler.add_job(jobs.poll_feed, IntervalTrigger(seconds=feed.interval_seconds, timezone=zone),
                           args=[feed.name], id=FEED_JOB_PREFIX + feed.name, name=f"订阅源 {feed.name}", **common)
