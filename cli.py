@@ -167,6 +167,19 @@ async def cmd_map_export(ctx: CommandContext) -> None:
     print(f"已导出预案覆盖图到 {ctx.args.file}（{len(html.encode()) / 1e6:.1f} MB，可脱离服务直接打开）")
 
 
+async def cmd_report_annual(ctx: CommandContext) -> None:
+    from fangxun.warnings.report.export import FORMATS, check_format, write_directory
+    from fangxun.warnings.report.figures import build_annual_report, check_year
+
+    year = check_year(ctx.args.year)
+    formats = tuple(dict.fromkeys(check_format(name) for name in (ctx.args.format or ",".join(FORMATS)).split(",")))
+    async with ctx.database() as (_, sessions), sessions() as session:
+        report = await build_annual_report(session, ctx.settings, year, ctx.clock.now())
+    written = write_directory(report, Path(ctx.args.out), formats)
+    print(report.summary)
+    print(f"已生成 {year} 年统计报告 {len(written)} 个文件到 {ctx.args.out}")
+
+
 async def cmd_check_config(ctx: CommandContext) -> None:
     create_engine(ctx.url)  # validates the URL's form without connecting
     print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
@@ -364,6 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     dispatch = commands.add_parser("dispatch", help="单独运行预警通知发送和定时任务（叫应上报、过期关闭、订阅源）")
     dispatch.set_defaults(handler=cmd_dispatch)
+
+    report = commands.add_parser("report", help="统计报告").add_subparsers(dest="action", required=True)
+    report_annual = report.add_parser("annual", help="年度统计报告（JSON、每表一个 CSV、XLSX、HTML）")
+    report_annual.add_argument("--year", type=int, required=True, help="统计年份（北京时间的自然年）")
+    report_annual.add_argument("--out", required=True, help="输出目录（不存在则创建）")
+    report_annual.add_argument("--format", help="只生成这些格式，逗号分隔：json,csv,xlsx,html（默认全部）")
+    report_annual.set_defaults(handler=cmd_report_annual)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser
