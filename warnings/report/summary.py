@@ -20,7 +20,8 @@ def _plans(year: int, plans: dict) -> str:
 
 
 def _events(events: dict) -> str:
-    answered = [f"{count}轮{events['labels'].get(kind, kind)}" for kind, count in events["by_kind"].items() if count]
+    labels = {kind: label if label.endswith("过程") else label + "过程" for kind, label in events["labels"].items()}
+    answered = [f"{count}轮{labels.get(kind, kind)}" for kind, count in events["by_kind"].items() if count]
     if not answered:
         return "全年未发生需应对的降雨和雨雪冰冻过程"
     return "有效应对了" + "和".join(answered)
