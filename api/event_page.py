@@ -14,7 +14,7 @@ from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES
 
 STYLESHEET = f'<link rel="stylesheet" href="{STATIC_URL}event/event.css">'
 _NAV = '<nav class="site-nav no-print"><a href="/">概况</a> · <a href="/events">事件</a> · <a href="/board">值班看板</a></nav>'
-_ACK_FIGURES = (("sent", "通知"), ("delivered", "已送达待确认"), ("acknowledged", "已确认"), ("escalated", "已上报"),
+_ACK_FIGURES = (("sent", "通知"), ("pending", "待发送"), ("delivered", "已送达待确认"), ("acknowledged", "已确认"), ("escalated", "已上报"),
                 ("failed", "发送失败"))
 
 
@@ -53,8 +53,9 @@ def figure_text(name: str, value: float | int) -> str:
     return f"{FIGURE_LABELS[name]} {figure_value(value)}"
 
 
-def _user(principal) -> str:
-    return principal.name.removeprefix("user:")
+def _name(principal_name: str) -> str:
+    """A signed-in user by their user name; tokens and the command line as recorded."""
+    return principal_name.removeprefix("user:")
 
 
 def _frame(title: str, content: str, user: str) -> str:
@@ -102,9 +103,9 @@ def _decision_item(item: dict, zone: str) -> str:
     lag = ""
     if item["seconds_to_decide"] is not None:
         lag = f'<span class="lag">预警发布后 {escape(duration_text(item["seconds_to_decide"]))}决策</span>'
-    who = f'决策人：{escape(item["decided_by"])}'
+    who = f'决策人：{escape(_name(item["decided_by"]))}'
     if item["recorded_by"] and item["recorded_by"] != item["decided_by"]:
-        who += f'（记录人：{escape(item["recorded_by"])}）'
+        who += f'（记录人：{escape(_name(item["recorded_by"]))}）'
     proposed = ""
     if item["proposed_level_label"]:
         proposed = f'<p class="meta">系统建议：{escape(item["proposed_level_label"])}'
@@ -139,7 +140,7 @@ def _journal_item(item: dict, zone: str, event_id: int) -> str:
     return (f'<li class="item item-journal{corrected}" id="entry-{int(item["id"])}" data-type="journal">'
             f'<time>{escape(local_time(item["at"], zone))}</time><div class="body">'
             f'<p class="meta"><span class="entry-no">日志 #{int(item["id"])}</span>{escape(where)} · '
-            f'填报：{escape(item["author"].removeprefix("user:"))}{marks}</p>{action}{figures}{text}</div></li>')
+            f'填报：{escape(_name(item["author"]))}{marks}</p>{action}{figures}{text}</div></li>')
 
 
 def _totals(totals: Mapping[str, float | int | None]) -> str:
@@ -229,4 +230,4 @@ def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str
         f'{_select("corrects_id", "更正已有条目", correct_options, get("corrects_id"))}'
         f'<p class="meta">日志只能追加：提交后不能修改或删除；发现错误请提交一条更正条目。记录时间以服务器时间为准。</p>'
         f'<button type="submit">提交</button> <a href="/events/{event_id}">返回事件时间线</a></form></section>')
-    return _frame(f"填报事件日志 - {event['name']}", content, _user(principal))
+    return _frame(f"填报事件日志 - {event['name']}", content, _name(principal.name))
