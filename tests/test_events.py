@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
+import uuid
 from datetime import timedelta
 
+import asyncpg
 import pytest
 from sqlalchemy import func, select
 
@@ -18,6 +23,7 @@ from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.scheduler import WarningJobs
 from fangxun.warnings.tables import Warning
+from support.databases import PG_URL
 from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -296,3 +302,47 @@ async def test_the_list_is_newest_first_and_filters_by_year_kind_and_status(sess
             with pytest.raises(BadInput) as caught:
                 await list_events(session, **kwargs)
             assert caught.value.extra["field"] == field
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request, tmp_path):
+    """A URL of an empty database for the command: a SQLite file, or a throwaway PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/cli.db"
+        return
+    name = f"fx_cliev_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(PG_URL)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    connection = await asyncpg.connect(PG_URL)
+    await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    await connection.close()
+
+
+def fangxun(url: str, *args: str) -> tuple[int, str, str]:
+    done = subprocess.run([sys.executable, "-m", "fangxun.cli", "--database-url", url, *args],
+                          capture_output=True, text=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_command_opens_lists_and_closes_events(database_url):
+    code, out, err = fangxun(database_url, "events", "open", "--kind", "rainfall", "--at", "2025-07-20T06:00")
+    assert code == 0, err
+    assert out.startswith("已开启事件 1：2025年7月20日降雨过程（降雨过程，进行中）2025-07-20 06:00 至 进行中")
+    code, _, err = fangxun(database_url, "events", "open", "--kind", "rainfall")
+    assert code == 2 and "已有进行中的降雨过程" in err
+    code, _, err = fangxun(database_url, "events", "open", "--kind", "hail")
+    assert code == 2 and "kind：" in err
+    code, out, err = fangxun(database_url, "events", "close", "1", "--at", "2025-07-21T18:30:00+08:00")
+    assert code == 0, err
+    assert "2025-07-20 06:00 至 2025-07-21 18:30" in out
+    code, _, err = fangxun(database_url, "events", "close", "1")
+    assert code == 2 and "已于 2025-07-21T18:30:00+08:00 结束" in err
+    code, out, err = fangxun(database_url, "events", "list", "--year", "2025", "--json")
+    assert code == 0, err
+    [item] = json.loads(out)
+    assert (item["name"], item["status"], item["close_reason"], item["opened_by"]) == (
+        "2025年7月20日降雨过程", "closed", "manual", "cli")
+    code, out, _ = fangxun(database_url, "events", "list", "--year", "2024")
+    assert code == 0 and out.strip() == "没有符合条件的事件"
