@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-
 from aiohttp import web
 
 from fangxun.api.jsonio import json_object, reply
@@ -11,27 +9,13 @@ from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.errors import BadInput, NotFound
 from fangxun.warnings.events.decision_queries import decision_view, decision_views
-from fangxun.warnings.events.decisions import record_decision
+from fangxun.warnings.events.decisions import parse_time, record_decision
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.tables import Event
 from fangxun.warnings.queries import state_counts
 
 routes = web.RouteTableDef()
-BEIJING = timezone(timedelta(hours=8))
 FIELDS = ("action", "level", "decided_by", "decided_at", "note")
-
-
-def parse_time(value: object, field: str) -> datetime | None:
-    """An ISO date-time (without a zone: Beijing time) as aware UTC; None when absent."""
-    if value in (None, ""):
-        return None
-    if not isinstance(value, str):
-        raise BadInput(f"{field}：应为时间，如 2026-07-20T06:00:00+08:00", extra={"field": field})
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise BadInput(f"{field}：应为时间，如 2026-07-20T06:00:00+08:00：{value!r}", extra={"field": field}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
 
 
 async def _event(session, event_id: int) -> Event:

@@ -370,3 +370,37 @@ async def test_the_dispatcher_delivers_notices_with_the_levels_deadline_and_esca
     leaders = {r.json["address"]: r.json for r in sink.requests[3:]}
     assert set(leaders) == {"water-leader", "weather-leader", "emergency-leader"}
     assert "逾期未叫应" in leaders["water-leader"]["title"] and "泄洪" in leaders["water-leader"]["text"]
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+async def test_the_command_records_a_decision(engine, sessions, settings, event_id):
+    import subprocess
+    import sys
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the command takes a database URL; the PostgreSQL tests live in one schema of a shared database")
+    async with sessions() as session, session.begin():
+        # In force by the command's real clock.
+        await add_warning(session, event_id, 1, "orange", district(DISTRICT_A), minutes=10,
+                          expires=datetime(2100, 1, 1, tzinfo=timezone.utc))
+    url = engine.url.render_as_string(hide_password=False).replace("+aiosqlite", "")
+
+    def fangxun(*args):
+        done = subprocess.run([sys.executable, "-m", "fangxun.cli", "--database-url", url, "events", *args],
+                              capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+
+    code, out, err = fangxun("proposal", str(event_id))
+    assert code == 0, err
+    assert f"事件 {event_id}：建议启动Ⅲ级应急响应（发布暴雨橙色预警；触发预警 1）" in out
+    assert "市水利局：水库、河道加强巡查，闸坝预泄腾库" in out
+    code, out, err = fangxun("decide", str(event_id), "--action", "upgrade", "--level", "II", "--by", "张三")
+    assert code == 2 and "action：本事件当前未启动应急响应，不能提升，应先启动" in err
+    code, out, err = fangxun("decide", str(event_id), "--action", "activate", "--level", "III", "--by", "张三",
+                             "--at", "2026-06-01 08:10")
+    assert code == 0, err
+    assert out.startswith(f"已记录：事件 {event_id} 启动Ⅲ级应急响应（张三），距触发预警 1小时00分")
+    async with sessions() as session:
+        decision = (await session.execute(select(ResponseDecision))).scalar_one()
+    assert (decision.level, decision.recorded_by, decision.decided_at) == (3, "cli", START + timedelta(hours=1, minutes=10))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +35,7 @@ TITLE_DECISIONS = {"activate": "启动", "upgrade": "提升至", "downgrade": "�
 # A decision may be dated up to this far ahead of the server clock (clocks of people's devices drift).
 FUTURE_SLACK = timedelta(minutes=1)
 MAX_NOTE = 2000
+BEIJING = timezone(timedelta(hours=8))
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "一": 1, "二": 2, "三": 3, "四": 4,
           "1": 1, "2": 2, "3": 3, "4": 4}
 _LEVEL_TEXT = re.compile(r"^(.+?)级?(应急响应)?$")
@@ -51,6 +52,20 @@ def parse_level(value: object, field: str = "level") -> int:
         if number is not None:
             return number
     raise BadInput(f"{field}：响应级别应为 Ⅰ、Ⅱ、Ⅲ、Ⅳ（或 I–IV、1–4）：{value!r}", extra={"field": field})
+
+
+def parse_time(value: object, field: str = "decided_at") -> datetime | None:
+    """An ISO date-time (without a zone: Beijing time) as aware UTC; None when absent."""
+    if value in (None, ""):
+        return None
+    example = "如 2026-07-20T06:00:00+08:00 或 2026-07-20 06:00"
+    if not isinstance(value, str):
+        raise BadInput(f"{field}：应为时间，{example}", extra={"field": field})
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput(f"{field}：应为时间，{example}：{value!r}", extra={"field": field}) from None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
 
 
 def level_after(decisions: list[ResponseDecision]) -> int | None:
