@@ -18,9 +18,11 @@ from fangxun.settings import Settings
 DEMO_USER = "demo"
 
 
-async def prepare_demo(url: str, settings: Settings, clock: Clock) -> list[str]:
-    """Load the demo registry into an empty database; (re)issue the demo sign-in; return lines to print."""
+async def prepare_demo(url: str, settings: Settings, clock: Clock, history: bool = False) -> list[str]:
+    """Load the demo registry (and with `history` the last full year's demo history) into an empty
+    database; (re)issue the demo sign-in; return lines to print."""
     from fangxun.plans.demo import load_demo
+    from fangxun.warnings.events.demo_history import load_history, past_year
 
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -33,6 +35,9 @@ async def prepare_demo(url: str, settings: Settings, clock: Clock) -> list[str]:
             if empty:
                 summary = await load_demo(session, settings, clock.today(), progress=True)
                 lines.append(f"已载入演示登记库：{summary}")
+                if history:
+                    year = past_year(None, clock.today())
+                    lines.append(f"已载入{await load_history(session, settings, year=year, progress=True)}")
             demo_user = (await session.execute(select(User).where(User.username == DEMO_USER))).scalar_one_or_none()
             if demo_user is None and empty:
                 await create_user(session, DEMO_USER, password, "editor", actor="demo")
@@ -50,11 +55,11 @@ async def prepare_demo(url: str, settings: Settings, clock: Clock) -> list[str]:
 
 
 def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo: bool = False,
-          dispatch: bool = True) -> None:
+          dispatch: bool = True, history: bool = False) -> None:
     """Run the service until interrupted; `dispatch` runs the warning dispatcher and scheduler in it too."""
     from fangxun.api.app import create_app
 
-    lines = asyncio.run(prepare_demo(url, settings, clock)) if demo else []
+    lines = asyncio.run(prepare_demo(url, settings, clock, history)) if demo else []
 
     async def application() -> web.Application:
         engine = create_engine(url)
