@@ -195,6 +195,37 @@ async def cmd_check_config(ctx: CommandContext) -> None:
     print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
 
 
+async def cmd_events_decide(ctx: CommandContext) -> None:
+    from fangxun.warnings.events.decision_queries import decision_view
+    from fangxun.warnings.events.decisions import parse_time, record_decision
+
+    args = ctx.args
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        decision = await record_decision(
+            session, ctx.settings, args.event_id, action=args.action, level=args.level, decided_by=args.by,
+            decided_at=parse_time(args.at, "--at"), note=args.note or "", principal=CLI_PRINCIPAL,
+            now=ctx.clock.now())
+    view = decision_view(decision, None)
+    waited = f"，距触发预警 {view['time_to_decision']}" if view["time_to_decision"] else ""
+    print(f"已记录：事件 {args.event_id} {view['action_label']}{view['level_label']}应急响应（{view['decided_by']}）"
+          f"{waited}；通知已写入发送队列（预警编号 {decision.notice_warning_id}）")
+
+
+async def cmd_events_proposal(ctx: CommandContext) -> None:
+    from fangxun.warnings.events.response_metrics import current_proposal
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        proposal = await current_proposal(session, ctx.settings, ctx.args.event_id, ctx.clock.now())
+    if proposal is None:
+        print(f"事件 {ctx.args.event_id}：当前生效预警未达到任何响应级别的条件")
+        return
+    print(f"事件 {ctx.args.event_id}：建议启动{proposal.name}（{proposal.rule}；触发预警 {proposal.trigger_warning_id}）")
+    for department, actions in proposal.actions.items():
+        name = ctx.settings.warnings.departments[department].name if department in ctx.settings.warnings.departments \
+            else department
+        print(f"  {name}：{'；'.join(actions)}")
+
+
 def cmd_serve(ctx: CommandContext) -> None:
     from fangxun.api.serve import serve
 
@@ -295,6 +326,56 @@ def cmd_dispatch(ctx: CommandContext):
         print("fangxun dispatch 已停止", flush=True)
 
     return run()
+
+
+async def cmd_events_list(ctx: CommandContext) -> None:
+    from fangxun.warnings.events.event_queries import kind_labels, list_events
+
+    args = ctx.args
+    async with ctx.database() as (_, sessions), sessions() as session:
+        items = await list_events(session, args.year, args.kind, args.status, labels=kind_labels(ctx.settings.events))
+    if args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        print("没有符合条件的事件")
+    for item in items:
+        print(_event_line(item))
+
+
+def _event_line(item: dict) -> str:
+    """One Chinese line about an event (times in Beijing time)."""
+    def local(moment: str | None) -> str:
+        return moment[:16].replace("T", " ") if moment else "进行中"
+
+    return (f"事件 {item['id']}：{item['name']}（{item['kind_label']}，{item['status_label']}）"
+            f"{local(item['started_at'])} 至 {local(item['ended_at'])}，预警 {item['warning_count']} 条")
+
+
+async def cmd_events_open(ctx: CommandContext) -> None:
+    from fangxun.warnings.events.event_queries import event_summary, kind_labels
+    from fangxun.warnings.events.event_rules import parse_time
+    from fangxun.warnings.events.event_store import open_by_hand
+
+    args = ctx.args
+    started_at = parse_time(args.at, "--at") if args.at else None
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        event = await open_by_hand(session, ctx.settings, CLI_PRINCIPAL.name, ctx.clock.now(), kind=args.kind,
+                                   name=args.name, started_at=started_at, note=args.note)
+    print("已开启" + _event_line(event_summary(event, 0, kind_labels(ctx.settings.events))))
+
+
+async def cmd_events_close(ctx: CommandContext) -> None:
+    from fangxun.warnings.events.event_queries import event_summary, kind_labels
+    from fangxun.warnings.events.event_rules import parse_time
+    from fangxun.warnings.events.event_store import close_by_hand
+
+    args = ctx.args
+    ended_at = parse_time(args.at, "--at") if args.at else None
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        event = await close_by_hand(session, args.id, CLI_PRINCIPAL.name, ctx.clock.now(), ended_at=ended_at,
+                                    note=args.note)
+    print("已结束" + _event_line(event_summary(event, 0, kind_labels(ctx.settings.events))).split("，预警")[0])
 
 
 def _safe_url(url: str) -> str:
@@ -399,6 +480,36 @@ def build_parser() -> argparse.ArgumentParser:
     report_annual.add_argument("--out", required=True, help="输出目录（不存在则创建）")
     report_annual.add_argument("--format", help="只生成这些格式，逗号分隔：json,csv,xlsx,html（默认全部）")
     report_annual.set_defaults(handler=cmd_report_annual)
+
+    events = commands.add_parser("events", help="降雨过程、雨雪冰冻事件").add_subparsers(dest="action", required=True)
+    events_decide = events.add_parser("decide", help="记录应急响应决策（启动、提升、降低、终止）并通知各部门")
+    events_decide.add_argument("event_id", type=int, metavar="EVENT_ID")
+    events_decide.add_argument("--action", required=True, choices=("activate", "upgrade", "downgrade", "terminate"))
+    events_decide.add_argument("--level", help="响应级别 I、II、III、IV（终止时可省略）")
+    events_decide.add_argument("--by", required=True, help="决策人（会商研判的领导或值班长）")
+    events_decide.add_argument("--at", help="决策时间（默认现在；不带时区为北京时间），如 2026-07-20 08:30")
+    events_decide.add_argument("--note", help="说明")
+    events_decide.set_defaults(handler=cmd_events_decide)
+    events_proposal = events.add_parser("proposal", help="按当前生效预警给出的响应级别建议")
+    events_proposal.add_argument("event_id", type=int, metavar="EVENT_ID")
+    events_proposal.set_defaults(handler=cmd_events_proposal)
+    events_list = events.add_parser("list", help="列出事件（最新的在前）")
+    events_list.add_argument("--year", type=int, help="开始于该年（北京时间）")
+    events_list.add_argument("--kind", help="rainfall（降雨过程）或 snow_ice（雨雪冰冻）")
+    events_list.add_argument("--status", help="open（进行中）或 closed（已结束）")
+    events_list.add_argument("--json", action="store_true")
+    events_list.set_defaults(handler=cmd_events_list)
+    events_open = events.add_parser("open", help="人工开启事件（同类事件进行中时拒绝）")
+    events_open.add_argument("--kind", required=True, help="rainfall（降雨过程）或 snow_ice（雨雪冰冻）")
+    events_open.add_argument("--name", help="名称（默认：开始日期+类型，如 2026年7月20日降雨过程）")
+    events_open.add_argument("--at", help="开始时间，ISO 8601（默认现在；不带时区按北京时间）")
+    events_open.add_argument("--note", help="备注")
+    events_open.set_defaults(handler=cmd_events_open)
+    events_close = events.add_parser("close", help="人工结束事件")
+    events_close.add_argument("id", type=int, metavar="ID")
+    events_close.add_argument("--at", help="结束时间，ISO 8601（默认现在；不带时区按北京时间）")
+    events_close.add_argument("--note", help="备注")
+    events_close.set_defaults(handler=cmd_events_close)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser
