@@ -153,3 +153,20 @@ async def test_bad_requests_name_the_field_and_write_nothing(client, sessions, t
     assert response.status == status, answer
     assert answer["detail"].startswith(f"{field}："), answer
     assert await stored(sessions) == (0, 0)
+
+
+async def test_notices_read_back_as_a_warning_thread_and_a_cap_document(client, tokens, clock, event_id):
+    first = await (await post(client, event_id, tokens["editor"], action="activate", level="IV",
+                              decided_by="值班长")).json()
+    clock.advance(minutes=5)
+    second = await (await post(client, event_id, tokens["editor"], action="upgrade", level="III",
+                               decided_by="值班长")).json()
+    thread = await (await client.get(f"/api/warnings/{second['notice_warning_id']}",
+                                     headers=bearer(tokens["viewer"]))).json()
+    assert [m["id"] for m in thread["messages"]] == [first["notice_warning_id"], second["notice_warning_id"]]
+    assert [m["headline"] for m in thread["messages"]] == ["关于启动防汛Ⅳ级应急响应的通知",
+                                                           "关于提升至防汛Ⅲ级应急响应的通知"]
+    response = await client.get(f"/cap/{second['notice_warning_id']}.xml", headers=bearer(tokens["viewer"]))
+    text = await response.text()
+    assert response.status == 200 and "<msgType>Update</msgType>" in text and "<scope>Restricted</scope>" in text
+    assert (await client.get("/cap/feed.xml", headers=bearer(tokens["viewer"]))).status == 200

@@ -20,6 +20,7 @@ from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS, Proposal
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
 from fangxun.warnings.intake import RESPONSE_SOURCE, notice_key
+from fangxun.warnings.normalised import NormalisedWarning, Reference
 from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Recipient
@@ -34,6 +35,8 @@ NOTICE_SENDER_NAME = "防汛抗旱指挥部办公室"
 TITLE_DECISIONS = {"activate": "启动", "upgrade": "提升至", "downgrade": "降低至", "terminate": "终止"}
 # A decision may be dated up to this far ahead of the server clock (clocks of people's devices drift).
 FUTURE_SLACK = timedelta(minutes=1)
+TERMINATED_NOTICE_LIFETIME = timedelta(hours=24)
+LEVEL_SEVERITIES = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}
 MAX_NOTE = 2000
 BEIJING = timezone(timedelta(hours=8))
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "一": 1, "二": 2, "三": 3, "四": 4,
@@ -170,16 +173,27 @@ async def _write_notice(session: AsyncSession, settings: Settings, event: Event,
     config = settings.warnings
     colour = LEVEL_COLOURS[level]
     title = notice_title(settings.response.template_title, action, level)
-    references = [] if action == "activate" or last_notice is None else [
-        {"sender": last_notice.sender, "identifier": last_notice.identifier, "sent": last_notice.sent.isoformat()}]
-    row = Warning(
-        identifier=f"fangxun-response-{event.id}-{number}", sender=NOTICE_SENDER, sent=now,
-        msg_type="Update" if references else "Alert", cap_status="Actual", scope="Restricted",
-        references=references, event=NOTICE_EVENT, colour=colour, headline=title,
+    references = () if action == "activate" or last_notice is None else (
+        Reference(last_notice.sender, last_notice.identifier, last_notice.sent),)
+    # A terminated response's notice thread ends by itself a day later (叫应 runs until then).
+    expires = now + TERMINATED_NOTICE_LIFETIME if action == "terminate" else None
+    notice = NormalisedWarning(
+        identifier=f"fangxun-response-{event.id}-{number}", sender=NOTICE_SENDER, sent=now, status="Actual",
+        msg_type="Update" if references else "Alert", scope="Restricted", references=references,
+        event=NOTICE_EVENT, colour=colour, severity=LEVEL_SEVERITIES[level], urgency="Immediate",
+        certainty="Observed", onset=decided_at, expires=expires, headline=title,
         description=f"{event.name}：{DECISION_LABELS[action]}{LEVEL_LABELS[level]}应急响应", instruction=note,
-        sender_name=NOTICE_SENDER_NAME, language="zh-CN", areas=[],
-        document={"event_id": event.id, "action": action, "level": level, "previous_level": previous,
-                  "decided_by": decided_by, "decided_at": decided_at.isoformat()},
+        sender_name=NOTICE_SENDER_NAME, language="zh-CN", areas=())
+    row = Warning(
+        identifier=notice.identifier, sender=notice.sender, sent=notice.sent, msg_type=notice.msg_type,
+        cap_status=notice.status, scope=notice.scope, references=[r.as_json() for r in references],
+        event=notice.event, colour=colour, severity=notice.severity, urgency=notice.urgency,
+        certainty=notice.certainty, onset=notice.onset, expires=expires, headline=title,
+        description=notice.description, instruction=note, sender_name=notice.sender_name,
+        language=notice.language, areas=[],
+        # The normalised form (what the CAP writer reads back), with the decision it announces.
+        document={**notice.as_json(), "response": {"event_id": event.id, "action": action, "level": level,
+                                                   "previous_level": previous, "decided_by": decided_by}},
         source=RESPONSE_SOURCE, status="active", received_at=now, entered_by=actor)
     session.add(row)
     await session.flush()
