@@ -150,3 +150,23 @@ def test_the_command_writes_every_format(tmp_path):
                              timeout=120)
     assert refused.returncode == 2 and "year" in refused.stderr
     assert not (tmp_path / "none").exists()
+
+
+def test_chart_axes_use_whole_steps():
+    from fangxun.warnings.report.charts import axis
+
+    # at most five steps of 1, 2 or 5 × 10ⁿ: 4 events -> 0..4 by 1; 18 warnings -> 0..20 by 5; 743 -> 0..800 by 200
+    assert [axis(value) for value in (0, 4, 6, 18, 743, 18937)] == [
+        (1, 1), (4, 1), (6, 2), (20, 5), (800, 200), (20000, 5000)]
+
+
+def test_charts_escape_their_labels_and_draw_a_bar_per_value():
+    from fangxun.warnings.report.charts import Series, bar_chart, column_chart
+
+    hostile = '<script>alert(1)</script>"'
+    svg = column_chart("x", hostile, ["1月", hostile], [Series(hostile, (1, 0), "#123456"),
+                                                       Series("乙", (2, 3), "#654321")])
+    assert "<script" not in svg and "&lt;script&gt;" in svg
+    assert svg.count("<rect") == 2 + 3      # two legend swatches, three non-zero values
+    svg = bar_chart("y", "区县", [hostile, "乙区"], [Series("有效", (5, 0), "#0f0")])
+    assert "<script" not in svg and svg.count("<rect") == 1 + 1

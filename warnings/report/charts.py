@@ -18,12 +18,17 @@ class Series:
     colour: str
 
 
-def nice_ceiling(value: float) -> float:
-    """The axis maximum: `value` rounded up to 1, 2 or 5 × 10ⁿ (1 when there is nothing to show)."""
+def axis(value: float) -> tuple[float, int]:
+    """(maximum, step) of a count axis: whole steps of 1, 2 or 5 × 10ⁿ, at most five of them."""
     if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+        return 1, 1
+    power = 1
+    while True:
+        for base in (1, 2, 5):
+            step = base * power
+            if value / step <= 5:
+                return step * math.ceil(value / step), step
+        power *= 10
 
 
 def _totals(categories: list[str], series: list[Series]) -> list[float]:
@@ -53,13 +58,13 @@ def column_chart(key: str, title: str, categories: list[str], series: list[Serie
     left, right, top, bottom = 44, 12, 46, 30
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = _totals(categories, series)
-    ceiling = nice_ceiling(max(totals, default=0))
+    ceiling, step = axis(max(totals, default=0))
     slot = plot_w / max(len(categories), 1)
     bar = slot * 0.62
     parts = [_legend(series, left, 36)]
-    for tick in range(5):
-        value = ceiling * tick / 4
-        y = top + plot_h - plot_h * tick / 4
+    for tick in range(round(ceiling / step) + 1):
+        value = step * tick
+        y = top + plot_h - plot_h * value / ceiling
         parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#dde2e7"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{value:g}</text>')
     for index, category in enumerate(categories):
@@ -85,17 +90,18 @@ def column_chart(key: str, title: str, categories: list[str], series: list[Serie
 def bar_chart(key: str, title: str, categories: list[str], series: list[Series], *, width: int = 720,
               row_height: int = 24) -> str:
     """Horizontal stacked bars, one row per category (long labels fit on the left), total at the end."""
-    left, right, top = 110, 50, 46
+    # room on the left for the longest label (12px text, CJK characters about 12px wide)
+    left, right, top = min(16 + 12 * max((len(c) for c in categories), default=4), 240), 50, 46
     height = top + row_height * len(categories) + 28
     plot_w = width - left - right
     totals = _totals(categories, series)
-    ceiling = nice_ceiling(max(totals, default=0))
+    ceiling, step = axis(max(totals, default=0))
     parts = [_legend(series, left, 36)]
-    for tick in range(5):
-        x = left + plot_w * tick / 4
+    for tick in range(round(ceiling / step) + 1):
+        x = left + plot_w * step * tick / ceiling
         parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 24}" stroke="#dde2e7"/>'
                      f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">'
-                     f'{ceiling * tick / 4:g}</text>')
+                     f'{step * tick:g}</text>')
     for index, category in enumerate(categories):
         y = top + row_height * index + 3
         bar = row_height - 6
