@@ -110,7 +110,8 @@ async def test_the_decision_list_shows_time_to_decision_and_the_notices_acknowle
     assert (second["level"], second["previous_level"], second["previous_level_label"]) == (3, 3, "Ⅲ级")
     async with sessions() as session, session.begin():
         water = (await session.execute(select(Notification).where(
-            Notification.warning_id == second["notice_warning_id"], Notification.recipient_key == "water"))).scalar_one()
+            Notification.warning_id == second["notice_warning_id"],
+            Notification.recipient_key == "water"))).scalar_one()
         # Delivered, then acknowledged by the 水利 desk.
         water.status, water.delivered_at = "delivered", clock.now()
         await session.flush()

@@ -15,7 +15,7 @@ from fangxun.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
 from fangxun.warnings import lifecycle
 from fangxun.warnings.acks import ack_token, token_hash
-from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LEVEL_KEYS, LEVEL_LABELS
+from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS, Proposal
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
