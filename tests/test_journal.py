@@ -3,6 +3,8 @@ entries in a chain, and the database itself refuses to change or remove one."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -223,3 +225,21 @@ async def test_the_database_refuses_deletes(sessions, settings, event_id):
         async with sessions() as session, session.begin():
             await session.delete(await session.get(JournalEntry, entry_id))
     assert await _snapshot(sessions, entry_id) == before and await count(sessions) == 1
+
+
+async def test_two_corrections_of_one_entry_at_once_leave_one(sessions, settings, event_id):
+    original = await add(sessions, settings, event_id, body())
+    fields = parse_entry(body(corrects_id=original, figures={"evacuated": 130}), settings.warnings.departments)
+    async with sessions() as first, first.begin():
+        await add_entry(first, event_id, fields, EDITOR, settings, NOON)
+        # The second waits for the first (a row lock on PostgreSQL, the write lock on SQLite) ...
+        second = asyncio.create_task(add(sessions, settings, event_id, body(corrects_id=original)))
+        await asyncio.sleep(0.5)
+        assert not second.done()
+    # ... and, once the first is committed, finds the entry corrected.
+    with pytest.raises(Conflict) as caught:
+        await second
+    async with sessions() as session:
+        corrections = (await session.execute(select(JournalEntry.id).where(JournalEntry.corrects_id == original))
+                       ).scalars().all()
+    assert len(corrections) == 1 and caught.value.extra["corrected_by"] == corrections[0]
