@@ -19,6 +19,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.events.demo_history_build import History, Ids, Registry, UnitInfo, build_history
 from fangxun.warnings.events.demo_history_notify import Outbox, build_outbox
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
+from fangxun.warnings.intake import RESPONSE_SOURCE
 from fangxun.warnings.outbox import insert_notifications
 from fangxun.warnings.recipients import plan_persons
 from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit
@@ -34,8 +35,9 @@ class HistorySummary:
 
     year: int
     events_by_kind: dict[str, int] = field(default_factory=dict)
-    warnings: int = 0
+    warnings: int = 0  # weather warnings (response notices apart)
     warnings_in_events: int = 0
+    notices: int = 0  # response notices (warnings of source "response"), one per decision
     notifications: int = 0
     reminders: int = 0
     escalations: int = 0
@@ -53,7 +55,7 @@ class HistorySummary:
                 f"雨雪冰冻 {self.events_by_kind.get('snow_ice', 0)} 轮；预警 {self.warnings} 条"
                 f"（其中 {self.warnings_in_events} 条属于事件）；通知 {self.notifications} 条"
                 f"（提醒 {self.reminders}、逐级上报 {self.escalations}，叫应率 {rate:.1f}%）；"
-                f"响应决策 {self.decisions} 条；事件日志 {self.journal_entries} 条")
+                f"响应决策 {self.decisions} 条（响应通知 {self.notices} 份）；事件日志 {self.journal_entries} 条")
 
 
 def past_year(year: int | None, today: date) -> int:
@@ -172,7 +174,9 @@ def summarise(year: int, history: History, outbox: Outbox) -> HistorySummary:
     purposes = Counter(row["purpose"] for row in rows)
     return HistorySummary(
         year=year, events_by_kind=dict(sorted(Counter(row["kind"] for row in history.events).items())),
-        warnings=len(history.warnings), warnings_in_events=len(history.event_warnings), notifications=len(rows),
+        warnings=sum(1 for row in history.warnings if row["source"] != RESPONSE_SOURCE),
+        warnings_in_events=len(history.event_warnings),
+        notices=sum(1 for row in history.warnings if row["source"] == RESPONSE_SOURCE), notifications=len(rows),
         reminders=purposes["reminder"], escalations=purposes["escalation"],
         acknowledged=sum(1 for row in rows if row["acked_at"] is not None), decisions=len(history.decisions),
         journal_entries=len(history.journal))

@@ -90,16 +90,22 @@ class Message:
     template: str = "default"
     previous_colour: str | None = None
     references: tuple[Reference, ...] = ()
+    # Response notices (source "response") are sent by fangxun itself under their own identifier.
+    source: str = "cap"
+    notice_identifier: str = ""
+    payload: dict = field(default_factory=dict)  # what each of its notifications' payload adds
 
     @property
     def identifier(self) -> str:
-        """The CAP identifier: the station's sender code and the local time sent."""
+        """The CAP identifier: the station's sender code, the local time sent and the type's code."""
+        if self.notice_identifier:
+            return self.notice_identifier
         return f"{self.sender}_{self.sent.astimezone(ZONE):%Y%m%d%H%M%S}_{EVENT_CODES.get(self.event, '11B99')}"
 
     @property
     def sender(self) -> str:
-        """The CAP sender code of its station."""
-        return STATION_SENDERS[self.station]
+        """The CAP sender code of its station (fangxun for a response notice)."""
+        return STATION_SENDERS.get(self.station, self.station)
 
     def active_at(self, moment: datetime) -> bool:
         """Whether the message was in force at `moment` (a Cancel never is)."""
@@ -328,12 +334,11 @@ def build_history(registry: Registry, settings: Settings, year: int, rng: random
                   ids: dict[str, Ids]) -> History:
     """Warnings, warned units, events, decisions and journal entries of the year (notifications apart)."""
     from fangxun.warnings.events.demo_history_journal import journal_entries
+    from fangxun.warnings.events.demo_history_notices import notices
 
     planned, messages = build_warnings(registry, settings, year, rng, ids["warnings"])
     history = History(messages=messages)
-    # Descending ids: an Update's predecessor points at it (superseded_by_id), so it must already exist
-    # when the predecessor's row is checked.
-    history.warnings = [_warning_row(registry, m, settings) for m in sorted(messages, key=lambda m: -m.id)]
+    history.warnings = [_warning_row(registry, m, settings) for m in messages]
     history.warning_units = [{"warning_id": m.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction}
                              for m in messages for u in m.units]
     taken: set[str] = set()
@@ -347,9 +352,15 @@ def build_history(registry: Registry, settings: Settings, year: int, rng: random
                                     "joined_at": max(m.received, event["started_at"]), "joined_by": "rule"}
                                    for m in members]
         decisions = _decisions(plan, event, settings, ids["response_decisions"], rng)
+        told, rows = notices(event, decisions, settings, ids["warnings"], rng)
+        history.messages += told
+        history.warnings += rows
         history.decisions += decisions
         history.journal += journal_entries(plan.process, event, decisions, plan.threads, registry, settings,
                                            ids["journal_entries"], rng)
+    # Descending ids: an Update's predecessor points at it (superseded_by_id), so it must already exist
+    # when the predecessor's row is checked.
+    history.warnings.sort(key=lambda row: -row["id"])
     return history
 
 

@@ -75,6 +75,7 @@ class _Builder:
                    "message": recipient.template, "purpose": extra.get("purpose", "notice")}
         if recipient.role:
             payload["role"] = recipient.role
+        payload.update(message.payload)
         payload.update(extra.pop("payload", {}))
         row = new_notification(
             warning_id=message.id, kind=recipient.kind, key=recipient.key, name=recipient.name,
