@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from aiohttp import web
 
 from fangxun.api.jsonio import json_object, reply
-from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.api.params import int_param, path_id, text_param
 from fangxun.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.warnings.cap_intake import ingest_cap, read_cap
@@ -90,16 +90,20 @@ async def post_warning(request: web.Request) -> web.Response:
     """
     sessions, settings = request.app[SESSIONS], request.app[SETTINGS]
     now, actor = request.app[CLOCK].now(), request[PRINCIPAL].name
+    # The dispatcher of this process, if it runs one, takes the new rows straight away.
+    service = request.app.get(WARNING_SERVICE)
+    handoff = service.dispatcher if service is not None else None
     if request.content_type in CAP_TYPES:
         lenient = bool_param(request, "lenient")
         data = await read_limited(request, settings.warnings.max_cap_bytes)
         warning = read_cap(data, settings, lenient=lenient)
-        result = await ingest_cap(sessions, warning, data, settings, now, source="cap", entered_by=actor)
+        result = await ingest_cap(sessions, warning, data, settings, now, source="cap", entered_by=actor,
+                                  handoff=handoff)
     elif request.content_type == "application/json":
         form = await json_object(request)
         warning = parse_manual(form, now, MANUAL_SENDER)
         result = await ingest(sessions, warning, settings, now, raw=json.dumps(form, ensure_ascii=False),
-                              source="manual", entered_by=actor)
+                              source="manual", entered_by=actor, handoff=handoff)
     else:
         raise UnsupportedMediaType("请求体应为 CAP XML（application/cap+xml、application/xml 或 text/xml）"
                                    "或手工录入表单（application/json）")

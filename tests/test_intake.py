@@ -116,8 +116,8 @@ async def test_a_failure_in_the_middle_leaves_nothing(sessions, config, registry
     calls = []
     real = intake.insert_notifications
 
-    async def insert_then_fail(session, rows, chunk=2000):
-        await real(session, rows[:5], chunk)
+    async def insert_then_fail(session, rows):
+        await real(session, rows[:5])
         calls.append(len(rows))
         raise RuntimeError("disk full")
 

@@ -30,7 +30,7 @@ ACK_PATH = "/ack/"
 
 def ack_token(secret: bytes, idempotency_key: str) -> str:
     """The notification's ack token: HMAC of its idempotency key, so a resend carries the same link."""
-    digest = hmac.new(secret, b"ack:" + idempotency_key.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(secret, b"ack:" + idempotency_key.encode(), "sha256")
     return base64.urlsafe_b64encode(digest).decode()[:TOKEN_LENGTH]
 
 

@@ -14,6 +14,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.cap_parse import CapRejected, parse_cap
 from fangxun.warnings.intake import IntakeResult, ingest
 from fangxun.warnings.normalised import NormalisedWarning
+from fangxun.warnings.outbox import Handoff
 
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _UTF8 = (b"utf-8", b"utf8")
@@ -38,9 +39,10 @@ def read_cap(data: bytes, settings: Settings, lenient: bool = False) -> Normalis
 
 
 async def ingest_cap(sessions: async_sessionmaker, warning: NormalisedWarning, data: bytes, settings: Settings,
-                     now: datetime, *, source: str, entered_by: str) -> IntakeResult:
+                     now: datetime, *, source: str, entered_by: str, handoff: Handoff | None = None) -> IntakeResult:
     """Store a parsed CAP message with its document, the warning and its notifications in one transaction."""
-    return await ingest(sessions, warning, settings, now, raw=cap_text(data), source=source, entered_by=entered_by)
+    return await ingest(sessions, warning, settings, now, raw=cap_text(data), source=source, entered_by=entered_by,
+                        handoff=handoff)
 
 
 def read_cap_bytes(path, max_bytes: int) -> bytes:

@@ -65,6 +65,25 @@ class Dispatcher:
         config = settings.warnings.channels
         self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
                       for name in self.channels}
+        # Rows the intake of this process wrote leased to us (Handoff), per claim slot, not yet started.
+        self._handed: dict[object, deque[Claimed]] = {}
+        self._nudge = asyncio.Event()
+
+    def take(self, rows: list[Claimed]) -> None:
+        """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
+        for row in rows:
+            self._handed.setdefault(self._slot(row.channel), deque()).append(row)
+        self._nudge.set()
+
+    def _take_handed(self, key: object, room: int) -> list[Claimed]:
+        queue = self._handed.get(key)
+        taken = []
+        while queue and len(taken) < room:
+            taken.append(queue.popleft())
+        return taken
+
+    def _handed_ids(self) -> set[int]:
+        return {row.id for queue in self._handed.values() for row in queue}
 
     # --- public loops -------------------------------------------------------------------------
 
@@ -135,20 +154,21 @@ class Dispatcher:
                     pass
             state.harvest(self._slot)
             if time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(state.held)
+                await self._heartbeat(state.held | self._handed_ids())
                 state.last_beat = time.monotonic()
 
     def _slot(self, channel: str) -> object:
         return channel if channel in self.channels else _OTHER
 
     def _all_dry(self, dry_until: dict[object, float]) -> bool:
-        return all(key in dry_until for key in [*self.channels, _OTHER])
+        return (all(key in dry_until for key in [*self.channels, _OTHER])
+                and not any(self._handed.values()))
 
     def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
         """(channel, rows) to claim: channels not found empty lately whose window is half free."""
         wanted = []
         for key in [*self.channels, _OTHER]:
-            if state.dry_until.get(key, 0) > now:
+            if state.dry_until.get(key, 0) > now and not self._handed.get(key):
                 continue
             window = min(self.batch_size, self._caps.get(key, self.batch_size))
             room = min(window, self._caps.get(key, self.batch_size) - state.per_channel.get(key, 0))
@@ -162,23 +182,29 @@ class Dispatcher:
         outcomes = list(state.buffered)
         now, now_mono = self.clock.now(), time.monotonic()
         ready: list[Claimed] = []
+        taken: list[Claimed] = []  # handed rows taken for this exchange, given back if it fails
         try:
             async with self.sessions() as session, session.begin():
                 await record(session, self.worker_id, outcomes)
                 claimed: list[Claimed] = []
                 for key, room in wanted:
-                    if key is _OTHER:
-                        rows = await claim(session, self.worker_id, now, room, self.lease,
-                                           exclude_channels=self.channels)
-                    else:
-                        rows = await claim(session, self.worker_id, now, room, self.lease, channel=key)
-                    if len(rows) < room:
-                        # Nothing more due there now: ask again after a poll interval (when draining
-                        # until idle, soon: rows in flight may be due again by then).
-                        state.dry_until[key] = now_mono + (self.flush_every if until_idle else self.poll_seconds)
-                    else:
-                        state.dry_until.pop(key, None)
-                    claimed += rows
+                    handed = self._take_handed(key, room)
+                    taken += handed
+                    rows: list[Claimed] = []
+                    if len(handed) < room:
+                        wanted_rows = room - len(handed)
+                        if key is _OTHER:
+                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease,
+                                               exclude_channels=self.channels)
+                        else:
+                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease, channel=key)
+                        if len(rows) < wanted_rows:
+                            # Nothing more due there now: ask again after a poll interval (when draining
+                            # until idle, soon: rows in flight may be due again by then).
+                            state.dry_until[key] = now_mono + (self.flush_every if until_idle else self.poll_seconds)
+                        else:
+                            state.dry_until.pop(key, None)
+                    claimed += handed + rows
                 if claimed:
                     await self._load_warnings(session, {row.warning_id for row in claimed})
                     later = self._quiet(claimed, now)
@@ -186,6 +212,8 @@ class Dispatcher:
                     ready = [row for row in claimed if row.id not in later]
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
+            for row in reversed(taken):
+                self._handed.setdefault(self._slot(row.channel), deque()).appendleft(row)
             await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
         del state.buffered[:len(outcomes)]
@@ -194,13 +222,18 @@ class Dispatcher:
         return ready
 
     async def _idle_wait(self, stop: asyncio.Event | None) -> None:
-        if stop is None:
-            await asyncio.sleep(self.poll_seconds)
+        """Sleep a poll interval, or less: until stopped or handed new rows."""
+        self._nudge.clear()
+        if any(self._handed.values()):
             return
+        waits = [asyncio.ensure_future(self._nudge.wait())]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
         try:
-            await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
-        except asyncio.TimeoutError:
-            pass
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
 
     # --- sending ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from fangxun.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings.cap_intake import ingest_cap, read_cap
+from fangxun.warnings.outbox import Handoff
 from fangxun.warnings.cap_parse import CAP_NS, CapRejected
 from fangxun.warnings.config import Feed
 from fangxun.warnings.normalised import NormalisedWarning
@@ -83,8 +84,10 @@ class FeedPoller:
     """Polls the configured feeds; remembers in memory which documents were handled."""
 
     def __init__(self, sessions: async_sessionmaker, settings: Settings, clock: Clock,
-                 http: aiohttp.ClientSession | None, *, settle_seconds: float = 1.0):
+                 http: aiohttp.ClientSession | None, *, settle_seconds: float = 1.0,
+                 handoff: Handoff | None = None):
         self.sessions = sessions
+        self.handoff = handoff
         self.settings = settings
         self.clock = clock
         self.http = http
@@ -227,7 +230,7 @@ class FeedPoller:
         for item in sorted(parsed, key=lambda p: (p.warning.sent, p.origin)):
             try:
                 result = await ingest_cap(self.sessions, item.warning, item.data, self.settings, self.clock.now(),
-                                          source="feed", entered_by=f"feed:{feed.name}")
+                                          source="feed", entered_by=f"feed:{feed.name}", handoff=self.handoff)
             except Exception as exc:  # a database failure: leave the document for the next poll
                 log.exception("feed %s: ingesting %s failed", feed.name, item.origin)
                 report.errors.append(f"{item.origin}: {type(exc).__name__}")

@@ -11,16 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.accounts import signing_secret
 from fangxun.audit import record
+from fangxun.bulk import reserve_ids
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings import lifecycle
 from fangxun.warnings.acks import ack_token, token_hash
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.normalised import NormalisedWarning
-from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
+from fangxun.warnings.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notifications,
+                                     new_notification)
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Fanout, Recipient, WarnedUnit, fan_out
-from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from fangxun.warnings.templates import message_context, render
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
@@ -49,6 +51,7 @@ class IntakeResult:
     cancelled: list[int] = field(default_factory=list)
     cancelled_notifications: int = 0
     event_id: int | None = None  # the 降雨过程 / 雨雪冰冻 event the warning joined or opened
+    handed: list[Claimed] = field(default_factory=list)  # rows leased to the handoff, to give it after commit
 
     def as_json(self) -> dict:
         """Plain JSON for the API and the CLI."""
@@ -106,10 +109,13 @@ def _recipients(warning: NormalisedWarning, fan: Fanout, previous: list[Recipien
 
 
 async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Settings, now: datetime, *,
-                 raw: str | None = None, source: str = "cap", entered_by: str = "") -> IntakeResult:
+                 raw: str | None = None, source: str = "cap", entered_by: str = "",
+                 handoff: Handoff | None = None) -> IntakeResult:
     """Store `warning` and one notification per recipient and channel, in the caller's transaction.
 
-    The same identifier+sender+sent again returns the stored warning and writes nothing.
+    The same identifier+sender+sent again returns the stored warning and writes nothing. With a
+    `handoff`, rows due now are written leased to it and listed in `result.handed`, for the caller to
+    hand over once the transaction has committed (ingest does).
     """
     existing = await lifecycle.find_existing(session, warning)
     if existing is not None:
@@ -139,7 +145,11 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
         recipients = _recipients(warning, fan, previous)
-        rows = await _notification_rows(session, row, warning, fan, recipients, settings, now)
+        rows = await _notification_rows(session, row, warning, fan, recipients, settings, now, handoff)
+        if handoff is not None:
+            for notification, key in zip(rows, await reserve_ids(session, Notification.__table__, len(rows))):
+                notification["id"] = key
+            result.handed = [Claimed.of_new_row(r) for r in rows if r["status"] == "sending"]
         await insert_notifications(session, rows)
         result.notifications = len(rows)
         result.unreachable = sum(1 for r in recipients if r.problem)
@@ -154,7 +164,8 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
 
 
 async def _notification_rows(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
-                             recipients: list[Recipient], settings: Settings, now: datetime) -> list[dict]:
+                             recipients: list[Recipient], settings: Settings, now: datetime,
+                             handoff: Handoff | None) -> list[dict]:
     config = settings.warnings
     secret = await signing_secret(session)
     context = message_context(
@@ -169,28 +180,41 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
     row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
                     for name in sorted({recipient.template for recipient in recipients})}
     rows = []
+    # Recipients of the same template and role share one payload (written once by the bulk insert).
+    payloads: dict[tuple[str, str | None], dict] = {}
     for recipient in recipients:
         key = notice_key(row.id, recipient)
-        payload = {**common, "message": recipient.template, "purpose": "notice"}
-        if recipient.role:
-            payload["role"] = recipient.role
+        payload = payloads.get((recipient.template, recipient.role))
+        if payload is None:
+            payload = {**common, "message": recipient.template, "purpose": "notice"}
+            if recipient.role:
+                payload["role"] = recipient.role
+            payloads[recipient.template, recipient.role] = payload
         rows.append(new_notification(
             warning_id=row.id, kind=recipient.kind, key=recipient.key, name=recipient.name,
             unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
             address=recipient.address, payload=payload, idempotency_key=key,
-            ack_token_hash=token_hash(ack_token(secret, key)), now=now, due_at=due_at, problem=recipient.problem))
+            ack_token_hash=token_hash(ack_token(secret, key)), now=now, due_at=due_at, problem=recipient.problem,
+            holder=handoff))
     return rows
 
 
 async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,
-                 **options) -> IntakeResult:
-    """accept() in its own transaction; a concurrent accept of the same message yields the stored one."""
+                 *, handoff: Handoff | None = None, **options) -> IntakeResult:
+    """accept() in its own transaction; a concurrent accept of the same message yields the stored one.
+
+    Rows leased to `handoff` are given to it once the transaction has committed; should the process
+    die first, their lease runs out and any dispatcher claims them.
+    """
     try:
         async with sessions() as session, session.begin():
-            return await accept(session, warning, settings, now, **options)
+            result = await accept(session, warning, settings, now, handoff=handoff, **options)
     except IntegrityError:
         async with sessions() as session:
             existing = await lifecycle.find_existing(session, warning)
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
+    if handoff is not None and result.handed:
+        handoff.take(result.handed)
+    return result

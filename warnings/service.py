@@ -66,7 +66,8 @@ class WarningService:
         self._task = asyncio.create_task(self.dispatcher.run_forever(self._stop), name="fangxun-dispatcher")
         self._task.add_done_callback(_report_end)
         self.jobs = WarningJobs(self.sessions, self.settings, self.clock,
-                                FeedPoller(self.sessions, self.settings, self.clock, self.http))
+                                FeedPoller(self.sessions, self.settings, self.clock, self.http,
+                                           handoff=self.dispatcher))
         if self.schedule:
             self.scheduler = build_scheduler(self.jobs, self.settings)
             self.scheduler.start()

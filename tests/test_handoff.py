@@ -1,0 +1,111 @@
+"""Handoff: the intake writes new rows leased to the dispatcher of its process and hands them over after
+commit, so a warning goes out without a claim query or a poll; nothing is lost if they are never sent."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import insert, select
+
+from fangxun.bulk import reserve_ids
+from fangxun.warnings.channels.factory import build_channels, new_http_session
+from fangxun.warnings.dispatcher import Dispatcher
+from fangxun.warnings.intake import ingest
+from fangxun.warnings.tables import Notification
+from support.warning_factories import NOON, HookKeys, make_warning, notifications, warning_settings
+
+SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
+LEASE = timedelta(seconds=120)
+
+
+@pytest.fixture
+def config(settings, sink):
+    return warning_settings(settings, sink.url_for("/hook"))
+
+
+@pytest.fixture
+async def channels(config):
+    async with new_http_session(config.warnings.channels) as http:
+        yield build_channels(config.warnings.channels, http)
+
+
+def new_dispatcher(sessions, channels, config, clock, name: str, **options) -> Dispatcher:
+    return Dispatcher(sessions, channels, config, clock, name, rng=random.Random(7), lease=LEASE, **options)
+
+
+async def test_rows_are_born_leased_to_the_handoff_and_handed_over_after_commit(sessions, config, registry,
+                                                                                 channels, clock):
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
+    async with sessions() as session:
+        rows = await notifications(session, result.warning.id)
+    sending = [row for row in rows if row.status == "sending"]
+    assert len(sending) == SENT and [row.status for row in rows if row not in sending] == ["failed"]
+    assert {(row.claimed_by, row.lease_until) for row in sending} == {("web-1", NOON + LEASE)}
+    handed = [row for queue in dispatcher._handed.values() for row in queue]
+    assert sorted(row.id for row in handed) == sorted(row.id for row in sending)
+    assert {row.idempotency_key for row in handed} == {row.idempotency_key for row in sending}
+
+
+async def test_the_dispatcher_sends_handed_rows_without_claiming_them(sessions, config, registry, sink, channels,
+                                                                      clock):
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
+    assert await dispatcher.run_until_idle() == SENT
+    counts = HookKeys.of(sink).counts
+    assert len(counts) == SENT and set(counts.values()) == {1}
+    async with sessions() as session:
+        rows = await notifications(session, result.warning.id, status="delivered")
+    assert len(rows) == SENT and all(row.lease_until is None and row.attempts == 1 for row in rows)
+
+
+async def test_a_running_dispatcher_is_woken_by_the_handoff_not_by_its_poll(sessions, config, registry, sink,
+                                                                             channels, clock):
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1", poll_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop))
+    await asyncio.sleep(0.1)  # idle, waiting out its 60 s poll
+    await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
+    for _ in range(200):
+        if len(sink.requests) == SENT:
+            break
+        await asyncio.sleep(0.02)
+    stop.set()
+    await asyncio.wait_for(task, 10)
+    assert len(HookKeys.of(sink).counts) == SENT
+
+
+async def test_rows_handed_to_a_dispatcher_that_died_go_out_once_the_lease_lapses(sessions, config, registry,
+                                                                                  sink, channels, clock):
+    dead = new_dispatcher(sessions, channels, config, clock, "web-dead")
+    await ingest(sessions, make_warning(), config, NOON, handoff=dead)  # and it never sends them
+    survivor = new_dispatcher(sessions, channels, config, clock, "dispatch-2")
+    assert await survivor.run_until_idle() == 0  # still leased to the dead one
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert await survivor.run_until_idle() == SENT
+    counts = HookKeys.of(sink).counts
+    assert len(counts) == SENT and set(counts.values()) == {1}
+
+
+async def test_handed_rows_stay_leased_while_they_wait_to_be_sent(sessions, config, registry, channels, clock):
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
+    clock.advance(seconds=60)
+    await dispatcher._heartbeat(dispatcher._handed_ids())
+    async with sessions() as session:
+        rows = await notifications(session, result.warning.id, status="sending")
+    assert {row.lease_until for row in rows} == {clock.now() + LEASE}
+
+
+async def test_reserved_ids_are_used_by_nobody_else(sessions, registry, config):
+    result = await ingest(sessions, make_warning(), config, NOON)
+    async with sessions() as session, session.begin():
+        await session.execute(insert(Notification.__table__).values(
+            warning_id=result.warning.id, recipient_kind="department", recipient_key="x", channel="hook",
+            idempotency_key="reserve-1", ack_token_hash="h" * 64, status="pending", attempts=0, purpose="notice"))
+        ids = await reserve_ids(session, Notification.__table__, 3)
+        taken = set((await session.execute(select(Notification.id))).scalars())
+    assert len(set(ids)) == 3 and not set(ids) & taken and min(ids) > max(taken)
