@@ -86,9 +86,12 @@ async def bench(backend: str, runs: int) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("backends", nargs="*", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
+    parser.add_argument("backends", nargs="*", metavar="sqlite|postgresql")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    args.backends = args.backends or ["sqlite", "postgresql"]
+    if set(args.backends) - {"sqlite", "postgresql"}:
+        parser.error("backends: sqlite or postgresql")
     history_loader()  # fail before any work when the history is missing
     results = [asyncio.run(bench(backend, args.runs)) for backend in args.backends]
     sys.exit(0 if all(results) else 1)

@@ -30,19 +30,24 @@ def nearest_rank(values: list[float], percent: float) -> float | None:
     below it (rank ceil(p/100·n), 1-based); None for no values. The median of 1,2,3,4 is 2."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return ordered[rank - 1]
+    return sorted(values)[nearest_rank_index(len(values), percent)]
+
+
+def nearest_rank_index(count: int, percent: float) -> int:
+    """The 0-based position of the `percent` percentile by nearest rank among `count` sorted values."""
+    return max(1, math.ceil(percent / 100 * count)) - 1
+
+
+def bucket_of(minutes: float) -> int:
+    """The index in ACK_BUCKETS of a duration (upper bounds inclusive)."""
+    return next(index for index, (_, upper) in enumerate(ACK_BUCKETS) if upper is None or minutes <= upper)
 
 
 def bucket_counts(minutes: list[float]) -> list[int]:
-    """How many durations fall in each of ACK_BUCKETS (upper bounds inclusive)."""
+    """How many durations fall in each of ACK_BUCKETS."""
     counts = [0] * len(ACK_BUCKETS)
     for value in minutes:
-        for index, (_, upper) in enumerate(ACK_BUCKETS):
-            if upper is None or value <= upper:
-                counts[index] += 1
-                break
+        counts[bucket_of(value)] += 1
     return counts
 
 

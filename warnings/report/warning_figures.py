@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.warnings.config import COLOURS
 from fangxun.warnings.intake import RESPONSE_SOURCE
-from fangxun.warnings.report.period import bucket_counts, minutes_between, nearest_rank, percent
+from fangxun.warnings.report.period import ACK_BUCKETS, nearest_rank_index, percent
 from fangxun.warnings.tables import Notification, Warning
 
 N = Notification
@@ -57,6 +57,17 @@ async def warning_figures(session: AsyncSession, months: list[datetime]) -> dict
             "by_month": by_month}
 
 
+def minutes_sql(start, end, dialect: str):
+    """SQL of the minutes from `start` to `end` to 1/1000 (SQLite keeps UTC text, PostgreSQL timestamps).
+
+    Rounded so that exactly 5 minutes computed through julianday's floating days stays 5, not 5.0000001."""
+    if dialect == "sqlite":
+        minutes = (func.julianday(end) - func.julianday(start)) * 1440.0
+    else:
+        minutes = func.extract("epoch", end - start) / 60.0
+    return func.round(cast(minutes, Numeric), 3)
+
+
 def _sum(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -65,7 +76,7 @@ async def notification_figures(session: AsyncSession, warnings_of) -> dict:
     """叫应 figures of the notifications of the warnings selected by the conditions `warnings_of`.
 
     First notices (purpose "notice") give sent, delivered, acknowledged, the rate (acknowledged / delivered)
-    and the times to acknowledge (acked_at - delivered_at; median and 90th percentile by nearest rank);
+    and the times to acknowledge (acked_at - delivered_at: buckets, median and 90th percentile by nearest rank);
     reminders and escalations are the rows of those purposes.
     """
     ids = select(Warning.id).where(*warnings_of)
@@ -77,19 +88,33 @@ async def notification_figures(session: AsyncSession, warnings_of) -> dict:
         .where(N.warning_id.in_(ids)).group_by(N.purpose))
     by_purpose = {row[0]: row[1:] for row in rows}
     notices = by_purpose.get("notice", (0,) * 7)
-    # Only the two instants of each answered notice are loaded: a percentile needs the values.
-    minutes = [minutes_between(delivered, answered) for delivered, answered in await session.execute(
-        select(N.delivered_at, N.acked_at).where(N.warning_id.in_(ids), N.purpose == "notice",
-                                                 N.delivered_at.is_not(None), acked))]
-    median, p90 = nearest_rank(minutes, 50), nearest_rank(minutes, 90)
+    # The times to acknowledge stay in the database: bucketed by a CASE, percentiles read by rank.
+    waited = minutes_sql(N.delivered_at, N.acked_at, session.bind.dialect.name)
+    answered = (N.warning_id.in_(ids), N.purpose == "notice", N.delivered_at.is_not(None), acked)
+    bucket = case(*[(waited <= upper, index) for index, (_, upper) in enumerate(ACK_BUCKETS) if upper is not None],
+                  else_=len(ACK_BUCKETS) - 1)
+    # Grouped over a subquery: PostgreSQL cannot match a CASE with bound values in GROUP BY.
+    buckets = select(bucket.label("bucket")).where(*answered).subquery()
+    histogram = [0] * len(ACK_BUCKETS)
+    for index, count in await session.execute(select(buckets.c.bucket, func.count()).group_by(buckets.c.bucket)):
+        histogram[index] = count
+    timed = sum(histogram)
+
+    async def percentile(percent: float) -> float | None:
+        if not timed:
+            return None
+        value = (await session.execute(select(waited).where(*answered).order_by(waited)
+                                       .offset(nearest_rank_index(timed, percent)).limit(1))).scalar_one()
+        return round(max(0.0, float(value)), 1)  # an answer recorded before delivery counts as 0
+
     return {
         "notices": notices[0], "sent": notices[1], "delivered": notices[2], "acknowledged": notices[3],
         "ack_rate": percent(notices[3], notices[2]), "acknowledged_late": notices[4],
         "failed": notices[5], "dead": notices[6],
-        "timed": len(minutes),
-        "median_ack_minutes": None if median is None else round(median, 1),
-        "p90_ack_minutes": None if p90 is None else round(p90, 1),
-        "ack_histogram": bucket_counts(minutes),
+        "timed": timed,
+        "median_ack_minutes": await percentile(50),
+        "p90_ack_minutes": await percentile(90),
+        "ack_histogram": histogram,
         "reminders": by_purpose.get("reminder", (0,))[0],
         "escalations": by_purpose.get("escalation", (0,))[0],
     }
