@@ -11,8 +11,10 @@ from fangxun.settings import Settings
 from fangxun.warnings.events.config import LEVEL_LABELS
 from fangxun.warnings.events.demo_history_script import (CITY_AREA, DECIDERS, DISTRICTS, DUTY_OFFICERS,
                                                         LONE_SIGNALS, PROCESSES, STATION_SENDERS, Process, Thread)
-from fangxun.warnings.normalised import COLOUR_SEVERITY, COLOUR_ZH, COLOURS, NormalisedWarning, Reference, \
-    WarningArea
+from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, start_of, warning_end
+from fangxun.warnings.events.response_rules import WarningFact, propose
+from fangxun.warnings.normalised import (COLOUR_SEVERITY, COLOUR_ZH, COLOURS, NormalisedWarning, Reference,
+                                         WarningArea)
 from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.recipients import Recipient, WarnedUnit, department_recipients, person_recipients
 from fangxun.warnings.routing import WarningFacts, recipients_plan, route
@@ -370,14 +372,9 @@ def _event_row(plan: _Planned, settings: Settings, event_id: int, rng: random.Ra
     members = sorted((m for thread in plan.threads for m in thread), key=lambda m: (m.received, m.id))
     opening = next(m for m in members if m.msg_type in ("Alert", "Update") and m.event in kind.open_events
                    and _stronger(m.colour, kind.open_min_colour) >= 0)
-    started = min(opening.sent, opening.received)
-    last_end = max(m.closed_at if m.status != "expired" else min(m.expires, m.closed_at) for m in members)
-    day = started.astimezone(ZONE).date()
-    name = f"{day.year}年{day.month}月{day.day}日{kind.label}"
-    number = 2
-    while name in taken:
-        name = f"{day.year}年{day.month}月{day.day}日{kind.label}（{'二三四五'[number - 2]}）"
-        number += 1
+    started = start_of(opening.sent, opening.sent, opening.received)  # onset = sent
+    last_end = max(warning_end(LinkedWarning(m.status, m.closed_at, m.expires)) for m in members)
+    name = event_name(kind.label, local_day(started), taken)
     taken.add(name)
     row = {"id": event_id, "kind": process.kind, "name": name, "status": "closed", "started_at": started,
            "ended_at": max(last_end, started), "opened_by": f"rule:{process.kind}", "opening_warning_id": opening.id,
@@ -388,29 +385,15 @@ def _event_row(plan: _Planned, settings: Settings, event_id: int, rng: random.Ra
     return row
 
 
-def _cover(message: Message) -> dict[str, float]:
-    """Each district the message touches, with the share of the city it covers there."""
-    fractions = {unit.code: unit.fraction for unit in message.units if unit.level == "district"}
-    return {code: DISTRICTS_BY_CODE[code[:6]] / CITY_AREA * fraction for code, fraction in fractions.items()}
+def _fact(message: Message) -> WarningFact:
+    """What the response rules look at of one active message; a district's share of the city comes from
+    the script's areas (the live service measures boundaries, which the demo's synthetic ones would skew)."""
+    cover = {unit.code: DISTRICT_AREAS[unit.code[:6]] / CITY_AREA * unit.fraction
+             for unit in message.units if unit.level == "district"}
+    return WarningFact(message.id, message.event, message.colour, message.received, cover)
 
 
-DISTRICTS_BY_CODE = {code: area for code, area in DISTRICTS.values()}
-
-
-def propose(settings: Settings, active: list[Message]) -> tuple[int | None, str]:
-    """The level the configured rules propose for the active warnings (Ⅰ first), and the rule's name."""
-    for rule in settings.response.rules:
-        chosen = [m for m in active if (not rule.events or m.event in rule.events)
-                  and _stronger(m.colour, rule.min_colour) >= 0]
-        if not chosen:
-            continue
-        cover: dict[str, float] = {}
-        for message in chosen:
-            for code, share in _cover(message).items():
-                cover[code] = max(cover.get(code, 0.0), share)
-        if len(cover) >= rule.min_districts and min(1.0, sum(cover.values())) + 1e-9 >= rule.min_city_fraction:
-            return rule.level_number, rule.name
-    return None, ""
+DISTRICT_AREAS = {code: area for code, area in DISTRICTS.values()}
 
 
 def _decisions(plan: _Planned, event: dict, settings: Settings, next_id: Ids, rng: random.Random) -> list[dict]:
@@ -422,7 +405,8 @@ def _decisions(plan: _Planned, event: dict, settings: Settings, next_id: Ids, rn
     for decision in plan.process.decisions:
         trigger = main[decision.signal]
         moment = trigger.received
-        proposed, rule = propose(settings, [m for m in members if m.active_at(moment)])
+        proposal = propose(settings.response, [_fact(m) for m in members if m.active_at(moment)])
+        proposed, rule = (proposal.level, proposal.rule) if proposal else (None, "")
         decided = moment + timedelta(minutes=rng.randint(20, 90))
         if last_decided is not None:
             decided = max(decided, last_decided + timedelta(minutes=10))

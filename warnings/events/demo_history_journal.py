@@ -71,9 +71,9 @@ def journal_entries(process: Process, event: dict, decisions: list[dict], thread
             add(author=departments[key].desk.name, department=key,
                 action=DEPARTMENT_ACTIONS.get(key, "按预案落实防御措施").format(n=n, m=m, k=k), **figures)
 
+    reporting = ("orange", "red") if top is None else ("yellow", "orange", "red")
     heavy = {unit.code for thread in threads for m in thread for unit in m.units
-             if unit.level == "district" and (m.colour in ("orange", "red") or (top is not None and m.colour == "yellow"))
-             and m.event in ("暴雨", "暴雪", "道路结冰")}
+             if unit.level == "district" and m.colour in reporting and m.event in ("暴雨", "暴雪", "道路结冰")}
     correct_this = process.big
     for code in sorted(heavy):
         if code not in registry.units:

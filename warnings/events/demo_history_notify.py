@@ -60,6 +60,8 @@ def _ack_delay(rng: random.Random, kind: str, deadline_minutes: int, at: datetim
 
 
 class _Builder:
+    """Walks the messages in order, writing each notice's fate and collecting escalations by target."""
+
     def __init__(self, registry: Registry, settings: Settings, seed: int, rng: random.Random, ids: Ids,
                  attempt_ids: Ids):
         self.registry, self.settings, self.seed, self.rng = registry, settings, seed, rng
@@ -70,9 +72,10 @@ class _Builder:
         self.escalations: dict[tuple, list] = {}
 
     def row(self, message: Message, recipient: Recipient, key: str, created: datetime, **extra) -> dict:
-        payload = {"warning_id": message.id, "thread_id": message.thread_id, "identifier": message.identifier, "event": message.event,
-                   "colour": message.colour, "msg_type": message.msg_type, "cap_status": "Actual",
-                   "message": recipient.template, "purpose": extra.get("purpose", "notice")}
+        """A new outbox row for `recipient`, with the payload intake (or escalation) would give it."""
+        payload = {"warning_id": message.id, "thread_id": message.thread_id, "identifier": message.identifier,
+                   "event": message.event, "colour": message.colour, "msg_type": message.msg_type,
+                   "cap_status": "Actual", "message": recipient.template, "purpose": extra.get("purpose", "notice")}
         if recipient.role:
             payload["role"] = recipient.role
         payload.update(message.payload)
@@ -109,10 +112,13 @@ class _Builder:
         return True
 
     def answer(self, row: dict, at: datetime | None, via: str) -> None:
+        """Record 叫应 at `at` (None: never), late when past the row's deadline."""
         if at is not None:
-            row.update(acked_at=at, acked_via=via, acked_late=row["ack_deadline"] is not None and at > row["ack_deadline"])
+            deadline = row["ack_deadline"]
+            row.update(acked_at=at, acked_via=via, acked_late=deadline is not None and at > deadline)
 
     def notices(self, message: Message) -> None:
+        """The first notices of one message, each delivered, answered or not, and what followed."""
         colour, quiet = message.colour, self.config.quiet_hours
         minutes = self.config.ack_deadline_minutes.minutes(colour)
         for number, recipient in enumerate(message.recipients):
@@ -159,6 +165,7 @@ class _Builder:
             self.escalate(row, message, reminder["ack_deadline"] + _tick(self.rng), "逾期未叫应")
 
     def escalate(self, row: dict, message: Message, when: datetime, reason: str) -> None:
+        """Queue `row` for escalation at `when`, if its warning was still in force and someone is one step up."""
         if not message.active_at(when):
             return
         targets = self.targets(row)
