@@ -170,3 +170,13 @@ def test_charts_escape_their_labels_and_draw_a_bar_per_value():
     assert svg.count("<rect") == 2 + 3      # two legend swatches, three non-zero values
     svg = bar_chart("y", "区县", [hostile, "乙区"], [Series("有效", (5, 0), "#0f0")])
     assert "<script" not in svg and svg.count("<rect") == 1 + 1
+
+
+def test_a_long_gap_list_is_cut_on_the_page_only():
+    from fangxun.warnings.report.model import Table
+    from fangxun.warnings.report.render_html import table_html
+
+    table = Table("coverage_gaps", "覆盖缺口明细", ("区划代码",), tuple((f"{i:012d}",) for i in range(500)))
+    html = table_html(table, 300)
+    assert html.count("<tr>") == 1 + 300 and "共 500 行" in html
+    assert table_html(table).count("<tr>") == 1 + 500

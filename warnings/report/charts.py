@@ -48,7 +48,8 @@ def _frame(key: str, title: str, width: int, height: int, body: str) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(key)}" role="img" '
             f'aria-label="{escape(title)}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT}>'
             f'<title>{escape(title)}</title>'
-            f'<text x="{width / 2:.1f}" y="18" font-size="14" font-weight="bold" text-anchor="middle">{escape(title)}</text>'
+            f'<text x="{width / 2:.1f}" y="18" font-size="14" font-weight="bold" text-anchor="middle">'
+            f'{escape(title)}</text>'
             f'{body}</svg>')
 
 

@@ -52,7 +52,8 @@ class AnnualReport:
     def summary_table(self) -> Table:
         """The 摘要: title, period, time of generation and the summary paragraph."""
         period = self.figures.get("period", {})
-        made = self.generated_at.astimezone(ZoneInfo(self.figures.get("zone", "Asia/Shanghai"))).strftime("%Y-%m-%d %H:%M")
+        zone = ZoneInfo(self.figures.get("zone", "Asia/Shanghai"))
+        made = self.generated_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
         rows = (("报告", self.title), ("统计期间", f"{self.year}年1月1日至12月31日（北京时间）"),
                 ("起止时刻", f"{period.get('start', '')} 至 {period.get('end', '')}（不含）"),
                 ("生成时间", made), ("摘要", self.summary))

@@ -44,14 +44,18 @@ def _cell(value) -> str:
     return f"<td>{escape(str(value))}</td>"
 
 
-def table_html(table: Table) -> str:
-    """One table under its title, with its footnote; a 合计 row is set off."""
+def table_html(table: Table, limit: int | None = None) -> str:
+    """One table under its title (its first `limit` rows), with its footnote; a 合计 row is set off."""
     head = "".join(f"<th>{escape(column)}</th>" for column in table.columns)
+    shown = table.rows if limit is None else table.rows[:limit]
     rows = "".join(f'<tr{" class=total" if row and row[0] == "合计" else ""}>{"".join(_cell(v) for v in row)}</tr>'
-                   for row in table.rows)
+                   for row in shown)
     if not table.rows:
         rows = f'<tr><td colspan="{len(table.columns)}">（无）</td></tr>'
-    note = f'<p class="note">注：{escape(table.note)}</p>' if table.note else ""
+    notes = [table.note] if table.note else []
+    if len(shown) < len(table.rows):
+        notes.append(f"此处列出前 {len(shown)} 行，共 {len(table.rows)} 行，完整清单见 XLSX 或 CSV。")
+    note = f'<p class="note">注：{escape(" ".join(notes))}</p>' if notes else ""
     return (f'<section data-table="{escape(table.key)}"><h3>{escape(table.title)}</h3>'
             f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{note}</section>")
 
@@ -77,6 +81,8 @@ def charts_html(figures: dict) -> str:
     ))
 
 
+# Long lists are cut on the page (the files keep every row).
+LIMITS = {"coverage_gaps": 300}
 SECTIONS = (("一、预案", ("plans_by_level", "plans_by_kind", "plans_by_district", "coverage", "coverage_by_kind",
                         "plan_reviews", "coverage_gaps")),
             ("二、过程与预警", ("by_month", "events", "warnings")),
@@ -90,7 +96,8 @@ def report_html(report: AnnualReport) -> str:
     meta = dict(report.summary_table().rows)
     sections = []
     for heading, keys in SECTIONS:
-        sections.append(f"<h2>{escape(heading)}</h2>" + "".join(table_html(report.table(key)) for key in keys))
+        sections.append(f"<h2>{escape(heading)}</h2>" + "".join(table_html(report.table(key), LIMITS.get(key))
+                                                                for key in keys))
     return (f'<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{escape(report.title)}</title><style>{_CSS}</style></head><body><main>"
