@@ -137,7 +137,8 @@ async def journal_form(request: web.Request) -> web.Response:
                   **{name: str(value) for name, value in target["figures"].items()}}
     elif request[PRINCIPAL].department:
         values = {"department": request[PRINCIPAL].department}
-    return _render_form(request, event, views, values)
+    message = "当前账号只有查看权限，不能填写事件日志" if request[PRINCIPAL].role == "viewer" else ""
+    return _render_form(request, event, views, values, message)
 
 
 @routes.post("/events/{id}/journal")

@@ -194,3 +194,13 @@ async def test_a_form_posted_from_another_site_is_refused(client, sessions, user
     assert response.status == 403
     async with sessions() as session:
         assert (await session.execute(select(func.count()).select_from(JournalEntry))).scalar_one() == 0
+
+
+async def test_a_viewer_sees_the_form_but_cannot_post_it(client, sessions, event_id):
+    async with sessions() as session, session.begin():
+        await create_user(session, "watcher", PASSWORD, "viewer")
+    await sign_in(client, "watcher", PASSWORD)
+    page = await (await client.get(f"/events/{event_id}/journal")).text()
+    assert "当前账号只有查看权限" in page
+    refused = await client.post(f"/events/{event_id}/journal", data=FORM, allow_redirects=False)
+    assert refused.status == 403 and await rows(sessions) == []

@@ -82,6 +82,7 @@ def test_a_complete_entry_is_read_with_its_figures(departments):
     (body(figures=[1, 2]), "figures", "对象"),
     (body(text="字" * 4001), "text", "4000"),
     (body(action="字" * 1001), "action", "1000"),
+    (body(text="东村\x00报告"), "text", "控制字符"),
     (body(department="navy"), "department", "未知部门"),
     (body(department=None), "department", "至少填写一项"),
     (body(unit_code="4101"), "unit_code", "12 位"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,8 @@ SERVER_FIELDS = {"recorded_at": "记录时间由服务器填写", "author": "填
 TEXT_LIMITS = {"action": 1000, "text": 4000}
 MAX_COUNT = 100_000_000  # people, roads, rescues: far above any real figure, inside a 32-bit column
 MAX_LOSS = 1e9           # 万元
-INTEGER_FIGURES = tuple(name for name in JOURNAL_FIGURES if name != "economic_loss")
+# Control characters (PostgreSQL cannot store NUL at all); line breaks and tabs are kept.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,8 @@ def parse_entry(body: object, departments: Mapping[str, object]) -> EntryFields:
         value = _optional_text(body, name) or ""
         if len(value) > limit:
             raise _bad(name, f"超过最大长度 {limit} 字（现有 {len(value)} 字）")
+        if _CONTROL.search(value):
+            raise _bad(name, "含有不允许的控制字符")
         texts[name] = value
     figures_in = body.get("figures")
     if figures_in is None:
