@@ -13,9 +13,10 @@ from fangxun.geo.map_assets import STATIC_URL
 from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES
 
 STYLESHEET = f'<link rel="stylesheet" href="{STATIC_URL}event/event.css">'
-_NAV = '<nav class="site-nav no-print"><a href="/">概况</a> · <a href="/events">事件</a> · <a href="/board">值班看板</a></nav>'
-_ACK_FIGURES = (("sent", "通知"), ("pending", "待发送"), ("delivered", "已送达待确认"), ("acknowledged", "已确认"), ("escalated", "已上报"),
-                ("failed", "发送失败"))
+_NAV = ('<nav class="site-nav no-print"><a href="/">概况</a> · <a href="/events">事件</a> · '
+        '<a href="/board">值班看板</a></nav>')
+_ACK_FIGURES = (("sent", "通知"), ("pending", "待发送"), ("delivered", "已送达待确认"), ("acknowledged", "已确认"),
+                ("escalated", "已上报"), ("failed", "发送失败"))
 
 
 def page_policy(html: str) -> str:
@@ -204,12 +205,16 @@ def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str
         dept_options = [(principal.department, getattr(dept, "name", principal.department))]
     else:
         dept_options = [("", "（不填部门）")] + [(key, d.name) for key, d in departments.items()]
-    standing = [e for e in entries if e["standing"]]
+    # A correction stays within its department: a department's account sees only its own entries here.
+    standing = [e for e in entries if e["standing"] and e["department"] == (principal.department or e["department"])]
     correct_options = [("", "（新条目，不是更正）")] + [
         (str(e["id"]), f'#{e["id"]} {local_time(datetime.fromisoformat(e["recorded_at"]), zone)} '
                        f'{e["department_name"] or e["unit_name"] or e["unit_code"] or ""} {e["action"][:30]}')
         for e in standing]
-    get = lambda name: str(values.get(name, "") or "")  # noqa: E731
+
+    def get(name: str) -> str:
+        return str(values.get(name, "") or "")
+
     figures = "".join(
         _input(name, FIGURE_LABELS[name], get(name), type="number", min="0",
                step="0.01" if name == "economic_loss" else "1", inputmode="decimal")

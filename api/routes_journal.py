@@ -130,7 +130,8 @@ async def journal_form(request: web.Request) -> web.Response:
     event, views = await _form_context(request, event_id)
     values: dict = {}
     corrects = request.query.get("corrects", "")
-    target = next((v for v in views if str(v["id"]) == corrects), None)
+    # Only a standing entry can be corrected (a corrected one: correct its latest correction).
+    target = next((v for v in views if str(v["id"]) == corrects and v["standing"]), None)
     if target is not None:
         values = {"corrects_id": str(target["id"]), "department": target["department"] or "",
                   "unit_code": target["unit_code"] or "", "action": target["action"], "text": target["text"],

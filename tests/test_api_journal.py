@@ -176,15 +176,19 @@ async def test_a_bad_form_comes_back_with_the_error_and_the_values(client, sessi
 async def test_the_form_keeps_a_department_user_to_the_department(client, sessions, event_id):
     async with sessions() as session, session.begin():
         await create_user(session, "water01", PASSWORD, "reporter", department="water")
+        session.add(JournalEntry(event_id=event_id, recorded_at=START, author="token:1", department="transport",
+                                 action="封闭京广路隧道", roads_closed=1))
     await sign_in(client, "water01", PASSWORD)
     page = await (await client.get(f"/events/{event_id}/journal")).text()
-    assert "市交通运输局" not in page and '<option value="water" selected>' in page
+    # neither the transport department nor its entries are offered to correct
+    assert "市交通运输局" not in page and "京广路" not in page and '<option value="water" selected>' in page
     refused = await client.post(f"/events/{event_id}/journal", data={**FORM, "department": "transport"},
                                 allow_redirects=False)
     assert refused.status == 403 and "只能为本部门填报" in await refused.text()
     accepted = await client.post(f"/events/{event_id}/journal", data=FORM, allow_redirects=False)
     assert accepted.status == 303
-    assert [(e.department, e.author) for e in await _entries(sessions)] == [("water", "user:water01")]
+    assert [(e.department, e.author) for e in await _entries(sessions)] == [("transport", "token:1"),
+                                                                          ("water", "user:water01")]
 
 
 async def test_a_form_posted_from_another_site_is_refused(client, sessions, user, event_id):
