@@ -167,6 +167,29 @@ async def test_escalation_through_the_whole_village_chain(sessions, config, disp
     assert all(r.status == "delivered" for r in total)
 
 
+async def test_rows_waiting_on_a_reminder_or_at_the_top_are_not_read_again_each_run(sessions, config, dispatch,
+                                                                                    clock):
+    await start(sessions, config, dispatch)
+    for row in await rows(sessions, purpose="notice"):
+        if row.recipient_key != "water":
+            await ack(sessions, row, NOON + timedelta(minutes=5))
+    assert await escalate(sessions, NOON + timedelta(minutes=15), config) == 1  # the desk is reminded
+    clock.moved[0] = timedelta(minutes=15)
+    await dispatch()
+    assert await escalate(sessions, NOON + timedelta(minutes=20), config) == 0
+    desk = await one(sessions, purpose="notice", recipient_key="water")
+    assert desk.ack_check_after == NOON + timedelta(minutes=30)  # the reminder's own deadline
+    assert await escalate(sessions, NOON + timedelta(minutes=30), config) == 1  # up to the leader
+    clock.moved[0] = timedelta(minutes=30)
+    await dispatch()
+    assert await escalate(sessions, NOON + timedelta(minutes=45), config) == 1  # the leader is reminded
+    clock.moved[0] = timedelta(minutes=45)
+    await dispatch()
+    assert await escalate(sessions, NOON + timedelta(minutes=60), config) == 0  # nobody above a leader ...
+    leader = await one(sessions, purpose="escalation")
+    assert leader.ack_check_after == NOON + timedelta(minutes=60, days=1)  # ... so not looked at for a day
+
+
 async def test_a_department_desk_goes_to_its_leader(sessions, config, dispatch, clock):
     await start(sessions, config, dispatch)
     for row in await rows(sessions, purpose="notice"):

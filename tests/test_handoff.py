@@ -45,9 +45,7 @@ async def test_rows_are_born_leased_to_the_handoff_and_handed_over_after_commit(
     sending = [row for row in rows if row.status == "sending"]
     assert len(sending) == SENT and [row.status for row in rows if row not in sending] == ["failed"]
     assert {(row.claimed_by, row.lease_until) for row in sending} == {("web-1", NOON + LEASE)}
-    handed = [row for queue in dispatcher._handed.values() for row in queue]
-    assert sorted(row.id for row in handed) == sorted(row.id for row in sending)
-    assert {row.idempotency_key for row in handed} == {row.idempotency_key for row in sending}
+    assert dispatcher.handed_ids() == {row.id for row in sending}
 
 
 async def test_the_dispatcher_sends_handed_rows_without_claiming_them(sessions, config, registry, sink, channels,
@@ -94,7 +92,7 @@ async def test_handed_rows_stay_leased_while_they_wait_to_be_sent(sessions, conf
     dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
     result = await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
     clock.advance(seconds=60)
-    await dispatcher._heartbeat(dispatcher._handed_ids())
+    await dispatcher._heartbeat(dispatcher.handed_ids())
     async with sessions() as session:
         rows = await notifications(session, result.warning.id, status="sending")
     assert {row.lease_until for row in rows} == {clock.now() + LEASE}
@@ -109,3 +107,15 @@ async def test_reserved_ids_are_used_by_nobody_else(sessions, registry, config):
         ids = await reserve_ids(session, Notification.__table__, 3)
         taken = set((await session.execute(select(Notification.id))).scalars())
     assert len(set(ids)) == 3 and not set(ids) & taken and min(ids) > max(taken)
+
+
+async def test_red_handed_after_blue_goes_out_first(sessions, settings, registry, sink, clock):
+    config = warning_settings(settings, sink.url_for("/hook"), concurrency=1)
+    async with new_http_session(config.warnings.channels) as http:
+        dispatcher = new_dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "web-1")
+        await ingest(sessions, make_warning("zz-blue", colour="blue"), config, NOON, handoff=dispatcher)
+        await ingest(sessions, make_warning("zz-red"), config, NOON, handoff=dispatcher)
+        await dispatcher.run_until_idle()
+    colours = [request.json["colour"] for request in sink.requests]
+    assert colours == sorted(colours, key=lambda colour: colour != "red") and colours[0] == "red"
+    assert colours.count("blue") > 0

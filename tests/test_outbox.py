@@ -76,6 +76,18 @@ async def test_claims_by_channel(sessions, outbox):
     assert await claim_in(sessions, "w1", NOON, 100, exclude_channels=["hook"]) == []
 
 
+async def test_red_is_claimed_ahead_of_blue_queued_before_it(sessions, outbox):
+    for number in range(2):
+        await ingest(sessions, make_warning(f"zz-blue-{number}", colour="blue", sent=NOON - timedelta(hours=1)),
+                     outbox, NOON - timedelta(minutes=30))
+    await ingest(sessions, make_warning("zz-orange", colour="orange"), outbox, NOON)
+    taken = await claim_in(sessions, "w1", NOON, 100)
+    colours = [row.payload["colour"] for row in taken]
+    first_blue = colours.index("blue")
+    assert set(colours[:first_blue]) == {"red", "orange"} and set(colours[first_blue:]) == {"blue"}
+    assert colours.index("orange") > max(i for i, colour in enumerate(colours) if colour == "red")
+
+
 async def test_outcomes_are_written_back_by_the_holder_only(sessions, outbox):
     taken = await claim_in(sessions, "w1", NOON, 3)
     at = NOON + timedelta(seconds=1)

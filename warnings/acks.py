@@ -7,9 +7,9 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.accounts import signing_secret
@@ -26,6 +26,9 @@ TOKEN_LENGTH = 16  # base64url characters: 96 bits
 MAX_NAMES = 20  # unanswered recipients named in one escalation message
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16}$")
 ACK_PATH = "/ack/"
+# An unanswered notification with nobody above it is looked at again after this (a changed
+# configuration may since allow escalation).
+EXHAUSTED_RECHECK = timedelta(days=1)
 
 
 def ack_token(secret: bytes, idempotency_key: str) -> str:
@@ -183,6 +186,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         .where(Warning.status == "active", Warning.msg_type != "Cancel",
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
                Notification.escalated_at.is_(None),
+               or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
                or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead"))))
         .order_by(Notification.id))).all()
     if not rows:
@@ -208,6 +212,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         reminding |= await _take(session, ids_, N.c.reminders_sent == count, reminders_sent=count + 1)
     escalating = await _take(session, [row.id for row, _, step in decided if step.action == "escalate"],
                              N.c.escalated_at.is_(None), escalated_at=now)
+    await _check_later(session, decided, now)
 
     secret = await signing_secret(session)
     created: list[dict] = []
@@ -235,6 +240,16 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     if created:
         await insert_notifications(session, created)
     return len(created)
+
+
+async def _check_later(session: AsyncSession, decided: list, now: datetime) -> None:
+    """Rows waiting on a reminder's deadline, or with nobody left above them, are not read again
+    before that deadline (or for a day): an unanswered city-wide warning is not rescanned every run."""
+    later = {row.id: step.at for row, _, step in decided if step.action == "wait" and step.at is not None}
+    later |= {row.id: now + EXHAUSTED_RECHECK for row, _, step in decided if step.action == "exhausted"}
+    if later:
+        await session.execute(update(N).where(N.c.id == bindparam("b_id")).values(ack_check_after=bindparam("b_at")),
+                              [{"b_id": key, "b_at": at} for key, at in later.items()])
 
 
 async def _take(session: AsyncSession, ids: list[int], condition, **values) -> set[int]:

@@ -65,25 +65,34 @@ class Dispatcher:
         config = settings.warnings.channels
         self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
                       for name in self.channels}
-        # Rows the intake of this process wrote leased to us (Handoff), per claim slot, not yet started.
-        self._handed: dict[object, deque[Claimed]] = {}
+        # Rows the intake of this process wrote leased to us (Handoff), not yet started: per claim
+        # slot, a queue per priority (red first).
+        self._handed: dict[object, dict[int, deque[Claimed]]] = {}
         self._nudge = asyncio.Event()
 
     def take(self, rows: list[Claimed]) -> None:
         """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
         for row in rows:
-            self._handed.setdefault(self._slot(row.channel), deque()).append(row)
+            self._handed_queue(row).append(row)
         self._nudge.set()
 
+    def _handed_queue(self, row: Claimed) -> deque[Claimed]:
+        return self._handed.setdefault(self._slot(row.channel), {}).setdefault(row.priority, deque())
+
     def _take_handed(self, key: object, room: int) -> list[Claimed]:
-        queue = self._handed.get(key)
-        taken = []
-        while queue and len(taken) < room:
-            taken.append(queue.popleft())
+        taken: list[Claimed] = []
+        for _, queue in sorted(self._handed.get(key, {}).items()):
+            while queue and len(taken) < room:
+                taken.append(queue.popleft())
         return taken
 
-    def _handed_ids(self) -> set[int]:
-        return {row.id for queue in self._handed.values() for row in queue}
+    def _has_handed(self, key: object | None = None) -> bool:
+        slots = self._handed.values() if key is None else [self._handed.get(key, {})]
+        return any(queue for queues in slots for queue in queues.values())
+
+    def handed_ids(self) -> set[int]:
+        """Ids of rows handed over and not yet started (their leases are kept alive too)."""
+        return {row.id for queues in self._handed.values() for queue in queues.values() for row in queue}
 
     # --- public loops -------------------------------------------------------------------------
 
@@ -154,21 +163,20 @@ class Dispatcher:
                     pass
             state.harvest(self._slot)
             if time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(state.held | self._handed_ids())
+                await self._heartbeat(state.held | self.handed_ids())
                 state.last_beat = time.monotonic()
 
     def _slot(self, channel: str) -> object:
         return channel if channel in self.channels else _OTHER
 
     def _all_dry(self, dry_until: dict[object, float]) -> bool:
-        return (all(key in dry_until for key in [*self.channels, _OTHER])
-                and not any(self._handed.values()))
+        return all(key in dry_until for key in [*self.channels, _OTHER]) and not self._has_handed()
 
     def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
         """(channel, rows) to claim: channels not found empty lately whose window is half free."""
         wanted = []
         for key in [*self.channels, _OTHER]:
-            if state.dry_until.get(key, 0) > now and not self._handed.get(key):
+            if state.dry_until.get(key, 0) > now and not self._has_handed(key):
                 continue
             window = min(self.batch_size, self._caps.get(key, self.batch_size))
             room = min(window, self._caps.get(key, self.batch_size) - state.per_channel.get(key, 0))
@@ -213,7 +221,7 @@ class Dispatcher:
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
             for row in reversed(taken):
-                self._handed.setdefault(self._slot(row.channel), deque()).appendleft(row)
+                self._handed_queue(row).appendleft(row)
             await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
         del state.buffered[:len(outcomes)]
@@ -224,7 +232,7 @@ class Dispatcher:
     async def _idle_wait(self, stop: asyncio.Event | None) -> None:
         """Sleep a poll interval, or less: until stopped or handed new rows."""
         self._nudge.clear()
-        if any(self._handed.values()):
+        if self._has_handed():
             return
         waits = [asyncio.ensure_future(self._nudge.wait())]
         if stop is not None:

@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.bulk import bulk_insert
-from fangxun.warnings.tables import Notification, NotificationAttempt
+from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
 
 N = Notification.__table__
 A = NotificationAttempt.__table__
@@ -49,12 +49,13 @@ class Claimed:
     idempotency_key: str
     attempts: int
     purpose: str
+    priority: int = PRIORITIES[None]
 
     @classmethod
     def of_new_row(cls, row: dict) -> Claimed:
         """A row written by new_notification(…, holder=…), as claimed by its holder."""
         return cls(row["id"], row["warning_id"], row["channel"], row["address"], row["recipient_name"],
-                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"])
+                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"])
 
 
 class Handoff(Protocol):
@@ -100,10 +101,10 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
     """
     lapsed = and_(N.c.status == "sending", N.c.lease_until < now)
     due = and_(N.c.status == "pending", N.c.next_attempt_at <= now)
-    claimed = await _pick(session, lapsed, N.c.lease_until, worker, now, limit, lease, channel, exclude_channels)
+    claimed = await _pick(session, lapsed, (N.c.lease_until,), worker, now, limit, lease, channel, exclude_channels)
     if len(claimed) < limit:
-        claimed += await _pick(session, due, N.c.next_attempt_at, worker, now, limit - len(claimed), lease,
-                               channel, exclude_channels)
+        claimed += await _pick(session, due, (N.c.priority, N.c.next_attempt_at), worker, now, limit - len(claimed),
+                               lease, channel, exclude_channels)
     return claimed
 
 
@@ -114,13 +115,13 @@ async def _pick(session, condition, order, worker, now, limit, lease, channel, e
     excluded = sorted(set(exclude_channels))
     if excluded:
         chosen = chosen.where(N.c.channel.not_in(excluded))
-    chosen = chosen.order_by(order).limit(limit).with_for_update(skip_locked=True)
+    chosen = chosen.order_by(*order).limit(limit).with_for_update(skip_locked=True)
     statement = (update(N).where(N.c.id.in_(chosen.scalar_subquery()))
                  .values(status="sending", lease_until=now + lease, claimed_by=worker)
                  .returning(N.c.id, N.c.warning_id, N.c.channel, N.c.address, N.c.recipient_name,
-                            N.c.payload, N.c.idempotency_key, N.c.attempts, N.c.purpose))
+                            N.c.payload, N.c.idempotency_key, N.c.attempts, N.c.purpose, N.c.priority))
     rows = (await session.execute(statement)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda c: c.id)
+    return sorted((Claimed(*row) for row in rows), key=lambda c: (c.priority, c.id))
 
 
 async def extend_lease(session: AsyncSession, worker: str, ids: list[int], until: datetime) -> None:
@@ -202,7 +203,8 @@ def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_co
                      purpose: str = "notice", step: int = 0, escalated_from_id: int | None = None,
                      problem: str | None = None, holder: Handoff | None = None) -> dict:
     """One outbox row as a dict for insert_notifications; with `problem` it is born `failed`; with a
-    `holder` and due now it is born `sending`, leased to that dispatcher (see Handoff)."""
+    `holder` and due now it is born `sending`, leased to that dispatcher (see Handoff). Its priority
+    follows the colour in its payload (red first)."""
     status, lease_until, claimed_by = "pending", None, None
     if problem:
         status = "failed"
@@ -211,7 +213,8 @@ def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_co
     return {
         "warning_id": warning_id, "recipient_kind": kind, "recipient_key": key, "recipient_name": name[:100],
         "unit_code": unit_code, "level": level, "channel": channel, "address": address, "payload": payload,
-        "idempotency_key": idempotency_key, "purpose": purpose, "status": status, "attempts": 0,
+        "idempotency_key": idempotency_key, "purpose": purpose, "status": status,
+        "priority": PRIORITIES.get(payload.get("colour"), PRIORITIES[None]), "attempts": 0,
         "next_attempt_at": None if problem else (due_at or now), "lease_until": lease_until,
         "claimed_by": claimed_by, "last_error": problem, "ack_token_hash": ack_token_hash, "ack_deadline": None,
         "acked_at": None, "acked_via": None, "acked_late": False, "escalation_step": step,

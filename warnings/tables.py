@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,6 +16,7 @@ NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "c
 RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
 # Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.
 PURPOSES = ("notice", "reminder", "escalation")
+PRIORITIES = {"red": 0, "orange": 1, "yellow": 2, None: 2, "blue": 3}
 
 
 class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only where imported
@@ -81,8 +82,9 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        # Claims walk these in order: due rows of one channel, and rows whose lease lapsed.
-        Index("ix_notifications_due", "status", "channel", "next_attempt_at"),
+        # Claims walk these in order: due rows of one channel (most urgent colour first), and rows
+        # whose lease lapsed.
+        Index("ix_notifications_due", "status", "channel", "priority", "next_attempt_at"),
         Index("ix_notifications_lease", "status", "lease_until"),
         Index("ix_notifications_ack_due", "acked_at", "ack_deadline"),
     )
@@ -101,6 +103,8 @@ class Notification(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     purpose: Mapped[str] = mapped_column(String(12), default="notice")
     status: Mapped[str] = mapped_column(String(10), default="pending")
+    # 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: claimed in this order (PRIORITIES).
+    priority: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -116,6 +120,8 @@ class Notification(Base):
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
     # When escalate_due stepped up from this notification (so a second run does not step again).
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # escalate_due need not look at the row again before this (waiting on a reminder, or nobody above).
+    ack_check_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
