@@ -19,7 +19,7 @@ from fangxun.warnings.events.config import ResponseSettings
 from fangxun.warnings.events.decisions import parse_level, record_decision
 from fangxun.warnings.events.response_metrics import current_proposal, event_facts
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.intake import RESPONSE_SOURCE
+from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from support.tree import add_units
 from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, SENDER, STREET_1,

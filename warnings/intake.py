@@ -22,14 +22,11 @@ from fangxun.warnings.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff,
                                      new_notification)
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Fanout, Recipient, WarnedUnit, fan_out
-from fangxun.warnings.tables import Notification, Warning, WarningUnit
+from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning, WarningUnit
 from fangxun.warnings.templates import message_context, render
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
-# Notices of response-level decisions are stored as warnings of this source (same outbox, same 叫应);
-# they are not weather warnings: they join no event and are left out of warning statistics.
-RESPONSE_SOURCE = "response"
 _LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
 

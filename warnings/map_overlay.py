@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import circle
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.tables import RESPONSE_SOURCE, Warning, WarningUnit
 
 OVERLAY_COLUMNS = ("colour", "event", "headline", "expires")
 
@@ -73,7 +73,8 @@ async def warning_areas(session: AsyncSession, zone: str = "Asia/Shanghai") -> g
     A warning with polygons or circles is drawn as those; one named only by geocodes as the union of
     its units' boundaries.
     """
-    active = (await session.execute(select(Warning).where(Warning.status == "active", Warning.msg_type != "Cancel")
+    active = (await session.execute(select(Warning).where(Warning.status == "active", Warning.msg_type != "Cancel",
+                                                            Warning.source != RESPONSE_SOURCE)
                                       .order_by(Warning.sent, Warning.id))).scalars().all()
     rows = []
     for warning in active:

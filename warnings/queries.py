@@ -12,7 +12,7 @@ from fangxun.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.config import COLOUR_LABELS, COLOURS
 from fangxun.warnings.lifecycle import thread
-from fangxun.warnings.tables import WARNING_STATUSES, Notification, Warning, WarningUnit
+from fangxun.warnings.tables import RESPONSE_SOURCE, WARNING_STATUSES, Notification, Warning, WarningUnit
 
 N = Notification.__table__
 # A recipient's 叫应 state, as the board and the API show it (reminders are folded into their notice).
@@ -291,5 +291,6 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:
     """Messages for the CAP feed: active ones and those closed in the last `days`, newest first."""
     return list((await session.execute(
-        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(days=days)))
+        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(days=days)),
+                              Warning.source != RESPONSE_SOURCE)
         .order_by(Warning.sent.desc(), Warning.id.desc()))).scalars())

@@ -16,6 +16,10 @@ NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "c
 RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
 # Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.
 PURPOSES = ("notice", "reminder", "escalation")
+# Notices of response-level decisions are stored as warnings of this source (same outbox, same 叫应);
+# they are not weather warnings: they join no event, are left out of warning statistics, the CAP
+# feed and the map.
+RESPONSE_SOURCE = "response"
 PRIORITIES = {"red": 0, "orange": 1, "yellow": 2, None: 2, "blue": 3}
 
 

@@ -19,13 +19,13 @@ from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LE
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS, Proposal
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.intake import RESPONSE_SOURCE, notice_key
+from fangxun.warnings.intake import notice_key
 from fangxun.warnings.normalised import NormalisedWarning, Reference
 from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Recipient
 from fangxun.warnings.routing import department_contact
-from fangxun.warnings.tables import Warning
+from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
 from fangxun.warnings.templates import display_time
 
 NOTICE_SENDER = "fangxun"

@@ -19,7 +19,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.events.demo_history_build import History, Ids, Registry, UnitInfo, build_history
 from fangxun.warnings.events.demo_history_notify import Outbox, build_outbox
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
-from fangxun.warnings.intake import RESPONSE_SOURCE
+from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.outbox import insert_notifications
 from fangxun.warnings.recipients import plan_persons
 from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit

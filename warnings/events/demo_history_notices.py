@@ -12,7 +12,7 @@ from fangxun.warnings.events.decisions import (LEVEL_SEVERITIES, NOTICE_EVENT, N
                                                notice_title)
 from fangxun.warnings.events.demo_history_build import Ids, Message
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS
-from fangxun.warnings.intake import RESPONSE_SOURCE
+from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.normalised import NormalisedWarning, Reference
 from fangxun.warnings.recipients import Recipient
 from fangxun.warnings.routing import department_contact

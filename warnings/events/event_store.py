@@ -13,9 +13,8 @@ from fangxun.settings import Settings
 from fangxun.warnings.events.event_rules import (LinkedWarning, event_name, local_day, quiet_close_at,
                                                  shown)
 from fangxun.warnings.events.tables import Event, EventWarning
-from fangxun.warnings.tables import Warning
+from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
 
-RESPONSE_SOURCE = "response"  # as fangxun.warnings.intake: decision notices are no weather warnings
 _LOCK_KEY = 0x46584556  # "FXEV": one advisory lock serialises every change to events on PostgreSQL
 _NAME_MAX = 200
 _NOTE_MAX = 2000

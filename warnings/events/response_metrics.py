@@ -13,7 +13,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.events.response_rules import Proposal, WarningFact, propose
 from fangxun.warnings.events.tables import EventWarning
-from fangxun.warnings.intake import RESPONSE_SOURCE
+from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.tables import Warning, WarningUnit
 
 _CHUNK = 1000

@@ -8,7 +8,7 @@ from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.warnings.config import COLOURS
-from fangxun.warnings.intake import RESPONSE_SOURCE
+from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.report.period import ACK_BUCKETS, nearest_rank_index, percent
 from fangxun.warnings.tables import Notification, Warning
 
