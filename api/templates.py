@@ -83,6 +83,13 @@ def _rows(pairs) -> str:
     return "".join(f'<tr><td>{escape(str(label))}</td><td class="n">{int(count)}</td></tr>' for label, count in pairs)
 
 
+def _report_links(as_of: str) -> str:
+    """Links to the annual statistics report of this year and the last."""
+    year = int(as_of[:4])
+    return "年度统计报告：" + " ".join(f'<a href="/api/reports/annual?year={y}&amp;format=html">{y}年</a>'
+                                   for y in (year - 1, year))
+
+
 def overview_page(stats: dict, attention: list[dict], user: str) -> str:
     """The overview of the registry: units, plans, coverage gaps and the plans needing attention."""
     root = stats.get("root")
@@ -107,7 +114,8 @@ def overview_page(stats: dict, attention: list[dict], user: str) -> str:
         for p in attention) or '<tr><td colspan="4">没有逾期未评估的预案</td></tr>'
     content = (
         f'<section><h2>概况：{scope}</h2><p>统计日期：{escape(stats["as_of"])}</p>'
-        f'<p><a href="/map">预案覆盖图（值班图）</a> · <a href="/board">预警叫应看板</a></p>'
+        f'<p><a href="/map">预案覆盖图（值班图）</a> · <a href="/board">预警叫应看板</a> · '
+        f'<a href="/events">降雨过程与雨雪冰冻事件</a> · {_report_links(stats["as_of"])}</p>'
         f'<div class="figures">{figure_html}</div></section>'
         f'<section><h2>行政区划</h2><table><tr><th>级别</th><th>数量</th><th>预案齐全</th><th>有缺口</th></tr>'
         f'{units}</table></section>'

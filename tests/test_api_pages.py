@@ -43,6 +43,9 @@ async def test_sign_in_sets_the_cookie_and_shows_the_overview(client, user):
     assert cookie is not None and cookie["httponly"] and cookie["samesite"] == "Lax" and cookie["path"] == "/"
     page = await (await client.get("/")).text()
     assert "duty01" in page and "退出登录" in page and "行政区划" in page and "登记库为空" in page
+    # The clock stands in 2026: the events and the annual reports of 2025 and 2026 are one click away.
+    assert 'href="/events"' in page
+    assert all(f'href="/api/reports/annual?year={year}&amp;format=html"' in page for year in (2025, 2026))
 
     # Only local paths are followed after signing in.
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)"):

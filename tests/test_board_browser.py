@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -13,7 +12,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import update
 from support.api_fixtures import PASSWORD
-from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, sign_in
+from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, free_port, sign_in
 from support.sinks import Sink
 from support.warning_api import manual_form
 from support.warning_factories import EAST_VILLAGE, add_registry, warning_settings
@@ -30,12 +29,6 @@ USER = "duty02"
 HOSTILE = '<img src=x onerror="window.__xss=1">东村支书'
 # The hand-entered red warning over 甲区: 3 departments and 7 persons, every one reachable.
 RECIPIENTS = 10
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Service(ServiceThread):

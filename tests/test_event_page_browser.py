@@ -4,17 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
-from aiohttp import web
 from support.api_fixtures import PASSWORD
-from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, sign_in
+from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 from support.event_story import build_story
 from support.warning_factories import add_registry, warning_settings
 
 from fangxun.accounts import create_user
-from fangxun.api.app import create_app
 from fangxun.clock import Clock
 from fangxun.db import create_engine, session_factory
 from fangxun.migrate import upgrade
@@ -24,30 +21,8 @@ USER = "duty03"
 HOOK = "http://127.0.0.1:9/hook"  # no dispatcher runs: nothing is sent
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _settings():
     return warning_settings(load_settings(), HOOK)
-
-
-class Service(ServiceThread):
-    """The application (no dispatcher) on a SQLite file, in a thread of its own."""
-
-    async def _start(self) -> None:
-        settings = _settings()
-        self.engine = create_engine(self.url)
-        app = create_app(self.engine, settings, Clock(zone=settings.registry.timezone))
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def _stop(self) -> None:
-        await self.runner.cleanup()
-        await self.engine.dispose()
 
 
 async def _database(url: str):
@@ -67,10 +42,9 @@ async def _database(url: str):
 def service(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('event')}/event.db"
     story = asyncio.run(_database(url))
-    running = Service(url, free_port())
-    base = running.start()
-    yield base, story
-    running.stop()
+    settings = _settings()
+    with served(url, settings, Clock(zone=settings.registry.timezone)) as base:
+        yield base, story
 
 
 def test_the_event_page_renders_prints_and_takes_a_report(service):

@@ -5,13 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select, update
 from support.api_fixtures import PASSWORD, START
-from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, sign_in
+from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 
 from fangxun.accounts import create_user
-from fangxun.api.app import create_app
 from fangxun.clock import Clock
 from fangxun.db import create_engine, session_factory
 from fangxun.migrate import upgrade
@@ -23,23 +21,6 @@ HOSTILE = '<img src=x onerror="window.__xss=1">王'
 USER = "duty01"
 # Functions, not expressions: Playwright evaluates a bare expression with eval, which the page's CSP forbids.
 PATHS_ARE = "(count) => document.querySelectorAll('path.leaflet-interactive').length === count"
-
-
-class Service(ServiceThread):
-    """The real application on 127.0.0.1 (a free port) in a thread with its own event loop."""
-
-    async def _start(self) -> None:
-        settings = load_settings()
-        self.engine = create_engine(self.url)
-        self.runner = web.AppRunner(create_app(self.engine, settings, Clock(fixed=START)))
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = self.runner.addresses[0][1]
-
-    async def _stop(self) -> None:
-        await self.runner.cleanup()
-        await self.engine.dispose()
 
 
 async def _demo_database(url: str, today) -> dict:
@@ -71,10 +52,8 @@ def service(tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser")
     url = f"sqlite:///{folder}/demo.db"
     target = asyncio.run(_demo_database(url, START.date()))
-    running = Service(url)
-    base = running.start()
-    yield base, target
-    running.stop()
+    with served(url, load_settings(), Clock(fixed=START)) as base:
+        yield base, target
 
 
 def _interactive_paths(page) -> int:

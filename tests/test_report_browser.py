@@ -4,17 +4,14 @@ render under the page's CSP, nothing is requested from outside and nothing fails
 from __future__ import annotations
 
 import asyncio
-import socket
 from datetime import date
 
 import pytest
-from aiohttp import web
 from support.api_fixtures import PASSWORD
-from support.browser import ARTIFACTS, ServiceThread, Watch, chromium, sign_in
+from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 from support.report_year import YEAR, add_year
 
 from fangxun.accounts import create_user
-from fangxun.api.app import create_app
 from fangxun.clock import Clock
 from fangxun.db import create_engine, session_factory
 from fangxun.migrate import upgrade
@@ -22,28 +19,6 @@ from fangxun.settings import load_settings
 
 USER = "report01"
 CHARTS = ("events_by_month", "warnings_by_month", "ack_times", "plans_by_district")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Service(ServiceThread):
-    """The application (no dispatcher) on the hand-built year."""
-
-    async def _start(self) -> None:
-        settings = load_settings()
-        self.engine = create_engine(self.url)
-        app = create_app(self.engine, settings, Clock(zone=settings.registry.timezone))
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
-
-    async def _stop(self) -> None:
-        await self.runner.cleanup()
-        await self.engine.dispose()
 
 
 async def _database(url: str) -> None:
@@ -61,10 +36,9 @@ async def _database(url: str) -> None:
 def service(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('report')}/report.db"
     asyncio.run(_database(url))
-    running = Service(url, free_port())
-    base = running.start()
-    yield base
-    running.stop()
+    settings = load_settings()
+    with served(url, settings, Clock(zone=settings.registry.timezone)) as base:
+        yield base
 
 
 def test_the_html_report_renders_with_its_charts(service):

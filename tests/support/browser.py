@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,48 @@ class ServiceThread:
         asyncio.run_coroutine_threadsafe(self._stop(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(30)
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 free just now (for a service that must know its address before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class AppService(ServiceThread):
+    """The application (no dispatcher) over the database at `url`, on a free port of 127.0.0.1."""
+
+    def __init__(self, url: str, settings, clock):
+        super().__init__(url)
+        self.settings, self.clock = settings, clock
+
+    async def _start(self) -> None:
+        from aiohttp import web
+
+        from fangxun.api.app import create_app
+        from fangxun.db import create_engine
+
+        self.engine = create_engine(self.url)
+        self.runner = web.AppRunner(create_app(self.engine, self.settings, self.clock))
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.port = self.runner.addresses[0][1]
+
+    async def _stop(self) -> None:
+        await self.runner.cleanup()
+        await self.engine.dispose()
+
+
+@contextmanager
+def served(url: str, settings, clock):
+    """The application over `url` while the block runs; yields its base URL."""
+    service = AppService(url, settings, clock)
+    base = service.start()
+    try:
+        yield base
+    finally:
+        service.stop()
 
 
 class Watch:

@@ -54,7 +54,8 @@ class HistorySummary:
         return (f"{self.year}年演示历史：降雨过程 {self.events_by_kind.get('rainfall', 0)} 轮、"
                 f"雨雪冰冻 {self.events_by_kind.get('snow_ice', 0)} 轮；预警 {self.warnings} 条"
                 f"（其中 {self.warnings_in_events} 条属于事件）；通知 {self.notifications} 条"
-                f"（提醒 {self.reminders}、逐级上报 {self.escalations}，叫应率 {rate:.1f}%）；"
+                f"（提醒 {self.reminders}、逐级上报 {self.escalations}，已叫应 {self.acknowledged} 条，"
+                f"占全部通知 {rate:.1f}%）；"
                 f"响应决策 {self.decisions} 条（响应通知 {self.notices} 份）；事件日志 {self.journal_entries} 条")
 
 
