@@ -13,6 +13,7 @@ from fangxun.clock import Clock
 from fangxun.db import create_engine, session_factory
 from fangxun.migrate import upgrade
 from fangxun.plans.models import AdminUnit
+from fangxun.runtime import tune_for_service
 from fangxun.settings import Settings
 
 DEMO_USER = "demo"
@@ -70,6 +71,7 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
             await engine.dispose()
 
         app.on_cleanup.append(dispose)
+        tune_for_service()
         return app
 
     def announce(_message: str) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from fangxun.clock import Clock
 from fangxun.db import create_engine, session_factory
 from fangxun.migrate import upgrade
+from fangxun.runtime import tune_for_service
 from fangxun.settings import Settings
 from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import Dispatcher
@@ -114,6 +115,7 @@ async def run_dispatch(url: str, settings: Settings, clock: Clock, stop: asyncio
     try:
         await upgrade(engine)
         async with WarningService(session_factory(engine), settings, clock, worker_id=worker_name("dispatch")):
+            tune_for_service()
             if started is not None:
                 started()
             await stop.wait()
