@@ -56,7 +56,12 @@ def _responses(decisions: dict) -> str:
         return "全年未启动防汛应急响应"
     levels = "、".join(f"{LEVEL_LABELS.get(entry['level'], entry['level'])}{entry['activate']}次"
                        for entry in activations)
-    return f"启动防汛应急响应{total}次（{levels}）"
+    text = f"启动防汛应急响应{total}次（{levels}）"
+    upgrades = sum(entry["upgrade"] for entry in decisions["by_level"])
+    if upgrades:
+        highest = min(entry["level"] for entry in decisions["by_level"] if entry["activate"] or entry["upgrade"])
+        text += f"，其中{upgrades}次提升响应级别，最高至{LEVEL_LABELS.get(highest, highest)}"
+    return text
 
 
 def _people(totals: dict) -> str:
