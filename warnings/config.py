@@ -33,7 +33,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _colour(value: object) -> object:
+def colour_value(value: object) -> object:
     """Accept blue/蓝色/蓝 alike; anything else is reported in Chinese."""
     if isinstance(value, str):
         value = _COLOUR_ALIASES.get(value.strip(), value.strip())
@@ -112,12 +112,12 @@ class Route(_Strict):
     @field_validator("colours", mode="before")
     @classmethod
     def _colour_list(cls, value: object) -> object:
-        return [_colour(item) for item in value] if isinstance(value, list | tuple) else value
+        return [colour_value(item) for item in value] if isinstance(value, list | tuple) else value
 
     @field_validator("min_colour", mode="before")
     @classmethod
     def _min_colour(cls, value: object) -> object:
-        return _colour(value)
+        return colour_value(value)
 
     @field_validator("msg_types", mode="before")
     @classmethod

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fangxun.warnings.config import Colour, _colour
+from fangxun.warnings.config import Colour, colour_value
 
 EVENT_KINDS = ("rainfall", "snow_ice")
 EventKind = Literal["rainfall", "snow_ice"]
@@ -35,7 +35,7 @@ class EventKindSettings(_Strict):
     @field_validator("open_min_colour", mode="before")
     @classmethod
     def _min_colour(cls, value: object) -> object:
-        return _colour(value)
+        return colour_value(value)
 
     @model_validator(mode="after")
     def _opening_events_belong(self) -> EventKindSettings:
@@ -88,7 +88,7 @@ class ResponseRule(_Strict):
     @field_validator("min_colour", mode="before")
     @classmethod
     def _min_colour(cls, value: object) -> object:
-        return _colour(value)
+        return colour_value(value)
 
     @property
     def level_number(self) -> int:
