@@ -119,3 +119,17 @@ async def test_red_handed_after_blue_goes_out_first(sessions, settings, registry
     colours = [request.json["colour"] for request in sink.requests]
     assert colours == sorted(colours, key=lambda colour: colour != "red") and colours[0] == "red"
     assert colours.count("blue") > 0
+
+
+async def test_a_cancel_takes_back_what_is_still_queued_of_the_warning_it_ends(sessions, config, registry, sink,
+                                                                               channels, clock):
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
+    alert = make_warning("zz-alert")
+    first = await ingest(sessions, alert, config, NOON, handoff=dispatcher)
+    cancel = make_warning("zz-cancel", msg_type="Cancel", references=(alert,), sent=NOON)
+    second = await ingest(sessions, cancel, config, NOON + timedelta(minutes=1), handoff=dispatcher)
+    assert second.cancelled_notifications == SENT
+    async with sessions() as session:
+        assert {row.status for row in await notifications(session, first.warning.id)} == {"cancelled", "failed"}
+    assert await dispatcher.run_until_idle() == SENT  # the 解除 only
+    assert {request.json["warning_id"] for request in sink.requests} == {second.warning.id}

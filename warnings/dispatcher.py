@@ -76,6 +76,15 @@ class Dispatcher:
             self._handed_queue(row).append(row)
         self._nudge.set()
 
+    def withdraw(self, warning_ids: set[int]) -> list[int]:
+        """Handoff: take back the queued rows of `warning_ids` (superseded or cancelled before they went)."""
+        withdrawn = []
+        for queues in self._handed.values():
+            for priority, queue in queues.items():
+                withdrawn += [row.id for row in queue if row.warning_id in warning_ids]
+                queues[priority] = deque(row for row in queue if row.warning_id not in warning_ids)
+        return withdrawn
+
     def _handed_queue(self, row: Claimed) -> deque[Claimed]:
         return self._handed.setdefault(self._slot(row.channel), {}).setdefault(row.priority, deque())
 

@@ -124,7 +124,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     session.add(row)
     await session.flush()
     row.thread_id = lifecycle.thread_for(referenced) or row.id
-    change = await lifecycle.apply(session, row, referenced, now)
+    change = await lifecycle.apply(session, row, referenced, now, handoff)
     if warning.msg_type == "Cancel":
         row.status, row.closed_at = "cancelled", now
     elif warning.expires is not None and warning.expires <= now:

@@ -9,7 +9,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.warnings.normalised import NormalisedWarning, Reference
-from fangxun.warnings.outbox import N, cancel_unsent
+from fangxun.warnings.outbox import N, Handoff, cancel_unsent
 from fangxun.warnings.recipients import Recipient
 from fangxun.warnings.tables import Warning
 
@@ -53,8 +53,10 @@ def thread_for(referenced: list[Warning]) -> int | None:
     return min(threads) if threads else None
 
 
-async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], now: datetime) -> Transition:
-    """Supersede (Update) or withdraw (Cancel) what `new` refers to, stopping their unsent notifications.
+async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], now: datetime,
+                handoff: Handoff | None = None) -> Transition:
+    """Supersede (Update) or withdraw (Cancel) what `new` refers to, stopping their unsent notifications
+    (those still queued in `handoff`, the dispatcher of this process, too).
 
     A Cancel withdraws every warning still active in the referenced threads, so 解除 of the first
     signal also ends an upgrade that followed it.
@@ -66,7 +68,7 @@ async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], 
             await session.execute(update(W).where(W.c.id.in_(targets), W.c.status == "active").values(
                 status="superseded", superseded_by_id=new.id, closed_at=now))
             change.superseded = targets
-            change.cancelled_notifications = await cancel_unsent(session, targets, now, SUPERSEDED_REASON)
+            change.cancelled_notifications = await cancel_unsent(session, targets, now, SUPERSEDED_REASON, handoff)
     elif new.msg_type == "Cancel":
         threads = sorted({row.thread_id or row.id for row in referenced})
         ids = [row.id for row in referenced]
@@ -77,7 +79,7 @@ async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], 
             await session.execute(update(W).where(W.c.id.in_(targets)).values(
                 status="cancelled", superseded_by_id=new.id, closed_at=now))
             change.cancelled = targets
-            change.cancelled_notifications = await cancel_unsent(session, targets, now, CANCELLED_REASON)
+            change.cancelled_notifications = await cancel_unsent(session, targets, now, CANCELLED_REASON, handoff)
     return change
 
 

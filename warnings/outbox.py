@@ -68,6 +68,9 @@ class Handoff(Protocol):
     def take(self, rows: list[Claimed]) -> None:
         """Queue committed rows leased to this worker for sending."""
 
+    def withdraw(self, warning_ids: set[int]) -> list[int]:
+        """Take the queued rows of `warning_ids` back (not yet started); their ids."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -182,14 +185,25 @@ def cancellable_condition(now: datetime):
     return or_(N.c.status == "pending", and_(N.c.status == "sending", N.c.lease_until < now))
 
 
-async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: datetime, reason: str) -> int:
-    """Cancel the not-yet-sent notifications of `warning_ids`; rows in flight finish as they are."""
+async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: datetime, reason: str,
+                        handoff: Handoff | None = None) -> int:
+    """Cancel the not-yet-sent notifications of `warning_ids`; rows in flight finish as they are.
+
+    Rows handed to `handoff` and still waiting in its queue are taken back from it and cancelled too
+    (should this transaction fail, their lease lapses and they are sent after all, as they should be).
+    """
     if not warning_ids:
         return 0
+    values = {"status": "cancelled", "last_error": reason, "lease_until": None, "claimed_by": None}
     result = await session.execute(
-        update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now))
-        .values(status="cancelled", last_error=reason, lease_until=None, claimed_by=None))
-    return result.rowcount or 0
+        update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now)).values(**values))
+    cancelled = result.rowcount or 0
+    withdrawn = handoff.withdraw(set(warning_ids)) if handoff is not None else []
+    for part in _chunks(withdrawn):
+        result = await session.execute(update(N).where(
+            N.c.id.in_(part), N.c.status == "sending", N.c.claimed_by == handoff.worker_id).values(**values))
+        cancelled += result.rowcount or 0
+    return cancelled
 
 
 def _chunks(ids: list[int], size: int = 1000):
