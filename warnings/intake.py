@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.accounts import signing_secret
 from fangxun.audit import record
-from fangxun.bulk import reserve_ids
+from fangxun.bulk import bulk_insert, reserve_ids
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings import lifecycle
@@ -131,7 +131,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         row.status, row.closed_at = "expired", now
     await session.flush()
     if fan.units:
-        await session.execute(insert(WarningUnit), [
+        await bulk_insert(session, WarningUnit.__table__, [
             {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in fan.units])
 
     result = IntakeResult(row, created=True, units=len(fan.units), units_without_persons=fan.units_without_persons,
