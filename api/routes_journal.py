@@ -11,8 +11,9 @@ from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.errors import BadInput, Conflict, FangxunError, Forbidden, NotFound
-from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, get_event,
-                                             journal_view, parse_entry, unit_names)
+from fangxun.warnings.events.event_store import get_event
+from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view,
+                                             parse_entry, unit_names)
 from fangxun.warnings.events.tables import JOURNAL_FIGURES
 
 routes = web.RouteTableDef()

@@ -14,12 +14,11 @@ from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import EventSettings
 from fangxun.warnings.events.event_rules import shown, year_bounds
 from fangxun.warnings.events.event_store import get_event
-from fangxun.warnings.events.tables import EVENT_STATUSES, Event, EventWarning, JournalEntry, ResponseDecision
+from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, EVENT_STATUSES, Event,
+                                           EventWarning, JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import WARNING_STATUS_LABELS, empty_counts, state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
 
-STATUS_LABELS = {"open": "进行中", "closed": "已结束"}
-CLOSE_REASON_LABELS = {"manual": "人工结束", "quiet": "预警全部结束后自动结束"}
 _DEFAULT_LABELS = {kind: settings.label for kind, settings in EventSettings().kinds.items()}
 
 
@@ -31,7 +30,7 @@ def kind_labels(events: EventSettings | None = None) -> dict[str, str]:
 def event_summary(event: Event, warnings: int, labels: dict[str, str]) -> dict:
     """The fields of an event a list shows."""
     return {"id": event.id, "kind": event.kind, "kind_label": labels.get(event.kind, event.kind), "name": event.name,
-            "status": event.status, "status_label": STATUS_LABELS.get(event.status, event.status),
+            "status": event.status, "status_label": EVENT_STATUS_LABELS.get(event.status, event.status),
             "started_at": shown(event.started_at), "ended_at": shown(event.ended_at), "opened_by": event.opened_by,
             "opening_warning_id": event.opening_warning_id, "closed_by": event.closed_by,
             "close_reason": event.close_reason, "close_reason_label": CLOSE_REASON_LABELS.get(event.close_reason or ""),

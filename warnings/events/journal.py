@@ -13,11 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.accounts import Principal
 from fangxun.audit import record
-from fangxun.errors import BadInput, Conflict, Forbidden, NotFound
+from fangxun.errors import BadInput, Conflict, Forbidden
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES, Event, JournalEntry
+from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES, JournalEntry
 
 FIELDS = ("department", "unit_code", "action", "figures", "text", "corrects_id")
 # Set by the server, never by the client: named so the refusal says why.
@@ -143,14 +144,6 @@ def _department_name(departments: Mapping[str, object], key: str) -> str:
     department = departments.get(key)
     name = getattr(department, "name", None)
     return f"{name}（{key}）" if name else key
-
-
-async def get_event(session: AsyncSession, event_id: int) -> Event:
-    """The event with this id, or NotFound."""
-    event = await session.get(Event, event_id)
-    if event is None:
-        raise NotFound(f"事件 {event_id} 不存在")
-    return event
 
 
 async def correction_of(session: AsyncSession, entry_id: int, *, other_than: int | None = None) -> int | None:

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fangxun.db import Base, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("open", "closed")
+EVENT_STATUS_LABELS = {"open": "进行中", "closed": "已结束"}
+CLOSE_REASON_LABELS = {"manual": "人工结束", "quiet": "预警全部结束后自动结束"}
 # The figures a journal entry may report; None means "not reported", 0 means "reported as none".
 JOURNAL_FIGURES = ("evacuated", "shelters_opened", "housed", "roads_closed", "rescues", "deaths", "missing",
                    "injured", "economic_loss")

@@ -11,14 +11,15 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import DECISION_LABELS, LEVEL_LABELS
-from fangxun.warnings.events.journal import corrections, entries_of, entry_view, get_event, unit_names
+from fangxun.warnings.events.decisions import level_after
+from fangxun.warnings.events.event_store import get_event
+from fangxun.warnings.events.journal import corrections, entries_of, entry_view, unit_names
 from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import FIGURE_LABELS, Event, EventWarning, JournalEntry, ResponseDecision
+from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, FIGURE_LABELS, Event, EventWarning,
+                                           JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
 
-EVENT_STATUS_LABELS = {"open": "进行中", "closed": "已结束"}
-CLOSE_REASON_LABELS = {"manual": "人工结束", "quiet": "预警全部结束后自动结束"}
 MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Items at the same minute: the warning first, then the decision it led to, then the reports.
 _ORDER = {"warning": 0, "decision": 1, "journal": 2}
@@ -34,11 +35,8 @@ def notification_summary(counts: dict) -> dict:
 
 
 def current_level(decisions: list[ResponseDecision]) -> int | None:
-    """The response level in force after the decisions (None before any or after termination)."""
-    level = None
-    for decision in sorted(decisions, key=lambda d: (d.decided_at, d.id)):
-        level = None if decision.action == "terminate" else decision.level
-    return level
+    """The response level in force after the decisions, in whatever order they come."""
+    return level_after(sorted(decisions, key=lambda d: (d.decided_at, d.id)))
 
 
 def event_header(event: Event, settings: Settings) -> dict:
