@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,8 +73,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def json_text(value) -> str:
+    """How JSON columns are written: Chinese as it is, not as \\u escapes."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def create_engine(url: str | None = None, **kwargs) -> AsyncEngine:
     """An async engine for `url` (plain or driver-qualified)."""
+    kwargs.setdefault("json_serializer", json_text)
     engine = create_async_engine(async_url(database_url(url)), **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

@@ -1,0 +1,60 @@
+"""bulk_insert stores exactly what a Core insert of the same rows stores, on either database."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, insert, select, text
+
+from fangxun.bulk import FAST_FROM, bulk_insert, reserve_ids
+from fangxun.db import UTCDateTime, session_factory
+
+metadata = MetaData()
+probe = Table("bulk_probe", metadata,
+              Column("id", Integer, primary_key=True),
+              Column("at", UTCDateTime),
+              Column("doc", JSON),
+              Column("flag", Boolean),
+              Column("name", String(20)))
+
+
+def probe_rows(start: int, count: int) -> list[dict]:
+    """Rows with a whole-second time (no microseconds: the case a driver's own datetime adapter writes
+    differently), times in another zone, a shared JSON document, booleans and NULLs."""
+    shared = {"颜色": "红", "n": [1, 2]}
+    base = datetime(2026, 7, 20, 8, 0, tzinfo=timezone(timedelta(hours=8)))
+    return [{"id": start + n, "at": base + timedelta(seconds=n, microseconds=0 if n % 2 else 250),
+             "doc": shared if n % 3 else {"n": n}, "flag": n % 2 == 0, "name": None if n % 5 else f"第{n}"}
+            for n in range(count)]
+
+
+async def stored(connection, first: int, last: int) -> list[tuple]:
+    rows = await connection.execute(text(f"SELECT id, CAST(at AS TEXT), CAST(doc AS TEXT), flag, name "
+                                         f"FROM bulk_probe WHERE id BETWEEN {first} AND {last} ORDER BY id"))
+    return [tuple(row)[1:] for row in rows]
+
+
+async def test_fast_path_stores_what_a_core_insert_stores(engine):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    count = FAST_FROM + 10
+    async with sessions() as session, session.begin():
+        await session.execute(insert(probe), probe_rows(1, count))  # SQLAlchemy's own path
+        await bulk_insert(session, probe, probe_rows(100_001, count))  # executemany / COPY
+    async with engine.connect() as connection:
+        core = await stored(connection, 1, count)
+        fast = await stored(connection, 100_001, 100_000 + count)
+    assert fast == core
+    async with sessions() as session:
+        times = (await session.execute(select(probe.c.at).where(probe.c.id > 100_000).order_by(probe.c.id))).scalars()
+        assert list(times) == [row["at"] for row in probe_rows(100_001, count)]
+
+
+async def test_reserved_ids_follow_the_highest(engine):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    async with sessions() as session, session.begin():
+        await bulk_insert(session, probe, [{k: v for k, v in row.items() if k != "id"} for row in probe_rows(0, 5)])
+        ids = await reserve_ids(session, probe, 3)
+        highest = (await session.execute(select(probe.c.id).order_by(probe.c.id.desc()).limit(1))).scalar()
+    assert len(set(ids)) == 3 and min(ids) > highest
