@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, insert, select, text
 
-from fangxun.bulk import FAST_FROM, bulk_insert, reserve_ids
+from fangxun.bulk import FAST_FROM, bulk_insert, bulk_insert_values, reserve_ids
 from fangxun.db import UTCDateTime, session_factory
 
 metadata = MetaData()
@@ -58,3 +58,16 @@ async def test_reserved_ids_follow_the_highest(engine):
         ids = await reserve_ids(session, probe, 3)
         highest = (await session.execute(select(probe.c.id).order_by(probe.c.id.desc()).limit(1))).scalar()
     assert len(set(ids)) == 3 and min(ids) > highest
+
+
+async def test_value_tuples_store_what_dicts_store(engine):
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    rows = probe_rows(1, 30)
+    keys = ("id", "at", "doc", "flag", "name")
+    async with sessions() as session, session.begin():
+        await session.execute(insert(probe), rows)
+        await bulk_insert_values(session, probe, keys, [tuple(row[key] for key in keys) for row in probe_rows(1001, 30)])
+    async with engine.connect() as connection:
+        assert await stored(connection, 1001, 1030) == await stored(connection, 1, 30)

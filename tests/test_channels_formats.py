@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import replace
+from datetime import datetime, timezone
 from urllib.parse import quote_plus
 
 from support.sinks import http_fixture, sink_fixture  # noqa: F401 (fixtures)
@@ -178,3 +179,18 @@ def test_redaction_masks_every_form_of_a_secret():
     assert "a+b/c=d-1234" not in masked and "a%2Bb%2Fc%3Dd-1234" not in masked
     assert masked.endswith("ok")
     assert json.dumps(masked)
+
+
+def test_webhook_body_is_the_plain_json_of_payload_and_core_fields():
+    when = datetime(2026, 7, 20, 8, 0, tzinfo=timezone.utc)
+    shared = {"warning_id": 7, "colour": "红", "areas": ["中原区", "金水区"], "sent": when, "note": 'a "quoted"\nline'}
+    payloads = [{}, shared, shared, {"title": "payload title loses", "warning_id": 1}, {"n": None, "ok": True}]
+    for number, payload in enumerate(payloads):
+        message = replace(MESSAGE, payload=payload, recipient_name=f"责任人{number}", text=f"第{number}条\t\"预警\"\u2028")
+        plain = json.dumps({**payload, "title": message.title, "text": message.text, "recipient": message.recipient_name,
+                            "address": message.address, "ack_url": message.ack_url,
+                            "idempotency_key": message.idempotency_key},
+                           ensure_ascii=False, separators=(",", ":"), default=str).encode()
+        assert webhook_body(message) == plain
+    shared["colour"] = "橙"  # a payload changed after it was first sent is encoded afresh
+    assert json.loads(webhook_body(replace(MESSAGE, payload=shared)))["colour"] == "橙"

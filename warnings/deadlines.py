@@ -45,9 +45,14 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
+def ack_span(colour: str | None, config: WarningSettings) -> timedelta:
+    """How long a recipient has to acknowledge a notification of `colour` once delivered."""
+    return timedelta(minutes=config.ack_deadline_minutes.minutes(colour))
+
+
 def ack_deadline(colour: str | None, delivered_at: datetime, config: WarningSettings) -> datetime:
     """When a notification of `colour` delivered at `delivered_at` must have been acknowledged."""
-    return _aware(delivered_at) + timedelta(minutes=config.ack_deadline_minutes.minutes(colour))
+    return _aware(delivered_at) + ack_span(colour, config)
 
 
 def escalation_target(recipient_kind: str, level: str) -> Target | None:

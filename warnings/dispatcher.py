@@ -18,7 +18,7 @@ from fangxun.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings.acks import ack_token, ack_url
 from fangxun.warnings.channels.base import Channel, ChannelResult, OutgoingMessage
-from fangxun.warnings.deadlines import ack_deadline
+from fangxun.warnings.deadlines import ack_span
 from fangxun.warnings.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.tables import Warning
@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
 WARNING_CACHE = 1000
+EXTRAS_CACHE = 4096
+# Payload fields that make up the message text rather than travel beside it.
+MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
 
 
 def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random,
@@ -60,6 +63,8 @@ class Dispatcher:
         self._secret: bytes | None = None
         self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
+        self._extras: dict[int, tuple[dict, dict]] = {}  # id(payload) -> (payload, what channels get of it)
+        self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
         # A channel may hold a few rounds of its own concurrency in flight, so a slow one cannot
         # take every slot (the others keep going) while a fast one always has work queued.
         config = settings.warnings.channels
@@ -267,14 +272,24 @@ class Dispatcher:
         return self._outcome(row, result)
 
     def _message(self, row: Claimed) -> OutgoingMessage:
-        url = ack_url(self.ack_base_url, ack_token(self._secret, row.idempotency_key))
-        payload = dict(row.payload or {})
+        url = ack_url(self.ack_base_url, row.ack_token or ack_token(self._secret, row.idempotency_key))
+        payload = row.payload or {}
         title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
-        for key in ("title", "text", "message", "title_prefix", "note"):
-            payload.pop(key, None)
         title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
         return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,
-                               ack_url=url, idempotency_key=row.idempotency_key, payload=payload)
+                               ack_url=url, idempotency_key=row.idempotency_key, payload=self._extra(payload))
+
+    def _extra(self, payload: dict) -> dict:
+        """The payload fields a channel passes on (not the message parts), worked out once per payload:
+        rows from one intake share their payload, so their messages share this (read-only) dict."""
+        known = self._extras.get(id(payload))
+        if known is not None and known[0] is payload:
+            return known[1]
+        if len(self._extras) >= EXTRAS_CACHE:
+            self._extras.clear()
+        extra = {key: value for key, value in payload.items() if key not in MESSAGE_PARTS}
+        self._extras[id(payload)] = (payload, extra)  # holding the payload keeps its id from being reused
+        return extra
 
     def _outcome(self, row: Claimed, result: ChannelResult) -> Outcome:
         at = self.clock.now()
@@ -283,7 +298,7 @@ class Dispatcher:
         colour, msg_type = self._warnings.get(row.warning_id, (None, "Alert"))
         if result.ok:
             # A 解除 (Cancel) only informs: nobody has to answer it.
-            deadline = None if msg_type == "Cancel" else ack_deadline(colour, at, self.settings.warnings)
+            deadline = None if msg_type == "Cancel" else at + self._ack_span(colour)
             return Outcome(row.id, "delivered", at, True, False, result.status, result.detail, ack_deadline=deadline)
         if not result.retry:
             return Outcome(row.id, "failed", at, False, False, result.status, result.detail)
@@ -293,12 +308,22 @@ class Dispatcher:
         return Outcome(row.id, "pending", at, False, True, result.status, result.detail,
                        next_attempt_at=at + timedelta(seconds=delay))
 
+    def _ack_span(self, colour: str | None) -> timedelta:
+        span = self._spans.get(colour)
+        if span is None:
+            span = self._spans[colour] = ack_span(colour, self.settings.warnings)
+        return span
+
     def _quiet(self, claimed: list[Claimed], now: datetime) -> dict[int, datetime]:
         """Rows of blue/yellow warnings due inside quiet hours, with the window's end."""
         quiet = self.settings.warnings.quiet_hours
+        releases: dict[int, datetime | None] = {}  # per warning: its colour decides
         later: dict[int, datetime] = {}
         for row in claimed:
-            release = release_time(self._warnings.get(row.warning_id, (None, ""))[0], now, quiet)
+            if row.warning_id not in releases:
+                colour = self._warnings.get(row.warning_id, (None, ""))[0]
+                releases[row.warning_id] = release_time(colour, now, quiet)
+            release = releases[row.warning_id]
             if release is not None:
                 later[row.id] = release
         return later

@@ -142,11 +142,11 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
         recipients = _recipients(warning, fan, previous)
-        rows = await _notification_rows(session, row, warning, fan, recipients, settings, now, handoff)
+        rows, tokens = await _notification_rows(session, row, warning, fan, recipients, settings, now, handoff)
         if handoff is not None:
             for notification, key in zip(rows, await reserve_ids(session, Notification.__table__, len(rows))):
                 notification["id"] = key
-            result.handed = [Claimed.of_new_row(r) for r in rows if r["status"] == "sending"]
+            result.handed = [Claimed.of_new_row(r, token) for r, token in zip(rows, tokens) if r["status"] == "sending"]
         await insert_notifications(session, rows)
         result.notifications = len(rows)
         result.unreachable = sum(1 for r in recipients if r.problem)
@@ -162,7 +162,8 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
 
 async def _notification_rows(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
                              recipients: list[Recipient], settings: Settings, now: datetime,
-                             handoff: Handoff | None) -> list[dict]:
+                             handoff: Handoff | None) -> tuple[list[dict], list[str]]:
+    """The outbox rows of `recipients`, and their ack tokens (only the tokens' hashes are stored)."""
     config = settings.warnings
     secret = await signing_secret(session)
     context = message_context(
@@ -176,7 +177,7 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
     # Each template is rendered once, kept on the warning; a notification names its template.
     row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
                     for name in sorted({recipient.template for recipient in recipients})}
-    rows = []
+    rows, tokens = [], []
     # Recipients of the same template and role share one payload (written once by the bulk insert).
     payloads: dict[tuple[str, str | None], dict] = {}
     for recipient in recipients:
@@ -187,13 +188,15 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
             if recipient.role:
                 payload["role"] = recipient.role
             payloads[recipient.template, recipient.role] = payload
+        token = ack_token(secret, key)
+        tokens.append(token)
         rows.append(new_notification(
             warning_id=row.id, kind=recipient.kind, key=recipient.key, name=recipient.name,
             unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
             address=recipient.address, payload=payload, idempotency_key=key,
-            ack_token_hash=token_hash(ack_token(secret, key)), now=now, due_at=due_at, problem=recipient.problem,
+            ack_token_hash=token_hash(token), now=now, due_at=due_at, problem=recipient.problem,
             holder=handoff))
-    return rows
+    return rows, tokens
 
 
 async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
 from datetime import datetime, timedelta
+from typing import NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.bulk import bulk_insert
+from fangxun.bulk import bulk_insert, bulk_insert_values
 from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
 
 N = Notification.__table__
@@ -19,6 +18,7 @@ A = NotificationAttempt.__table__
 # stored in clear), and a warning's shared text takes each recipient's name.
 ACK_SLOT = "{ack_url}"
 RECIPIENT_SLOT = "\x00recipient\x00"
+ATTEMPT_COLUMNS = ("notification_id", "at", "ok", "retry", "status", "detail", "worker")
 
 
 def compose(payload: dict, messages: dict, recipient_name: str) -> tuple[str, str]:
@@ -36,9 +36,12 @@ def compose(payload: dict, messages: dict, recipient_name: str) -> tuple[str, st
     return title, text
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A notification this worker now holds (status `sending`) until its lease runs out."""
+class Claimed(NamedTuple):
+    """A notification this worker now holds (status `sending`) until its lease runs out.
+
+    (Named tuples, not frozen dataclasses: a city-wide fan-out makes ten thousand of these and of
+    Outcome, and a tuple is built five times faster.)
+    """
 
     id: int
     warning_id: int
@@ -50,12 +53,16 @@ class Claimed:
     attempts: int
     purpose: str
     priority: int = PRIORITIES[None]
+    # The ack token, when the intake that wrote the row hands it over (it has just derived it to
+    # store its hash); otherwise the dispatcher derives it again from the idempotency key.
+    ack_token: str | None = None
 
     @classmethod
-    def of_new_row(cls, row: dict) -> Claimed:
+    def of_new_row(cls, row: dict, ack_token: str | None = None) -> Claimed:
         """A row written by new_notification(…, holder=…), as claimed by its holder."""
         return cls(row["id"], row["warning_id"], row["channel"], row["address"], row["recipient_name"],
-                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"])
+                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"],
+                   ack_token)
 
 
 class Handoff(Protocol):
@@ -72,8 +79,7 @@ class Handoff(Protocol):
         """Take the queued rows of `warning_ids` back (not yet started); their ids."""
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What became of one claimed notification: the row's new state and the attempt to record."""
 
     id: int
@@ -175,9 +181,8 @@ async def record(session: AsyncSession, worker: str, outcomes: list[Outcome]) ->
                     next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"), lease_until=None),
             [{"b_id": o.id, "b_status": o.status, "b_next": o.next_attempt_at, "b_error": o.detail}
              for o in others])
-    await bulk_insert(session, A, [
-        {"notification_id": o.id, "at": o.at, "ok": o.ok, "retry": o.retry, "status": o.http_status,
-         "detail": o.detail[:2000], "worker": worker} for o in outcomes])
+    await bulk_insert_values(session, A, ATTEMPT_COLUMNS, [
+        (o.id, o.at, o.ok, o.retry, o.http_status, o.detail[:2000], worker) for o in outcomes])
 
 
 def cancellable_condition(now: datetime):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import aiohttp
 from yarl import URL
@@ -18,8 +18,7 @@ MAX_BODY_BYTES = 64 * 1024
 USER_AGENT = "fangxun-notify/1"
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """A 2xx answer: status and (the first MAX_BODY_BYTES of) the body."""
 
     status: int
@@ -93,7 +92,13 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
 
 def accepted(reply: Reply) -> ChannelResult:
     """Success for a 2xx answer whose body carries no verdict."""
-    return ChannelResult(ok=True, retry=False, detail=f"HTTP {reply.status}", status=reply.status)
+    return _success(reply.status)
+
+
+@lru_cache(maxsize=16)
+def _success(status: int) -> ChannelResult:
+    """One shared (immutable) success result per 2xx status."""
+    return ChannelResult(ok=True, retry=False, detail=f"HTTP {status}", status=status)
 
 
 def finish(outcome: Reply | ChannelResult, judge: Callable[[Reply], ChannelResult]) -> ChannelResult:

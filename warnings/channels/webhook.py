@@ -10,19 +10,44 @@ from fangxun.warnings.channels.transport import SignedHttpChannel, accepted, fin
 
 __all__ = ["WebhookChannel", "verify_webhook_signature", "webhook_body"]
 
+# One encoder for every body (json.dumps with options builds a new one per call).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+CORE_FIELDS = ("title", "text", "recipient", "address", "ack_url", "idempotency_key")
+_HEADS_CACHE = 4096
+# id(payload) -> (payload, a copy, the body's opening up to the core fields); the dispatcher gives every message
+# of one intake the same payload dict, so a city-wide fan-out encodes its payload once, not 10,000 times.
+_heads: dict[int, tuple[dict, dict, str | None]] = {}
+
 
 def webhook_body(message: OutgoingMessage) -> bytes:
     """The JSON document posted for `message` (payload keys never override the core fields)."""
-    document = {
-        **message.payload,
-        "title": message.title,
-        "text": message.text,
-        "recipient": message.recipient_name,
-        "address": message.address,
-        "ack_url": message.ack_url,
-        "idempotency_key": message.idempotency_key,
-    }
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    head = _payload_head(message.payload)
+    if head is None:  # the payload names a core field: the plain merge keeps that key's place
+        return _ENCODER.encode(_document(message)).encode()
+    string = _ENCODER.encode  # a str encodes straight to its JSON string literal
+    return (f'{head}"title":{string(message.title)},"text":{string(message.text)},'
+            f'"recipient":{string(message.recipient_name)},"address":{string(message.address)},'
+            f'"ack_url":{string(message.ack_url)},"idempotency_key":{string(message.idempotency_key)}}}').encode()
+
+
+def _document(message: OutgoingMessage) -> dict:
+    return {**message.payload, "title": message.title, "text": message.text, "recipient": message.recipient_name,
+            "address": message.address, "ack_url": message.ack_url, "idempotency_key": message.idempotency_key}
+
+
+def _payload_head(payload: dict) -> str | None:
+    """'{' and the payload's members, each followed by ',' (None when it has a core field's name)."""
+    known = _heads.get(id(payload))
+    if known is not None and known[0] is payload and known[1] == payload:  # the same dict, unchanged
+        return known[2]
+    if any(field in payload for field in CORE_FIELDS):
+        head = None
+    else:
+        head = _ENCODER.encode(payload)[:-1] + ("," if payload else "")
+    if len(_heads) >= _HEADS_CACHE:
+        _heads.clear()
+    _heads[id(payload)] = (payload, dict(payload), head)  # holding the payload keeps its id from being reused
+    return head
 
 
 class WebhookChannel(SignedHttpChannel):
