@@ -8,7 +8,8 @@ timestamps thousands of times, and shares one payload dict among the rows that h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,7 +102,8 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict], *, 
     """
     shapes: dict[tuple, list[dict]] = {}
     for row in rows:
-        shapes.setdefault(tuple(key for key, value in row.items() if value is not None), []).append(row)
+        present = tuple(compress(row, map(is_not, row.values(), repeat(None))))  # the keys not None
+        shapes.setdefault(present, []).append(row)
     for keys, group in shapes.items():
         if not keys or len(rows) < FAST_FROM:
             for start in range(0, len(group), chunk):

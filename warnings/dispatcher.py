@@ -65,11 +65,16 @@ class Dispatcher:
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
         self._extras: dict[int, tuple[dict, dict]] = {}  # id(payload) -> (payload, what channels get of it)
         self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
-        # A channel may hold a few rounds of its own concurrency in flight, so a slow one cannot
-        # take every slot (the others keep going) while a fast one always has work queued.
+        # A channel may hold a few rounds of its own concurrency queued or in flight, so a slow one
+        # cannot take every claim (the others keep going) while a fast one always has work queued.
         config = settings.warnings.channels
         self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
                       for name in self.channels}
+        # Senders per channel: as many as its gate lets through at once (rows of unknown channels only
+        # fail, so one will do).
+        self._senders: dict[object, int] = {name: config[name].concurrency if name in config else 16
+                                            for name in self.channels}
+        self._senders[_OTHER] = 1
         # Rows the intake of this process wrote leased to us (Handoff), not yet started: per claim
         # slot, a queue per priority (red first).
         self._handed: dict[object, dict[int, deque[Claimed]]] = {}
@@ -136,28 +141,28 @@ class Dispatcher:
     # --- the pipeline -------------------------------------------------------------------------
 
     async def _pump(self, stop: asyncio.Event | None, until_idle: bool) -> int:
-        """Keep each channel's window of sends full; write outcomes back and claim more in one
-        transaction, so the database sees a few large statements rather than one per notification."""
-        state = _Pipeline()
+        """Keep each channel's queue of rows full for its senders; write outcomes back and claim more in
+        one transaction, so the database sees a few large statements rather than one per notification."""
+        state = _Pipeline(self._send, self._senders)
         try:
             return await self._drive(state, stop, until_idle)
         finally:
             # Cancelled from outside: sends still running are dropped; their rows are sent again
             # once the lease lapses (a recipient may get a duplicate, never nothing).
-            for task in state.rows:
-                task.cancel()
+            state.close()
 
     async def _drive(self, state: _Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
         while True:
+            state.wake.clear()  # an outcome arriving from here on wakes the wait below
             stopping = stop is not None and stop.is_set()
             now = time.monotonic()
             wanted = [] if stopping else self._wanted(state, now)
-            flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.rows
+            flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.active()
                                                   or now - state.last_flush >= self.flush_every)
             if wanted or flush_due:
                 for row in await self._exchange(state, wanted, until_idle):
-                    state.start(row, self._slot(row.channel), asyncio.create_task(self._send(row)))
-            if not state.rows:
+                    state.enqueue(row, self._slot(row.channel))
+            if not state.active():
                 if state.buffered:
                     continue
                 if stopping or (until_idle and self._all_dry(state.dry_until)):
@@ -169,13 +174,10 @@ class Dispatcher:
                     await self._idle_wait(stop)
                     state.dry_until.clear()
                 continue
-            if not state.finished:
-                state.wake.clear()
-                try:
-                    await asyncio.wait_for(state.wake.wait(), timeout=self.flush_every)
-                except asyncio.TimeoutError:
-                    pass
-            state.harvest(self._slot)
+            try:
+                await asyncio.wait_for(state.wake.wait(), timeout=self.flush_every)
+            except asyncio.TimeoutError:
+                pass
             if time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
                 await self._heartbeat(state.held | self.handed_ids())
                 state.last_beat = time.monotonic()
@@ -193,7 +195,7 @@ class Dispatcher:
             if state.dry_until.get(key, 0) > now and not self._has_handed(key):
                 continue
             window = min(self.batch_size, self._caps.get(key, self.batch_size))
-            room = min(window, self._caps.get(key, self.batch_size) - state.per_channel.get(key, 0))
+            room = min(window, self._caps.get(key, self.batch_size) - state.busy(key))
             if room >= max(1, window // 2):
                 wanted.append((key, room))
         return wanted
@@ -356,33 +358,56 @@ class Dispatcher:
 
 
 class _Pipeline:
-    """The pump's state: rows in flight by task, finished tasks, outcomes not yet written back."""
+    """The pump's state: per claim slot a queue of rows and a fixed set of sender tasks that take from
+    it (as many as the channel may have in flight: a task per row would cost more than the send);
+    outcomes not yet written back."""
 
-    def __init__(self):
-        self.rows: dict[asyncio.Task, Claimed] = {}
-        self.per_channel: dict[object, int] = {}
-        self.finished: deque[asyncio.Task] = deque()
-        self.wake = asyncio.Event()
+    def __init__(self, send, senders: Mapping[object, int]):
+        self._send = send
+        self._senders = senders
+        self.queued: dict[object, deque[Claimed]] = {}
+        self.in_flight: dict[object, int] = {}
+        self._ready: dict[object, asyncio.Event] = {}  # per slot: rows are waiting
+        self._tasks: list[asyncio.Task] = []
+        self.wake = asyncio.Event()  # an outcome came in
         self.buffered: list[Outcome] = []
-        self.held: set[int] = set()  # sending under our lease and not yet written back
+        self.held: set[int] = set()  # queued or sending under our lease, and not yet written back
         self.dry_until: dict[object, float] = {}
         self.handled = 0
         self.last_flush = self.last_beat = time.monotonic()
 
-    def start(self, row: Claimed, slot: object, task: asyncio.Task) -> None:
-        self.rows[task] = row
-        self.per_channel[slot] = self.per_channel.get(slot, 0) + 1
+    def enqueue(self, row: Claimed, slot: object) -> None:
+        if slot not in self.queued:
+            self.queued[slot], self.in_flight[slot], self._ready[slot] = deque(), 0, asyncio.Event()
+            self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders.get(slot, 16))]
+        self.queued[slot].append(row)
+        self._ready[slot].set()
         self.held.add(row.id)
         self.handled += 1
-        task.add_done_callback(self._done)
 
-    def _done(self, task: asyncio.Task) -> None:
-        self.finished.append(task)
-        self.wake.set()
+    def busy(self, slot: object) -> int:
+        """Rows of `slot` queued or being sent."""
+        return len(self.queued.get(slot, ())) + self.in_flight.get(slot, 0)
 
-    def harvest(self, slot_of) -> None:
-        while self.finished:
-            task = self.finished.popleft()
-            row = self.rows.pop(task)
-            self.per_channel[slot_of(row.channel)] -= 1
-            self.buffered.append(task.result())
+    def active(self) -> bool:
+        return any(self.queued.values()) or any(self.in_flight.values())
+
+    async def _sender(self, slot: object) -> None:
+        queue, ready = self.queued[slot], self._ready[slot]
+        while True:
+            if not queue:
+                ready.clear()
+                await ready.wait()
+                continue
+            row = queue.popleft()
+            self.in_flight[slot] += 1
+            try:
+                outcome = await self._send(row)  # never raises but for cancellation
+            finally:
+                self.in_flight[slot] -= 1
+            self.buffered.append(outcome)
+            self.wake.set()
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
