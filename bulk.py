@@ -107,7 +107,8 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict], *, 
     for keys, group in shapes.items():
         if not keys or len(rows) < FAST_FROM:
             for start in range(0, len(group), chunk):
-                await session.execute(insert(table), [{key: row[key] for key in keys} for row in group[start:start + chunk]])
+                part = group[start:start + chunk]
+                await session.execute(insert(table), [{key: row[key] for key in keys} for row in part])
             continue
         getter = itemgetter(*keys) if len(keys) > 1 else (lambda row, key=keys[0]: (row[key],))
         await bulk_insert_values(session, table, keys, [getter(row) for row in group], chunk=chunk)

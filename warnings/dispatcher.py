@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fangxun.accounts import signing_secret
 from fangxun.clock import Clock
+from fangxun.memo import PerDict
 from fangxun.settings import Settings
 from fangxun.warnings.acks import ack_token, ack_url
 from fangxun.warnings.channels.base import Channel, ChannelResult, OutgoingMessage
@@ -28,9 +29,13 @@ log = logging.getLogger(__name__)
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
 WARNING_CACHE = 1000
-EXTRAS_CACHE = 4096
 # Payload fields that make up the message text rather than travel beside it.
 MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
+
+
+def channel_fields(payload: dict) -> dict:
+    """The payload fields a channel passes on beside the message (not the parts of its text)."""
+    return {key: value for key, value in payload.items() if key not in MESSAGE_PARTS}
 
 
 def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random,
@@ -63,7 +68,8 @@ class Dispatcher:
         self._secret: bytes | None = None
         self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
-        self._extras: dict[int, tuple[dict, dict]] = {}  # id(payload) -> (payload, what channels get of it)
+        # Rows from one intake share their payload, so their messages share this (read-only) dict.
+        self._extra = PerDict(channel_fields)
         self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
         # A channel may hold a few rounds of its own concurrency queued or in flight, so a slow one
         # cannot take every claim (the others keep going) while a fast one always has work queued.
@@ -281,18 +287,6 @@ class Dispatcher:
         return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,
                                ack_url=url, idempotency_key=row.idempotency_key, payload=self._extra(payload))
 
-    def _extra(self, payload: dict) -> dict:
-        """The payload fields a channel passes on (not the message parts), worked out once per payload:
-        rows from one intake share their payload, so their messages share this (read-only) dict."""
-        known = self._extras.get(id(payload))
-        if known is not None and known[0] is payload:
-            return known[1]
-        if len(self._extras) >= EXTRAS_CACHE:
-            self._extras.clear()
-        extra = {key: value for key, value in payload.items() if key not in MESSAGE_PARTS}
-        self._extras[id(payload)] = (payload, extra)  # holding the payload keeps its id from being reused
-        return extra
-
     def _outcome(self, row: Claimed, result: ChannelResult) -> Outcome:
         at = self.clock.now()
         retry = self.settings.warnings.retry
@@ -379,7 +373,7 @@ class _Pipeline:
     def enqueue(self, row: Claimed, slot: object) -> None:
         if slot not in self.queued:
             self.queued[slot], self.in_flight[slot], self._ready[slot] = deque(), 0, asyncio.Event()
-            self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders.get(slot, 16))]
+            self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
         self.queued[slot].append(row)
         self._ready[slot].set()
         self.held.add(row.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from fangxun.memo import PerDict
 from fangxun.warnings.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.channels.signing import verify_webhook_signature, webhook_signature
 from fangxun.warnings.channels.transport import SignedHttpChannel, accepted, finish, post
@@ -13,10 +14,6 @@ __all__ = ["WebhookChannel", "verify_webhook_signature", "webhook_body"]
 # One encoder for every body (json.dumps with options builds a new one per call).
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
 CORE_FIELDS = ("title", "text", "recipient", "address", "ack_url", "idempotency_key")
-_HEADS_CACHE = 4096
-# id(payload) -> (payload, a copy, the body's opening up to the core fields); the dispatcher gives every message
-# of one intake the same payload dict, so a city-wide fan-out encodes its payload once, not 10,000 times.
-_heads: dict[int, tuple[dict, dict, str | None]] = {}
 
 
 def webhook_body(message: OutgoingMessage) -> bytes:
@@ -35,19 +32,16 @@ def _document(message: OutgoingMessage) -> dict:
             "address": message.address, "ack_url": message.ack_url, "idempotency_key": message.idempotency_key}
 
 
-def _payload_head(payload: dict) -> str | None:
+def _head_of(payload: dict) -> str | None:
     """'{' and the payload's members, each followed by ',' (None when it has a core field's name)."""
-    known = _heads.get(id(payload))
-    if known is not None and known[0] is payload and known[1] == payload:  # the same dict, unchanged
-        return known[2]
     if any(field in payload for field in CORE_FIELDS):
-        head = None
-    else:
-        head = _ENCODER.encode(payload)[:-1] + ("," if payload else "")
-    if len(_heads) >= _HEADS_CACHE:
-        _heads.clear()
-    _heads[id(payload)] = (payload, dict(payload), head)  # holding the payload keeps its id from being reused
-    return head
+        return None
+    return _ENCODER.encode(payload)[:-1] + ("," if payload else "")
+
+
+# The dispatcher gives every message of one intake the same payload dict, so a city-wide fan-out
+# encodes its payload once, not 10,000 times.
+_payload_head = PerDict(_head_of)
 
 
 class WebhookChannel(SignedHttpChannel):
