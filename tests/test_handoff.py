@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
@@ -30,6 +32,45 @@ def config(settings, sink):
 async def channels(config):
     async with new_http_session(config.warnings.channels) as http:
         yield build_channels(config.warnings.channels, http)
+
+
+@dataclass
+class HeldBack:
+    """A handoff that keeps what the intake hands over, for the test to pass on when it chooses."""
+
+    worker_id: str
+    lease: timedelta = LEASE
+    rows: list = field(default_factory=list)
+
+    def take(self, rows):
+        self.rows += rows
+
+    def withdraw(self, warning_ids):
+        return []
+
+
+@asynccontextmanager
+async def database_held(engine):
+    """Another connection holds the database for writing (SQLite's write lock; on PostgreSQL the outbox
+    tables), so no outcome can be written and no row claimed until the block ends."""
+    async with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            await connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            await connection.exec_driver_sql(
+                "LOCK TABLE notifications, notification_attempts IN EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            await connection.rollback()
+
+
+async def wait_for_requests(sink, count: int) -> None:
+    for _ in range(250):
+        if len(sink.requests) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the sink got {len(sink.requests)} of {count} requests")
 
 
 def new_dispatcher(sessions, channels, config, clock, name: str, **options) -> Dispatcher:
@@ -133,3 +174,38 @@ async def test_a_cancel_takes_back_what_is_still_queued_of_the_warning_it_ends(s
         assert {row.status for row in await notifications(session, first.warning.id)} == {"cancelled", "failed"}
     assert await dispatcher.run_until_idle() == SENT  # the 解除 only
     assert {request.json["warning_id"] for request in sink.requests} == {second.warning.id}
+
+
+async def test_handed_rows_keep_going_out_while_the_database_is_busy(engine, sessions, config, registry, sink,
+                                                                     channels, clock):
+    # Writing outcomes back waits on the database; the rows already handed over must not wait with it.
+    dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1", poll_seconds=60)
+    held_back = HeldBack("web-1")
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=held_back)
+    first, second = held_back.rows[:5], held_back.rows[5:]
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run_forever(stop))
+    try:
+        dispatcher.take(first)
+        await wait_for_requests(sink, len(first))
+        for _ in range(250):  # their outcomes written: the dispatcher is idle, and knows the warning
+            async with sessions() as session:
+                if len(await notifications(session, result.warning.id, status="delivered")) == len(first):
+                    break
+            await asyncio.sleep(0.02)
+        async with database_held(engine):
+            dispatcher.take(second)
+            await wait_for_requests(sink, SENT)
+            async with sessions() as session:  # nothing could be written meanwhile
+                assert len(await notifications(session, result.warning.id, status="sending")) == len(second)
+        for _ in range(250):
+            async with sessions() as session:
+                if len(await notifications(session, result.warning.id, status="delivered")) == SENT:
+                    break
+            await asyncio.sleep(0.02)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert set(HookKeys.of(sink).counts.values()) == {1} and len(HookKeys.of(sink).counts) == SENT
+    async with sessions() as session:
+        assert len(await notifications(session, result.warning.id, status="delivered")) == SENT

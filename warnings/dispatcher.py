@@ -158,17 +158,26 @@ class Dispatcher:
             state.close()
 
     async def _drive(self, state: _Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
+        # The exchange (outcomes written back, more rows claimed) runs beside the sending: while it
+        # waits on the database, the senders keep going and handed rows keep flowing into their queues.
         while True:
-            state.wake.clear()  # an outcome arriving from here on wakes the wait below
+            state.wake.clear()  # an outcome or the exchange finishing from here on wakes the wait below
             stopping = stop is not None and stop.is_set()
-            now = time.monotonic()
-            wanted = [] if stopping else self._wanted(state, now)
-            flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.active()
-                                                  or now - state.last_flush >= self.flush_every)
-            if wanted or flush_due:
-                for row in await self._exchange(state, wanted, until_idle):
+            if state.exchange is not None and state.exchange.done():
+                for row in state.exchange.result():
                     state.enqueue(row, self._slot(row.channel))
-            if not state.active():
+                state.exchange = None
+            if not stopping:
+                self._top_up(state)
+            now = time.monotonic()
+            if state.exchange is None:
+                wanted = [] if stopping else self._wanted(state, now)
+                flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.active()
+                                                      or now - state.last_flush >= self.flush_every)
+                if wanted or flush_due:
+                    state.exchange = asyncio.create_task(self._exchange(state, wanted, until_idle))
+                    state.exchange.add_done_callback(lambda _: state.wake.set())
+            if not state.active() and state.exchange is None:
                 if state.buffered:
                     continue
                 if stopping or (until_idle and self._all_dry(state.dry_until)):
@@ -184,9 +193,33 @@ class Dispatcher:
                 await asyncio.wait_for(state.wake.wait(), timeout=self.flush_every)
             except asyncio.TimeoutError:
                 pass
-            if time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
+            # Not beside an exchange: the two would update the same rows in two transactions.
+            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
                 await self._heartbeat(state.held | self.handed_ids())
                 state.last_beat = time.monotonic()
+
+    def _top_up(self, state: _Pipeline) -> None:
+        """Move handed rows straight into their channel's queue while it has room: no transaction is
+        needed once their warning is known and not held by quiet hours (the next exchange takes others)."""
+        if not self._has_handed():
+            return
+        now = self.clock.now()
+        quiet = self.settings.warnings.quiet_hours
+        sendable: dict[int, bool] = {}  # per warning
+        for key, queues in self._handed.items():
+            room = self._caps.get(key, self.batch_size) - state.busy(key)
+            for _, queue in sorted(queues.items()):
+                while queue and room > 0:
+                    warning_id = queue[0].warning_id
+                    if warning_id not in sendable:
+                        known = self._warnings.get(warning_id)
+                        sendable[warning_id] = known is not None and release_time(known[0], now, quiet) is None
+                    if not sendable[warning_id]:
+                        break
+                    state.enqueue(queue.popleft(), key)
+                    room -= 1
+                if queue:  # no room, or a row for the exchange: later priorities wait behind it
+                    break
 
     def _slot(self, channel: str) -> object:
         return channel if channel in self.channels else _OTHER
@@ -363,7 +396,8 @@ class _Pipeline:
         self.in_flight: dict[object, int] = {}
         self._ready: dict[object, asyncio.Event] = {}  # per slot: rows are waiting
         self._tasks: list[asyncio.Task] = []
-        self.wake = asyncio.Event()  # an outcome came in
+        self.wake = asyncio.Event()  # an outcome came in, or the exchange finished
+        self.exchange: asyncio.Task | None = None  # the one exchange with the database under way
         self.buffered: list[Outcome] = []
         self.held: set[int] = set()  # queued or sending under our lease, and not yet written back
         self.dry_until: dict[object, float] = {}
@@ -403,5 +437,5 @@ class _Pipeline:
             self.wake.set()
 
     def close(self) -> None:
-        for task in self._tasks:
+        for task in self._tasks + ([self.exchange] if self.exchange else []):
             task.cancel()
