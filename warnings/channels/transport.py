@@ -48,13 +48,14 @@ async def post(
             raise_for_status=False,
         ) as response:
             body = await _read_capped(response)
-            failed = classify_status(
+            if 200 <= response.status < 300:
+                return Reply(response.status, body)
+            return classify_status(
                 response.status,
                 body,
                 secrets=secrets,
                 retry_after=response.headers.get("Retry-After"),
             )
-            return failed or Reply(response.status, body)
     except TimeoutError:
         return ChannelResult(ok=False, retry=True, detail=f"timeout after {timeout_seconds:g} s")
     except aiohttp.InvalidURL:

@@ -58,10 +58,10 @@ class WebhookChannel(SignedHttpChannel):
             "Idempotency-Key": message.idempotency_key,
             "X-Fangxun-Timestamp": timestamp,
         }
-        secrets = list(self._secrets)
+        secrets = self._secrets
         if self._secret:
             signature = webhook_signature(self._secret, timestamp, body)
             headers["X-Fangxun-Signature"] = signature
-            secrets.append(signature.removeprefix("sha256="))
+            secrets = [*secrets, signature.removeprefix("sha256=")]
         outcome = await post(self._http, self._url, body, headers, self._timeout, secrets)
         return finish(outcome, accepted)
