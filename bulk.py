@@ -8,7 +8,8 @@ timestamps thousands of times, and shares one payload dict among the rows that h
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from itertools import compress, repeat
+import sqlite3
+from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 
 from sqlalchemy import Table, insert
@@ -16,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 # Below this many rows a plain Core insert is as fast and simpler.
 FAST_FROM = 200
+# Rows per SQLite INSERT statement, within its limit of bound variables (999 before SQLite 3.32).
+ROWS_PER_STATEMENT = 500
+SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 _MISSING = object()
 
 
@@ -60,12 +64,23 @@ def _converted(values: list[tuple], converters: list[tuple[int, Callable]]) -> l
 
 
 async def _executemany(session: AsyncSession, table: Table, keys: Sequence[str], values: list[tuple]) -> None:
+    """INSERT … VALUES (…), (…), …: the driver binds a whole statement's rows at once. (Row by row, its
+    thread takes the GIL for every row, and each time it stalls the event loop's thread, which is busy
+    sending while outcomes are written.)"""
     connection = await session.connection()
     quote = connection.dialect.identifier_preparer.quote
     parameters = _converted(values, _converters(table, keys, connection.dialect))
-    statement = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) "
-                 f"VALUES ({', '.join('?' for _ in keys)})")
-    await connection.exec_driver_sql(statement, parameters)
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) VALUES "
+    row = f"({', '.join('?' for _ in keys)})"
+    per = max(1, min(ROWS_PER_STATEMENT, SQLITE_MAX_VARIABLES // len(keys)))
+    full = len(parameters) - len(parameters) % per
+    if full:
+        await connection.exec_driver_sql(head + ", ".join([row] * per),
+                                         [tuple(chain.from_iterable(parameters[start:start + per]))
+                                          for start in range(0, full, per)])
+    if full < len(parameters):
+        rest = parameters[full:]
+        await connection.exec_driver_sql(head + ", ".join([row] * len(rest)), tuple(chain.from_iterable(rest)))
 
 
 async def _copy(session: AsyncSession, table: Table, keys: Sequence[str], values: list[tuple]) -> None:

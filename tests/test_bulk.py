@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, insert, select, text
 
-from fangxun.bulk import FAST_FROM, bulk_insert, bulk_insert_values, reserve_ids
+from fangxun.bulk import FAST_FROM, ROWS_PER_STATEMENT, bulk_insert, bulk_insert_values, reserve_ids
 from fangxun.db import UTCDateTime, session_factory
 
 metadata = MetaData()
@@ -47,6 +47,20 @@ async def test_fast_path_stores_what_a_core_insert_stores(engine):
     async with sessions() as session:
         times = (await session.execute(select(probe.c.at).where(probe.c.id > 100_000).order_by(probe.c.id))).scalars()
         assert list(times) == [row["at"] for row in probe_rows(100_001, count)]
+
+
+async def test_many_statements_store_what_a_core_insert_stores(engine):
+    # More rows than one SQLite statement takes: whole statements, then the rest.
+    async with engine.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    sessions = session_factory(engine)
+    count = 2 * ROWS_PER_STATEMENT + 17
+    async with sessions() as session, session.begin():
+        await session.execute(insert(probe), probe_rows(1, count))
+        await bulk_insert(session, probe, probe_rows(100_001, count))
+    async with engine.connect() as connection:
+        assert await stored(connection, 100_001, 100_000 + count) == await stored(connection, 1, count)
+        assert (await connection.execute(text("SELECT count(*) FROM bulk_probe"))).scalar() == 2 * count
 
 
 async def test_reserved_ids_follow_the_highest(engine):
