@@ -201,6 +201,27 @@ async def test_a_slow_channel_does_not_hold_up_the_others(sessions, settings, re
     assert await statuses(sessions, result.warning.id) == {"delivered": SENT, "failed": 1}
 
 
+async def test_outcomes_are_written_back_while_a_long_fan_out_goes_on(sessions, settings, registry, clock):
+    # The bookkeeping trails the sending by at most flush_every; it does not wait for the sending to end.
+    async with Sink(Answer(200, delay=0.1)) as slow_sink:
+        config = warning_settings(settings, slow_sink.url_for("/hook"), concurrency=1)
+        result = await ingest(sessions, make_warning(), config, NOON)
+        async with new_http_session(config.warnings.channels) as http:
+            dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "w1",
+                                    flush_every=0.3, poll_seconds=60)
+            stop = asyncio.Event()
+            task = asyncio.create_task(dispatcher.run_forever(stop))
+            on_record = set()
+            for _ in range(200):
+                on_record.add((await statuses(sessions, result.warning.id)).get("delivered", 0))
+                if SENT in on_record:
+                    break
+                await asyncio.sleep(0.05)
+            stop.set()
+            await asyncio.wait_for(task, 10)
+    assert SENT in on_record and on_record & set(range(1, SENT))  # some on record while the rest went out
+
+
 async def test_run_once_and_run_forever(sessions, config, registry, sink, dispatcher):
     await ingest(sessions, make_warning("a"), config, NOON)
     assert await dispatcher.run_once(limit=5) == 5

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
 WARNING_CACHE = 1000
+# How soon the pump looks again when nothing wakes it, and asks a drained channel again when it drains
+# until idle.
+TICK = 0.1
 # Payload fields that make up the message text rather than travel beside it.
 MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
 
@@ -51,7 +54,7 @@ class Dispatcher:
 
     def __init__(self, sessions: async_sessionmaker, channels: Mapping[str, Channel], settings: Settings,
                  clock: Clock, worker_id: str, *, batch_size: int = 500, lease: timedelta = timedelta(seconds=120),
-                 flush_every: float = 0.1, flush_size: int = 500, poll_seconds: float = 1.0,
+                 flush_every: float = 1.0, flush_size: int = 5000, poll_seconds: float = 1.0,
                  ack_base_url: str | None = None, rng: random.Random | None = None):
         self.sessions = sessions
         self.channels = dict(channels)
@@ -60,6 +63,9 @@ class Dispatcher:
         self.worker_id = worker_id
         self.batch_size = batch_size
         self.lease = lease
+        # Outcomes are written back once `flush_size` have gathered, when nothing is left to send, or
+        # `flush_every` seconds after the last write: during a city-wide burst the sending goes first and
+        # the bookkeeping follows in a few large statements (a crash meanwhile means resends, not losses).
         self.flush_every = flush_every
         self.flush_size = flush_size
         self.poll_seconds = poll_seconds
@@ -184,13 +190,13 @@ class Dispatcher:
                     return state.handled
                 if until_idle:
                     # Only rows given back for quiet hours, or channels asked again shortly: no spin.
-                    await asyncio.sleep(self.flush_every / 10)
+                    await asyncio.sleep(TICK / 10)
                 else:
                     await self._idle_wait(stop)
                     state.dry_until.clear()
                 continue
             try:
-                await asyncio.wait_for(state.wake.wait(), timeout=self.flush_every)
+                await asyncio.wait_for(state.wake.wait(), timeout=TICK)
             except asyncio.TimeoutError:
                 pass
             # Not beside an exchange: the two would update the same rows in two transactions.
@@ -264,7 +270,7 @@ class Dispatcher:
                         if len(rows) < wanted_rows:
                             # Nothing more due there now: ask again after a poll interval (when draining
                             # until idle, soon: rows in flight may be due again by then).
-                            state.dry_until[key] = now_mono + (self.flush_every if until_idle else self.poll_seconds)
+                            state.dry_until[key] = now_mono + (TICK if until_idle else self.poll_seconds)
                         else:
                             state.dry_until.pop(key, None)
                     claimed += handed + rows
