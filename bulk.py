@@ -103,9 +103,14 @@ async def reserve_ids(session: AsyncSession, table: Table, count: int) -> list[i
     key = table.primary_key.columns.values()[0]
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        rows = await connection.exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', '{key.name}')) FROM generate_series(1, {count:d})")
-        return [row[0] for row in rows]
+        # The sequence is looked up once (per drawn value it cost more than the draw), and the values
+        # come back as one array, not as `count` rows.
+        sequence = (await connection.exec_driver_sql(
+            f"SELECT pg_get_serial_sequence('{table.name}', '{key.name}')")).scalar()
+        literal = sequence.replace("'", "''")
+        drawn = await connection.exec_driver_sql(
+            f"SELECT array_agg(nextval('{literal}')) FROM generate_series(1, {count:d})")
+        return list(drawn.scalar())
     highest = (await connection.exec_driver_sql(f"SELECT COALESCE(MAX({key.name}), 0) FROM {table.name}")).scalar()
     return list(range(highest + 1, highest + 1 + count))
 

@@ -9,6 +9,8 @@ import time
 from collections import deque
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -94,8 +96,8 @@ class Dispatcher:
 
     def take(self, rows: list[Claimed]) -> None:
         """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
-        for row in rows:
-            self._handed_queue(row).append(row)
+        for (channel, priority), run in groupby(rows, key=attrgetter("channel", "priority")):
+            self._handed.setdefault(self._slot(channel), {}).setdefault(priority, deque()).extend(run)
         self._nudge.set()
 
     def withdraw(self, warning_ids: set[int]) -> list[int]:

@@ -93,7 +93,9 @@ def _warning_row(warning: NormalisedWarning, now: datetime, raw: str | None, sou
 def _recipients(warning: NormalisedWarning, fan: Fanout, previous: list[Recipient]) -> list[Recipient]:
     """An Update tells its own recipients and everyone told before; a Cancel tells exactly those told
     before (its own routing only when it refers to nothing we hold)."""
-    if warning.msg_type == "Cancel" and previous:
+    if not previous:
+        return fan.recipients  # one per slot already (fan_out dedupes)
+    if warning.msg_type == "Cancel":
         chosen = previous
     else:
         chosen = fan.recipients + previous
