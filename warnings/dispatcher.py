@@ -177,6 +177,11 @@ class Dispatcher:
                 state.exchange = None
             if not stopping:
                 self._top_up(state)
+            # Between exchanges (the two would update the same rows in two transactions), and before the
+            # next one starts: back-to-back exchanges on a slow database must not starve the leases.
+            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
+                await self._heartbeat(state.held | self.handed_ids())
+                state.last_beat = time.monotonic()
             now = time.monotonic()
             if state.exchange is None:
                 wanted = [] if stopping else self._wanted(state, now)
@@ -201,10 +206,6 @@ class Dispatcher:
                 await asyncio.wait_for(state.wake.wait(), timeout=TICK)
             except asyncio.TimeoutError:
                 pass
-            # Not beside an exchange: the two would update the same rows in two transactions.
-            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(state.held | self.handed_ids())
-                state.last_beat = time.monotonic()
 
     def _top_up(self, state: _Pipeline) -> None:
         """Move handed rows straight into their channel's queue while it has room: no transaction is
