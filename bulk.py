@@ -7,7 +7,7 @@ timestamps thousands of times, and shares one payload dict among the rows that h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 import sqlite3
 from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
@@ -25,13 +25,20 @@ _MISSING = object()
 
 def _memoised(convert: Callable) -> Callable:
     """`convert` with a cache of its results per value: scalars by type and value, dicts and lists by
-    identity (the rows being inserted keep them alive, so an id is not reused meanwhile)."""
+    identity (the cache holds each such object, so its id is not reused by another meanwhile: rows made
+    chunk by chunk may be gone before the last chunk is converted)."""
     cache: dict = {}
+    held: list = []
 
     def once(value):
         if value is None:
             return None
-        key = id(value) if isinstance(value, dict | list) else (type(value), value)
+        if isinstance(value, dict | list):
+            key = id(value)
+            if key not in cache:
+                held.append(value)
+        else:
+            key = (type(value), value)
         found = cache.get(key, _MISSING)
         if found is _MISSING:
             found = cache[key] = convert(value)
@@ -83,14 +90,6 @@ async def _executemany(session: AsyncSession, table: Table, keys: Sequence[str],
         await connection.exec_driver_sql(head + ", ".join([row] * len(rest)), tuple(chain.from_iterable(rest)))
 
 
-async def _copy(session: AsyncSession, table: Table, keys: Sequence[str], values: list[tuple]) -> None:
-    """PostgreSQL COPY through the session's own connection (same transaction): five times an INSERT's speed."""
-    connection = await session.connection()
-    driver = (await connection.get_raw_connection()).driver_connection
-    records = _converted(values, _converters(table, keys, connection.dialect))
-    await driver.copy_records_to_table(table.name, records=records, columns=list(keys))
-
-
 async def reserve_ids(session: AsyncSession, table: Table, count: int) -> list[int]:
     """`count` primary keys for rows the caller will insert itself, in the session's transaction.
 
@@ -137,6 +136,23 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict], *, 
 async def bulk_insert_values(session: AsyncSession, table: Table, keys: Sequence[str], values: list[tuple], *,
                              chunk: int = 5000) -> None:
     """INSERT rows given as tuples of `keys`' values (None is written as NULL) at the driver's speed."""
-    write = _copy if session.bind.dialect.name == "postgresql" else _executemany
-    for start in range(0, len(values), chunk):
-        await write(session, table, keys, values[start:start + chunk])
+    await bulk_insert_chunks(session, table, keys, (values[start:start + chunk] for start in range(0, len(values), chunk)))
+
+
+async def bulk_insert_chunks(session: AsyncSession, table: Table, keys: Sequence[str],
+                             chunks: Iterable[list[tuple]]) -> None:
+    """INSERT value tuples of `keys` made chunk by chunk (None is written as NULL), in the session's transaction.
+
+    On PostgreSQL it is one COPY through the session's own connection (five times an INSERT's speed) that
+    takes each chunk as it is made: the server writes one chunk while the caller makes the next. On SQLite
+    the chunks are inserted one after the other (its thread needs the GIL for every statement it binds).
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        for values in chunks:
+            await _executemany(session, table, keys, values)
+        return
+    driver = (await connection.get_raw_connection()).driver_connection
+    converters = _converters(table, keys, connection.dialect)
+    records = chain.from_iterable(_converted(values, converters) for values in chunks)
+    await driver.copy_records_to_table(table.name, records=records, columns=list(keys))

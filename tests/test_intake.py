@@ -114,17 +114,39 @@ async def test_the_same_message_twice_is_a_no_op(sessions, config, registry):
 
 async def test_a_failure_in_the_middle_leaves_nothing(sessions, config, registry, monkeypatch):
     calls = []
-    real = intake.insert_notifications
+    real = intake.insert_notification_chunks
 
-    async def insert_then_fail(session, rows):
-        await real(session, rows[:5])
+    async def insert_then_fail(session, chunks):
+        rows = [row for chunk in chunks for row in chunk]
+        await real(session, [rows[:5]])
         calls.append(len(rows))
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(intake, "insert_notifications", insert_then_fail)
+    monkeypatch.setattr(intake, "insert_notification_chunks", insert_then_fail)
     with pytest.raises(RuntimeError):
         await ingest(sessions, make_warning(), config, NOON)
     assert calls == [12]
+    async with sessions() as session:
+        for table in (Warning, WarningUnit, Notification):
+            assert (await session.execute(select(func.count()).select_from(table))).scalar_one() == 0
+
+
+async def test_a_failure_while_the_rows_stream_into_the_insert_leaves_nothing(sessions, config, registry,
+                                                                               monkeypatch):
+    # Rows are made chunk by chunk as the insert (PostgreSQL: one COPY) takes them; one failing to be made
+    # after the first chunks went in must undo the whole warning.
+    real, made = intake.token_hash, []
+
+    def hash_then_fail(token):
+        made.append(token)
+        if len(made) == 8:
+            raise RuntimeError("broken")
+        return real(token)
+
+    monkeypatch.setattr(intake, "ROWS_PER_CHUNK", 3)
+    monkeypatch.setattr(intake, "token_hash", hash_then_fail)
+    with pytest.raises(RuntimeError, match="broken"):
+        await ingest(sessions, make_warning(), config, NOON)
     async with sessions() as session:
         for table in (Warning, WarningUnit, Notification):
             assert (await session.execute(select(func.count()).select_from(table))).scalar_one() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from fangxun.warnings import lifecycle
 from fangxun.warnings.acks import ack_token, token_hash
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.normalised import NormalisedWarning
-from fangxun.warnings.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notifications,
+from fangxun.warnings.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notification_chunks,
                                      new_notification)
 from fangxun.warnings.quiet_hours import release_time
 from fangxun.warnings.recipients import Fanout, Recipient, WarnedUnit, fan_out
@@ -29,6 +30,8 @@ from fangxun.warnings.templates import message_context, render
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
 _LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
+# Outbox rows are made this many at a time, as the insert takes them (see _chunks_of_rows).
+ROWS_PER_CHUNK = 1000
 
 
 @dataclass
@@ -146,13 +149,10 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
         recipients = _recipients(warning, fan, previous)
-        rows, tokens = await _notification_rows(session, row, warning, fan, recipients, settings, now, handoff)
-        if handoff is not None:
-            for notification, key in zip(rows, await reserve_ids(session, Notification.__table__, len(rows))):
-                notification["id"] = key
-            result.handed = [Claimed.of_new_row(r, token) for r, token in zip(rows, tokens) if r["status"] == "sending"]
-        await insert_notifications(session, rows)
-        result.notifications = len(rows)
+        notice = await _notice_maker(session, row, warning, fan, recipients, settings, now, handoff)
+        ids = await reserve_ids(session, Notification.__table__, len(recipients)) if handoff is not None else None
+        await insert_notification_chunks(session, _chunks_of_rows(recipients, notice, ids, result.handed))
+        result.notifications = len(recipients)
         result.unreachable = sum(1 for r in recipients if r.problem)
     if source != RESPONSE_SOURCE:
         result.event_id = await attach_warning(session, row, settings, now)
@@ -164,10 +164,11 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     return result
 
 
-async def _notification_rows(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
-                             recipients: list[Recipient], settings: Settings, now: datetime,
-                             handoff: Handoff | None) -> tuple[list[dict], list[str]]:
-    """The outbox rows of `recipients`, and their ack tokens (only the tokens' hashes are stored)."""
+async def _notice_maker(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
+                        recipients: list[Recipient], settings: Settings, now: datetime,
+                        handoff: Handoff | None) -> Callable[[Recipient], tuple[dict, str]]:
+    """What makes a recipient's outbox row and its ack token (only the token's hash is stored); renders
+    the warning's messages onto `row` once."""
     config = settings.warnings
     secret = await signing_secret(session)
     context = message_context(
@@ -175,17 +176,17 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
         instruction=warning.instruction, areas=await _area_names(session, warning, fan.units),
         onset=warning.onset, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone)
     due_at = release_time(warning.colour, now, config.quiet_hours) or now
-    warning_id = row.id  # read once: an ORM attribute costs more than the loop's other work
+    warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
     common = {"warning_id": warning_id, "thread_id": row.thread_id, "identifier": warning.identifier,
               "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
               "cap_status": warning.status}
     # Each template is rendered once, kept on the warning; a notification names its template.
     row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
                     for name in sorted({recipient.template for recipient in recipients})}
-    rows, tokens = [], []
     # Recipients of the same template and role share one payload (written once by the bulk insert).
     payloads: dict[tuple[str, str | None], dict] = {}
-    for recipient in recipients:
+
+    def notice(recipient: Recipient) -> tuple[dict, str]:
         key = notice_key(warning_id, recipient)
         payload = payloads.get((recipient.template, recipient.role))
         if payload is None:
@@ -194,14 +195,30 @@ async def _notification_rows(session: AsyncSession, row: Warning, warning: Norma
                 payload["role"] = recipient.role
             payloads[recipient.template, recipient.role] = payload
         token = ack_token(secret, key)
-        tokens.append(token)
-        rows.append(new_notification(
+        return new_notification(
             warning_id=warning_id, kind=recipient.kind, key=recipient.key, name=recipient.name,
             unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
             address=recipient.address, payload=payload, idempotency_key=key,
             ack_token_hash=token_hash(token), now=now, due_at=due_at, problem=recipient.problem,
-            holder=handoff))
-    return rows, tokens
+            holder=handoff), token
+
+    return notice
+
+
+def _chunks_of_rows(recipients: list[Recipient], notice: Callable[[Recipient], tuple[dict, str]],
+                    ids: list[int] | None, handed: list[Claimed]) -> Iterator[list[dict]]:
+    """The outbox rows of `recipients`, made a chunk at a time as the insert takes them; with reserved
+    `ids`, the rows born leased to the handoff are added to `handed` as they are made."""
+    for start in range(0, len(recipients), ROWS_PER_CHUNK):
+        chunk = []
+        for offset, recipient in enumerate(recipients[start:start + ROWS_PER_CHUNK], start):
+            notification, token = notice(recipient)
+            if ids is not None:
+                notification["id"] = ids[offset]
+                if notification["status"] == "sending":
+                    handed.append(Claimed.of_new_row(notification, token))
+            chunk.append(notification)
+        yield chunk
 
 
 async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
+from operator import itemgetter
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.bulk import bulk_insert, bulk_insert_values
+from fangxun.bulk import bulk_insert, bulk_insert_chunks, bulk_insert_values
 from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
 
 N = Notification.__table__
@@ -245,3 +247,15 @@ def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_co
 async def insert_notifications(session: AsyncSession, rows: list[dict]) -> None:
     """Bulk INSERT of new outbox rows (COPY on PostgreSQL, the driver's executemany on SQLite)."""
     await bulk_insert(session, N, rows)
+
+
+async def insert_notification_chunks(session: AsyncSession, chunks: Iterable[list[dict]]) -> None:
+    """Bulk INSERT of new outbox rows (new_notification's) made chunk by chunk as the insert takes them:
+    on PostgreSQL the server writes one chunk while the next is made."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if not first:
+        return
+    keys = tuple(first[0])  # every row of new_notification has the same keys
+    values = itemgetter(*keys)
+    await bulk_insert_chunks(session, N, keys, ([values(row) for row in chunk] for chunk in chain([first], chunks)))
