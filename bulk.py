@@ -7,8 +7,8 @@ timestamps thousands of times, and shares one payload dict among the rows that h
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, compress, repeat
 from operator import is_not, itemgetter
 
@@ -136,7 +136,8 @@ async def bulk_insert(session: AsyncSession, table: Table, rows: list[dict], *, 
 async def bulk_insert_values(session: AsyncSession, table: Table, keys: Sequence[str], values: list[tuple], *,
                              chunk: int = 5000) -> None:
     """INSERT rows given as tuples of `keys`' values (None is written as NULL) at the driver's speed."""
-    await bulk_insert_chunks(session, table, keys, (values[start:start + chunk] for start in range(0, len(values), chunk)))
+    chunks = (values[start:start + chunk] for start in range(0, len(values), chunk))
+    await bulk_insert_chunks(session, table, keys, chunks)
 
 
 async def bulk_insert_chunks(session: AsyncSession, table: Table, keys: Sequence[str],

@@ -18,9 +18,6 @@ from fangxun.errors import ConfigError
 DEFAULT_DATABASE_URL = "sqlite:///fangxun.db"
 
 
-NAIVE = "naive datetime given; fangxun stores aware UTC datetimes only"
-
-
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes on every dialect (SQLite keeps naive UTC text underneath)."""
 
@@ -31,7 +28,7 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(NAIVE)
+            raise ValueError("naive datetime given; fangxun stores aware UTC datetimes only")
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
@@ -42,11 +39,8 @@ class UTCDateTime(TypeDecorator):
         def sqlite_text(value: datetime | None) -> str | None:
             # The text SQLAlchemy's SQLite DATETIME writes ("2026-07-20 00:00:00.000000"), built by
             # isoformat in C: a fan-out writes tens of thousands of these.
-            if value is None:
-                return None
-            if value.tzinfo is None:
-                raise ValueError(NAIVE)
-            return value.astimezone(timezone.utc).replace(tzinfo=None).isoformat(" ", "microseconds")
+            naive = self.process_bind_param(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
 
         return sqlite_text
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.tables import Notification, NotificationAttempt
 from support.sinks import Answer, Sink
+from support.waiting import wait_until
 from support.warning_factories import (HookKeys, add_wide_registry, make_warning, search_path,
                                        warning_settings)
 
@@ -51,13 +52,6 @@ async def delivered(sessions) -> int:
     async with sessions() as session:
         return (await session.execute(select(func.count()).select_from(Notification)
                                       .where(Notification.status == "delivered"))).scalar_one()
-
-
-async def wait_until(predicate, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.1)
 
 
 async def stop(child: asyncio.subprocess.Process) -> None:

@@ -17,6 +17,7 @@ from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.dispatcher import Dispatcher
 from fangxun.warnings.intake import ingest
 from fangxun.warnings.tables import Notification
+from support.waiting import wait_until
 from support.warning_factories import NOON, HookKeys, make_warning, notifications, warning_settings
 
 SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
@@ -65,12 +66,19 @@ async def database_held(engine):
             await connection.rollback()
 
 
-async def wait_for_requests(sink, count: int) -> None:
-    for _ in range(250):
-        if len(sink.requests) >= count:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the sink got {len(sink.requests)} of {count} requests")
+def received(sink, count: int):
+    """A predicate for wait_until: the sink got `count` requests."""
+    async def holds() -> bool:
+        return len(sink.requests) >= count
+    return holds
+
+
+def delivered(sessions, warning_id: int, count: int):
+    """A predicate for wait_until: `count` notifications of the warning are on record as delivered."""
+    async def holds() -> bool:
+        async with sessions() as session:
+            return len(await notifications(session, warning_id, status="delivered")) == count
+    return holds
 
 
 def new_dispatcher(sessions, channels, config, clock, name: str, **options) -> Dispatcher:
@@ -187,22 +195,14 @@ async def test_handed_rows_keep_going_out_while_the_database_is_busy(engine, ses
     task = asyncio.create_task(dispatcher.run_forever(stop))
     try:
         dispatcher.take(first)
-        await wait_for_requests(sink, len(first))
-        for _ in range(250):  # their outcomes written: the dispatcher is idle, and knows the warning
-            async with sessions() as session:
-                if len(await notifications(session, result.warning.id, status="delivered")) == len(first):
-                    break
-            await asyncio.sleep(0.02)
+        # Their outcomes written: the dispatcher is idle, and knows the warning.
+        await wait_until(delivered(sessions, result.warning.id, len(first)), timeout=5, every=0.02)
         async with database_held(engine):
             dispatcher.take(second)
-            await wait_for_requests(sink, SENT)
+            await wait_until(received(sink, SENT), timeout=5, every=0.02)
             async with sessions() as session:  # nothing could be written meanwhile
                 assert len(await notifications(session, result.warning.id, status="sending")) == len(second)
-        for _ in range(250):
-            async with sessions() as session:
-                if len(await notifications(session, result.warning.id, status="delivered")) == SENT:
-                    break
-            await asyncio.sleep(0.02)
+        await wait_until(delivered(sessions, result.warning.id, SENT), timeout=5, every=0.02)
     finally:
         stop.set()
         await asyncio.wait_for(task, 10)

@@ -7,7 +7,7 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from itertools import groupby
 from operator import attrgetter
@@ -97,7 +97,7 @@ class Dispatcher:
     def take(self, rows: list[Claimed]) -> None:
         """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
         for (channel, priority), run in groupby(rows, key=attrgetter("channel", "priority")):
-            self._handed.setdefault(self._slot(channel), {}).setdefault(priority, deque()).extend(run)
+            self._handed_queue(channel, priority).extend(run)
         self._nudge.set()
 
     def withdraw(self, warning_ids: set[int]) -> list[int]:
@@ -109,8 +109,8 @@ class Dispatcher:
                 queues[priority] = deque(row for row in queue if row.warning_id not in warning_ids)
         return withdrawn
 
-    def _handed_queue(self, row: Claimed) -> deque[Claimed]:
-        return self._handed.setdefault(self._slot(row.channel), {}).setdefault(row.priority, deque())
+    def _handed_queue(self, channel: str, priority: int) -> deque[Claimed]:
+        return self._handed.setdefault(self._slot(channel), {}).setdefault(priority, deque())
 
     def _take_handed(self, key: object, room: int) -> list[Claimed]:
         taken: list[Claimed] = []
@@ -212,18 +212,13 @@ class Dispatcher:
         needed once their warning is known and not held by quiet hours (the next exchange takes others)."""
         if not self._has_handed():
             return
-        now = self.clock.now()
-        quiet = self.settings.warnings.quiet_hours
-        sendable: dict[int, bool] = {}  # per warning
+        release = self._releases(self.clock.now())
         for key, queues in self._handed.items():
             room = self._caps.get(key, self.batch_size) - state.busy(key)
             for _, queue in sorted(queues.items()):
                 while queue and room > 0:
                     warning_id = queue[0].warning_id
-                    if warning_id not in sendable:
-                        known = self._warnings.get(warning_id)
-                        sendable[warning_id] = known is not None and release_time(known[0], now, quiet) is None
-                    if not sendable[warning_id]:
+                    if warning_id not in self._warnings or release(warning_id) is not None:
                         break
                     state.enqueue(queue.popleft(), key)
                     room -= 1
@@ -285,7 +280,7 @@ class Dispatcher:
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
             for row in reversed(taken):
-                self._handed_queue(row).appendleft(row)
+                self._handed_queue(row.channel, row.priority).appendleft(row)
             await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
         del state.buffered[:len(outcomes)]
@@ -354,17 +349,20 @@ class Dispatcher:
 
     def _quiet(self, claimed: list[Claimed], now: datetime) -> dict[int, datetime]:
         """Rows of blue/yellow warnings due inside quiet hours, with the window's end."""
+        release = self._releases(now)
+        return {row.id: until for row in claimed if (until := release(row.warning_id)) is not None}
+
+    def _releases(self, now: datetime) -> Callable[[int], datetime | None]:
+        """Per warning (its colour decides, worked out once): when its rows due at `now` may go out, or None: now."""
         quiet = self.settings.warnings.quiet_hours
-        releases: dict[int, datetime | None] = {}  # per warning: its colour decides
-        later: dict[int, datetime] = {}
-        for row in claimed:
-            if row.warning_id not in releases:
-                colour = self._warnings.get(row.warning_id, (None, ""))[0]
-                releases[row.warning_id] = release_time(colour, now, quiet)
-            release = releases[row.warning_id]
-            if release is not None:
-                later[row.id] = release
-        return later
+        known: dict[int, datetime | None] = {}
+
+        def release(warning_id: int) -> datetime | None:
+            if warning_id not in known:
+                known[warning_id] = release_time(self._warnings.get(warning_id, (None, ""))[0], now, quiet)
+            return known[warning_id]
+
+        return release
 
     # --- bookkeeping --------------------------------------------------------------------------
 

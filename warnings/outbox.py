@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from itertools import chain
 from operator import itemgetter
-from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
