@@ -11,11 +11,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fangxun import __version__
-from fangxun.accounts import CLI_PRINCIPAL
-from fangxun.clock import Clock
-from fangxun.db import create_engine, database_url, session_factory
-from fangxun.errors import BadInput, FangxunError, ImportRejected
-from fangxun.migrate import upgrade
+from fangxun.core.accounts import CLI_PRINCIPAL
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, database_url, session_factory
+from fangxun.core.errors import BadInput, FangxunError, ImportRejected
+from fangxun.core.migrate import upgrade
 from fangxun.settings import ROLES, load_settings
 
 EXIT_BAD_INPUT = 2
@@ -49,8 +49,8 @@ async def cmd_db_upgrade(ctx: CommandContext) -> None:
 
 
 async def cmd_demo_load(ctx: CommandContext) -> None:
-    from fangxun.plans.demo import load_demo
-    from fangxun.warnings.events.demo_history import load_history, past_year, registry_loaded
+    from fangxun.demo.history import load_history, past_year, registry_loaded
+    from fangxun.demo.registry import load_demo
 
     args = ctx.args
     with_history = args.with_history or args.history_year is not None
@@ -112,7 +112,7 @@ async def cmd_stats(ctx: CommandContext) -> None:
 
 
 async def cmd_token_create(ctx: CommandContext) -> None:
-    from fangxun.accounts import create_token
+    from fangxun.core.accounts import create_token
 
     department = _department(ctx)
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
@@ -142,7 +142,7 @@ def _read_password(username: str) -> str:
 
 
 async def cmd_user_create(ctx: CommandContext) -> None:
-    from fangxun.accounts import create_user
+    from fangxun.core.accounts import create_user
 
     department = _department(ctx)
     password = _read_password(ctx.args.username)
@@ -178,8 +178,8 @@ async def cmd_map_export(ctx: CommandContext) -> None:
 
 
 async def cmd_report_annual(ctx: CommandContext) -> None:
-    from fangxun.warnings.report.export import FORMATS, check_format, write_directory
-    from fangxun.warnings.report.figures import build_annual_report, check_year
+    from fangxun.report.export import FORMATS, check_format, write_directory
+    from fangxun.report.figures import build_annual_report, check_year
 
     year = check_year(ctx.args.year)
     formats = tuple(dict.fromkeys(check_format(name) for name in (ctx.args.format or ",".join(FORMATS)).split(",")))
@@ -262,9 +262,9 @@ def _print_json(items: list) -> None:
 
 
 async def cmd_warnings_ingest(ctx: CommandContext) -> None:
-    from fangxun.warnings.cap_intake import ingest_cap, read_cap, read_cap_bytes
-    from fangxun.warnings.cap_parse import CapRejected
-    from fangxun.warnings.preview import preview
+    from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap, read_cap_bytes
+    from fangxun.warnings.intake.cap_parse import CapRejected
+    from fangxun.warnings.intake.preview import preview
 
     args, settings = ctx.args, ctx.settings
     refused, shown = 0, []

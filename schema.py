@@ -1,7 +1,8 @@
 """Imports every table module so Base.metadata is complete (for migrations and tests)."""
 
-from fangxun import accounts, audit  # noqa: F401
-from fangxun.db import Base
+from fangxun.core import audit  # noqa: F401
+from fangxun.core import accounts
+from fangxun.core.db import Base
 from fangxun.plans import models  # noqa: F401
 from fangxun.warnings import tables  # noqa: F401
 from fangxun.warnings.events import tables as event_tables  # noqa: F401

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from fangxun.errors import ConfigError
+from fangxun.core.errors import ConfigError
 from fangxun.warnings.config import WarningSettings, reference_problems
 from fangxun.warnings.events.config import EventSettings, ResponseSettings, response_reference_problems
 

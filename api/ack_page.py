@@ -7,7 +7,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from fangxun.warnings.config import COLOUR_LABELS
-from fangxun.warnings.outbox import compose
+from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.queries import WARNING_STATUS_LABELS
 
 _CSS = """

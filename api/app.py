@@ -10,17 +10,17 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fangxun.accounts import signing_secret
-from fangxun.api import (routes_ack, routes_board, routes_cap, routes_decisions, routes_event_page,
-                         routes_events, routes_journal, routes_map, routes_pages, routes_plans, routes_reports,
-                         routes_status, routes_units, routes_warnings)
+from fangxun.api import (routes_ack, routes_board, routes_cap, routes_decisions, routes_event_page, routes_events,
+                         routes_journal, routes_map, routes_pages, routes_plans, routes_reports, routes_status,
+                         routes_units, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
-from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR,
-                              PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
+from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
+                              SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
 from fangxun.api.login_limit import LoginLimiter
-from fangxun.clock import Clock
-from fangxun.db import session_factory
+from fangxun.core.accounts import signing_secret
+from fangxun.core.clock import Clock
+from fangxun.core.db import session_factory
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.settings import Settings
 from fangxun.warnings.service import WarningService, worker_name

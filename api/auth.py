@@ -11,11 +11,11 @@ from aiohttp import web
 from sqlalchemy import select
 from yarl import URL
 
-from fangxun.accounts import Principal, User, hash_password, principal_for_token, verify_password
 from fangxun.api.cookies import COOKIE_NAME, read_session
 from fangxun.api.errors import error_response, is_api
 from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
-from fangxun.errors import Forbidden, Unauthorized
+from fangxun.core.accounts import Principal, User, hash_password, principal_for_token, verify_password
+from fangxun.core.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).

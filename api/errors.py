@@ -10,8 +10,8 @@ from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from fangxun.api import templates
-from fangxun.errors import BadInput, Conflict, FangxunError
+from fangxun.api import pages as templates
+from fangxun.core.errors import BadInput, Conflict, FangxunError
 
 log = logging.getLogger("fangxun.api")
 _dumps = functools.partial(json.dumps, ensure_ascii=False)

@@ -7,7 +7,7 @@ from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.csp import inline_hashes
 from fangxun.geo.map_assets import STATIC_URL
 from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES

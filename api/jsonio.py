@@ -10,7 +10,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from fangxun.api.errors import validation_to_bad_input
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 
 M = TypeVar("M", bound=BaseModel)
 dumps = functools.partial(json.dumps, ensure_ascii=False)

@@ -7,9 +7,9 @@ from concurrent.futures import Executor
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from fangxun.accounts import Principal
 from fangxun.api.login_limit import LoginLimiter
-from fangxun.clock import Clock
+from fangxun.core.accounts import Principal
+from fangxun.core.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings.service import WarningService
 

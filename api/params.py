@@ -6,7 +6,7 @@ from datetime import date
 
 from aiohttp import web
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.plans.plan_fields import parse_date
 from fangxun.plans.unit_rules import is_valid_code
 

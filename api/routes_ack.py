@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.ack_page import ack_page, invalid_page
 from fangxun.api.jsonio import reply
 from fangxun.api.keys import ACK_LIMITER, CLOCK, SESSIONS, SETTINGS
 from fangxun.api.login_limit import LoginLimiter
-from fangxun.clock import Clock
-from fangxun.errors import FangxunError, NotFound, TooManyRequests
-from fangxun.warnings.acks import acknowledge, find_by_token
+from fangxun.core.clock import Clock
+from fangxun.core.errors import FangxunError, NotFound, TooManyRequests
+from fangxun.warnings.acks.acknowledging import acknowledge, find_by_token
 from fangxun.warnings.queries import iso
 from fangxun.warnings.tables import Warning
 

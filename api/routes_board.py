@@ -6,7 +6,7 @@ from html import escape
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.csp import inline_hashes
 from fangxun.api.jsonio import reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS

@@ -9,8 +9,8 @@ from aiohttp import web
 
 from fangxun.api.keys import CLOCK, SESSIONS, SETTINGS
 from fangxun.api.params import int_param, path_id
-from fangxun.warnings.cap_out import feed_document, stored_document
-from fangxun.warnings.cap_write import CAP_MIME
+from fangxun.warnings.intake.cap_out import feed_document, stored_document
+from fangxun.warnings.intake.cap_write import CAP_MIME
 from fangxun.warnings.queries import get_warning, held_for_feed
 
 routes = web.RouteTableDef()

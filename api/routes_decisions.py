@@ -7,7 +7,7 @@ from aiohttp import web
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
-from fangxun.errors import BadInput, NotFound
+from fangxun.core.errors import BadInput, NotFound
 from fangxun.warnings.events.decision_queries import decision_view, decision_views
 from fangxun.warnings.events.decisions import parse_time, record_decision
 from fangxun.warnings.events.response_metrics import current_proposal

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.event_page import event_page, events_list_page, page_policy
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id

@@ -7,7 +7,7 @@ from aiohttp import web
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import int_param, path_id, text_param
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.warnings.events.event_queries import event_detail, kind_labels, list_events
 from fangxun.warnings.events.event_rules import parse_time
 from fangxun.warnings.events.event_store import close_by_hand, link_by_hand, open_by_hand

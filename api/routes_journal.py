@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.errors import error_response
 from fangxun.api.event_page import journal_form_page, page_policy
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
-from fangxun.errors import BadInput, Conflict, FangxunError, Forbidden, NotFound
+from fangxun.core.errors import BadInput, Conflict, FangxunError, Forbidden, NotFound
 from fangxun.warnings.events.event_store import get_event
-from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view,
-                                             parse_entry, unit_names)
+from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view, parse_entry,
+                                             unit_names)
 from fangxun.warnings.events.tables import JOURNAL_FIGURES
 
 routes = web.RouteTableDef()

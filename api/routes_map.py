@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.csp import map_policy
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import check_code, text_param

@@ -6,11 +6,11 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.auth import check_password, cross_site_form
 from fangxun.api.cookies import COOKIE_NAME, sign_session
 from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
-from fangxun.errors import Forbidden
+from fangxun.core.errors import Forbidden
 from fangxun.plans.plan_queries import PlanFilter, list_plans
 from fangxun.plans.stats import registry_stats
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from fangxun.api.jsonio import json_object, parse_body, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import check_code, date_param, int_param, path_id, text_param
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.plans.plan_fields import ContactFields, PlanFields, parse_date
 from fangxun.plans.plan_queries import MAX_PAGE_SIZE, PlanFilter, list_plans, plan_detail
 from fangxun.plans.plan_writes import create_plan, record_review, update_plan, withdraw_plan

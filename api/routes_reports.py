@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api import templates
+from fangxun.api import pages as templates
 from fangxun.api.keys import CLOCK, SESSIONS, SETTINGS
 from fangxun.api.params import text_param
-from fangxun.errors import BadInput
-from fangxun.warnings.report.export import check_format, render
-from fangxun.warnings.report.figures import build_annual_report, check_year
+from fangxun.core.errors import BadInput
+from fangxun.report.export import check_format, render
+from fangxun.report.figures import build_annual_report, check_year
 
 routes = web.RouteTableDef()
 # Shown in the browser; the others are saved as files.

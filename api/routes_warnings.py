@@ -10,10 +10,10 @@ from aiohttp import web
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.api.params import int_param, path_id, text_param
-from fangxun.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
-from fangxun.warnings.cap_intake import ingest_cap, read_cap
-from fangxun.warnings.intake import IntakeResult, ingest
-from fangxun.warnings.manual_form import COLOUR_NAMES, parse_manual
+from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
+from fangxun.warnings.intake.accept import IntakeResult, ingest
+from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap
+from fangxun.warnings.intake.manual_form import COLOUR_NAMES, parse_manual
 from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
                                       warning_detail)
 

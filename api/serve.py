@@ -8,12 +8,12 @@ import secrets
 from aiohttp import web
 from sqlalchemy import func, select, update
 
-from fangxun.accounts import User, create_user, hash_password
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.core.accounts import User, create_user, hash_password
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
+from fangxun.core.runtime import tune_for_service
 from fangxun.plans.models import AdminUnit
-from fangxun.runtime import tune_for_service
 from fangxun.settings import Settings
 
 DEMO_USER = "demo"
@@ -22,8 +22,8 @@ DEMO_USER = "demo"
 async def prepare_demo(url: str, settings: Settings, clock: Clock, history: bool = False) -> list[str]:
     """Load the demo registry (and with `history` the last full year's demo history) into an empty
     database; (re)issue the demo sign-in; return lines to print."""
-    from fangxun.plans.demo import load_demo
-    from fangxun.warnings.events.demo_history import load_history, past_year
+    from fangxun.demo.history import load_history, past_year
+    from fangxun.demo.registry import load_demo
 
     engine = create_engine(url)
     sessions = session_factory(engine)

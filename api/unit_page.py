@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from fangxun.api.templates import page
+from fangxun.api.pages import page
 from fangxun.plans.unit_rules import LEVEL_LABELS
 from fangxun.plans.unit_status import UNIT_STATUS_LABELS
 

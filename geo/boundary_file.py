@@ -15,7 +15,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.geo.gcj02 import geometry_gcj02_to_wgs84
 
 WGS84 = "EPSG:4326"

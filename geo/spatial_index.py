@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 
 EARTH_RADIUS_M = 6371008.8
 METRES_PER_DEGREE = 2 * math.pi * EARTH_RADIUS_M / 360

@@ -9,8 +9,8 @@ import shapely
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun import audit
-from fangxun.errors import BadInput
+from fangxun.core import audit
+from fangxun.core.errors import BadInput
 from fangxun.geo.boundary_file import Repair, code_candidates, name_candidates, read_boundaries
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import Problem, reject

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fangxun.db import Base, UTCDateTime, utcnow
+from fangxun.core.db import Base, UTCDateTime, utcnow
 
 
 class AdminUnit(Base):

@@ -10,13 +10,12 @@ from pydantic import ValidationError
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun import audit
-from fangxun.db import refresh_statistics, utcnow
+from fangxun.core import audit
+from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
-from fangxun.plans.tabular import (ImportResult, Problem, cell_text, chunks, progress_bar, read_table,
-                                    reject)
+from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
 from fangxun.settings import Settings
 
 # Export-only columns: accepted in a file, never imported.

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.errors import BadInput, NotFound
+from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision, Shelter
 from fangxun.plans.review_clock import STATUSES, status_window
 from fangxun.plans.unit_queries import get_unit, in_subtree, root_unit

@@ -7,8 +7,8 @@ from datetime import date
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.audit import record
-from fangxun.errors import BadInput, Conflict
+from fangxun.core.audit import record
+from fangxun.core.errors import BadInput, Conflict
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import ContactFields, PlanFields
 from fangxun.plans.plan_queries import get_plan

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from contextlib import closing
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from fangxun.errors import BadInput, ImportRejected
+from fangxun.core.errors import BadInput, ImportRejected
 
 SUFFIXES = (".csv", ".xlsx")
 PROGRESS_THRESHOLD = 1000

@@ -9,7 +9,7 @@ import shapely
 from sqlalchemy import and_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.geo.geojson import feature_collection
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.review_clock import STATUSES

@@ -8,12 +8,11 @@ from pathlib import Path
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun import audit
-from fangxun.db import refresh_statistics, utcnow
+from fangxun.core import audit
+from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import unit_rules
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.tabular import (ImportResult, Problem, cell_text, progress_bar, read_table,
-                                    reject)
+from fangxun.plans.tabular import ImportResult, Problem, cell_text, progress_bar, read_table, reject
 
 UNIT_LABELS = {"code": "区划代码", "name": "名称", "level": "级别", "parent_code": "上级代码"}
 UNIT_ALIASES = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.errors import NotFound
+from fangxun.core.errors import NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.views import unit_view

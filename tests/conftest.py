@@ -13,9 +13,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The browser helpers assert on pages: keep pytest's detailed assertion messages there.
 pytest.register_assert_rewrite("support.browser")
 
-from fangxun.db import session_factory  # noqa: E402
-from fangxun.settings import load_settings  # noqa: E402
 from support.databases import migrated_engine  # noqa: E402
+
+from fangxun.core.db import session_factory  # noqa: E402
+from fangxun.settings import load_settings  # noqa: E402
 
 pytest_plugins = ("support.api_fixtures", "support.warning_factories")
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import update
 from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
 
-from fangxun.accounts import signing_secret
 from fangxun.api.routes_ack import ACK_ATTEMPTS, ACK_WINDOW_SECONDS
-from fangxun.warnings.acks import ack_token
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.intake import ingest
+from fangxun.core.accounts import signing_secret
+from fangxun.warnings.acks.acknowledging import ack_token
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.tables import Notification
 
 HOSTILE = '<script>window.__x=1</script>王"五'

@@ -6,18 +6,18 @@ import random
 from datetime import timedelta
 
 import pytest
-
-from fangxun.accounts import signing_secret
-from fangxun.errors import NotFound
-from fangxun.warnings.acks import ack_token, acknowledge, escalate_due
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.outbox import compose
-from fangxun.warnings.tables import Notification, Warning
 from support.sinks import Answer, Sink
 from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, PERSONS, STREET_3, TOWN_2,
                                        add_registry, make_warning, notifications, warning_settings)
+
+from fangxun.core.accounts import signing_secret
+from fangxun.core.errors import NotFound
+from fangxun.warnings.acks.acknowledging import ack_token, acknowledge, escalate_due
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.delivery.outbox import compose
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.tables import Notification, Warning
 
 REACHABLE = [p for p in PERSONS if p[2] != "三号街道主任"]
 

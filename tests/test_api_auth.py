@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 from support.api_fixtures import CSRF, PASSWORD, bearer, sign_in
 
-from fangxun.accounts import ApiToken
 from fangxun.api.app import create_app
-from fangxun.audit import AuditRecord
-from fangxun.db import create_engine
+from fangxun.core.accounts import ApiToken
+from fangxun.core.audit import AuditRecord
+from fangxun.core.db import create_engine
 
 READS = ["/api/units/tree", "/api/units/410100000000", "/api/plans", "/api/plans/1", "/api/coverage", "/api/stats",
          "/api/nothing-here"]

@@ -10,8 +10,8 @@ from support.api_fixtures import START, bearer
 from support.tree import add_units
 from support.warning_factories import DISTRICT_A, DISTRICT_B, SENDER
 
-from fangxun.accounts import create_token, signing_secret
-from fangxun.warnings.acks import ack_token, acknowledge
+from fangxun.core.accounts import create_token, signing_secret
+from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 

@@ -8,7 +8,7 @@ from support.api_fixtures import bearer
 from support.warning_api import chain, manual_form, post_cap, zz
 from support.warning_factories import warning_settings
 
-from fangxun.audit import AuditRecord
+from fangxun.core.audit import AuditRecord
 from fangxun.warnings.events.tables import Event, EventWarning
 
 HOOK = "http://127.0.0.1:9/hook"

@@ -8,7 +8,7 @@ from support.api_fixtures import CSRF, PASSWORD, START, bearer, sign_in
 from support.tree import add_units
 from support.warning_factories import DISTRICT_A
 
-from fangxun.accounts import create_token, create_user
+from fangxun.core.accounts import create_token, create_user
 from fangxun.warnings.events.tables import Event, JournalEntry
 
 ENTRY = {"department": "water", "action": "开启贾鲁河闸门泄洪", "figures": {"evacuated": 120, "economic_loss": 8.5},

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import update
 from support.api_fixtures import PASSWORD, bearer, sign_in
 
-from fangxun.accounts import User
 from fangxun.api.app import create_app
 from fangxun.api.cookies import COOKIE_NAME
+from fangxun.core.accounts import User
 from fangxun.settings import AuthSettings
 
 

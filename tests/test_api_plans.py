@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 from support.api_fixtures import bearer
 
-from fangxun.audit import AuditRecord
+from fangxun.core.audit import AuditRecord
 
 CITY, JIA, YI, T2 = "410100000000", "410102000000", "410103000000", "410102002000"
 EAST, WEST = "410102002001", "410102002002"

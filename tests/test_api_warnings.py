@@ -13,11 +13,11 @@ from support.sinks import Sink
 from support.warning_api import CAP_XML, chain, lenient_only, manual_form, post_cap, stored, zz
 from support.warning_factories import DISTRICT_A, DISTRICT_B, notifications, warning_settings
 
-from fangxun.accounts import signing_secret
 from fangxun.api.app import create_app
-from fangxun.warnings.acks import ack_token, acknowledge, escalate_due
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
+from fangxun.core.accounts import signing_secret
+from fangxun.warnings.acks.acknowledging import ack_token, acknowledge, escalate_due
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing is sent in these tests unless a sink is started
 # The red sample over 甲区 and 乙区: 3 departments and 9 persons (one of them unreachable), see test_intake.

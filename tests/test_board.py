@@ -9,12 +9,12 @@ import pytest
 from support.api_fixtures import PASSWORD, bearer, sign_in
 from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
 
-from fangxun.accounts import signing_secret
-from fangxun.warnings.acks import ack_token, acknowledge
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.lifecycle import close_expired
+from fangxun.core.accounts import signing_secret
+from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.intake.lifecycle import close_expired
 
 
 @pytest.fixture

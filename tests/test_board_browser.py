@@ -17,11 +17,11 @@ from support.sinks import Sink
 from support.warning_api import manual_form
 from support.warning_factories import EAST_VILLAGE, add_registry, warning_settings
 
-from fangxun.accounts import create_token, create_user
 from fangxun.api.app import create_app
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.core.accounts import create_token, create_user
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
 from fangxun.plans.models import Contact
 from fangxun.settings import load_settings
 

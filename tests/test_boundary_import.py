@@ -8,13 +8,13 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from fangxun.errors import BadInput, ImportRejected
+from fangxun.core.errors import BadInput, ImportRejected
 from fangxun.plans.area_index import unit_index
 from fangxun.plans.boundary_import import import_boundaries
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_import import import_units
 
-BOUNDARIES = resources.files("fangxun.plans.data").joinpath("boundaries")
+BOUNDARIES = resources.files("fangxun.demo.data").joinpath("boundaries")
 JINSHUI = "410105000000"
 
 
@@ -31,7 +31,7 @@ def _shared_feature(code):
 @pytest.fixture
 async def districts(sessions):
     """The city, its 15 county-level units and 金水区's first township, from the packaged list."""
-    with resources.as_file(resources.files("fangxun.plans.data").joinpath("zhengzhou_nbs_2023_codes.csv")) as p:
+    with resources.as_file(resources.files("fangxun.demo.data").joinpath("zhengzhou_nbs_2023_codes.csv")) as p:
         rows = [r for r in csv.DictReader(p.open(encoding="utf-8")) if r["level"] in ("city", "county")
                 or r["code"] == "410105001000"]
     async with sessions() as session, session.begin():

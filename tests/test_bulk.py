@@ -4,8 +4,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import JSON, Boolean, Column, Integer, MetaData, String, Table, insert, select, text
 
-from fangxun.bulk import FAST_FROM, ROWS_PER_STATEMENT, bulk_insert, bulk_insert_values, reserve_ids
-from fangxun.db import UTCDateTime, session_factory
+from fangxun.core.bulk import FAST_FROM, ROWS_PER_STATEMENT, bulk_insert, bulk_insert_values, reserve_ids
+from fangxun.core.db import UTCDateTime, session_factory
 
 metadata = MetaData()
 probe = Table("bulk_probe", metadata,

@@ -11,10 +11,10 @@ from support.warning_api import lenient_only, manual_form, post_cap, zz
 from support.warning_factories import NOON, make_warning, warning_settings
 
 from fangxun.api.app import create_app
-from fangxun.warnings.cap_parse import parse_cap
-from fangxun.warnings.feeds import listing_items
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.lifecycle import close_expired
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.intake.cap_parse import parse_cap
+from fangxun.warnings.intake.feeds import listing_items
+from fangxun.warnings.intake.lifecycle import close_expired
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HOOK = "http://127.0.0.1:9/hook"

@@ -8,20 +8,11 @@ import socket
 import time
 
 import pytest
+from support.cap_samples import (BILLION_LAUGHS, PLAIN_DTD, QUADRATIC_BLOWUP, RSS, alert, external_dtd,
+                                 parameter_entity, xxe, zhengzhou_rainstorm)
 
-from fangxun.warnings.cap_parse import MAX_CAP_BYTES, CapRejected, parse_cap, read_cap_file
-from fangxun.warnings.normalised import NormalisedWarning
-from support.cap_samples import (
-    BILLION_LAUGHS,
-    PLAIN_DTD,
-    QUADRATIC_BLOWUP,
-    RSS,
-    alert,
-    external_dtd,
-    parameter_entity,
-    xxe,
-    zhengzhou_rainstorm,
-)
+from fangxun.warnings.intake.cap_parse import MAX_CAP_BYTES, CapRejected, parse_cap, read_cap_file
+from fangxun.warnings.intake.normalised import NormalisedWarning
 
 MODES = [False, True]
 

@@ -5,20 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import pytest
+from support.cap_samples import (SPEC_EXAMPLES, ZZ_GEOCODES, ZZ_IDENTIFIER, ZZ_POLYGON_LONLAT, ZZ_SENDER, alert,
+                                 spec_example, zhengzhou_rainstorm)
 
-from fangxun.errors import BadInput
-from fangxun.warnings.cap_parse import CapRejected, parse_cap, read_cap_file
-from fangxun.warnings.normalised import NormalisedWarning, Reference, chinese_event, colour_from_text
-from support.cap_samples import (
-    SPEC_EXAMPLES,
-    ZZ_GEOCODES,
-    ZZ_IDENTIFIER,
-    ZZ_POLYGON_LONLAT,
-    ZZ_SENDER,
-    alert,
-    spec_example,
-    zhengzhou_rainstorm,
-)
+from fangxun.core.errors import BadInput
+from fangxun.warnings.intake.cap_parse import CapRejected, parse_cap, read_cap_file
+from fangxun.warnings.intake.normalised import NormalisedWarning, Reference, chinese_event, colour_from_text
 
 UTC = timezone.utc
 

@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 import defusedxml.ElementTree as safe_et
 import pytest
 from lxml import etree
-
-from fangxun.warnings.cap_parse import CAP_NS, cap_schema, parse_cap
-from fangxun.warnings.cap_write import ATOM_NS, CAP_MIME, CapInvalid, atom_feed, cap_document
-from fangxun.warnings.manual_form import parse_manual
-from fangxun.warnings.normalised import WarningArea
 from support.cap_samples import SPEC_EXAMPLES, alert, spec_example, zhengzhou_rainstorm
+
+from fangxun.warnings.intake.cap_parse import CAP_NS, cap_schema, parse_cap
+from fangxun.warnings.intake.cap_write import ATOM_NS, CAP_MIME, CapInvalid, atom_feed, cap_document
+from fangxun.warnings.intake.manual_form import parse_manual
+from fangxun.warnings.intake.normalised import WarningArea
 
 UTC = timezone.utc
 NOW = datetime(2026, 7, 20, 6, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ import aiohttp
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from fangxun.errors import ConfigError
-from fangxun.warnings.channels.base import Channel, OutgoingMessage
-from fangxun.warnings.channels.config import ChannelConfig, EmailConfig, SmsConfig, WeComConfig
-from fangxun.warnings.channels.factory import build_channels
+from fangxun.core.errors import ConfigError
+from fangxun.warnings.delivery.channels.base import Channel, OutgoingMessage
+from fangxun.warnings.delivery.channels.config import ChannelConfig, EmailConfig, SmsConfig, WeComConfig
+from fangxun.warnings.delivery.channels.factory import build_channels
 
 CONFIGS = TypeAdapter(dict[str, ChannelConfig])
 

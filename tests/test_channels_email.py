@@ -7,8 +7,8 @@ from dataclasses import replace
 from support.sinks import refused_url
 from support.smtp_sink import SmtpSink, self_signed_tls, smtp_sink_fixture  # noqa: F401 (fixture)
 
-from fangxun.warnings.channels.base import OutgoingMessage
-from fangxun.warnings.channels.mail import EmailChannel
+from fangxun.warnings.delivery.channels.base import OutgoingMessage
+from fangxun.warnings.delivery.channels.mail import EmailChannel
 
 SENDER = "郑州市防汛抗旱指挥部办公室 <fangxun@zz.example>"
 PASSWORD = "smtp-pass-9f8e7d6c"

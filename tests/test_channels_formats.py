@@ -12,14 +12,14 @@ from urllib.parse import quote_plus
 
 from support.sinks import http_fixture, sink_fixture  # noqa: F401 (fixtures)
 
-from fangxun.warnings.channels.base import OutgoingMessage
-from fangxun.warnings.channels.classify import redact, url_secrets
-from fangxun.warnings.channels.dingtalk import DingTalkChannel
-from fangxun.warnings.channels.signing import dingtalk_sign
-from fangxun.warnings.channels.sms import SmsChannel
-from fangxun.warnings.channels.text import cut_utf8, fit_bytes
-from fangxun.warnings.channels.webhook import WebhookChannel, verify_webhook_signature, webhook_body
-from fangxun.warnings.channels.wecom import MAX_CONTENT_BYTES, WeComChannel, wecom_markdown
+from fangxun.warnings.delivery.channels.base import OutgoingMessage
+from fangxun.warnings.delivery.channels.classify import redact, url_secrets
+from fangxun.warnings.delivery.channels.dingtalk import DingTalkChannel
+from fangxun.warnings.delivery.channels.signing import dingtalk_sign
+from fangxun.warnings.delivery.channels.sms import SmsChannel
+from fangxun.warnings.delivery.channels.text import cut_utf8, fit_bytes
+from fangxun.warnings.delivery.channels.webhook import WebhookChannel, verify_webhook_signature, webhook_body
+from fangxun.warnings.delivery.channels.wecom import MAX_CONTENT_BYTES, WeComChannel, wecom_markdown
 
 SECRET = "whsec-5d1c7a0b9e8f"
 NOW = 1_780_000_000.0

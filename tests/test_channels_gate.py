@@ -8,11 +8,11 @@ import aiohttp
 import pytest
 from support.sinks import make_sink_fixture  # noqa: F401 (fixture)
 
-from fangxun.errors import ConfigError
-from fangxun.warnings.channels.base import OutgoingMessage
-from fangxun.warnings.channels.config import WebhookConfig
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.channels.gate import Gate
+from fangxun.core.errors import ConfigError
+from fangxun.warnings.delivery.channels.base import OutgoingMessage
+from fangxun.warnings.delivery.channels.config import WebhookConfig
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.channels.gate import Gate
 
 
 class FakeTime:

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import pytest
 from support.sinks import Sink, http_fixture, refused_url, sink_fixture  # noqa: F401 (fixtures)
 
-from fangxun.warnings.channels.base import Channel, ChannelResult, OutgoingMessage
-from fangxun.warnings.channels.dingtalk import DingTalkChannel
-from fangxun.warnings.channels.sms import SmsChannel
-from fangxun.warnings.channels.webhook import WebhookChannel
-from fangxun.warnings.channels.wecom import WeComChannel
+from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.dingtalk import DingTalkChannel
+from fangxun.warnings.delivery.channels.sms import SmsChannel
+from fangxun.warnings.delivery.channels.webhook import WebhookChannel
+from fangxun.warnings.delivery.channels.wecom import WeComChannel
 
 WEBHOOK_SECRET = "whsec-2f9c8e1d7a6b5c4d"
 WEBHOOK_PATH_TOKEN = "T0KENinPATH9f8e7d6c"

@@ -106,7 +106,7 @@ def test_geo_import_and_map_export(database_url, tmp_path):
                      .replace("410102001001,东村,village,410102001000", "410105001001,东村,village,410105001000"),
                      encoding="utf-8")
     assert fangxun(database_url, "units", "import", str(units))[0] == 0
-    jinshui = resources.files("fangxun.plans.data").joinpath("boundaries/410105000000.geojson")
+    jinshui = resources.files("fangxun.demo.data").joinpath("boundaries/410105000000.geojson")
     with resources.as_file(jinshui) as path:
         code, out, err = fangxun(database_url, "geo", "import", str(path), "--level", "district")
     assert code == 0, err

@@ -17,8 +17,8 @@ from support.cap_samples import BILLION_LAUGHS, ZZ_SENDER, alert, zhengzhou_rain
 from support.databases import PG_URL
 from support.warning_factories import DISTRICT_A, DISTRICT_B, add_registry
 
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
 from fangxun.warnings.tables import Notification, Warning
 
 BEIJING = timezone(timedelta(hours=8))

@@ -3,7 +3,7 @@
 import pytest
 from support.tree import add_plans, add_units
 
-from fangxun.errors import NotFound
+from fangxun.core.errors import NotFound
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import Contact
 from fangxun.plans.plan_fields import ContactFields

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import postgresql, sqlite
 
-from fangxun.db import UTCDateTime
+from fangxun.core.db import UTCDateTime
 
 BEIJING = timezone(timedelta(hours=8))
 

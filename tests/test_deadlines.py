@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fangxun.warnings.config import WarningSettings
-from fangxun.warnings.deadlines import AckState, Step, ack_deadline, escalation_target, next_step
+from fangxun.warnings.routing.deadlines import AckState, Step, ack_deadline, escalation_target, next_step
 
 T0 = datetime(2026, 7, 20, 8, 0, tzinfo=timezone.utc)
 

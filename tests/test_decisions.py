@@ -9,21 +9,20 @@ import pytest
 import shapely
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DBAPIError
+from support.tree import add_units
+from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, SENDER, STREET_1,
+                                       warning_settings)
 
-from fangxun.audit import AuditRecord
-from fangxun.errors import BadInput, Conflict, NotFound
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.events.config import ResponseSettings
 from fangxun.warnings.events.decisions import parse_level, record_decision
 from fangxun.warnings.events.response_metrics import current_proposal, event_facts
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.tables import RESPONSE_SOURCE
-from fangxun.warnings.tables import Notification, Warning, WarningUnit
-from support.tree import add_units
-from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, SENDER, STREET_1,
-                                       warning_settings)
+from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning, WarningUnit
 
 START = NOON - timedelta(hours=3)
 LEVEL_IV = {"urban", "transport", "water", "weather", "emergency"}
@@ -234,7 +233,7 @@ async def test_notice_text_lists_the_departments_actions(sessions, settings, eve
     decision = await decide(sessions, settings, event_id, "activate", "I", note="全市启动最高级别响应")
     async with sessions() as session:
         notice = await session.get(Warning, decision.notice_warning_id)
-    from fangxun.warnings.outbox import compose
+    from fangxun.warnings.delivery.outbox import compose
     rows = {r.recipient_key: r for r in await notices(sessions, notice.id)}
     title, text = compose(rows["education"].payload, notice.messages, rows["education"].recipient_name)
     assert title == "关于启动防汛Ⅰ级应急响应的通知"
@@ -349,7 +348,7 @@ def hook_config(settings, sink):
 
 async def test_the_dispatcher_delivers_notices_with_the_levels_deadline_and_escalates(
         sessions, hook_config, sink, clock, event_id):
-    from fangxun.warnings.acks import escalate_due
+    from fangxun.warnings.acks.acknowledging import escalate_due
 
     decision = await decide(sessions, hook_config, event_id, "activate", "I")
     async with new_http_session(hook_config.warnings.channels) as http:

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import func, select
 from support.registry_factories import fresh_database
 
-from fangxun.audit import AuditRecord
-from fangxun.errors import Conflict
-from fangxun.plans.demo import load_demo, read_units
-from fangxun.plans.demo_names import owner_org, short_name
-from fangxun.plans.demo_places import BBOX
-from fangxun.plans.demo_plans import build_plans
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import Conflict
+from fangxun.demo.names import owner_org, short_name
+from fangxun.demo.places import BBOX
+from fangxun.demo.plan_set import build_plans
+from fangxun.demo.registry import load_demo, read_units
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.review_clock import next_review_due, plan_status
 

@@ -5,8 +5,8 @@ from collections import defaultdict
 import pytest
 import shapely
 
-from fangxun.plans.demo import read_units
-from fangxun.plans.demo_geometry import ZONES, demo_geometry
+from fangxun.demo.geometry import ZONES, demo_geometry
+from fangxun.demo.registry import read_units
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +49,8 @@ def test_urban_streets_are_smaller_than_rural_towns(geometry):
 
 
 def test_shelters_are_placed_inside_their_own_unit(geometry):
-    from fangxun.plans.demo_geometry import place_inside
-    from fangxun.plans.demo_places import build_shelters
+    from fangxun.demo.geometry import place_inside
+    from fangxun.demo.places import build_shelters
 
     units, shapes, _ = geometry
     shelters = place_inside(build_shelters(units), shapes)

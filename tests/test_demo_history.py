@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from fangxun.cli import main
-from fangxun.errors import BadInput, Conflict
-from fangxun.plans.demo import load_demo
-from fangxun.warnings.events.demo_history import load_history, past_year, read_registry
-from fangxun.warnings.events.demo_history_build import Ids, build_history
-from fangxun.warnings.events.demo_history_notify import build_outbox
+from fangxun.core.errors import BadInput, Conflict
+from fangxun.demo.history import load_history, past_year, read_registry
+from fangxun.demo.history_build import Ids, build_history
+from fangxun.demo.history_notify import build_outbox
+from fangxun.demo.registry import load_demo
 from fangxun.warnings.events.journal_rules import figure_totals
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit

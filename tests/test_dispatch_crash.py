@@ -9,13 +9,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
-
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.tables import Notification, NotificationAttempt
 from support.sinks import Answer, Sink
 from support.waiting import wait_until
-from support.warning_factories import (HookKeys, add_wide_registry, make_warning, search_path,
-                                       warning_settings)
+from support.warning_factories import HookKeys, add_wide_registry, make_warning, search_path, warning_settings
+
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.tables import Notification, NotificationAttempt
 
 CHILD = Path(__file__).resolve().parent / "support" / "dispatch_child.py"
 DEPARTMENTS = 3

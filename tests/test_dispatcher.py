@@ -8,17 +8,17 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-
-from fangxun.accounts import signing_secret
-from fangxun.clock import Clock
-from fangxun.db import session_factory
-from fangxun.warnings.acks import ack_token
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import UNKNOWN_CHANNEL, Dispatcher, backoff
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.tables import Notification, NotificationAttempt
 from support.sinks import Answer, Sink
 from support.warning_factories import NOON, HookKeys, make_warning, notifications, twin_engine, warning_settings
+
+from fangxun.core.accounts import signing_secret
+from fangxun.core.clock import Clock
+from fangxun.core.db import session_factory
+from fangxun.warnings.acks.acknowledging import ack_token
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import UNKNOWN_CHANNEL, Dispatcher, backoff
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.tables import Notification, NotificationAttempt
 
 SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
 

@@ -11,10 +11,10 @@ from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 from support.event_story import build_story
 from support.warning_factories import add_registry, warning_settings
 
-from fangxun.accounts import create_user
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.core.accounts import create_user
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
 from fangxun.settings import load_settings
 
 USER = "duty03"

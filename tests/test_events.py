@@ -12,19 +12,19 @@ from datetime import timedelta
 import asyncpg
 import pytest
 from sqlalchemy import func, select
+from support.databases import PG_URL
+from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
-from fangxun.accounts import signing_secret
-from fangxun.audit import AuditRecord
-from fangxun.errors import BadInput, Conflict, NotFound
-from fangxun.warnings.acks import ack_token, acknowledge
+from fangxun.core.accounts import signing_secret
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import BadInput, Conflict, NotFound
+from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
 from fangxun.warnings.events.event_queries import event_detail, list_events
 from fangxun.warnings.events.event_store import close_by_hand, link_by_hand, open_by_hand
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry
-from fangxun.warnings.intake import ingest
+from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.scheduler import WarningJobs
 from fangxun.warnings.tables import Warning
-from support.databases import PG_URL
-from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
 HOOK = "http://127.0.0.1:9/hook"
 H = timedelta(hours=1)

@@ -13,9 +13,9 @@ from support.cap_samples import BILLION_LAUGHS, ZZ_SENDER
 from support.warning_api import zz
 from support.warning_factories import NOON, make_warning, warning_settings
 
-from fangxun.warnings.cap_write import atom_feed, cap_document
 from fangxun.warnings.config import Feed
-from fangxun.warnings.feeds import FeedPoller
+from fangxun.warnings.intake.cap_write import atom_feed, cap_document
+from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.tables import Warning
 
 HOOK = "http://127.0.0.1:9/hook"

@@ -7,11 +7,11 @@ import geopandas
 import numpy as np
 import pytest
 import shapely
+from support.geo_samples import CITY, JINSHUI, boundary_path, feature, metres_between, write_features
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.geo.boundary_file import code_candidates, name_candidates, read_boundaries
 from fangxun.geo.gcj02 import wgs84_to_gcj02
-from support.geo_samples import CITY, JINSHUI, boundary_path, feature, metres_between, write_features
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 import shapely
+from support.geo_samples import grid_index, village_code
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.geo.spatial_index import METRES_PER_DEGREE, Match, UnitIndex, circle
 from fangxun.geo.synthetic import partition
-from support.geo_samples import grid_index, village_code
 
 DISTRICT = "410105000000"
 
@@ -152,8 +152,9 @@ def test_invalid_unit_polygons_are_repaired_when_indexed():
 
 
 def test_units_at_lists_every_containing_unit_once():
-    from fangxun.geo.spatial_index import UnitIndex
     import shapely
+
+    from fangxun.geo.spatial_index import UnitIndex
     big = shapely.box(0, 0, 4, 4)
     halves = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(2, 2, 3, 3)])   # two parts, one unit
     index = UnitIndex(["410100000000", "410102000000", "410103000000"], ["city", "district", "district"],

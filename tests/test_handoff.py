@@ -11,14 +11,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import insert, select
-
-from fangxun.bulk import reserve_ids
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.tables import Notification
 from support.waiting import wait_until
 from support.warning_factories import NOON, HookKeys, make_warning, notifications, warning_settings
+
+from fangxun.core.bulk import reserve_ids
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.tables import Notification
 
 SENT = 11  # the red warning's notices that have an address (the 12th is born failed)
 LEASE = timedelta(seconds=120)

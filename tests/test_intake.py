@@ -7,18 +7,17 @@ from datetime import timedelta
 import pytest
 import shapely
 from sqlalchemy import func, select, update
+from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_1, STREET_3, TOWN_2,
+                                       WEST_VILLAGE, contact_id, make_warning, notifications, warning_settings)
 
-from fangxun.accounts import signing_secret
+from fangxun.core.accounts import signing_secret
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings import intake
-from fangxun.warnings.acks import ack_token, token_hash
-from fangxun.warnings.intake import accept, ingest
-from fangxun.warnings.outbox import compose
-from fangxun.warnings.recipients import NO_ADDRESS
+from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.delivery.outbox import compose
+from fangxun.warnings.intake import accept as intake
+from fangxun.warnings.intake.accept import accept, ingest
+from fangxun.warnings.routing.recipients import NO_ADDRESS
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
-from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_1, STREET_3,
-                                       TOWN_2, WEST_VILLAGE, contact_id, make_warning,
-                                       notifications, warning_settings)
 
 HOOK = "http://127.0.0.1:9/hook"
 

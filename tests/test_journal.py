@@ -11,8 +11,8 @@ from sqlalchemy.exc import DBAPIError
 from support.tree import add_units
 from support.warning_factories import DISTRICT_A, EAST_VILLAGE, NOON
 
-from fangxun.accounts import Principal
-from fangxun.errors import BadInput, Conflict, Forbidden, NotFound
+from fangxun.core.accounts import Principal
+from fangxun.core.errors import BadInput, Conflict, Forbidden, NotFound
 from fangxun.warnings.events.journal import add_entry, journal_view, parse_entry
 from fangxun.warnings.events.tables import Event, JournalEntry
 

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.lifecycle import CANCELLED_REASON, SUPERSEDED_REASON, close_expired, thread
-from fangxun.warnings.tables import Notification, Warning
 from support.warning_factories import NOON, make_warning, notifications, warning_settings
+
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.intake.lifecycle import CANCELLED_REASON, SUPERSEDED_REASON, close_expired, thread
+from fangxun.warnings.tables import Notification, Warning
 
 HOOK = "http://127.0.0.1:9/hook"
 

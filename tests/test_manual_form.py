@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from fangxun.errors import BadInput
-from fangxun.warnings.manual_form import EVENTS, parse_manual
-from fangxun.warnings.normalised import Reference
+from fangxun.core.errors import BadInput
+from fangxun.warnings.intake.manual_form import EVENTS, parse_manual
+from fangxun.warnings.intake.normalised import Reference
 
 UTC = timezone.utc
 NOW = datetime(2026, 7, 20, 6, 0, 30, 123456, tzinfo=UTC)

@@ -9,11 +9,11 @@ from sqlalchemy import func, select, update
 from support.api_fixtures import PASSWORD, START
 from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 
-from fangxun.accounts import create_user
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
-from fangxun.plans.demo import load_demo
+from fangxun.core.accounts import create_user
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
+from fangxun.demo.registry import load_demo
 from fangxun.plans.models import AdminUnit, Contact
 from fangxun.settings import load_settings
 

@@ -1,6 +1,6 @@
 """PerDict: once per dict object, again when its items change."""
 
-from fangxun.memo import PerDict
+from fangxun.core.memo import PerDict
 
 
 def test_computes_once_per_dict_and_again_after_a_change():

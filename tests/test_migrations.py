@@ -2,7 +2,7 @@
 
 from sqlalchemy import inspect
 
-from fangxun.migrate import schema_is_current, upgrade
+from fangxun.core.migrate import schema_is_current, upgrade
 from fangxun.schema import metadata
 
 

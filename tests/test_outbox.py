@@ -7,13 +7,12 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from support.warning_factories import NOON, add_registry, make_warning, notifications, twin_engine, warning_settings
 
-from fangxun.db import session_factory
-from fangxun.warnings.intake import ingest
-from fangxun.warnings.outbox import Outcome, claim, extend_lease, hold, record
+from fangxun.core.db import session_factory
+from fangxun.warnings.delivery.outbox import Outcome, claim, extend_lease, hold, record
+from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.tables import Notification, NotificationAttempt
-from support.warning_factories import (NOON, add_registry, make_warning, notifications, twin_engine,
-                                       warning_settings)
 
 LEASE = timedelta(minutes=2)
 

@@ -7,17 +7,16 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from support.registry_factories import (BISHAGANG, CITY, HUAIHE_VILLAGE, LINSHANZHAI, PLAN_HEADERS, PLANS, ZHONGYUAN,
+                                        dump, fresh_database, registry_content, write_plans, write_units)
 
-from fangxun.audit import AuditRecord
-from fangxun.errors import ImportRejected
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import ImportRejected
 from fangxun.plans.models import Contact, Plan, PlanRevision
 from fangxun.plans.plan_export import PLAN_EXPORT_COLUMNS, export_plan_file, export_unit_file
 from fangxun.plans.plan_import import PLAN_ALIASES, import_plan_file
 from fangxun.plans.tabular import read_table
 from fangxun.plans.unit_import import import_unit_file
-from support.registry_factories import (BISHAGANG, CITY, HUAIHE_VILLAGE, LINSHANZHAI, PLAN_HEADERS,
-                                        PLANS, ZHONGYUAN, dump, fresh_database, registry_content,
-                                        write_plans, write_units)
 
 
 @pytest.fixture

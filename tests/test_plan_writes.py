@@ -7,8 +7,8 @@ from pydantic import ValidationError
 from sqlalchemy import func, select
 from support.tree import add_units
 
-from fangxun.audit import AuditRecord
-from fangxun.errors import BadInput, Conflict, NotFound
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.plans.models import Contact, PlanRevision
 from fangxun.plans.plan_fields import ContactFields, PlanFields
 from fangxun.plans.plan_queries import plan_detail

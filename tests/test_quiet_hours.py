@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fangxun.warnings.config import QuietHours
-from fangxun.warnings.quiet_hours import release_time
+from fangxun.warnings.routing.quiet_hours import release_time
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NIGHT = QuietHours()  # 22:00-07:00 Asia/Shanghai

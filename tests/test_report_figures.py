@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 from support.report_year import YEAR, add_year
 
-from fangxun.errors import BadInput
-from fangxun.warnings.report.figures import annual_figures, build_annual_report, check_year
-from fangxun.warnings.report.period import bucket_counts, month_starts, nearest_rank, year_bounds
-from fangxun.warnings.report.summary import summary_text
+from fangxun.core.errors import BadInput
+from fangxun.report.figures import annual_figures, build_annual_report, check_year
+from fangxun.report.period import bucket_counts, month_starts, nearest_rank, year_bounds
+from fangxun.report.summary import summary_text
 
 GENERATED = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)
 Z = {"current": 0, "due_soon": 0, "overdue": 0, "revising": 0, "withdrawn": 0}

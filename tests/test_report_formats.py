@@ -14,10 +14,10 @@ import pytest
 from support.api_fixtures import bearer
 from support.report_year import YEAR, add_year
 
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
+from fangxun.report.render_xlsx import sheet_name
 from fangxun.settings import load_settings
-from fangxun.warnings.report.render_xlsx import sheet_name
 
 URL = "/api/reports/annual"
 # The tables in order, by title (sheet names), after the 摘要.
@@ -153,7 +153,7 @@ def test_the_command_writes_every_format(tmp_path):
 
 
 def test_chart_axes_use_whole_steps():
-    from fangxun.warnings.report.charts import axis
+    from fangxun.report.charts import axis
 
     # at most five steps of 1, 2 or 5 × 10ⁿ: 4 events -> 0..4 by 1; 18 warnings -> 0..20 by 5; 743 -> 0..800 by 200
     assert [axis(value) for value in (0, 4, 6, 18, 743, 18937)] == [
@@ -161,7 +161,7 @@ def test_chart_axes_use_whole_steps():
 
 
 def test_charts_escape_their_labels_and_draw_a_bar_per_value():
-    from fangxun.warnings.report.charts import Series, bar_chart, column_chart
+    from fangxun.report.charts import Series, bar_chart, column_chart
 
     hostile = '<script>alert(1)</script>"'
     svg = column_chart("x", hostile, ["1月", hostile], [Series(hostile, (1, 0), "#123456"),
@@ -173,8 +173,8 @@ def test_charts_escape_their_labels_and_draw_a_bar_per_value():
 
 
 def test_a_long_gap_list_is_cut_on_the_page_only():
-    from fangxun.warnings.report.model import Table
-    from fangxun.warnings.report.render_html import table_html
+    from fangxun.report.model import Table
+    from fangxun.report.render_html import table_html
 
     table = Table("coverage_gaps", "覆盖缺口明细", ("区划代码",), tuple((f"{i:012d}",) for i in range(500)))
     html = table_html(table, 300)

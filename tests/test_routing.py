@@ -3,9 +3,8 @@
 import pytest
 
 from fangxun.warnings.config import Route
-from fangxun.warnings.routing import (
-    RouteDecision, WarningFacts, department_contact, matches, recipients_plan, route, significant_prefix,
-)
+from fangxun.warnings.routing.tree import (RouteDecision, WarningFacts, department_contact, matches, recipients_plan,
+                                           route, significant_prefix)
 
 ALL_DEPARTMENTS = {"weather", "water", "emergency", "urban", "transport", "housing", "planning", "education",
                    "police"}

@@ -2,7 +2,7 @@
 
 import gc
 
-from fangxun.runtime import FIRST_GENERATION, tune_for_service
+from fangxun.core.runtime import FIRST_GENERATION, tune_for_service
 
 
 def test_tuning_freezes_startup_objects_and_raises_the_first_threshold():

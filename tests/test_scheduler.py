@@ -15,11 +15,11 @@ from support.warning_factories import NOON, make_warning, notifications, warning
 
 from fangxun.api.app import create_app
 from fangxun.api.keys import WARNING_SERVICE
-from fangxun.warnings.channels.factory import build_channels, new_http_session
 from fangxun.warnings.config import Feed
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.feeds import FeedPoller
-from fangxun.warnings.intake import ingest
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import (CLOSE_EXPIRED_JOB, CLOSE_QUIET_EVENTS_JOB, ESCALATE_JOB, FEED_JOB_PREFIX,
                                         WarningJobs, build_scheduler)
 from fangxun.warnings.service import WarningService

@@ -2,7 +2,7 @@
 
 import pytest
 
-from fangxun.errors import ConfigError
+from fangxun.core.errors import ConfigError
 from fangxun.settings import load_settings
 
 

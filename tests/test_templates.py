@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 import pytest
 
 from fangxun.warnings.config import Template
-from fangxun.warnings.templates import display_time, guidance, message_context, render
+from fangxun.warnings.routing.templates import display_time, guidance, message_context, render
 
 ONSET = datetime(2026, 7, 20, 0, 30, tzinfo=timezone.utc)  # 08:30 in Zhengzhou
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
+from support.registry_factories import (BISHAGANG, CITY, ERQI, HUAIHE, HUAIHE_VILLAGE, JIANSHE_VILLAGE, JIANSHELU,
+                                        LINSHANZHAI, UNIT_HEADERS, ZHONGYUAN, dump, fresh_database, registry_content,
+                                        unit_rows, write_units)
 
-from fangxun.audit import AuditRecord
-from fangxun.errors import BadInput, ImportRejected
+from fangxun.core.audit import AuditRecord
+from fangxun.core.errors import BadInput, ImportRejected
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.plan_export import export_unit_file
 from fangxun.plans.tabular import ImportResult, Problem, read_table
 from fangxun.plans.unit_import import UNIT_ALIASES, import_unit_file
-from support.registry_factories import (BISHAGANG, CITY, ERQI, HUAIHE, HUAIHE_VILLAGE, JIANSHE_VILLAGE,
-                                        JIANSHELU, LINSHANZHAI, UNIT_HEADERS, ZHONGYUAN, dump,
-                                        fresh_database, registry_content, unit_rows, write_units)
 
 
 async def _import(sessions, path, actor="tester"):

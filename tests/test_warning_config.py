@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fangxun.errors import ConfigError
+from fangxun.core.errors import ConfigError
 from fangxun.settings import load_settings
 
 ROUTES = '''

@@ -15,7 +15,7 @@ from support.warning_factories import NOON, make_warning, warning_settings
 
 from fangxun.api.app import create_app
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.intake import ingest
+from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.map_overlay import warning_areas
 
 HOOK = "http://127.0.0.1:9/hook"

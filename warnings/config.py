@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from fangxun.warnings.channels.config import ChannelConfig
+from fangxun.warnings.delivery.channels.config import ChannelConfig
 
 COLOURS = ("blue", "yellow", "orange", "red")
 COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}

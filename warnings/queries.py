@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.errors import BadInput, NotFound
+from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.config import COLOUR_LABELS, COLOURS
-from fangxun.warnings.lifecycle import thread
+from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.tables import RESPONSE_SOURCE, WARNING_STATUSES, Notification, Warning, WarningUnit
 
 N = Notification.__table__

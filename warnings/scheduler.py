@@ -16,12 +16,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from fangxun.clock import Clock
+from fangxun.core.clock import Clock
 from fangxun.settings import Settings
-from fangxun.warnings.acks import escalate_due
+from fangxun.warnings.acks.acknowledging import escalate_due
 from fangxun.warnings.events.event_store import close_quiet_events
-from fangxun.warnings.feeds import FeedPoller, FeedReport
-from fangxun.warnings.lifecycle import close_expired
+from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
+from fangxun.warnings.intake.lifecycle import close_expired
 
 log = logging.getLogger(__name__)
 

@@ -10,14 +10,14 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from fangxun.clock import Clock
-from fangxun.db import create_engine, session_factory
-from fangxun.migrate import upgrade
-from fangxun.runtime import tune_for_service
+from fangxun.core.clock import Clock
+from fangxun.core.db import create_engine, session_factory
+from fangxun.core.migrate import upgrade
+from fangxun.core.runtime import tune_for_service
 from fangxun.settings import Settings
-from fangxun.warnings.channels.factory import build_channels, new_http_session
-from fangxun.warnings.dispatcher import Dispatcher
-from fangxun.warnings.feeds import FeedPoller
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import WarningJobs, build_scheduler
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fangxun.db import Base, UTCDateTime, utcnow
+from fangxun.core.db import Base, UTCDateTime, utcnow
 
 # Lifecycle of a stored warning (its CAP <status> is kept apart, as cap_status).
 WARNING_STATUSES = ("active", "superseded", "cancelled", "expired")
@@ -58,7 +57,7 @@ class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only wher
     document: Mapped[dict] = mapped_column(JSON, default=dict)
     raw: Mapped[str | None] = mapped_column(Text)
     # {template: [title, text]} rendered once for every recipient, with slots for the recipient's name
-    # and the ack link (see fangxun.warnings.outbox.compose); notifications name their template.
+    # and the ack link (see fangxun.warnings.delivery.outbox.compose); notifications name their template.
     messages: Mapped[dict] = mapped_column(JSON, default=dict)
     source: Mapped[str] = mapped_column(String(20), default="cap")
     status: Mapped[str] = mapped_column(String(12), default="active", index=True)

@@ -6,7 +6,7 @@ Create Date: 2026-11-27 01:01:35.234624
 """
 from alembic import op
 import sqlalchemy as sa
-import fangxun.db
+import fangxun.core.db
 
 
 revision = '0001'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('population', sa.Integer(), nullable=True),
     sa.Column('geometry', sa.LargeBinary(), nullable=True),
     sa.Column('geometry_synthetic', sa.Boolean(), nullable=False),
-    sa.Column('updated_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('code')
     )
     with op.batch_alter_table('admin_units', schema=None) as batch_op:
@@ -42,8 +42,8 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('label', sa.String(length=100), nullable=False),
-    sa.Column('created_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', fangxun.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('token_hash')
     )
@@ -54,7 +54,7 @@ def upgrade() -> None:
     )
     op.create_table('audit_records',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=100), nullable=False),
     sa.Column('action', sa.String(length=50), nullable=False),
     sa.Column('target_type', sa.String(length=30), nullable=False),
@@ -72,7 +72,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=False),
     sa.Column('role', sa.String(length=10), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
-    sa.Column('created_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('username')
     )
@@ -88,8 +88,8 @@ def upgrade() -> None:
     sa.Column('next_review_due', sa.Date(), nullable=True),
     sa.Column('lifecycle', sa.String(length=12), nullable=False),
     sa.Column('version', sa.String(length=20), nullable=False),
-    sa.Column('created_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['unit_code'], ['admin_units.code'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('unit_code', 'kind', name='uq_plans_unit_kind')
@@ -124,7 +124,7 @@ def upgrade() -> None:
     sa.Column('summary', sa.Text(), nullable=False),
     sa.Column('version', sa.String(length=20), nullable=False),
     sa.Column('entered_by', sa.String(length=100), nullable=False),
-    sa.Column('created_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['plan_id'], ['plans.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )

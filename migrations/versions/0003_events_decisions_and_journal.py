@@ -6,7 +6,7 @@ Create Date: 2026-11-27 03:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import fangxun.db
+import fangxun.core.db
 
 
 revision = '0003'
@@ -26,14 +26,14 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),
-    sa.Column('started_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ended_at', fangxun.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('started_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('opened_by', sa.String(length=100), nullable=False),
     sa.Column('opening_warning_id', sa.Integer(), nullable=True),
     sa.Column('closed_by', sa.String(length=100), nullable=True),
     sa.Column('close_reason', sa.String(length=20), nullable=True),
     sa.Column('note', sa.Text(), nullable=False),
-    sa.Column('created_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['opening_warning_id'], ['warnings.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -42,7 +42,7 @@ def upgrade() -> None:
     op.create_table('event_warnings',
     sa.Column('warning_id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('joined_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('joined_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('joined_by', sa.String(length=100), nullable=False),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
     sa.ForeignKeyConstraint(['warning_id'], ['warnings.id'], ),
@@ -58,11 +58,11 @@ def upgrade() -> None:
     sa.Column('proposed_level', sa.Integer(), nullable=True),
     sa.Column('proposal_rule', sa.String(length=200), nullable=False),
     sa.Column('trigger_warning_id', sa.Integer(), nullable=True),
-    sa.Column('trigger_at', fangxun.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('trigger_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decided_by', sa.String(length=100), nullable=False),
-    sa.Column('decided_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('recorded_by', sa.String(length=100), nullable=False),
-    sa.Column('recorded_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('notice_warning_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['event_id'], ['events.id'], ),
@@ -74,7 +74,7 @@ def upgrade() -> None:
     op.create_table('journal_entries',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
-    sa.Column('recorded_at', fangxun.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', fangxun.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('author', sa.String(length=100), nullable=False),
     sa.Column('department', sa.String(length=50), nullable=True),
     sa.Column('unit_code', sa.String(length=12), nullable=True),

@@ -6,7 +6,7 @@ Create Date: 2026-11-27 03:45:00
 """
 from alembic import op
 import sqlalchemy as sa
-import fangxun.db
+import fangxun.core.db
 
 
 revision = '0004'
@@ -19,7 +19,7 @@ def upgrade() -> None:
     # Plain ALTERs, no batch copy: SQLite adds columns in place, so a full outbox is not rewritten
     # (and notification_attempts keeps pointing at the same table).
     op.add_column('notifications', sa.Column('priority', sa.SmallInteger(), server_default='2', nullable=False))
-    op.add_column('notifications', sa.Column('ack_check_after', fangxun.db.UTCDateTime(timezone=True),
+    op.add_column('notifications', sa.Column('ack_check_after', fangxun.core.db.UTCDateTime(timezone=True),
                                              nullable=True))
     op.drop_index('ix_notifications_due', table_name='notifications')
     op.create_index('ix_notifications_due', 'notifications', ['status', 'channel', 'priority', 'next_attempt_at'],

@@ -29,23 +29,22 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
 from sqlalchemy import func, select  # noqa: E402
-
-from fangxun.accounts import create_token, signing_secret  # noqa: E402
-from fangxun.api.app import WARNING_SERVICE, create_app  # noqa: E402
-from fangxun.clock import Clock  # noqa: E402
-from fangxun.db import session_factory  # noqa: E402
-from fangxun.plans.demo import load_demo  # noqa: E402
-from fangxun.runtime import tune_for_service  # noqa: E402
-from fangxun.settings import Settings, load_settings  # noqa: E402
-from fangxun.warnings.acks import ack_token, ack_url  # noqa: E402
-from fangxun.warnings.channels.base import OutgoingMessage  # noqa: E402
-from fangxun.warnings.channels.webhook import webhook_body  # noqa: E402
-from fangxun.warnings.config import WarningSettings  # noqa: E402
-from fangxun.warnings.outbox import ACK_SLOT, compose  # noqa: E402
-from fangxun.warnings.tables import Notification, Warning  # noqa: E402
 from support.databases import migrated_engine  # noqa: E402
 from support.sinks import Sink  # noqa: E402
 
+from fangxun.api.app import WARNING_SERVICE, create_app  # noqa: E402
+from fangxun.core.accounts import create_token, signing_secret  # noqa: E402
+from fangxun.core.clock import Clock  # noqa: E402
+from fangxun.core.db import session_factory  # noqa: E402
+from fangxun.core.runtime import tune_for_service  # noqa: E402
+from fangxun.demo.registry import load_demo  # noqa: E402
+from fangxun.settings import Settings, load_settings  # noqa: E402
+from fangxun.warnings.acks.acknowledging import ack_token, ack_url  # noqa: E402
+from fangxun.warnings.config import WarningSettings  # noqa: E402
+from fangxun.warnings.delivery.channels.base import OutgoingMessage  # noqa: E402
+from fangxun.warnings.delivery.channels.webhook import webhook_body  # noqa: E402
+from fangxun.warnings.delivery.outbox import ACK_SLOT, compose  # noqa: E402
+from fangxun.warnings.tables import Notification, Warning  # noqa: E402
 
 # --- the sink process -------------------------------------------------------------------------
 

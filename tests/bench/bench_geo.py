@@ -18,9 +18,9 @@ import geopandas
 import numpy as np
 import shapely
 
+from fangxun.demo.geometry import URBAN_FOCUS, demo_geometry
+from fangxun.demo.registry import read_units
 from fangxun.geo.spatial_index import UnitIndex, circle
-from fangxun.plans.demo import read_units
-from fangxun.plans.demo_geometry import URBAN_FOCUS, demo_geometry
 
 CITY = "410100000000"
 RUNS = 21
@@ -132,10 +132,10 @@ def bench_map(runs: int = 5) -> None:
     import tempfile
     from datetime import date
 
-    from fangxun.db import create_engine, session_factory
+    from fangxun.core.db import create_engine, session_factory
+    from fangxun.core.migrate import upgrade
+    from fangxun.demo.registry import load_demo
     from fangxun.geo.map_assets import LEAFLET_URL, MAP_FILES, leaflet_dir, static_dir
-    from fangxun.migrate import upgrade
-    from fangxun.plans.demo import load_demo
     from fangxun.plans.map_data import coverage_map_html
     from fangxun.settings import load_settings
 

@@ -17,16 +17,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
-from fangxun.clock import Clock  # noqa: E402
-from fangxun.db import session_factory  # noqa: E402
+from support.databases import migrated_engine  # noqa: E402
+
+from fangxun.core.clock import Clock  # noqa: E402
+from fangxun.core.db import session_factory  # noqa: E402
+from fangxun.demo.registry import load_demo  # noqa: E402
 from fangxun.plans.coverage import coverage  # noqa: E402
-from fangxun.plans.demo import load_demo  # noqa: E402
 from fangxun.plans.plan_export import export_plan_file, export_unit_file  # noqa: E402
 from fangxun.plans.plan_import import import_plan_file  # noqa: E402
 from fangxun.plans.plan_queries import PlanFilter, list_plans  # noqa: E402
 from fangxun.plans.unit_import import import_unit_file  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
-from support.databases import migrated_engine  # noqa: E402
+
 DISTRICT = "410105000000"  # 金水区
 
 

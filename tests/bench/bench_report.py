@@ -2,7 +2,7 @@
 
 Prints the time to build the report of the demo year (figures, tables, summary) and to build it in each format
 (json, csv, xlsx, html), the median of a few runs each; target < 3 s. Needs the demo history
-(fangxun.warnings.events.demo_history.load_history). Run: .venv/bin/python tests/bench/bench_report.py
+(fangxun.demo.history.load_history). Run: .venv/bin/python tests/bench/bench_report.py
 [sqlite|postgresql] [--runs N]
 """
 
@@ -18,13 +18,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support
 
-from fangxun.clock import Clock  # noqa: E402
-from fangxun.db import session_factory  # noqa: E402
-from fangxun.plans.demo import load_demo  # noqa: E402
-from fangxun.settings import load_settings  # noqa: E402
-from fangxun.warnings.report.export import FORMATS, render  # noqa: E402
-from fangxun.warnings.report.figures import build_annual_report  # noqa: E402
 from support.databases import migrated_engine  # noqa: E402
+
+from fangxun.core.clock import Clock  # noqa: E402
+from fangxun.core.db import session_factory  # noqa: E402
+from fangxun.demo.registry import load_demo  # noqa: E402
+from fangxun.report.export import FORMATS, render  # noqa: E402
+from fangxun.report.figures import build_annual_report  # noqa: E402
+from fangxun.settings import load_settings  # noqa: E402
 
 TARGET_SECONDS = 3.0
 
@@ -32,9 +33,9 @@ TARGET_SECONDS = 3.0
 def history_loader():
     """The demo history's loader, or exit with a clear message when it is not there."""
     try:
-        from fangxun.warnings.events.demo_history import load_history
+        from fangxun.demo.history import load_history
     except ImportError as exc:
-        sys.exit(f"bench_report: the demo history is needed (fangxun.warnings.events.demo_history.load_history) "
+        sys.exit(f"bench_report: the demo history is needed (fangxun.demo.history.load_history) "
                  f"and cannot be imported: {exc}")
     return load_history
 

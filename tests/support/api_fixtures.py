@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from support.tree import add_units
 
-from fangxun.accounts import create_token, create_user
 from fangxun.api.app import create_app
-from fangxun.clock import Clock
+from fangxun.core.accounts import create_token, create_user
+from fangxun.core.clock import Clock
 
 # 10:00 in Shanghai on the suite's TODAY (2026-06-01).
 START = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)

@@ -75,7 +75,7 @@ class AppService(ServiceThread):
         from aiohttp import web
 
         from fangxun.api.app import create_app
-        from fangxun.db import create_engine
+        from fangxun.core.db import create_engine
 
         self.engine = create_engine(self.url)
         self.runner = web.AppRunner(create_app(self.engine, self.settings, self.clock))

@@ -7,9 +7,10 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fangxun.db import create_engine
-from fangxun.migrate import upgrade
 from sqlalchemy import text
+
+from fangxun.core.db import create_engine
+from fangxun.core.migrate import upgrade
 
 PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -15,12 +15,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fangxun.clock import Clock  # noqa: E402
-from fangxun.db import create_engine, session_factory  # noqa: E402
-from fangxun.settings import load_settings  # noqa: E402
-from fangxun.warnings.channels.factory import build_channels, new_http_session  # noqa: E402
-from fangxun.warnings.dispatcher import Dispatcher  # noqa: E402
 from support.warning_factories import warning_settings  # noqa: E402
+
+from fangxun.core.clock import Clock  # noqa: E402
+from fangxun.core.db import create_engine, session_factory  # noqa: E402
+from fangxun.settings import load_settings  # noqa: E402
+from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session  # noqa: E402
+from fangxun.warnings.delivery.dispatcher import Dispatcher  # noqa: E402
 
 CONCURRENCY = 4
 

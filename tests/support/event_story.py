@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from support.warning_factories import DISTRICT_A, EAST_VILLAGE, NOON, make_warning
 
-from fangxun.accounts import Principal
+from fangxun.core.accounts import Principal
 from fangxun.warnings.events.journal import add_entry, parse_entry
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.intake import RESPONSE_SOURCE, accept
+from fangxun.warnings.intake.accept import RESPONSE_SOURCE, accept
 from fangxun.warnings.tables import Notification
 
 HOSTILE = '<script>window.__xss=1</script>转移群众'

@@ -22,7 +22,7 @@ def boundary_path(code: str) -> Path:
     if os.environ.get("FANGXUN_SHARED_DATA"):
         folders.append(Path(os.environ["FANGXUN_SHARED_DATA"]) / "boundaries")
     folders.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "boundaries")
-    folders.append(Path(str(resources.files("fangxun.plans.data").joinpath("boundaries"))))
+    folders.append(Path(str(resources.files("fangxun.demo.data").joinpath("boundaries"))))
     for folder in folders:
         if (folder / f"{code}.geojson").is_file():
             return folder / f"{code}.geojson"

@@ -6,12 +6,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from sqlalchemy import select
+from support.databases import migrated_engine
 
-from fangxun.db import session_factory
+from fangxun.core.db import session_factory
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.tabular import write_table
 from fangxun.schema import metadata
-from support.databases import migrated_engine
 
 CITY = "410100000000"
 ZHONGYUAN, ERQI = "410102000000", "410103000000"

@@ -7,16 +7,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, insert, select, text
+from support.sinks import Sink
+from support.tree import add_units
 
-from fangxun.db import create_engine
-
+from fangxun.core.db import create_engine
 from fangxun.plans.models import Contact, Plan
 from fangxun.settings import Settings
 from fangxun.warnings.config import WarningSettings, reference_problems
-from fangxun.warnings.normalised import NormalisedWarning, Reference, WarningArea
+from fangxun.warnings.intake.normalised import NormalisedWarning, Reference, WarningArea
 from fangxun.warnings.tables import Notification
-from support.sinks import Sink
-from support.tree import add_units
 
 # 10:00 in Shanghai on the suite's TODAY: outside the default quiet hours (22:00–07:00).
 NOON = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)

@@ -9,24 +9,24 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.accounts import Principal, signing_secret
-from fangxun.audit import record
-from fangxun.errors import BadInput, Conflict, NotFound
+from fangxun.core.accounts import Principal, signing_secret
+from fangxun.core.audit import record
+from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
-from fangxun.warnings import lifecycle
-from fangxun.warnings.acks import ack_token, token_hash
+from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS, Proposal
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.intake import notice_key
-from fangxun.warnings.normalised import NormalisedWarning, Reference
-from fangxun.warnings.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
-from fangxun.warnings.quiet_hours import release_time
-from fangxun.warnings.recipients import Recipient
-from fangxun.warnings.routing import department_contact
+from fangxun.warnings.intake import lifecycle
+from fangxun.warnings.intake.accept import notice_key
+from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
+from fangxun.warnings.routing.quiet_hours import release_time
+from fangxun.warnings.routing.recipients import Recipient
+from fangxun.warnings.routing.templates import display_time
+from fangxun.warnings.routing.tree import department_contact
 from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
-from fangxun.warnings.templates import display_time
 
 NOTICE_SENDER = "fangxun"
 NOTICE_EVENT = "防汛应急响应"

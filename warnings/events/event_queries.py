@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.warnings.config import COLOUR_LABELS
@@ -15,7 +15,7 @@ from fangxun.warnings.events.config import EventSettings
 from fangxun.warnings.events.event_rules import shown, year_bounds
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, EVENT_STATUSES, Event,
-                                           EventWarning, JournalEntry, ResponseDecision)
+                                            EventWarning, JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import WARNING_STATUS_LABELS, empty_counts, state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
 

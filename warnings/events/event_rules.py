@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from fangxun.errors import BadInput
+from fangxun.core.errors import BadInput
 from fangxun.warnings.config import COLOURS
 from fangxun.warnings.events.config import EventKindSettings
 

@@ -7,11 +7,10 @@ from datetime import datetime
 from sqlalchemy import and_, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.audit import record
-from fangxun.errors import BadInput, Conflict, NotFound
+from fangxun.core.audit import record
+from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
-from fangxun.warnings.events.event_rules import (LinkedWarning, event_name, local_day, quiet_close_at,
-                                                 shown)
+from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, quiet_close_at, shown
 from fangxun.warnings.events.tables import Event, EventWarning
 from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
 

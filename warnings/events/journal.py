@@ -11,9 +11,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.accounts import Principal
-from fangxun.audit import record
-from fangxun.errors import BadInput, Conflict, Forbidden
+from fangxun.core.accounts import Principal
+from fangxun.core.audit import record
+from fangxun.core.errors import BadInput, Conflict, Forbidden
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.events.event_store import get_event

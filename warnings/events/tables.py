@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from fangxun.db import Base, UTCDateTime, utcnow
+from fangxun.core.db import Base, UTCDateTime, utcnow
 
 EVENT_STATUSES = ("open", "closed")
 EVENT_STATUS_LABELS = {"open": "进行中", "closed": "已结束"}

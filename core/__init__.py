@@ -1,0 +1,1 @@
+"""Infrastructure: settings loading, database, bulk insert, errors, clock, accounts, audit."""

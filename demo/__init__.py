@@ -1,0 +1,1 @@
+"""The demo registry and the demo year (nothing in the domain imports this package)."""

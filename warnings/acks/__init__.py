@@ -1,0 +1,1 @@
+"""叫应: tokens, acknowledging, reminders and escalation."""

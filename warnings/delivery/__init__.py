@@ -1,0 +1,1 @@
+"""Delivery: the outbox, the dispatcher and the channels."""

@@ -1,0 +1,21 @@
+"""A channel behind its own gate, so one slow or failing channel never holds up another."""
+
+from __future__ import annotations
+
+from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.gate import Gate
+
+
+class GatedChannel:
+    """Passes each send through the channel's gate (concurrency and rate limit)."""
+
+    def __init__(self, inner: Channel, gate: Gate):
+        self.inner = inner
+        self.gate = gate
+        self.name = inner.name
+        self.kind = inner.kind
+
+    async def send(self, message: OutgoingMessage) -> ChannelResult:
+        """Wait for the gate, then deliver once."""
+        async with self.gate:
+            return await self.inner.send(message)

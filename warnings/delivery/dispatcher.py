@@ -1,0 +1,448 @@
+"""The dispatcher: drains the outbox through the channels, many sends in flight, outcomes written in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from fangxun.core.accounts import signing_secret
+from fangxun.core.clock import Clock
+from fangxun.core.memo import PerDict
+from fangxun.settings import Settings
+from fangxun.warnings.acks.acknowledging import ack_token, ack_url
+from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
+from fangxun.warnings.routing.deadlines import ack_span
+from fangxun.warnings.routing.quiet_hours import release_time
+from fangxun.warnings.tables import Warning
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_CHANNEL = "未配置的通知渠道"
+_OTHER = object()  # the claim slot of rows whose channel is not configured
+WARNING_CACHE = 1000
+# How soon the pump looks again when nothing wakes it, and asks a drained channel again when it drains
+# until idle.
+TICK = 0.1
+# Payload fields that make up the message text rather than travel beside it.
+MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
+
+
+def channel_fields(payload: dict) -> dict:
+    """The payload fields a channel passes on beside the message (not the parts of its text)."""
+    return {key: value for key, value in payload.items() if key not in MESSAGE_PARTS}
+
+
+def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random,
+            retry_after: float | None = None) -> float:
+    """Seconds before try `attempt + 1`: base * 2**(attempt - 1), capped, ± jitter; never before Retry-After."""
+    delay = min(cap, base * 2 ** max(0, attempt - 1))
+    delay *= 1 + jitter * (2 * rng.random() - 1)
+    return max(delay, retry_after or 0.0)
+
+
+class Dispatcher:
+    """Sends due notifications; several dispatchers may share one outbox (rows are claimed under a lease)."""
+
+    def __init__(self, sessions: async_sessionmaker, channels: Mapping[str, Channel], settings: Settings,
+                 clock: Clock, worker_id: str, *, batch_size: int = 500, lease: timedelta = timedelta(seconds=120),
+                 flush_every: float = 1.0, flush_size: int = 5000, poll_seconds: float = 1.0,
+                 ack_base_url: str | None = None, rng: random.Random | None = None):
+        self.sessions = sessions
+        self.channels = dict(channels)
+        self.settings = settings
+        self.clock = clock
+        self.worker_id = worker_id
+        self.batch_size = batch_size
+        self.lease = lease
+        # Outcomes are written back once `flush_size` have gathered, when nothing is left to send, or
+        # `flush_every` seconds after the last write: during a city-wide burst the sending goes first and
+        # the bookkeeping follows in a few large statements (a crash meanwhile means resends, not losses).
+        self.flush_every = flush_every
+        self.flush_size = flush_size
+        self.poll_seconds = poll_seconds
+        self.ack_base_url = ack_base_url or settings.server.base_url
+        self.rng = rng or random.Random()
+        self._secret: bytes | None = None
+        self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
+        self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
+        # Rows from one intake share their payload, so their messages share this (read-only) dict.
+        self._extra = PerDict(channel_fields)
+        self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
+        # A channel may hold a few rounds of its own concurrency queued or in flight, so a slow one
+        # cannot take every claim (the others keep going) while a fast one always has work queued.
+        config = settings.warnings.channels
+        self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
+                      for name in self.channels}
+        # Senders per channel: as many as its gate lets through at once (rows of unknown channels only
+        # fail, so one will do).
+        self._senders: dict[object, int] = {name: config[name].concurrency if name in config else 16
+                                            for name in self.channels}
+        self._senders[_OTHER] = 1
+        # Rows the intake of this process wrote leased to us (Handoff), not yet started: per claim
+        # slot, a queue per priority (red first).
+        self._handed: dict[object, dict[int, deque[Claimed]]] = {}
+        self._nudge = asyncio.Event()
+
+    def take(self, rows: list[Claimed]) -> None:
+        """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
+        for (channel, priority), run in groupby(rows, key=attrgetter("channel", "priority")):
+            self._handed_queue(channel, priority).extend(run)
+        self._nudge.set()
+
+    def withdraw(self, warning_ids: set[int]) -> list[int]:
+        """Handoff: take back the queued rows of `warning_ids` (superseded or cancelled before they went)."""
+        withdrawn = []
+        for queues in self._handed.values():
+            for priority, queue in queues.items():
+                withdrawn += [row.id for row in queue if row.warning_id in warning_ids]
+                queues[priority] = deque(row for row in queue if row.warning_id not in warning_ids)
+        return withdrawn
+
+    def _handed_queue(self, channel: str, priority: int) -> deque[Claimed]:
+        return self._handed.setdefault(self._slot(channel), {}).setdefault(priority, deque())
+
+    def _take_handed(self, key: object, room: int) -> list[Claimed]:
+        taken: list[Claimed] = []
+        for _, queue in sorted(self._handed.get(key, {}).items()):
+            while queue and len(taken) < room:
+                taken.append(queue.popleft())
+        return taken
+
+    def _has_handed(self, key: object | None = None) -> bool:
+        slots = self._handed.values() if key is None else [self._handed.get(key, {})]
+        return any(queue for queues in slots for queue in queues.values())
+
+    def handed_ids(self) -> set[int]:
+        """Ids of rows handed over and not yet started (their leases are kept alive too)."""
+        return {row.id for queues in self._handed.values() for queue in queues.values() for row in queue}
+
+    # --- public loops -------------------------------------------------------------------------
+
+    async def run_once(self, limit: int = 500) -> int:
+        """Claim up to `limit` due rows, send them all concurrently, record the outcomes; rows claimed."""
+        now = self.clock.now()
+        async with self.sessions() as session, session.begin():
+            claimed = await claim(session, self.worker_id, now, limit, self.lease)
+            if not claimed:
+                return 0
+            await self._load_warnings(session, {row.warning_id for row in claimed})
+            later = self._quiet(claimed, now)
+            await hold(session, self.worker_id, later)
+        outcomes = await asyncio.gather(*(self._send(row) for row in claimed if row.id not in later))
+        async with self.sessions() as session, session.begin():
+            await record(session, self.worker_id, list(outcomes))
+        return len(claimed)
+
+    async def run_until_idle(self) -> int:
+        """Drain everything due now (sending as it goes); returns the number of rows handled."""
+        return await self._pump(stop=None, until_idle=True)
+
+    async def run_forever(self, stop: asyncio.Event) -> int:
+        """Drain continuously, polling for new rows, until `stop` is set; in-flight sends finish first."""
+        return await self._pump(stop=stop, until_idle=False)
+
+    # --- the pipeline -------------------------------------------------------------------------
+
+    async def _pump(self, stop: asyncio.Event | None, until_idle: bool) -> int:
+        """Keep each channel's queue of rows full for its senders; write outcomes back and claim more in
+        one transaction, so the database sees a few large statements rather than one per notification."""
+        state = _Pipeline(self._send, self._senders)
+        try:
+            return await self._drive(state, stop, until_idle)
+        finally:
+            # Cancelled from outside: sends still running are dropped; their rows are sent again
+            # once the lease lapses (a recipient may get a duplicate, never nothing).
+            state.close()
+
+    async def _drive(self, state: _Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
+        # The exchange (outcomes written back, more rows claimed) runs beside the sending: while it
+        # waits on the database, the senders keep going and handed rows keep flowing into their queues.
+        while True:
+            state.wake.clear()  # an outcome or the exchange finishing from here on wakes the wait below
+            stopping = stop is not None and stop.is_set()
+            if state.exchange is not None and state.exchange.done():
+                for row in state.exchange.result():
+                    state.enqueue(row, self._slot(row.channel))
+                state.exchange = None
+            if not stopping:
+                self._top_up(state)
+            # Between exchanges (the two would update the same rows in two transactions), and before the
+            # next one starts: back-to-back exchanges on a slow database must not starve the leases.
+            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
+                await self._heartbeat(state.held | self.handed_ids())
+                state.last_beat = time.monotonic()
+            now = time.monotonic()
+            if state.exchange is None:
+                wanted = [] if stopping else self._wanted(state, now)
+                flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.active()
+                                                      or now - state.last_flush >= self.flush_every)
+                if wanted or flush_due:
+                    state.exchange = asyncio.create_task(self._exchange(state, wanted, until_idle))
+                    state.exchange.add_done_callback(lambda _: state.wake.set())
+            if not state.active() and state.exchange is None:
+                if state.buffered:
+                    continue
+                if stopping or (until_idle and self._all_dry(state.dry_until)):
+                    return state.handled
+                if until_idle:
+                    # Only rows given back for quiet hours, or channels asked again shortly: no spin.
+                    await asyncio.sleep(TICK / 10)
+                else:
+                    await self._idle_wait(stop)
+                    state.dry_until.clear()
+                continue
+            try:
+                await asyncio.wait_for(state.wake.wait(), timeout=TICK)
+            except asyncio.TimeoutError:
+                pass
+
+    def _top_up(self, state: _Pipeline) -> None:
+        """Move handed rows straight into their channel's queue while it has room: no transaction is
+        needed once their warning is known and not held by quiet hours (the next exchange takes others)."""
+        if not self._has_handed():
+            return
+        release = self._releases(self.clock.now())
+        for key, queues in self._handed.items():
+            room = self._caps.get(key, self.batch_size) - state.busy(key)
+            for _, queue in sorted(queues.items()):
+                while queue and room > 0:
+                    warning_id = queue[0].warning_id
+                    if warning_id not in self._warnings or release(warning_id) is not None:
+                        break
+                    state.enqueue(queue.popleft(), key)
+                    room -= 1
+                if queue:  # no room, or a row for the exchange: later priorities wait behind it
+                    break
+
+    def _slot(self, channel: str) -> object:
+        return channel if channel in self.channels else _OTHER
+
+    def _all_dry(self, dry_until: dict[object, float]) -> bool:
+        return all(key in dry_until for key in [*self.channels, _OTHER]) and not self._has_handed()
+
+    def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
+        """(channel, rows) to claim: channels not found empty lately whose window is half free."""
+        wanted = []
+        for key in [*self.channels, _OTHER]:
+            if state.dry_until.get(key, 0) > now and not self._has_handed(key):
+                continue
+            window = min(self.batch_size, self._caps.get(key, self.batch_size))
+            room = min(window, self._caps.get(key, self.batch_size) - state.busy(key))
+            if room >= max(1, window // 2):
+                wanted.append((key, room))
+        return wanted
+
+    async def _exchange(self, state: _Pipeline, wanted: list[tuple[object, int]], until_idle: bool) -> list[Claimed]:
+        """One transaction: write the buffered outcomes, claim what `wanted` asks for, give back
+        quiet-hour rows. Returns the rows to send; on a database failure, logs and sends nothing."""
+        outcomes = list(state.buffered)
+        now, now_mono = self.clock.now(), time.monotonic()
+        ready: list[Claimed] = []
+        taken: list[Claimed] = []  # handed rows taken for this exchange, given back if it fails
+        try:
+            async with self.sessions() as session, session.begin():
+                await record(session, self.worker_id, outcomes)
+                claimed: list[Claimed] = []
+                for key, room in wanted:
+                    handed = self._take_handed(key, room)
+                    taken += handed
+                    rows: list[Claimed] = []
+                    if len(handed) < room:
+                        wanted_rows = room - len(handed)
+                        if key is _OTHER:
+                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease,
+                                               exclude_channels=self.channels)
+                        else:
+                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease, channel=key)
+                        if len(rows) < wanted_rows:
+                            # Nothing more due there now: ask again after a poll interval (when draining
+                            # until idle, soon: rows in flight may be due again by then).
+                            state.dry_until[key] = now_mono + (TICK if until_idle else self.poll_seconds)
+                        else:
+                            state.dry_until.pop(key, None)
+                    claimed += handed + rows
+                if claimed:
+                    await self._load_warnings(session, {row.warning_id for row in claimed})
+                    later = self._quiet(claimed, now)
+                    await hold(session, self.worker_id, later)
+                    ready = [row for row in claimed if row.id not in later]
+        except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
+            log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
+            for row in reversed(taken):
+                self._handed_queue(row.channel, row.priority).appendleft(row)
+            await asyncio.sleep(min(1.0, self.poll_seconds))
+            return []
+        del state.buffered[:len(outcomes)]
+        state.held.difference_update(outcome.id for outcome in outcomes)
+        state.last_flush = now_mono
+        return ready
+
+    async def _idle_wait(self, stop: asyncio.Event | None) -> None:
+        """Sleep a poll interval, or less: until stopped or handed new rows."""
+        self._nudge.clear()
+        if self._has_handed():
+            return
+        waits = [asyncio.ensure_future(self._nudge.wait())]
+        if stop is not None:
+            waits.append(asyncio.ensure_future(stop.wait()))
+        try:
+            await asyncio.wait(waits, timeout=self.poll_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+
+    # --- sending ------------------------------------------------------------------------------
+
+    async def _send(self, row: Claimed) -> Outcome:
+        """One attempt; whatever happens becomes an Outcome (this is the one place that catches broadly)."""
+        channel = self.channels.get(row.channel)
+        if channel is None:
+            return self._outcome(row, ChannelResult(ok=False, retry=False, detail=f"{UNKNOWN_CHANNEL} {row.channel}"))
+        try:
+            result = await channel.send(self._message(row))
+        except Exception as exc:  # a channel bug must not stop the loop; the row is retried
+            log.exception("channel %s raised on notification %s", row.channel, row.id)
+            result = ChannelResult(ok=False, retry=True, detail=f"internal error: {type(exc).__name__}")
+        return self._outcome(row, result)
+
+    def _message(self, row: Claimed) -> OutgoingMessage:
+        url = ack_url(self.ack_base_url, row.ack_token or ack_token(self._secret, row.idempotency_key))
+        payload = row.payload or {}
+        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
+        title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
+        return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,
+                               ack_url=url, idempotency_key=row.idempotency_key, payload=self._extra(payload))
+
+    def _outcome(self, row: Claimed, result: ChannelResult) -> Outcome:
+        at = self.clock.now()
+        retry = self.settings.warnings.retry
+        attempt = row.attempts + 1
+        colour, msg_type = self._warnings.get(row.warning_id, (None, "Alert"))
+        if result.ok:
+            # A 解除 (Cancel) only informs: nobody has to answer it.
+            deadline = None if msg_type == "Cancel" else at + self._ack_span(colour)
+            return Outcome(row.id, "delivered", at, True, False, result.status, result.detail, ack_deadline=deadline)
+        if not result.retry:
+            return Outcome(row.id, "failed", at, False, False, result.status, result.detail)
+        if attempt >= retry.max_attempts:
+            return Outcome(row.id, "dead", at, False, True, result.status, result.detail)
+        delay = backoff(attempt, retry.base_seconds, retry.max_seconds, retry.jitter, self.rng, result.retry_after)
+        return Outcome(row.id, "pending", at, False, True, result.status, result.detail,
+                       next_attempt_at=at + timedelta(seconds=delay))
+
+    def _ack_span(self, colour: str | None) -> timedelta:
+        span = self._spans.get(colour)
+        if span is None:
+            span = self._spans[colour] = ack_span(colour, self.settings.warnings)
+        return span
+
+    def _quiet(self, claimed: list[Claimed], now: datetime) -> dict[int, datetime]:
+        """Rows of blue/yellow warnings due inside quiet hours, with the window's end."""
+        release = self._releases(now)
+        return {row.id: until for row in claimed if (until := release(row.warning_id)) is not None}
+
+    def _releases(self, now: datetime) -> Callable[[int], datetime | None]:
+        """Per warning (its colour decides, worked out once): when its rows due at `now` may go out, or None: now."""
+        quiet = self.settings.warnings.quiet_hours
+        known: dict[int, datetime | None] = {}
+
+        def release(warning_id: int) -> datetime | None:
+            if warning_id not in known:
+                known[warning_id] = release_time(self._warnings.get(warning_id, (None, ""))[0], now, quiet)
+            return known[warning_id]
+
+        return release
+
+    # --- bookkeeping --------------------------------------------------------------------------
+
+    async def _heartbeat(self, held_ids: set[int]) -> None:
+        if not held_ids:
+            return
+        try:
+            async with self.sessions() as session, session.begin():
+                await extend_lease(session, self.worker_id, sorted(held_ids), self.clock.now() + self.lease)
+        except Exception:
+            log.exception("extending leases failed (worker %s)", self.worker_id)
+
+    async def _load_warnings(self, session, ids: set[int]) -> None:
+        """Colour and msgType of the claimed rows' warnings (cached), and the secret ack links need."""
+        if self._secret is None:
+            self._secret = await signing_secret(session)
+        if len(self._warnings) > WARNING_CACHE:  # a long-running dispatcher forgets old warnings
+            self._warnings.clear()
+            self._messages.clear()
+        missing = sorted(ids - set(self._warnings))
+        if missing:
+            rows = await session.execute(select(Warning.id, Warning.colour, Warning.msg_type, Warning.messages)
+                                         .where(Warning.id.in_(missing)))
+            for row in rows:
+                self._warnings[row.id] = (row.colour, row.msg_type)
+                self._messages[row.id] = row.messages or {}
+
+
+class _Pipeline:
+    """The pump's state: per claim slot a queue of rows and a fixed set of sender tasks that take from
+    it (as many as the channel may have in flight: a task per row would cost more than the send);
+    outcomes not yet written back."""
+
+    def __init__(self, send, senders: Mapping[object, int]):
+        self._send = send
+        self._senders = senders
+        self.queued: dict[object, deque[Claimed]] = {}
+        self.in_flight: dict[object, int] = {}
+        self._ready: dict[object, asyncio.Event] = {}  # per slot: rows are waiting
+        self._tasks: list[asyncio.Task] = []
+        self.wake = asyncio.Event()  # an outcome came in, or the exchange finished
+        self.exchange: asyncio.Task | None = None  # the one exchange with the database under way
+        self.buffered: list[Outcome] = []
+        self.held: set[int] = set()  # queued or sending under our lease, and not yet written back
+        self.dry_until: dict[object, float] = {}
+        self.handled = 0
+        self.last_flush = self.last_beat = time.monotonic()
+
+    def enqueue(self, row: Claimed, slot: object) -> None:
+        if slot not in self.queued:
+            self.queued[slot], self.in_flight[slot], self._ready[slot] = deque(), 0, asyncio.Event()
+            self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
+        self.queued[slot].append(row)
+        self._ready[slot].set()
+        self.held.add(row.id)
+        self.handled += 1
+
+    def busy(self, slot: object) -> int:
+        """Rows of `slot` queued or being sent."""
+        return len(self.queued.get(slot, ())) + self.in_flight.get(slot, 0)
+
+    def active(self) -> bool:
+        return any(self.queued.values()) or any(self.in_flight.values())
+
+    async def _sender(self, slot: object) -> None:
+        queue, ready = self.queued[slot], self._ready[slot]
+        while True:
+            if not queue:
+                ready.clear()
+                await ready.wait()
+                continue
+            row = queue.popleft()
+            self.in_flight[slot] += 1
+            try:
+                outcome = await self._send(row)  # never raises but for cancellation
+            finally:
+                self.in_flight[slot] -= 1
+            self.buffered.append(outcome)
+            self.wake.set()
+
+    def close(self) -> None:
+        for task in self._tasks + ([self.exchange] if self.exchange else []):
+            task.cancel()

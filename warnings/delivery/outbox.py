@@ -1,0 +1,261 @@
+"""The outbox store: claiming due notifications under a lease, recording outcomes in batches, holding, cancelling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from itertools import chain
+from operator import itemgetter
+from typing import NamedTuple, Protocol
+
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.core.bulk import bulk_insert, bulk_insert_chunks, bulk_insert_values
+from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
+
+N = Notification.__table__
+A = NotificationAttempt.__table__
+# Slots in stored message text: the dispatcher puts the ack link in at send time (so no token is
+# stored in clear), and a warning's shared text takes each recipient's name.
+ACK_SLOT = "{ack_url}"
+RECIPIENT_SLOT = "\x00recipient\x00"
+ATTEMPT_COLUMNS = ("notification_id", "at", "ok", "retry", "status", "detail", "worker")
+
+
+def compose(payload: dict, messages: dict, recipient_name: str) -> tuple[str, str]:
+    """(title, text) of a notification: its warning's shared message for its template (or a title and
+    text of its own), with the recipient's name, a title prefix and a lead note (reminders, escalations).
+    The ack link slot is left for the dispatcher."""
+    if payload.get("message") in messages:
+        title, text = messages[payload["message"]]
+    else:
+        title, text = payload.get("title", ""), payload.get("text", "")
+    title = payload.get("title_prefix", "") + title.replace(RECIPIENT_SLOT, recipient_name)
+    text = text.replace(RECIPIENT_SLOT, recipient_name)
+    if payload.get("note"):
+        text = f"{payload['note']}\n\n{text}"
+    return title, text
+
+
+class Claimed(NamedTuple):
+    """A notification this worker now holds (status `sending`) until its lease runs out.
+
+    (Named tuples, not frozen dataclasses: a city-wide fan-out makes ten thousand of these and of
+    Outcome, and a tuple is built five times faster.)
+    """
+
+    id: int
+    warning_id: int
+    channel: str
+    address: str
+    recipient_name: str
+    payload: dict
+    idempotency_key: str
+    attempts: int
+    purpose: str
+    priority: int = PRIORITIES[None]
+    # The ack token, when the intake that wrote the row hands it over (it has just derived it to
+    # store its hash); otherwise the dispatcher derives it again from the idempotency key.
+    ack_token: str | None = None
+
+    @classmethod
+    def of_new_row(cls, row: dict, ack_token: str | None = None) -> Claimed:
+        """A row written by new_notification(…, holder=…), as claimed by its holder."""
+        return cls(row["id"], row["warning_id"], row["channel"], row["address"], row["recipient_name"],
+                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"],
+                   ack_token)
+
+
+class Handoff(Protocol):
+    """A dispatcher in this process that takes new rows straight from the intake (no claim query):
+    they are written already leased to it, and handed over once the transaction has committed."""
+
+    worker_id: str
+    lease: timedelta
+
+    def take(self, rows: list[Claimed]) -> None:
+        """Queue committed rows leased to this worker for sending."""
+
+    def withdraw(self, warning_ids: set[int]) -> list[int]:
+        """Take the queued rows of `warning_ids` back (not yet started); their ids."""
+
+
+class Outcome(NamedTuple):
+    """What became of one claimed notification: the row's new state and the attempt to record."""
+
+    id: int
+    status: str
+    at: datetime
+    ok: bool
+    retry: bool
+    http_status: int | None
+    detail: str
+    next_attempt_at: datetime | None = None
+    ack_deadline: datetime | None = None
+
+
+def due_condition(now: datetime):
+    """SQL: pending and due, or held by a worker whose lease ran out (it died or stalled)."""
+    return or_(and_(N.c.status == "pending", N.c.next_attempt_at <= now),
+               and_(N.c.status == "sending", N.c.lease_until < now))
+
+
+async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, lease: timedelta, *,
+                channel: str | None = None, exclude_channels: Iterable[str] = ()) -> list[Claimed]:
+    """Mark up to `limit` due notifications `sending` for `worker` and return them, lapsed leases first.
+
+    Each pick is one statement: UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED LIMIT n)
+    RETURNING. On PostgreSQL concurrent claimers skip each other's locked rows and re-check rows
+    committed meanwhile; SQLite has a single writer, so the statement is atomic there as it is. Each
+    pick walks one index range in order (an OR of both conditions would sort every due row each time).
+    """
+    lapsed = and_(N.c.status == "sending", N.c.lease_until < now)
+    due = and_(N.c.status == "pending", N.c.next_attempt_at <= now)
+    claimed = await _pick(session, lapsed, (N.c.lease_until,), worker, now, limit, lease, channel, exclude_channels)
+    if len(claimed) < limit:
+        claimed += await _pick(session, due, (N.c.priority, N.c.next_attempt_at), worker, now, limit - len(claimed),
+                               lease, channel, exclude_channels)
+    return claimed
+
+
+async def _pick(session, condition, order, worker, now, limit, lease, channel, exclude_channels) -> list[Claimed]:
+    chosen = select(N.c.id).where(condition)
+    if channel is not None:
+        chosen = chosen.where(N.c.channel == channel)
+    excluded = sorted(set(exclude_channels))
+    if excluded:
+        chosen = chosen.where(N.c.channel.not_in(excluded))
+    chosen = chosen.order_by(*order).limit(limit).with_for_update(skip_locked=True)
+    statement = (update(N).where(N.c.id.in_(chosen.scalar_subquery()))
+                 .values(status="sending", lease_until=now + lease, claimed_by=worker)
+                 .returning(N.c.id, N.c.warning_id, N.c.channel, N.c.address, N.c.recipient_name,
+                            N.c.payload, N.c.idempotency_key, N.c.attempts, N.c.purpose, N.c.priority))
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda c: (c.priority, c.id))
+
+
+async def extend_lease(session: AsyncSession, worker: str, ids: list[int], until: datetime) -> None:
+    """Keep holding rows still in flight (a slow channel must not let another worker take them)."""
+    for part in _chunks(ids):
+        await session.execute(update(N).where(N.c.id.in_(part), N.c.claimed_by == worker,
+                                              N.c.status == "sending").values(lease_until=until))
+
+
+async def hold(session: AsyncSession, worker: str, until: dict[int, datetime]) -> None:
+    """Give claimed rows back unsent, due again at the given times (quiet hours)."""
+    if not until:
+        return
+    await session.execute(
+        update(N).where(N.c.id == bindparam("b_id"), N.c.claimed_by == worker, N.c.status == "sending")
+        .values(status="pending", next_attempt_at=bindparam("b_next"), lease_until=None, claimed_by=None),
+        [{"b_id": key, "b_next": when} for key, when in until.items()])
+
+
+async def record(session: AsyncSession, worker: str, outcomes: list[Outcome]) -> None:
+    """Write outcomes back: a few UPDATEs of the rows and one bulk INSERT of the attempts.
+
+    Deliveries are written per deadline span with one UPDATE … WHERE id IN (…), stamped with the
+    latest delivery time of the batch (a fraction of a second at most; each attempt row keeps its own
+    exact time); failures and retries, rarer, by an executemany UPDATE. A row is only updated while
+    this worker still holds it: a worker whose lease was taken over still records its attempt, and
+    the new holder decides the row's fate.
+    """
+    if not outcomes:
+        return
+    held = and_(N.c.claimed_by == worker, N.c.status == "sending")
+    spans: dict[timedelta | None, list[Outcome]] = {}
+    for outcome in outcomes:
+        if outcome.status == "delivered":
+            span = None if outcome.ack_deadline is None else outcome.ack_deadline - outcome.at
+            spans.setdefault(span, []).append(outcome)
+    for span, group in spans.items():
+        at = max(o.at for o in group)
+        for part in _chunks([o.id for o in group]):
+            await session.execute(update(N).where(N.c.id.in_(part), held).values(
+                status="delivered", attempts=N.c.attempts + 1, delivered_at=at,
+                ack_deadline=None if span is None else at + span, last_error=None, lease_until=None))
+    others = [o for o in outcomes if o.status != "delivered"]
+    if others:
+        await session.execute(
+            update(N).where(N.c.id == bindparam("b_id"), held)
+            .values(status=bindparam("b_status"), attempts=N.c.attempts + 1,
+                    next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"), lease_until=None),
+            [{"b_id": o.id, "b_status": o.status, "b_next": o.next_attempt_at, "b_error": o.detail}
+             for o in others])
+    await bulk_insert_values(session, A, ATTEMPT_COLUMNS, [
+        (o.id, o.at, o.ok, o.retry, o.http_status, o.detail[:2000], worker) for o in outcomes])
+
+
+def cancellable_condition(now: datetime):
+    """SQL: rows nobody is sending right now (pending, or `sending` under a lapsed lease)."""
+    return or_(N.c.status == "pending", and_(N.c.status == "sending", N.c.lease_until < now))
+
+
+async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: datetime, reason: str,
+                        handoff: Handoff | None = None) -> int:
+    """Cancel the not-yet-sent notifications of `warning_ids`; rows in flight finish as they are.
+
+    Rows handed to `handoff` and still waiting in its queue are taken back from it and cancelled too
+    (should this transaction fail, their lease lapses and they are sent after all, as they should be).
+    """
+    if not warning_ids:
+        return 0
+    values = {"status": "cancelled", "last_error": reason, "lease_until": None, "claimed_by": None}
+    result = await session.execute(
+        update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now)).values(**values))
+    cancelled = result.rowcount or 0
+    withdrawn = handoff.withdraw(set(warning_ids)) if handoff is not None else []
+    for part in _chunks(withdrawn):
+        result = await session.execute(update(N).where(
+            N.c.id.in_(part), N.c.status == "sending", N.c.claimed_by == handoff.worker_id).values(**values))
+        cancelled += result.rowcount or 0
+    return cancelled
+
+
+def _chunks(ids: list[int], size: int = 1000):
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_code: str | None,
+                     level: str | None, channel: str, address: str, payload: dict, idempotency_key: str,
+                     ack_token_hash: str, now: datetime, due_at: datetime | None = None,
+                     purpose: str = "notice", step: int = 0, escalated_from_id: int | None = None,
+                     problem: str | None = None, holder: Handoff | None = None) -> dict:
+    """One outbox row as a dict for insert_notifications; with `problem` it is born `failed`; with a
+    `holder` and due now it is born `sending`, leased to that dispatcher (see Handoff). Its priority
+    follows the colour in its payload (red first)."""
+    status, lease_until, claimed_by = "pending", None, None
+    if problem:
+        status = "failed"
+    elif holder is not None and (due_at is None or due_at <= now):
+        status, lease_until, claimed_by = "sending", now + holder.lease, holder.worker_id
+    return {
+        "warning_id": warning_id, "recipient_kind": kind, "recipient_key": key, "recipient_name": name[:100],
+        "unit_code": unit_code, "level": level, "channel": channel, "address": address, "payload": payload,
+        "idempotency_key": idempotency_key, "purpose": purpose, "status": status,
+        "priority": PRIORITIES.get(payload.get("colour"), PRIORITIES[None]), "attempts": 0,
+        "next_attempt_at": None if problem else (due_at or now), "lease_until": lease_until,
+        "claimed_by": claimed_by, "last_error": problem, "ack_token_hash": ack_token_hash, "ack_deadline": None,
+        "acked_at": None, "acked_via": None, "acked_late": False, "escalation_step": step,
+        "escalated_from_id": escalated_from_id, "reminders_sent": 0, "escalated_at": None, "created_at": now,
+        "delivered_at": None,
+    }
+
+
+async def insert_notifications(session: AsyncSession, rows: list[dict]) -> None:
+    """Bulk INSERT of new outbox rows (COPY on PostgreSQL, the driver's executemany on SQLite)."""
+    await bulk_insert(session, N, rows)
+
+
+async def insert_notification_chunks(session: AsyncSession, chunks: Iterable[list[dict]]) -> None:
+    """Bulk INSERT of new outbox rows (new_notification's) made chunk by chunk as the insert takes them:
+    on PostgreSQL the server writes one chunk while the next is made."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if not first:
+        return
+    keys = tuple(first[0])  # every row of new_notification has the same keys
+    values = itemgetter(*keys)
+    await bulk_insert_chunks(session, N, keys, ([values(row) for row in chunk] for chunk in chain([first], chunks)))

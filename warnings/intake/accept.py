@@ -1,0 +1,242 @@
+"""Accepting a warning: the warning, its units and every notification written in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from fangxun.core.accounts import signing_secret
+from fangxun.core.audit import record
+from fangxun.core.bulk import bulk_insert, reserve_ids
+from fangxun.plans.models import AdminUnit
+from fangxun.settings import Settings
+from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.delivery.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notification_chunks,
+                                              new_notification)
+from fangxun.warnings.events.grouping import attach_warning
+from fangxun.warnings.intake import lifecycle
+from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.routing.quiet_hours import release_time
+from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, fan_out
+from fangxun.warnings.routing.templates import message_context, render
+from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning, WarningUnit
+
+# Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
+NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
+_LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
+_MAX_AREA_NAMES = 12
+# Outbox rows are made this many at a time, as the insert takes them (see _chunks_of_rows).
+ROWS_PER_CHUNK = 1000
+
+
+@dataclass
+class IntakeResult:
+    """What accepting a message did."""
+
+    warning: Warning
+    created: bool  # False: the same identifier+sender+sent was already held (nothing written)
+    notifications: int = 0
+    # Persons on record with no address on any routed channel: each has one `failed` notification
+    # with last_error 无可用联系方式 (so the board shows them and escalation starts at once).
+    unreachable: int = 0
+    units: int = 0
+    units_without_persons: list[str] = field(default_factory=list)
+    unknown_references: list[dict] = field(default_factory=list)
+    superseded: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    cancelled_notifications: int = 0
+    event_id: int | None = None  # the 降雨过程 / 雨雪冰冻 event the warning joined or opened
+    handed: list[Claimed] = field(default_factory=list)  # rows leased to the handoff, to give it after commit
+
+    def as_json(self) -> dict:
+        """Plain JSON for the API and the CLI."""
+        return {"warning_id": self.warning.id, "thread_id": self.warning.thread_id, "created": self.created,
+                "status": self.warning.status, "notifications": self.notifications,
+                "unreachable": self.unreachable, "units": self.units,
+                "units_without_persons": self.units_without_persons,
+                "unknown_references": self.unknown_references, "superseded": self.superseded,
+                "cancelled": self.cancelled, "cancelled_notifications": self.cancelled_notifications,
+                "event_id": self.event_id}
+
+
+def notice_key(warning_id: int, recipient: Recipient) -> str:
+    """The idempotency key of a first notice: one per warning, recipient and channel."""
+    return f"fx-{warning_id}-{recipient.kind}-{recipient.key}-{recipient.channel}"
+
+
+async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: list[WarnedUnit]) -> list[str]:
+    """The areas as people read them: the message's own descriptions, else the top warned units' names."""
+    described = [area.description for area in warning.areas if area.description.strip()]
+    if described:
+        return list(dict.fromkeys(described))[:_MAX_AREA_NAMES]
+    if not units:
+        return []
+    top = min(_LEVEL_ORDER.get(unit.level, 9) for unit in units)
+    codes = [unit.code for unit in units if _LEVEL_ORDER.get(unit.level, 9) == top][:_MAX_AREA_NAMES]
+    rows = await session.execute(select(AdminUnit.name).where(AdminUnit.code.in_(codes)).order_by(AdminUnit.code))
+    return list(rows.scalars())
+
+
+def _warning_row(warning: NormalisedWarning, now: datetime, raw: str | None, source: str, entered_by: str) -> Warning:
+    return Warning(
+        identifier=warning.identifier, sender=warning.sender, sent=warning.sent, msg_type=warning.msg_type,
+        cap_status=warning.status, scope=warning.scope, references=[r.as_json() for r in warning.references],
+        event=warning.event, colour=warning.colour, severity=warning.severity, urgency=warning.urgency,
+        certainty=warning.certainty, onset=warning.onset, expires=warning.expires, headline=warning.headline,
+        description=warning.description, instruction=warning.instruction, sender_name=warning.sender_name,
+        language=warning.language, areas=[area.as_json() for area in warning.areas], document=warning.as_json(),
+        raw=raw, source=source, status="active", received_at=now, entered_by=entered_by)
+
+
+def _recipients(warning: NormalisedWarning, fan: Fanout, previous: list[Recipient]) -> list[Recipient]:
+    """An Update tells its own recipients and everyone told before; a Cancel tells exactly those told
+    before (its own routing only when it refers to nothing we hold)."""
+    if not previous:
+        return fan.recipients  # one per slot already (fan_out dedupes)
+    if warning.msg_type == "Cancel":
+        chosen = previous
+    else:
+        chosen = fan.recipients + previous
+    seen, kept = set(), []
+    for recipient in chosen:
+        if recipient.slot not in seen:
+            seen.add(recipient.slot)
+            kept.append(recipient)
+    return kept
+
+
+async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Settings, now: datetime, *,
+                 raw: str | None = None, source: str = "cap", entered_by: str = "",
+                 handoff: Handoff | None = None) -> IntakeResult:
+    """Store `warning` and one notification per recipient and channel, in the caller's transaction.
+
+    The same identifier+sender+sent again returns the stored warning and writes nothing. With a
+    `handoff`, rows due now are written leased to it and listed in `result.handed`, for the caller to
+    hand over once the transaction has committed (ingest does).
+    """
+    existing = await lifecycle.find_existing(session, warning)
+    if existing is not None:
+        return IntakeResult(existing, created=False)
+    referenced, missing = await lifecycle.find_referenced(session, warning.references)
+    fan = await fan_out(session, warning, settings.warnings)
+
+    row = _warning_row(warning, now, raw, source, entered_by)
+    session.add(row)
+    await session.flush()
+    row.thread_id = lifecycle.thread_for(referenced) or row.id
+    change = await lifecycle.apply(session, row, referenced, now, handoff)
+    if warning.msg_type == "Cancel":
+        row.status, row.closed_at = "cancelled", now
+    elif warning.expires is not None and warning.expires <= now:
+        row.status, row.closed_at = "expired", now
+    await session.flush()
+    if fan.units:
+        warning_id = row.id
+        await bulk_insert(session, WarningUnit.__table__, [
+            {"warning_id": warning_id, "unit_code": u.code, "level": u.level, "fraction": u.fraction}
+            for u in fan.units])
+
+    result = IntakeResult(row, created=True, units=len(fan.units), units_without_persons=fan.units_without_persons,
+                          unknown_references=[r.as_json() for r in missing], superseded=change.superseded,
+                          cancelled=change.cancelled, cancelled_notifications=change.cancelled_notifications)
+    notifying = warning.status in NOTIFYING_CAP_STATUSES and row.status in ("active", "cancelled")
+    if notifying:
+        told_before = [r.id for r in referenced] + change.superseded + change.cancelled
+        previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
+        recipients = _recipients(warning, fan, previous)
+        notice = await _notice_maker(session, row, warning, fan, recipients, settings, now, handoff)
+        ids = await reserve_ids(session, Notification.__table__, len(recipients)) if handoff is not None else None
+        await insert_notification_chunks(session, _chunks_of_rows(recipients, notice, ids, result.handed))
+        result.notifications = len(recipients)
+        result.unreachable = sum(1 for r in recipients if r.problem)
+    if source != RESPONSE_SOURCE:
+        result.event_id = await attach_warning(session, row, settings, now)
+    await record(session, entered_by or source, f"warning.{warning.msg_type.lower()}", "warning", row.id,
+                 after={"identifier": warning.identifier, "event": warning.event, "colour": warning.colour,
+                        "thread_id": row.thread_id, "notifications": result.notifications,
+                        "unreachable": result.unreachable, "superseded": change.superseded,
+                        "cancelled": change.cancelled})
+    return result
+
+
+async def _notice_maker(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
+                        recipients: list[Recipient], settings: Settings, now: datetime,
+                        handoff: Handoff | None) -> Callable[[Recipient], tuple[dict, str]]:
+    """What makes a recipient's outbox row and its ack token (only the token's hash is stored); renders
+    the warning's messages onto `row` once."""
+    config = settings.warnings
+    secret = await signing_secret(session)
+    context = message_context(
+        event=warning.event, colour=warning.colour, headline=warning.headline, description=warning.description,
+        instruction=warning.instruction, areas=await _area_names(session, warning, fan.units),
+        onset=warning.onset, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone)
+    due_at = release_time(warning.colour, now, config.quiet_hours) or now
+    warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
+    common = {"warning_id": warning_id, "thread_id": row.thread_id, "identifier": warning.identifier,
+              "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
+              "cap_status": warning.status}
+    # Each template is rendered once, kept on the warning; a notification names its template.
+    row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
+                    for name in sorted({recipient.template for recipient in recipients})}
+    # Recipients of the same template and role share one payload (written once by the bulk insert).
+    payloads: dict[tuple[str, str | None], dict] = {}
+
+    def notice(recipient: Recipient) -> tuple[dict, str]:
+        key = notice_key(warning_id, recipient)
+        payload = payloads.get((recipient.template, recipient.role))
+        if payload is None:
+            payload = {**common, "message": recipient.template, "purpose": "notice"}
+            if recipient.role:
+                payload["role"] = recipient.role
+            payloads[recipient.template, recipient.role] = payload
+        token = ack_token(secret, key)
+        return new_notification(
+            warning_id=warning_id, kind=recipient.kind, key=recipient.key, name=recipient.name,
+            unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
+            address=recipient.address, payload=payload, idempotency_key=key,
+            ack_token_hash=token_hash(token), now=now, due_at=due_at, problem=recipient.problem,
+            holder=handoff), token
+
+    return notice
+
+
+def _chunks_of_rows(recipients: list[Recipient], notice: Callable[[Recipient], tuple[dict, str]],
+                    ids: list[int] | None, handed: list[Claimed]) -> Iterator[list[dict]]:
+    """The outbox rows of `recipients`, made a chunk at a time as the insert takes them; with reserved
+    `ids`, the rows born leased to the handoff are added to `handed` as they are made."""
+    for start in range(0, len(recipients), ROWS_PER_CHUNK):
+        chunk = []
+        for offset, recipient in enumerate(recipients[start:start + ROWS_PER_CHUNK], start):
+            notification, token = notice(recipient)
+            if ids is not None:
+                notification["id"] = ids[offset]
+                if notification["status"] == "sending":
+                    handed.append(Claimed.of_new_row(notification, token))
+            chunk.append(notification)
+        yield chunk
+
+
+async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,
+                 *, handoff: Handoff | None = None, **options) -> IntakeResult:
+    """accept() in its own transaction; a concurrent accept of the same message yields the stored one.
+
+    Rows leased to `handoff` are given to it once the transaction has committed; should the process
+    die first, their lease runs out and any dispatcher claims them.
+    """
+    try:
+        async with sessions() as session, session.begin():
+            result = await accept(session, warning, settings, now, handoff=handoff, **options)
+    except IntegrityError:
+        async with sessions() as session:
+            existing = await lifecycle.find_existing(session, warning)
+        if existing is None:
+            raise
+        return IntakeResult(existing, created=False)
+    if handoff is not None and result.handed:
+        handoff.take(result.handed)
+    return result
