@@ -12,7 +12,7 @@ from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAG
 
 from fangxun.core.accounts import signing_secret
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.acks.escalation import ack_token, token_hash
 from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.intake import accept as intake
 from fangxun.warnings.intake.accept import accept, ingest

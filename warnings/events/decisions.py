@@ -13,7 +13,7 @@ from fangxun.core.accounts import Principal, signing_secret
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.acks.escalation import ack_token, token_hash
 from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.response_metrics import current_proposal

@@ -15,7 +15,7 @@ from fangxun.core.audit import record
 from fangxun.core.bulk import bulk_insert, reserve_ids
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.acks.escalation import ack_token, token_hash
 from fangxun.warnings.delivery.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notification_chunks,
                                               new_notification)
 from fangxun.warnings.events.grouping import attach_warning
