@@ -11,7 +11,7 @@ from fangxun.api.keys import ACK_LIMITER, CLOCK, SESSIONS, SETTINGS
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.core.clock import Clock
 from fangxun.core.errors import FangxunError, NotFound, TooManyRequests
-from fangxun.warnings.acks.escalation import acknowledge, find_by_token
+from fangxun.warnings.acks.acknowledging import acknowledge, find_by_token
 from fangxun.warnings.queries import iso
 from fangxun.warnings.tables import Warning
 

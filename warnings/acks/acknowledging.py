@@ -1,0 +1,38 @@
+"""叫应 by token: finding a token's notification and acknowledging it (the rows are written by delivery.notices)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.core.errors import NotFound
+from fangxun.warnings.acks.tokens import TOKEN_PATTERN, token_hash
+from fangxun.warnings.delivery.notices import record_ack
+from fangxun.warnings.tables import Notification
+
+
+async def find_by_token(session: AsyncSession, token: str) -> Notification:
+    """The notification of an ack token; NotFound for a malformed or unknown one."""
+    if not TOKEN_PATTERN.match(token or ""):
+        raise NotFound("确认链接无效")
+    row = (await session.execute(
+        select(Notification).where(Notification.ack_token_hash == token_hash(token)))).scalar_one_or_none()
+    if row is None:
+        raise NotFound("确认链接无效或已过期")
+    return row
+
+
+async def acknowledge(session: AsyncSession, token: str, now: datetime, via: str) -> Notification:
+    """Record 叫应 for the token's notification (idempotent; after the deadline it counts, flagged late).
+
+    Acknowledging a reminder answers the notification it repeats, and the other way round; reminders
+    not yet sent are then cancelled.
+    """
+    notification = await find_by_token(session, token)
+    if notification.acked_at is not None:
+        return notification
+    await record_ack(session, notification, now, via)
+    await session.refresh(notification)
+    return notification
