@@ -142,7 +142,8 @@ class NoticeWriter:
 
     async def write(self, session: AsyncSession, notices: Sequence[NewNotice], now: datetime) -> list[Claimed]:
         """INSERT the rows of `notices` made at `now`, in the session's transaction; the rows born leased to the
-        holder, for the caller to hand over once the transaction has committed."""
+        holder, for the caller to hand over once the transaction has committed. With a holder, the rows' ids are
+        reserved first: on SQLite call it once the transaction has written something (see reserve_ids)."""
         if not notices:
             return []
         ids = await reserve_ids(session, N, len(notices)) if self.holder is not None else None
