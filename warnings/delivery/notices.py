@@ -99,6 +99,16 @@ def follow_up_payload(source: dict, purpose: str, title_prefix: str, *, note: st
     return payload
 
 
+class _Stamp(NamedTuple):
+    """What the reachable rows of one colour made at one time share."""
+
+    due_at: datetime
+    priority: int
+    status: str  # pending, or sending when leased to the holder (due at once)
+    lease_until: datetime | None
+    claimed_by: str | None
+
+
 class NoticeWriter:
     """Makes and inserts notification rows, each carrying the hash of its ack token; with a `holder`, rows due
     at once are born `sending`, leased to that dispatcher (see outbox.Handoff)."""
@@ -117,27 +127,33 @@ class NoticeWriter:
 
     def row(self, notice: NewNotice, now: datetime) -> dict:
         """The outbox row of `notice` made at `now`, as a dict for insert_notifications."""
-        return self._row(notice, now, self.due_at(notice.payload.get("colour"), now))[0]
+        return self._row(notice, now, self._stamp(notice.payload.get("colour"), now))[0]
 
-    def _row(self, notice: NewNotice, now: datetime, due_at: datetime) -> tuple[dict, str]:
-        """The row and its ack token (only the token's hash is stored)."""
+    def _stamp(self, colour: str | None, now: datetime) -> _Stamp:
+        """What the reachable rows of `colour` made at `now` share."""
+        due_at = self.due_at(colour, now)
+        priority = PRIORITIES.get(colour, PRIORITIES[None])
+        if self.holder is not None and due_at <= now:
+            return _Stamp(due_at, priority, "sending", now + self.holder.lease, self.holder.worker_id)
+        return _Stamp(due_at, priority, "pending", None, None)
+
+    def _row(self, notice: NewNotice, now: datetime, stamp: _Stamp) -> tuple[dict, str]:
+        """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`."""
         warning_id, recipient, payload, key, purpose, step, escalated_from_id = notice
         kind, recipient_key, name, unit_code, level, channel, address, _, _, problem = recipient
-        token = self.token(key)
-        status, lease_until, claimed_by = "pending", None, None
+        due_at, priority, status, lease_until, claimed_by = stamp
         if problem:
-            status = "failed"
-        elif self.holder is not None and due_at <= now:
-            status, lease_until, claimed_by = "sending", now + self.holder.lease, self.holder.worker_id
+            due_at, status, lease_until, claimed_by = None, "failed", None, None
+        token = self.token(key)
         return {
             "warning_id": warning_id, "recipient_kind": kind, "recipient_key": recipient_key,
             "recipient_name": name[:100], "unit_code": unit_code, "level": level, "channel": channel,
             "address": address, "payload": payload, "idempotency_key": key, "purpose": purpose, "status": status,
-            "priority": PRIORITIES.get(payload.get("colour"), PRIORITIES[None]), "attempts": 0,
-            "next_attempt_at": None if problem else due_at, "lease_until": lease_until, "claimed_by": claimed_by,
-            "last_error": problem, "ack_token_hash": token_hash(token), "ack_deadline": None, "acked_at": None,
-            "acked_via": None, "acked_late": False, "escalation_step": step, "escalated_from_id": escalated_from_id,
-            "reminders_sent": 0, "escalated_at": None, "created_at": now, "delivered_at": None,
+            "priority": priority, "attempts": 0, "next_attempt_at": due_at, "lease_until": lease_until,
+            "claimed_by": claimed_by, "last_error": problem, "ack_token_hash": token_hash(token), "ack_deadline": None,
+            "acked_at": None, "acked_via": None, "acked_late": False, "escalation_step": step,
+            "escalated_from_id": escalated_from_id, "reminders_sent": 0, "escalated_at": None, "created_at": now,
+            "delivered_at": None,
         }, token
 
     async def write(self, session: AsyncSession, notices: Sequence[NewNotice], now: datetime) -> list[Claimed]:
@@ -155,14 +171,15 @@ class NoticeWriter:
                 handed: list[Claimed]) -> Iterator[list[dict]]:
         """The rows, made a chunk at a time as the insert takes them; with reserved `ids`, the rows born
         leased to the holder are added to `handed` as they are made."""
-        due: dict[str | None, datetime] = {}  # by colour
+        stamps: dict[str | None, _Stamp] = {}  # by colour
         for start in range(0, len(notices), ROWS_PER_CHUNK):
             chunk = []
             for offset, notice in enumerate(notices[start:start + ROWS_PER_CHUNK], start):
                 colour = notice.payload.get("colour")
-                if colour not in due:
-                    due[colour] = self.due_at(colour, now)
-                row, token = self._row(notice, now, due[colour])
+                stamp = stamps.get(colour)
+                if stamp is None:
+                    stamp = stamps[colour] = self._stamp(colour, now)
+                row, token = self._row(notice, now, stamp)
                 if ids is not None:
                     row["id"] = ids[offset]
                     if row["status"] == "sending":
