@@ -18,7 +18,7 @@ from fangxun.demo.history_notify import Outbox, build_outbox
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import chunks
 from fangxun.settings import Settings
-from fangxun.warnings.delivery.outbox import insert_notifications
+from fangxun.warnings.delivery.notices import insert_notifications
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 from fangxun.warnings.routing.recipients import plan_persons
 from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, NotificationAttempt, Warning, WarningUnit

@@ -105,6 +105,11 @@ class Message:
         return f"{self.sender}_{self.sent.astimezone(ZONE):%Y%m%d%H%M%S}_{EVENT_CODES.get(self.event, '11B99')}"
 
     @property
+    def cap_status(self) -> str:
+        """The CAP status: every message of the demo year is Actual."""
+        return "Actual"
+
+    @property
     def sender(self) -> str:
         """The CAP sender code of its station (fangxun for a response notice)."""
         return STATION_SENDERS.get(self.station, self.station)

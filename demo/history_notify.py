@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from dataclasses import dataclass, field
@@ -10,12 +9,12 @@ from datetime import datetime, timedelta
 
 from fangxun.demo.history_build import Ids, Message, Registry
 from fangxun.settings import Settings
-from fangxun.warnings.delivery.outbox import new_notification
-from fangxun.warnings.intake.accept import notice_key
+from fangxun.warnings.acks.escalation import escalation_note, escalation_prefix, follow_up_recipient, reminder_prefix
+from fangxun.warnings.delivery.notices import (NewNotice, NoticeWriter, escalation_key, follow_up_payload, notice_key,
+                                               notice_payload, reminder_key)
 from fangxun.warnings.intake.lifecycle import CANCELLED_REASON, EXPIRED_REASON, SUPERSEDED_REASON
 from fangxun.warnings.routing.deadlines import ack_deadline
-from fangxun.warnings.routing.quiet_hours import release_time
-from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address
+from fangxun.warnings.routing.recipients import Recipient, person_address
 
 DEAD_SHARE = 0.002  # deliveries that failed for good
 DEAD_ERROR = "HTTP 503：消息网关繁忙（重试 6 次后放弃）"
@@ -35,9 +34,9 @@ class Outbox:
     attempts: list[dict] = field(default_factory=list)
 
 
-def token_hash(seed: int, key: str) -> str:
-    """A unique stand-in for the ack token's hash: nobody will follow the links of history rows."""
-    return hashlib.sha256(f"demo-history:{seed}:{key}".encode()).hexdigest()
+def stand_in_token(seed: int, key: str) -> str:
+    """A unique stand-in for a history row's ack token, not of a token's form: nobody can acknowledge by it."""
+    return f"demo-history:{seed}:{key}"
 
 
 def _tick(rng: random.Random) -> timedelta:
@@ -67,24 +66,14 @@ class _Builder:
         self.registry, self.settings, self.seed, self.rng = registry, settings, seed, rng
         self.ids, self.attempt_ids = ids, attempt_ids
         self.config = settings.warnings
+        self.writer = NoticeWriter(lambda key: stand_in_token(seed, key), self.config.quiet_hours)
         self.outbox = Outbox()
         # (warning id, step, reason, target slot) -> [source row, when]
         self.escalations: dict[tuple, list] = {}
 
-    def row(self, message: Message, recipient: Recipient, key: str, created: datetime, **extra) -> dict:
-        """A new outbox row for `recipient`, with the payload intake (or escalation) would give it."""
-        payload = {"warning_id": message.id, "thread_id": message.thread_id, "identifier": message.identifier,
-                   "event": message.event, "colour": message.colour, "msg_type": message.msg_type,
-                   "cap_status": "Actual", "message": recipient.template, "purpose": extra.get("purpose", "notice")}
-        if recipient.role:
-            payload["role"] = recipient.role
-        payload.update(message.payload)
-        payload.update(extra.pop("payload", {}))
-        row = new_notification(
-            warning_id=message.id, kind=recipient.kind, key=recipient.key, name=recipient.name,
-            unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
-            address=recipient.address, payload=payload, idempotency_key=key,
-            ack_token_hash=token_hash(self.seed, key), now=created, problem=recipient.problem, **extra)
+    def row(self, notice: NewNotice, created: datetime) -> dict:
+        """The outbox row of `notice` made at `created`, with the next id."""
+        row = self.writer.row(notice, created)
         row["id"] = self.ids()
         return row
 
@@ -119,19 +108,18 @@ class _Builder:
 
     def notices(self, message: Message) -> None:
         """The first notices of one message, each delivered, answered or not, and what followed."""
-        colour, quiet = message.colour, self.config.quiet_hours
-        minutes = self.config.ack_deadline_minutes.minutes(colour)
+        minutes = self.config.ack_deadline_minutes.minutes(message.colour)
         for number, recipient in enumerate(message.recipients):
             created = message.received + timedelta(milliseconds=5 * number)
-            row = self.row(message, recipient, notice_key(message.id, recipient), created)
+            payload = notice_payload(message, recipient.template, recipient.role, **message.payload)
+            row = self.row(NewNotice(message.id, recipient, payload, notice_key(message.id, recipient)), created)
             self.outbox.notices.append(row)
             escalable = message.msg_type != "Cancel"
             if recipient.problem:
                 if escalable:
                     self.escalate(row, message, created + _tick(self.rng), "无法送达")
                 continue
-            due = release_time(colour, created, quiet) or created
-            if not self.deliver(row, message, due, recipient.kind != "person"):
+            if not self.deliver(row, message, row["next_attempt_at"], recipient.kind != "person"):
                 failed_at = row.pop("_failed_at", None)
                 if failed_at is not None and escalable:
                     self.escalate(row, message, failed_at + _tick(self.rng), "无法送达")
@@ -150,13 +138,11 @@ class _Builder:
         if not message.active_at(when):
             return
         row["reminders_sent"] = 1
-        key = f"fx-{message.id}-n{row['id']}-r1"
-        reminder = self.row(message, recipient, key, when, purpose="reminder", escalated_from_id=row["id"],
-                            step=row["escalation_step"], payload={"purpose": "reminder",
-                                                                  "title_prefix": "【第1次提醒·请叫应】"})
+        payload = follow_up_payload(row["payload"], "reminder", reminder_prefix(1), keep_role=True)
+        reminder = self.row(NewNotice(message.id, recipient, payload, reminder_key(message.id, row["id"], 1),
+                                      "reminder", row["escalation_step"], row["id"]), when)
         self.outbox.derived.append(reminder)
-        due = release_time(message.colour, when, self.config.quiet_hours) or when
-        if not self.deliver(reminder, message, due, recipient.kind != "person"):
+        if not self.deliver(reminder, message, reminder["next_attempt_at"], recipient.kind != "person"):
             reminder.pop("_failed_at", None)
             return
         if acked is not None and acked >= reminder["delivered_at"]:
@@ -182,19 +168,20 @@ class _Builder:
         if row["recipient_kind"] == "department":
             department = config.departments[row["recipient_key"]]
             leader = department.leader
-            return [Recipient("department_leader", row["recipient_key"], f"{department.name}（{leader.name}）", None,
-                              row["recipient_key"], leader.channel, leader.address, "")]
+            return [follow_up_recipient("department_leader", row["recipient_key"],
+                                        f"{department.name}（{leader.name}）", None, row["recipient_key"],
+                                        leader.channel, leader.address)]
         if row["recipient_kind"] != "person":
             return []
         up = _UP.get(row["level"])
         if up is None:
             desk = config.escalation.city_duty_desk
-            return [Recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address, "")]
+            return [follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
         unit = self.registry.units.get(row["unit_code"])
         code = getattr(unit, f"{up}_code", None) if unit else None
         kind = config.channels[row["channel"]].kind
-        return [Recipient("person", f"{code}:{p.id}", p.name, code, up, row["channel"],
-                          person_address(p.channels, p.phone, row["channel"], kind), "")
+        return [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, up, row["channel"],
+                                    person_address(p.channels, p.phone, row["channel"], kind))
                 for p in self.registry.persons.get(code, [])] if code else []
 
     def escalation_rows(self, messages: dict[int, Message]) -> None:
@@ -203,21 +190,14 @@ class _Builder:
             message = messages[warning_id]
             first = sources[0][0]
             when = max(at for _, at in sources)
-            names = "、".join(source["recipient_name"] for source, _ in sources[:20])
-            more = f"等 {len(sources)} 人" if len(sources) > 20 else ""
-            template = first["payload"]["message"]
-            recipient = Recipient(target.kind, target.key, target.name, target.unit_code, target.level, target.channel,
-                                  target.address, template, None, None if target.address or target.kind != "person"
-                                  else NO_ADDRESS)
-            key = f"fx-{warning_id}-e{step}-{target.kind}-{target.key}-{target.channel}-n{first['id']}"
-            row = self.row(message, recipient, key, when, purpose="escalation", step=step,
-                           escalated_from_id=first["id"], payload={
-                               "purpose": "escalation", "title_prefix": f"【{reason}·逐级上报】",
-                               "note": f"{names}{more} 收到预警后{reason}，现报告您，请督促落实并点击确认（叫应）。",
-                               "escalated_from_ids": [source["id"] for source, _ in sources]})
+            payload = follow_up_payload(first["payload"], "escalation", escalation_prefix(reason),
+                                        note=escalation_note([source["recipient_name"] for source, _ in sources],
+                                                             reason),
+                                        sources=[source["id"] for source, _ in sources])
+            row = self.row(NewNotice(warning_id, target, payload, escalation_key(warning_id, step, target, first["id"]),
+                                     "escalation", step, first["id"]), when)
             self.outbox.derived.append(row)
-            due = release_time(message.colour, when, self.config.quiet_hours) or when
-            if recipient.problem or not self.deliver(row, message, due, True):
+            if target.problem or not self.deliver(row, message, row["next_attempt_at"], True):
                 row.pop("_failed_at", None)
                 continue
             minutes = self.config.ack_deadline_minutes.minutes(message.colour)

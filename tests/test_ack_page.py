@@ -11,7 +11,7 @@ from support.warning_factories import NOON, add_registry, make_warning, notifica
 
 from fangxun.api.routes_ack import ACK_ATTEMPTS, ACK_WINDOW_SECONDS
 from fangxun.core.accounts import signing_secret
-from fangxun.warnings.acks.acknowledging import ack_token
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.intake.accept import ingest

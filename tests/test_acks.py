@@ -12,7 +12,9 @@ from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOO
 
 from fangxun.core.accounts import signing_secret
 from fangxun.core.errors import NotFound
-from fangxun.warnings.acks.acknowledging import ack_token, acknowledge, escalate_due
+from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.escalation import escalate_due
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.delivery.outbox import compose

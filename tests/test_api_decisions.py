@@ -11,7 +11,8 @@ from support.tree import add_units
 from support.warning_factories import DISTRICT_A, DISTRICT_B, SENDER
 
 from fangxun.core.accounts import create_token, signing_secret
-from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
+from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 

@@ -15,7 +15,9 @@ from support.warning_factories import DISTRICT_A, DISTRICT_B, notifications, war
 
 from fangxun.api.app import create_app
 from fangxun.core.accounts import signing_secret
-from fangxun.warnings.acks.acknowledging import ack_token, acknowledge, escalate_due
+from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.escalation import escalate_due
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 

@@ -10,7 +10,8 @@ from support.api_fixtures import PASSWORD, bearer, sign_in
 from support.warning_factories import NOON, add_registry, make_warning, notifications, warning_settings
 
 from fangxun.core.accounts import signing_secret
-from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
+from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.intake.accept import ingest

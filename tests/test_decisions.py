@@ -348,7 +348,7 @@ def hook_config(settings, sink):
 
 async def test_the_dispatcher_delivers_notices_with_the_levels_deadline_and_escalates(
         sessions, hook_config, sink, clock, event_id):
-    from fangxun.warnings.acks.acknowledging import escalate_due
+    from fangxun.warnings.acks.escalation import escalate_due
 
     decision = await decide(sessions, hook_config, event_id, "activate", "I")
     async with new_http_session(hook_config.warnings.channels) as http:

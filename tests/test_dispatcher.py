@@ -14,7 +14,7 @@ from support.warning_factories import NOON, HookKeys, make_warning, notification
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
-from fangxun.warnings.acks.acknowledging import ack_token
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import UNKNOWN_CHANNEL, Dispatcher, backoff
 from fangxun.warnings.intake.accept import ingest

@@ -18,7 +18,8 @@ from support.warning_factories import NOON, make_warning, notifications, warning
 from fangxun.core.accounts import signing_secret
 from fangxun.core.audit import AuditRecord
 from fangxun.core.errors import BadInput, Conflict, NotFound
-from fangxun.warnings.acks.acknowledging import ack_token, acknowledge
+from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.events.event_queries import event_detail, list_events
 from fangxun.warnings.events.event_store import close_by_hand, link_by_hand, open_by_hand
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry

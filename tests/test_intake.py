@@ -12,9 +12,9 @@ from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAG
 
 from fangxun.core.accounts import signing_secret
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
+from fangxun.warnings.acks.tokens import ack_token, token_hash
+from fangxun.warnings.delivery import notices
 from fangxun.warnings.delivery.outbox import compose
-from fangxun.warnings.intake import accept as intake
 from fangxun.warnings.intake.accept import accept, ingest
 from fangxun.warnings.routing.recipients import NO_ADDRESS
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -113,7 +113,7 @@ async def test_the_same_message_twice_is_a_no_op(sessions, config, registry):
 
 async def test_a_failure_in_the_middle_leaves_nothing(sessions, config, registry, monkeypatch):
     calls = []
-    real = intake.insert_notification_chunks
+    real = notices.insert_notification_chunks
 
     async def insert_then_fail(session, chunks):
         rows = [row for chunk in chunks for row in chunk]
@@ -121,7 +121,7 @@ async def test_a_failure_in_the_middle_leaves_nothing(sessions, config, registry
         calls.append(len(rows))
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(intake, "insert_notification_chunks", insert_then_fail)
+    monkeypatch.setattr(notices, "insert_notification_chunks", insert_then_fail)
     with pytest.raises(RuntimeError):
         await ingest(sessions, make_warning(), config, NOON)
     assert calls == [12]
@@ -134,7 +134,7 @@ async def test_a_failure_while_the_rows_stream_into_the_insert_leaves_nothing(se
                                                                                monkeypatch):
     # Rows are made chunk by chunk as the insert (PostgreSQL: one COPY) takes them; one failing to be made
     # after the first chunks went in must undo the whole warning.
-    real, made = intake.token_hash, []
+    real, made = notices.token_hash, []
 
     def hash_then_fail(token):
         made.append(token)
@@ -142,8 +142,8 @@ async def test_a_failure_while_the_rows_stream_into_the_insert_leaves_nothing(se
             raise RuntimeError("broken")
         return real(token)
 
-    monkeypatch.setattr(intake, "ROWS_PER_CHUNK", 3)
-    monkeypatch.setattr(intake, "token_hash", hash_then_fail)
+    monkeypatch.setattr(notices, "ROWS_PER_CHUNK", 3)
+    monkeypatch.setattr(notices, "token_hash", hash_then_fail)
     with pytest.raises(RuntimeError, match="broken"):
         await ingest(sessions, make_warning(), config, NOON)
     async with sessions() as session:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fangxun.core.clock import Clock
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import escalate_due
+from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
 from fangxun.warnings.intake.lifecycle import close_expired

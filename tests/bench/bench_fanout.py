@@ -39,7 +39,7 @@ from fangxun.core.db import session_factory  # noqa: E402
 from fangxun.core.runtime import tune_for_service  # noqa: E402
 from fangxun.demo.registry import load_demo  # noqa: E402
 from fangxun.settings import Settings, load_settings  # noqa: E402
-from fangxun.warnings.acks.acknowledging import ack_token, ack_url  # noqa: E402
+from fangxun.warnings.acks.tokens import ack_token, ack_url  # noqa: E402
 from fangxun.warnings.config import WarningSettings  # noqa: E402
 from fangxun.warnings.delivery.channels.base import OutgoingMessage  # noqa: E402
 from fangxun.warnings.delivery.channels.webhook import webhook_body  # noqa: E402

@@ -19,7 +19,7 @@ from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.memo import PerDict
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import ack_token, ack_url
+from fangxun.warnings.acks.tokens import ack_token, ack_url
 from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
 from fangxun.warnings.routing.deadlines import ack_span

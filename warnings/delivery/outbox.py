@@ -1,17 +1,19 @@
-"""The outbox store: claiming due notifications under a lease, recording outcomes in batches, holding, cancelling."""
+"""The outbox store: claiming due notifications under a lease, recording outcomes in batches, holding, cancelling.
+
+This is the sending state, the dispatcher's (and the lifecycle's, which cancels); rows are made and their
+叫应 state written in notices.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from itertools import chain
-from operator import itemgetter
 from typing import NamedTuple, Protocol
 
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.core.bulk import bulk_insert, bulk_insert_chunks, bulk_insert_values
+from fangxun.core.bulk import bulk_insert_values
 from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
 
 N = Notification.__table__
@@ -61,7 +63,7 @@ class Claimed(NamedTuple):
 
     @classmethod
     def of_new_row(cls, row: dict, ack_token: str | None = None) -> Claimed:
-        """A row written by new_notification(…, holder=…), as claimed by its holder."""
+        """A row made by notices.NoticeWriter with a holder, as claimed by that holder."""
         return cls(row["id"], row["warning_id"], row["channel"], row["address"], row["recipient_name"],
                    row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"],
                    ack_token)
@@ -216,46 +218,3 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
 def _chunks(ids: list[int], size: int = 1000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
-
-
-def new_notification(*, warning_id: int, kind: str, key: str, name: str, unit_code: str | None,
-                     level: str | None, channel: str, address: str, payload: dict, idempotency_key: str,
-                     ack_token_hash: str, now: datetime, due_at: datetime | None = None,
-                     purpose: str = "notice", step: int = 0, escalated_from_id: int | None = None,
-                     problem: str | None = None, holder: Handoff | None = None) -> dict:
-    """One outbox row as a dict for insert_notifications; with `problem` it is born `failed`; with a
-    `holder` and due now it is born `sending`, leased to that dispatcher (see Handoff). Its priority
-    follows the colour in its payload (red first)."""
-    status, lease_until, claimed_by = "pending", None, None
-    if problem:
-        status = "failed"
-    elif holder is not None and (due_at is None or due_at <= now):
-        status, lease_until, claimed_by = "sending", now + holder.lease, holder.worker_id
-    return {
-        "warning_id": warning_id, "recipient_kind": kind, "recipient_key": key, "recipient_name": name[:100],
-        "unit_code": unit_code, "level": level, "channel": channel, "address": address, "payload": payload,
-        "idempotency_key": idempotency_key, "purpose": purpose, "status": status,
-        "priority": PRIORITIES.get(payload.get("colour"), PRIORITIES[None]), "attempts": 0,
-        "next_attempt_at": None if problem else (due_at or now), "lease_until": lease_until,
-        "claimed_by": claimed_by, "last_error": problem, "ack_token_hash": ack_token_hash, "ack_deadline": None,
-        "acked_at": None, "acked_via": None, "acked_late": False, "escalation_step": step,
-        "escalated_from_id": escalated_from_id, "reminders_sent": 0, "escalated_at": None, "created_at": now,
-        "delivered_at": None,
-    }
-
-
-async def insert_notifications(session: AsyncSession, rows: list[dict]) -> None:
-    """Bulk INSERT of new outbox rows (COPY on PostgreSQL, the driver's executemany on SQLite)."""
-    await bulk_insert(session, N, rows)
-
-
-async def insert_notification_chunks(session: AsyncSession, chunks: Iterable[list[dict]]) -> None:
-    """Bulk INSERT of new outbox rows (new_notification's) made chunk by chunk as the insert takes them:
-    on PostgreSQL the server writes one chunk while the next is made."""
-    chunks = iter(chunks)
-    first = next(chunks, None)
-    if not first:
-        return
-    keys = tuple(first[0])  # every row of new_notification has the same keys
-    values = itemgetter(*keys)
-    await bulk_insert_chunks(session, N, keys, ([values(row) for row in chunk] for chunk in chain([first], chunks)))

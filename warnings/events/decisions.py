@@ -9,20 +9,18 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.core.accounts import Principal, signing_secret
+from fangxun.core.accounts import Principal
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
-from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, insert_notifications, new_notification
+from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
+from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.response_rules import LEVEL_COLOURS, Proposal
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
 from fangxun.warnings.intake import lifecycle
-from fangxun.warnings.intake.accept import notice_key
 from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
-from fangxun.warnings.routing.quiet_hours import release_time
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.routing.templates import display_time
 from fangxun.warnings.routing.tree import department_contact
@@ -201,9 +199,7 @@ async def _write_notice(session: AsyncSession, settings: Settings, event: Event,
     row.thread_id = lifecycle.thread_for(referenced) or row.id
     await lifecycle.apply(session, row, referenced, now)
 
-    secret = await signing_secret(session)
-    due_at = release_time(colour, now, config.quiet_hours) or now
-    messages, rows = {}, []
+    messages, notices = {}, []
     for key in notice_departments(settings, action, level, previous):
         department = config.departments[key]
         desk = department_contact(department, "")
@@ -213,19 +209,13 @@ async def _write_notice(session: AsyncSession, settings: Settings, event: Event,
                                                  config.quiet_hours.timezone)]
         recipient = Recipient("department", key, f"{department.name}（{desk.name}）", None, None, desk.channel,
                               desk.address, template)
-        idempotency_key = notice_key(row.id, recipient)
-        payload = {"warning_id": row.id, "thread_id": row.thread_id, "identifier": row.identifier,
-                   "event": NOTICE_EVENT, "colour": colour, "msg_type": row.msg_type, "cap_status": "Actual",
-                   "message": template, "purpose": "notice", "event_id": event.id, "decision": action,
-                   "level": level}
-        rows.append(new_notification(
-            warning_id=row.id, kind="department", key=key, name=recipient.name, unit_code=None, level=None,
-            channel=desk.channel, address=desk.address, payload=payload, idempotency_key=idempotency_key,
-            ack_token_hash=token_hash(ack_token(secret, idempotency_key)), now=now, due_at=due_at))
+        payload = notice_payload(row, template, event_id=event.id, decision=action, level=level)
+        notices.append(NewNotice(row.id, recipient, payload, notice_key(row.id, recipient)))
     row.messages = messages
     await session.flush()
-    await insert_notifications(session, rows)
-    return Notice(row, len(rows))
+    writer = await signed_writer(session, config.quiet_hours)
+    await writer.write(session, notices, now)
+    return Notice(row, len(notices))
 
 
 async def decisions_of(session: AsyncSession, event_id: int) -> list[ResponseDecision]:

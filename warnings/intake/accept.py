@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,28 +9,23 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from fangxun.core.accounts import signing_secret
 from fangxun.core.audit import record
-from fangxun.core.bulk import bulk_insert, reserve_ids
+from fangxun.core.bulk import bulk_insert
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.acks.acknowledging import ack_token, token_hash
-from fangxun.warnings.delivery.outbox import (ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff, insert_notification_chunks,
-                                              new_notification)
+from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
+from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.quiet_hours import release_time
 from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, fan_out
 from fangxun.warnings.routing.templates import message_context, render
-from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning, WarningUnit
+from fangxun.warnings.tables import RESPONSE_SOURCE, Warning, WarningUnit
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
 _LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
-# Outbox rows are made this many at a time, as the insert takes them (see _chunks_of_rows).
-ROWS_PER_CHUNK = 1000
 
 
 @dataclass
@@ -62,11 +56,6 @@ class IntakeResult:
                 "unknown_references": self.unknown_references, "superseded": self.superseded,
                 "cancelled": self.cancelled, "cancelled_notifications": self.cancelled_notifications,
                 "event_id": self.event_id}
-
-
-def notice_key(warning_id: int, recipient: Recipient) -> str:
-    """The idempotency key of a first notice: one per warning, recipient and channel."""
-    return f"fx-{warning_id}-{recipient.kind}-{recipient.key}-{recipient.channel}"
 
 
 async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: list[WarnedUnit]) -> list[str]:
@@ -149,9 +138,9 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
         recipients = _recipients(warning, fan, previous)
-        notice = await _notice_maker(session, row, warning, fan, recipients, settings, now, handoff)
-        ids = await reserve_ids(session, Notification.__table__, len(recipients)) if handoff is not None else None
-        await insert_notification_chunks(session, _chunks_of_rows(recipients, notice, ids, result.handed))
+        notices = await _notices(session, row, warning, fan, recipients, settings)
+        writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
+        result.handed = await writer.write(session, notices, now)
         result.notifications = len(recipients)
         result.unreachable = sum(1 for r in recipients if r.problem)
     if source != RESPONSE_SOURCE:
@@ -164,61 +153,23 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     return result
 
 
-async def _notice_maker(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
-                        recipients: list[Recipient], settings: Settings, now: datetime,
-                        handoff: Handoff | None) -> Callable[[Recipient], tuple[dict, str]]:
-    """What makes a recipient's outbox row and its ack token (only the token's hash is stored); renders
-    the warning's messages onto `row` once."""
+async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
+                   recipients: list[Recipient], settings: Settings) -> list[NewNotice]:
+    """The first notice of each recipient; renders the warning's messages onto `row` once."""
     config = settings.warnings
-    secret = await signing_secret(session)
     context = message_context(
         event=warning.event, colour=warning.colour, headline=warning.headline, description=warning.description,
         instruction=warning.instruction, areas=await _area_names(session, warning, fan.units),
         onset=warning.onset, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone)
-    due_at = release_time(warning.colour, now, config.quiet_hours) or now
-    warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
-    common = {"warning_id": warning_id, "thread_id": row.thread_id, "identifier": warning.identifier,
-              "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
-              "cap_status": warning.status}
     # Each template is rendered once, kept on the warning; a notification names its template.
     row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
                     for name in sorted({recipient.template for recipient in recipients})}
     # Recipients of the same template and role share one payload (written once by the bulk insert).
-    payloads: dict[tuple[str, str | None], dict] = {}
-
-    def notice(recipient: Recipient) -> tuple[dict, str]:
-        key = notice_key(warning_id, recipient)
-        payload = payloads.get((recipient.template, recipient.role))
-        if payload is None:
-            payload = {**common, "message": recipient.template, "purpose": "notice"}
-            if recipient.role:
-                payload["role"] = recipient.role
-            payloads[recipient.template, recipient.role] = payload
-        token = ack_token(secret, key)
-        return new_notification(
-            warning_id=warning_id, kind=recipient.kind, key=recipient.key, name=recipient.name,
-            unit_code=recipient.unit_code, level=recipient.level, channel=recipient.channel,
-            address=recipient.address, payload=payload, idempotency_key=key,
-            ack_token_hash=token_hash(token), now=now, due_at=due_at, problem=recipient.problem,
-            holder=handoff), token
-
-    return notice
-
-
-def _chunks_of_rows(recipients: list[Recipient], notice: Callable[[Recipient], tuple[dict, str]],
-                    ids: list[int] | None, handed: list[Claimed]) -> Iterator[list[dict]]:
-    """The outbox rows of `recipients`, made a chunk at a time as the insert takes them; with reserved
-    `ids`, the rows born leased to the handoff are added to `handed` as they are made."""
-    for start in range(0, len(recipients), ROWS_PER_CHUNK):
-        chunk = []
-        for offset, recipient in enumerate(recipients[start:start + ROWS_PER_CHUNK], start):
-            notification, token = notice(recipient)
-            if ids is not None:
-                notification["id"] = ids[offset]
-                if notification["status"] == "sending":
-                    handed.append(Claimed.of_new_row(notification, token))
-            chunk.append(notification)
-        yield chunk
+    payloads = {(template, role): notice_payload(row, template, role)
+                for template, role in {(recipient.template, recipient.role) for recipient in recipients}}
+    warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
+    return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role],
+                      notice_key(warning_id, recipient)) for recipient in recipients]
 
 
 async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,

@@ -1,0 +1,190 @@
+"""Reminders and escalation of unanswered notifications (叫应 up the chain); rows are made by delivery.notices."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.plans.models import AdminUnit
+from fangxun.settings import Settings
+from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload,
+                                               reminder_key, signed_writer, take_escalations, take_reminders)
+from fangxun.warnings.routing.deadlines import AckState, escalation_target, next_step
+from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address, plan_persons
+from fangxun.warnings.tables import Notification, Warning
+
+MAX_NAMES = 20  # unanswered recipients named in one escalation message
+# An unanswered notification with nobody above it is looked at again after this (a changed
+# configuration may since allow escalation).
+EXHAUSTED_RECHECK = timedelta(days=1)
+
+
+def reminder_prefix(number: int) -> str:
+    """The title prefix of the `number`th reminder."""
+    return f"【第{number}次提醒·请叫应】"
+
+
+def escalation_prefix(reason: str) -> str:
+    """The title prefix of an escalation for `reason` (逾期未叫应, 无法送达)."""
+    return f"【{reason}·逐级上报】"
+
+
+def escalation_note(names: list[str], reason: str) -> str:
+    """The lead note of an escalation: who did not answer (the first MAX_NAMES of them), and why."""
+    more = f"等 {len(names)} 人" if len(names) > MAX_NAMES else ""
+    return f"{'、'.join(names[:MAX_NAMES])}{more} 收到预警后{reason}，现报告您，请督促落实并点击确认（叫应）。"
+
+
+def follow_up_recipient(kind: str, key: str, name: str, unit_code: str | None, level: str | None, channel: str,
+                        address: str) -> Recipient:
+    """Whom a reminder or escalation goes to; a person without an address cannot be reached (born failed)."""
+    return Recipient(kind, key, name, unit_code, level, channel, address, "", None,
+                     None if address or kind != "person" else NO_ADDRESS)
+
+
+def _recipient_of(row: Notification) -> Recipient:
+    return follow_up_recipient(row.recipient_kind, row.recipient_key, row.recipient_name, row.unit_code, row.level,
+                               row.channel, row.address)
+
+
+class _Targets:
+    """Who each escalation step reaches, looked up once per unit and channel within one run."""
+
+    def __init__(self, session: AsyncSession, settings: Settings):
+        self.session, self.config = session, settings.warnings
+        self._units: dict[str, AdminUnit | None] = {}
+        self._persons: dict[tuple[str, str, str], list[Recipient]] = {}
+
+    async def of(self, source, kind: str, who: str) -> list[Recipient]:
+        """The people step (kind, who) above `source` reaches; empty when nobody is on record."""
+        config = self.config
+        if kind == "duty_desk":
+            desk = config.escalation.city_duty_desk
+            return [follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
+        if kind == "department_leader":
+            department = config.departments.get(who)
+            if department is None:  # a department since removed from the configuration
+                return []
+            leader = department.leader
+            return [follow_up_recipient("department_leader", who, f"{department.name}（{leader.name}）", None, who,
+                                        leader.channel, leader.address)]
+        if not source.unit_code:
+            return []
+        if source.unit_code not in self._units:
+            self._units[source.unit_code] = await self.session.get(AdminUnit, source.unit_code)
+        unit = self._units[source.unit_code]
+        code = getattr(unit, f"{who}_code", None) if unit is not None else None
+        if not code:
+            return []
+        key = (who, code, source.channel)
+        if key not in self._persons:
+            channel = source.channel
+            channel_kind = config.channels[channel].kind if channel in config.channels else ""
+            self._persons[key] = [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, who, channel,
+                                                      person_address(p.channels, p.phone, channel, channel_kind))
+                                  for p in await plan_persons(self.session, [code])]
+        return self._persons[key]
+
+
+def _state(row, colour: str | None, last_reminder) -> AckState:
+    failed = row.status in ("failed", "dead")
+    delivered = row.delivered_at
+    if row.reminders_sent and last_reminder is not None:
+        failed = last_reminder.status in ("failed", "dead")
+        delivered = last_reminder.delivered_at
+    return AckState(colour=colour, recipient_kind=row.recipient_kind,
+                    level=row.level if row.recipient_kind == "person" else
+                    ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
+                    delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
+                    acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step)
+
+
+async def escalate_due(session: AsyncSession, now: datetime, settings: Settings) -> int:
+    """Remind and escalate unanswered notifications of active warnings; returns rows created.
+
+    Candidates are notices and escalations not yet answered nor escalated whose deadline passed, or
+    whose delivery failed for good; deadlines.next_step decides for each. Escalations to the same
+    person in one run are one message naming everyone who did not answer (a whole township's
+    villages make one message to each township 责任人, not one per village person).
+    """
+    rows = (await session.execute(
+        select(Notification, Warning.colour)
+        .join(Warning, Warning.id == Notification.warning_id)
+        .where(Warning.status == "active", Warning.msg_type != "Cancel",
+               Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
+               Notification.escalated_at.is_(None),
+               or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
+               or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead"))))
+        .order_by(Notification.id))).all()
+    if not rows:
+        return 0
+    ids = [row.id for row, _ in rows]
+    reminders = {}
+    for part in range(0, len(ids), 1000):
+        for reminder in (await session.execute(
+                select(Notification).where(Notification.escalated_from_id.in_(ids[part:part + 1000]),
+                                           Notification.purpose == "reminder")
+                .order_by(Notification.id))).scalars():
+            reminders[reminder.escalated_from_id] = reminder  # the latest one wins
+    decided = [(row, colour, next_step(_state(row, colour, reminders.get(row.id)), now, settings.warnings))
+               for row, colour in rows]
+    # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
+    # finds the condition false and creates nothing twice.
+    reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
+                                               if step.action == "remind"})
+    escalating = await take_escalations(session, [row.id for row, _, step in decided if step.action == "escalate"],
+                                        now)
+    await check_later(session, _later(decided, now))
+
+    created: list[NewNotice] = []
+    groups: dict[tuple, list] = {}
+    targets = _Targets(session, settings)
+    for row, colour, step in decided:
+        if row.id in reminding:
+            number = row.reminders_sent + 1
+            payload = follow_up_payload(row.payload, "reminder", reminder_prefix(number), keep_role=True)
+            created.append(NewNotice(row.warning_id, _recipient_of(row), payload,
+                                     reminder_key(row.warning_id, row.id, number), "reminder", row.escalation_step,
+                                     row.id))
+        elif row.id in escalating:
+            number, found = await _escalation_targets(targets, row, step, settings)
+            reason = "无法送达" if row.status in ("failed", "dead") else "逾期未叫应"
+            for target in found:
+                groups.setdefault((row.warning_id, number, reason, target), []).append(row)
+    for (warning_id, number, reason, target), sources in groups.items():
+        first = sources[0]
+        payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
+                                    note=escalation_note([source.recipient_name for source in sources], reason),
+                                    sources=[source.id for source in sources])
+        created.append(NewNotice(warning_id, target, payload, escalation_key(warning_id, number, target, first.id),
+                                 "escalation", number, first.id))
+    if created:
+        writer = await signed_writer(session, settings.warnings.quiet_hours)
+        await writer.write(session, created, now)
+    return len(created)
+
+
+def _later(decided: list, now: datetime) -> dict[int, datetime]:
+    """Rows waiting on a reminder's deadline, or with nobody left above them, are not read again
+    before that deadline (or for a day): an unanswered city-wide warning is not rescanned every run."""
+    later = {row.id: step.at for row, _, step in decided if step.action == "wait" and step.at is not None}
+    later |= {row.id: now + EXHAUSTED_RECHECK for row, _, step in decided if step.action == "exhausted"}
+    return later
+
+
+async def _escalation_targets(targets: _Targets, row, step, settings: Settings) -> tuple[int, list[Recipient]]:
+    """The step number and people of the first level up with someone on record (empty levels are skipped)."""
+    target, number = step.target, step.escalation_step
+    enabled = settings.warnings.escalation is not None and settings.warnings.escalation.enabled
+    while target is not None:
+        kind, who = target
+        if kind == "duty_desk" and not enabled:
+            break
+        found = await targets.of(row, kind, who)
+        if found:
+            return number, found
+        target = escalation_target(kind, who)
+        number += 1
+    return number, []
