@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from typing import get_args
 
 import aiohttp
 import pytest
@@ -10,8 +13,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from fangxun.core.errors import ConfigError
 from fangxun.warnings.delivery.channels.base import Channel, OutgoingMessage
-from fangxun.warnings.delivery.channels.config import ChannelConfig, EmailConfig, SmsConfig, WeComConfig
+from fangxun.warnings.delivery.channels.config import (HTTP_KINDS, KINDS, ChannelConfig, EmailConfig, SmsConfig,
+                                                       WeComConfig)
 from fangxun.warnings.delivery.channels.factory import build_channels
+from fangxun.warnings.routing.recipients import person_address
 
 CONFIGS = TypeAdapter(dict[str, ChannelConfig])
 
@@ -101,7 +106,7 @@ async def test_the_factory_builds_gated_channels_on_one_session():
         assert channel.name == name and channel.kind == TOML_LIKE[name]["kind"]
         assert channel.gate.concurrency == configs[name].concurrency
         assert channel.gate.rate_per_second == configs[name].rate_per_second
-    http_channels = [c.inner for c in channels.values() if c.kind in {"webhook", "wecom", "dingtalk", "sms"}]
+    http_channels = [c.inner for c in channels.values() if c.kind in HTTP_KINDS]
     assert {id(c._http) for c in http_channels} == {id(http)}
     # Each channel has a gate of its own.
     assert len({id(c.gate) for c in channels.values()}) == len(channels)
@@ -177,3 +182,24 @@ async def test_record_channel_reports_an_unwritable_file_as_retryable(tmp_path):
 def test_sms_sign_is_configurable():
     config = SmsConfig(kind="sms", url="https://sms.example/send", token_env="T", sign="【郑州市应急管理局】")
     assert config.sign == "【郑州市应急管理局】"
+
+
+def test_every_kind_is_registered_once_for_the_union_the_factory_and_the_addresses():
+    # The factory test above builds one channel of every kind: a new kind brings its sample to TOML_LIKE.
+    assert set(KINDS) == {entry["kind"] for entry in TOML_LIKE.values()}, "TOML_LIKE lacks a registered kind"
+    union = get_args(get_args(ChannelConfig)[0])
+    assert set(union) == {kind.config for kind in KINDS.values()} and len(union) == len(KINDS)
+    for name, kind in KINDS.items():
+        assert kind.name == name and callable(kind.builder())
+    # A person's phone number is an address on every kind the registry says takes one, and no other.
+    for name, kind in KINDS.items():
+        assert person_address({}, "13800000000", "c", name) == ("13800000000" if kind.phone else "")
+        assert person_address({name: "li@example.cn"}, "13800000000", "c", name) == "li@example.cn"
+    assert not KINDS["email"].phone and KINDS["sms"].phone
+
+
+def test_the_kinds_registry_imports_no_channel():
+    code = ("import sys; import fangxun.warnings.delivery.channels.config, fangxun.warnings.routing.recipients; "
+            "print('aiohttp' in sys.modules, 'aiosmtplib' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == (
+        "False False\n")

@@ -1,4 +1,6 @@
-"""The dispatcher: drains the outbox through the channels, many sends in flight, outcomes written in batches."""
+"""The dispatcher's pump: drains the outbox through the channels, many sends in flight, outcomes written in
+batches, leases renewed. What an outcome is and when quiet hours let a row go are the policy's
+(`policy.py`); rows handed over by the intake of this process wait in the handoff queue (`handoff.py`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from itertools import groupby
-from operator import attrgetter
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -21,15 +21,18 @@ from fangxun.core.memo import PerDict
 from fangxun.settings import Settings
 from fangxun.warnings.acks.tokens import ack_token, ack_url
 from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.handoff import HandoffQueue
 from fangxun.warnings.delivery.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
-from fangxun.warnings.routing.deadlines import ack_span
-from fangxun.warnings.routing.quiet_hours import release_time
+from fangxun.warnings.delivery.policy import DeliveryPolicy, backoff
 from fangxun.warnings.tables import Warning
+
+__all__ = ["Dispatcher", "UNKNOWN_CHANNEL", "backoff", "channel_fields"]
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
+_UNKNOWN_WARNING = (None, "Alert")  # (colour, msg_type) of a warning not loaded
 WARNING_CACHE = 1000
 # How soon the pump looks again when nothing wakes it, and asks a drained channel again when it drains
 # until idle.
@@ -41,14 +44,6 @@ MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
 def channel_fields(payload: dict) -> dict:
     """The payload fields a channel passes on beside the message (not the parts of its text)."""
     return {key: value for key, value in payload.items() if key not in MESSAGE_PARTS}
-
-
-def backoff(attempt: int, base: float, cap: float, jitter: float, rng: random.Random,
-            retry_after: float | None = None) -> float:
-    """Seconds before try `attempt + 1`: base * 2**(attempt - 1), capped, ± jitter; never before Retry-After."""
-    delay = min(cap, base * 2 ** max(0, attempt - 1))
-    delay *= 1 + jitter * (2 * rng.random() - 1)
-    return max(delay, retry_after or 0.0)
 
 
 class Dispatcher:
@@ -73,12 +68,12 @@ class Dispatcher:
         self.poll_seconds = poll_seconds
         self.ack_base_url = ack_base_url or settings.server.base_url
         self.rng = rng or random.Random()
+        self.policy = DeliveryPolicy(settings.warnings, self.rng)
         self._secret: bytes | None = None
         self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
         # Rows from one intake share their payload, so their messages share this (read-only) dict.
         self._extra = PerDict(channel_fields)
-        self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
         # A channel may hold a few rounds of its own concurrency queued or in flight, so a slow one
         # cannot take every claim (the others keep going) while a fast one always has work queued.
         config = settings.warnings.channels
@@ -89,43 +84,24 @@ class Dispatcher:
         self._senders: dict[object, int] = {name: config[name].concurrency if name in config else 16
                                             for name in self.channels}
         self._senders[_OTHER] = 1
-        # Rows the intake of this process wrote leased to us (Handoff), not yet started: per claim
-        # slot, a queue per priority (red first).
-        self._handed: dict[object, dict[int, deque[Claimed]]] = {}
+        # Rows the intake of this process wrote leased to us (Handoff), not yet started.
+        self._handed = HandoffQueue(self._slot)
         self._nudge = asyncio.Event()
 
+    # --- handoff (outbox.Handoff) -------------------------------------------------------------
+
     def take(self, rows: list[Claimed]) -> None:
-        """Handoff: queue committed rows leased to this worker; they go out ahead of any claim."""
-        for (channel, priority), run in groupby(rows, key=attrgetter("channel", "priority")):
-            self._handed_queue(channel, priority).extend(run)
+        """Queue committed rows leased to this worker; they go out ahead of any claim."""
+        self._handed.put(rows)
         self._nudge.set()
 
     def withdraw(self, warning_ids: set[int]) -> list[int]:
-        """Handoff: take back the queued rows of `warning_ids` (superseded or cancelled before they went)."""
-        withdrawn = []
-        for queues in self._handed.values():
-            for priority, queue in queues.items():
-                withdrawn += [row.id for row in queue if row.warning_id in warning_ids]
-                queues[priority] = deque(row for row in queue if row.warning_id not in warning_ids)
-        return withdrawn
-
-    def _handed_queue(self, channel: str, priority: int) -> deque[Claimed]:
-        return self._handed.setdefault(self._slot(channel), {}).setdefault(priority, deque())
-
-    def _take_handed(self, key: object, room: int) -> list[Claimed]:
-        taken: list[Claimed] = []
-        for _, queue in sorted(self._handed.get(key, {}).items()):
-            while queue and len(taken) < room:
-                taken.append(queue.popleft())
-        return taken
-
-    def _has_handed(self, key: object | None = None) -> bool:
-        slots = self._handed.values() if key is None else [self._handed.get(key, {})]
-        return any(queue for queues in slots for queue in queues.values())
+        """Take back the queued rows of `warning_ids` (superseded or cancelled before they went)."""
+        return self._handed.withdraw(warning_ids)
 
     def handed_ids(self) -> set[int]:
         """Ids of rows handed over and not yet started (their leases are kept alive too)."""
-        return {row.id for queues in self._handed.values() for queue in queues.values() for row in queue}
+        return self._handed.ids()
 
     # --- public loops -------------------------------------------------------------------------
 
@@ -210,32 +186,23 @@ class Dispatcher:
     def _top_up(self, state: _Pipeline) -> None:
         """Move handed rows straight into their channel's queue while it has room: no transaction is
         needed once their warning is known and not held by quiet hours (the next exchange takes others)."""
-        if not self._has_handed():
+        if not self._handed.pending():
             return
-        release = self._releases(self.clock.now())
-        for key, queues in self._handed.items():
-            room = self._caps.get(key, self.batch_size) - state.busy(key)
-            for _, queue in sorted(queues.items()):
-                while queue and room > 0:
-                    warning_id = queue[0].warning_id
-                    if warning_id not in self._warnings or release(warning_id) is not None:
-                        break
-                    state.enqueue(queue.popleft(), key)
-                    room -= 1
-                if queue:  # no room, or a row for the exchange: later priorities wait behind it
-                    break
+        known, release = self._warnings, self._releases(self.clock.now())
+        self._handed.hand_out(lambda key: self._caps.get(key, self.batch_size) - state.busy(key),
+                              lambda warning_id: warning_id in known and release(warning_id) is None, state.enqueue)
 
     def _slot(self, channel: str) -> object:
         return channel if channel in self.channels else _OTHER
 
     def _all_dry(self, dry_until: dict[object, float]) -> bool:
-        return all(key in dry_until for key in [*self.channels, _OTHER]) and not self._has_handed()
+        return all(key in dry_until for key in [*self.channels, _OTHER]) and not self._handed.pending()
 
     def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
         """(channel, rows) to claim: channels not found empty lately whose window is half free."""
         wanted = []
         for key in [*self.channels, _OTHER]:
-            if state.dry_until.get(key, 0) > now and not self._has_handed(key):
+            if state.dry_until.get(key, 0) > now and not self._handed.pending(key):
                 continue
             window = min(self.batch_size, self._caps.get(key, self.batch_size))
             room = min(window, self._caps.get(key, self.batch_size) - state.busy(key))
@@ -255,7 +222,7 @@ class Dispatcher:
                 await record(session, self.worker_id, outcomes)
                 claimed: list[Claimed] = []
                 for key, room in wanted:
-                    handed = self._take_handed(key, room)
+                    handed = self._handed.take(key, room)
                     taken += handed
                     rows: list[Claimed] = []
                     if len(handed) < room:
@@ -279,8 +246,7 @@ class Dispatcher:
                     ready = [row for row in claimed if row.id not in later]
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
-            for row in reversed(taken):
-                self._handed_queue(row.channel, row.priority).appendleft(row)
+            self._handed.put_back(taken)
             await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
         del state.buffered[:len(outcomes)]
@@ -291,7 +257,7 @@ class Dispatcher:
     async def _idle_wait(self, stop: asyncio.Event | None) -> None:
         """Sleep a poll interval, or less: until stopped or handed new rows."""
         self._nudge.clear()
-        if self._has_handed():
+        if self._handed.pending():
             return
         waits = [asyncio.ensure_future(self._nudge.wait())]
         if stop is not None:
@@ -326,26 +292,10 @@ class Dispatcher:
 
     def _outcome(self, row: Claimed, result: ChannelResult) -> Outcome:
         at = self.clock.now()
-        retry = self.settings.warnings.retry
-        attempt = row.attempts + 1
-        colour, msg_type = self._warnings.get(row.warning_id, (None, "Alert"))
-        if result.ok:
-            # A 解除 (Cancel) only informs: nobody has to answer it.
-            deadline = None if msg_type == "Cancel" else at + self._ack_span(colour)
-            return Outcome(row.id, "delivered", at, True, False, result.status, result.detail, ack_deadline=deadline)
-        if not result.retry:
-            return Outcome(row.id, "failed", at, False, False, result.status, result.detail)
-        if attempt >= retry.max_attempts:
-            return Outcome(row.id, "dead", at, False, True, result.status, result.detail)
-        delay = backoff(attempt, retry.base_seconds, retry.max_seconds, retry.jitter, self.rng, result.retry_after)
-        return Outcome(row.id, "pending", at, False, True, result.status, result.detail,
-                       next_attempt_at=at + timedelta(seconds=delay))
-
-    def _ack_span(self, colour: str | None) -> timedelta:
-        span = self._spans.get(colour)
-        if span is None:
-            span = self._spans[colour] = ack_span(colour, self.settings.warnings)
-        return span
+        colour, msg_type = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
+        status, next_attempt_at, ack_deadline = self.policy.verdict(result, row.attempts + 1, colour, msg_type, at)
+        return Outcome(row.id, status, at, result.ok, not result.ok and result.retry, result.status, result.detail,
+                       next_attempt_at, ack_deadline)
 
     def _quiet(self, claimed: list[Claimed], now: datetime) -> dict[int, datetime]:
         """Rows of blue/yellow warnings due inside quiet hours, with the window's end."""
@@ -353,16 +303,8 @@ class Dispatcher:
         return {row.id: until for row in claimed if (until := release(row.warning_id)) is not None}
 
     def _releases(self, now: datetime) -> Callable[[int], datetime | None]:
-        """Per warning (its colour decides, worked out once): when its rows due at `now` may go out, or None: now."""
-        quiet = self.settings.warnings.quiet_hours
-        known: dict[int, datetime | None] = {}
-
-        def release(warning_id: int) -> datetime | None:
-            if warning_id not in known:
-                known[warning_id] = release_time(self._warnings.get(warning_id, (None, ""))[0], now, quiet)
-            return known[warning_id]
-
-        return release
+        """Per warning: when its rows due at `now` may go out, or None: now."""
+        return self.policy.releases(now, lambda warning_id: self._warnings.get(warning_id, _UNKNOWN_WARNING)[0])
 
     # --- bookkeeping --------------------------------------------------------------------------
 

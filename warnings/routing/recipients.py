@@ -15,13 +15,12 @@ from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.warnings.config import WarningSettings
+from fangxun.warnings.delivery.channels.config import PHONE_KINDS
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, department_contact, recipients_plan, route
 
 PERSON_ROLES = ("responsible", "deputy")
 NO_ADDRESS = "无可用联系方式"
-# Channel kinds that can carry a person's phone number as the address when no other is on record.
-PHONE_KINDS = frozenset({"sms", "webhook", "wecom", "dingtalk", "record"})
 _CHUNK = 1000
 
 
@@ -120,7 +119,8 @@ async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> lis
 
 
 def person_address(contact_channels: dict | None, phone: str | None, channel: str, kind: str) -> str:
-    """A person's address on a channel: an entry under the channel's name or kind, else the phone."""
+    """A person's address on a channel: an entry under the channel's name or kind, else the phone where
+    the kind takes one (its registration in channels/config.py KINDS says)."""
     channels = contact_channels or {}
     address = channels.get(channel) or channels.get(kind)
     if not address and kind in PHONE_KINDS:

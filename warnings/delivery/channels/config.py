@@ -1,10 +1,20 @@
-"""Channel configuration: one pydantic model per kind, discriminated on `kind`."""
+"""Channel kinds: one pydantic configuration model per kind, and the registry of kinds (`KINDS`) that the
+configuration union (discriminated on `kind`), the factory and the recipients' addresses are read from.
+
+A new kind: its module in this folder (the channel, and `build(name, config, http, secrets)`), its model
+here, and one line in KINDS. This module stays pure (pydantic only): settings and routing import it.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import import_module
+from typing import Annotated, Literal, Union, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from fangxun.core.errors import ConfigError
 
 EnvName = Annotated[
     str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="an environment variable's name")
@@ -106,9 +116,64 @@ class RecordConfig(_ChannelBase):
     concurrency: Concurrency = 100
 
 
-ChannelConfig = Annotated[
-    WebhookConfig | WeComConfig | DingTalkConfig | SmsConfig | EmailConfig | RecordConfig,
-    Field(discriminator="kind"),
-]
+@dataclass(frozen=True)
+class ChannelKind:
+    """A kind of channel: its configuration model (whose `kind` literal names it); the module of this
+    folder whose `build(name, config, http, secrets)` makes the channel; whether a person's phone number
+    is their address on it when their contact names none for it; whether it sends over the shared HTTP
+    client session (its concurrency counts towards the session's pool)."""
 
-HTTP_KINDS = frozenset({"webhook", "wecom", "dingtalk", "sms"})
+    config: type[_ChannelBase]
+    module: str
+    phone: bool = False
+    http: bool = False
+
+    @property
+    def name(self) -> str:
+        return get_args(self.config.model_fields["kind"].annotation)[0]
+
+    def builder(self) -> Callable:
+        """The module's `build` (imported on first use: this module must not pull in aiohttp)."""
+        return import_module(f"{__package__}.{self.module}").build
+
+
+KINDS: dict[str, ChannelKind] = {kind.name: kind for kind in (
+    ChannelKind(WebhookConfig, "webhook", phone=True, http=True),
+    ChannelKind(WeComConfig, "wecom", phone=True, http=True),
+    ChannelKind(DingTalkConfig, "dingtalk", phone=True, http=True),
+    ChannelKind(SmsConfig, "sms", phone=True, http=True),
+    ChannelKind(EmailConfig, "mail"),
+    ChannelKind(RecordConfig, "record", phone=True),
+)}
+
+ChannelConfig = Annotated[Union[tuple(kind.config for kind in KINDS.values())],  # noqa: UP007 (built from KINDS)
+                          Field(discriminator="kind")]
+HTTP_KINDS = frozenset(name for name, kind in KINDS.items() if kind.http)
+PHONE_KINDS = frozenset(name for name, kind in KINDS.items() if kind.phone)
+
+
+class Secrets:
+    """One channel's secrets from the environment; a missing one is a ConfigError naming the channel and
+    the variable, never a value."""
+
+    def __init__(self, channel: str, environ: Mapping[str, str]):
+        self.channel = channel
+        self.environ = environ
+
+    def get(self, variable: str | None) -> str | None:
+        """The value of `variable`, or None when the configuration names none (an optional secret)."""
+        return None if variable is None else self.require(variable)
+
+    def require(self, variable: str) -> str:
+        value = self.environ.get(variable, "").strip()
+        if not value:
+            raise ConfigError(f"通知渠道 {self.channel!r}：环境变量 {variable} 未设置或为空")
+        return value
+
+    def url(self, variable: str) -> str:
+        """An http(s) URL from `variable` (a robot's URL holds its key)."""
+        try:
+            return http_url(self.require(variable))
+        except ValueError:
+            # The value is not repeated: it holds the robot's key.
+            raise ConfigError(f"通知渠道 {self.channel!r}：环境变量 {variable} 不是 http(s) 地址") from None

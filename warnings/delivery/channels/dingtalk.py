@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
+
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.channels.classify import classify_errcode
+from fangxun.warnings.delivery.channels.config import DingTalkConfig, Secrets
 from fangxun.warnings.delivery.channels.signing import dingtalk_signed_url
 from fangxun.warnings.delivery.channels.text import fit_bytes
 from fangxun.warnings.delivery.channels.transport import SignedHttpChannel, finish, post
@@ -44,3 +47,9 @@ class DingTalkChannel(SignedHttpChannel):
             outcome,
             lambda reply: classify_errcode(reply.status, reply.body, RETRYABLE_ERRCODES, secrets=secrets),
         )
+
+
+def build(name: str, config: DingTalkConfig, http: aiohttp.ClientSession, secrets: Secrets) -> DingTalkChannel:
+    """The channel `config` describes (registered in config.KINDS)."""
+    return DingTalkChannel(name, http, secrets.url(config.url_env), secret=secrets.get(config.secret_env),
+                           timeout_seconds=config.timeout_seconds)

@@ -6,11 +6,14 @@ import hashlib
 import ssl
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, parseaddr
+from pathlib import Path
 
 import aiosmtplib
 
+from fangxun.core.errors import ConfigError
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.channels.classify import redact
+from fangxun.warnings.delivery.channels.config import EmailConfig, Secrets
 
 SNIPPET_CHARS = 160
 
@@ -110,3 +113,13 @@ class EmailChannel:
             text = " ".join(redact(str(exc), self._secrets).split())[:SNIPPET_CHARS]
             return ChannelResult(ok=False, retry=False, detail=f"SMTP: {text}")
         return ChannelResult(ok=True, retry=False, detail="SMTP accepted", status=250)
+
+
+def build(name: str, config: EmailConfig, http: object, secrets: Secrets) -> EmailChannel:
+    """The channel `config` describes (registered in config.KINDS); it speaks SMTP, not over `http`."""
+    username, password = secrets.get(config.username_env), secrets.get(config.password_env)
+    if config.ca_file and not Path(config.ca_file).is_file():
+        raise ConfigError(f"通知渠道 {name!r}：CA 证书文件 {config.ca_file} 不存在")
+    return EmailChannel(name, config.host, config.port, config.sender, starttls=config.starttls,
+                        use_tls=config.use_tls, username=username, password=password, ca_file=config.ca_file,
+                        timeout_seconds=config.timeout_seconds)

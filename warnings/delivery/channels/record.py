@@ -7,6 +7,7 @@ from pathlib import Path
 
 from fangxun.core.clock import Clock
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.config import RecordConfig, Secrets
 
 
 class RecordChannel:
@@ -44,3 +45,8 @@ class RecordChannel:
         except OSError as exc:
             return ChannelResult(ok=False, retry=True, detail=f"cannot write record file ({exc.strerror})")
         return ChannelResult(ok=True, retry=False, detail="recorded")
+
+
+def build(name: str, config: RecordConfig, http: object, secrets: Secrets) -> RecordChannel:
+    """The channel `config` describes (registered in config.KINDS); no network, no secret."""
+    return RecordChannel(name, config.path)

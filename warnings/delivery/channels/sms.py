@@ -8,6 +8,7 @@ import aiohttp
 
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.channels.classify import classify_code, url_secrets
+from fangxun.warnings.delivery.channels.config import Secrets, SmsConfig
 from fangxun.warnings.delivery.channels.text import fit_chars
 from fangxun.warnings.delivery.channels.transport import finish, post
 
@@ -58,3 +59,9 @@ class SmsChannel:
         }
         outcome = await post(self._http, self._url, body, headers, self._timeout, self._secrets)
         return finish(outcome, lambda reply: classify_code(reply.status, reply.body, secrets=self._secrets))
+
+
+def build(name: str, config: SmsConfig, http: aiohttp.ClientSession, secrets: Secrets) -> SmsChannel:
+    """The channel `config` describes (registered in config.KINDS)."""
+    return SmsChannel(name, http, config.url, secrets.require(config.token_env), sign=config.sign,
+                      max_chars=config.max_chars, timeout_seconds=config.timeout_seconds)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+import aiohttp
+
 from fangxun.core.memo import PerDict
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.config import Secrets, WebhookConfig
 from fangxun.warnings.delivery.channels.signing import verify_webhook_signature, webhook_signature
 from fangxun.warnings.delivery.channels.transport import SignedHttpChannel, accepted, finish, post
 
@@ -65,3 +68,9 @@ class WebhookChannel(SignedHttpChannel):
             secrets = [*secrets, signature.removeprefix("sha256=")]
         outcome = await post(self._http, self._url, body, headers, self._timeout, secrets)
         return finish(outcome, accepted)
+
+
+def build(name: str, config: WebhookConfig, http: aiohttp.ClientSession, secrets: Secrets) -> WebhookChannel:
+    """The channel `config` describes (registered in config.KINDS)."""
+    return WebhookChannel(name, http, config.url, secret=secrets.get(config.secret_env),
+                          timeout_seconds=config.timeout_seconds)

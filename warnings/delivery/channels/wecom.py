@@ -8,6 +8,7 @@ import aiohttp
 
 from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.channels.classify import classify_errcode, url_secrets
+from fangxun.warnings.delivery.channels.config import Secrets, WeComConfig
 from fangxun.warnings.delivery.channels.text import fit_bytes
 from fangxun.warnings.delivery.channels.transport import finish, post
 
@@ -50,3 +51,8 @@ class WeComChannel:
                 reply.status, reply.body, RETRYABLE_ERRCODES, secrets=self._secrets
             ),
         )
+
+
+def build(name: str, config: WeComConfig, http: aiohttp.ClientSession, secrets: Secrets) -> WeComChannel:
+    """The channel `config` describes (registered in config.KINDS)."""
+    return WeComChannel(name, http, secrets.url(config.url_env), timeout_seconds=config.timeout_seconds)
