@@ -239,7 +239,7 @@ _MSG_TYPES_ZH = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 
 def _ingest_line(name: str, result) -> str:
     """One Chinese line about what ingesting one file did."""
-    from fangxun.warnings.config import COLOUR_LABELS
+    from fangxun.warnings.vocabulary import COLOUR_LABELS
 
     row = result.warning
     if not result.created:

@@ -14,9 +14,10 @@ from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.core.times import parse_local_time
 from fangxun.warnings.intake.accept import IntakeResult, ingest
 from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap
-from fangxun.warnings.intake.manual_form import COLOUR_NAMES, parse_manual
+from fangxun.warnings.intake.manual_form import parse_manual
 from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
                                       warning_detail)
+from fangxun.warnings.vocabulary import COLOUR_NAMES
 
 routes = web.RouteTableDef()
 CAP_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})

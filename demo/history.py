@@ -21,7 +21,8 @@ from fangxun.settings import Settings
 from fangxun.warnings.delivery.outbox import insert_notifications
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 from fangxun.warnings.routing.recipients import plan_persons
-from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, NotificationAttempt, Warning, WarningUnit
+from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 ACTOR = "demo"
 # Tables whose ids the history hands out itself, in insert order (foreign keys point backwards).

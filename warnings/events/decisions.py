@@ -27,7 +27,8 @@ from fangxun.warnings.routing.quiet_hours import release_time
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.routing.templates import display_time
 from fangxun.warnings.routing.tree import department_contact
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
+from fangxun.warnings.tables import Warning
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 NOTICE_SENDER = "fangxun"
 NOTICE_EVENT = "防汛应急响应"

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.errors import BadInput
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import LEVELS
-from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import EventSettings
 from fangxun.warnings.events.event_rules import shown, year_bounds
 from fangxun.warnings.events.event_store import get_event
@@ -18,6 +17,7 @@ from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LA
                                             EventWarning, JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import WARNING_STATUS_LABELS, empty_counts, state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 _DEFAULT_LABELS = {kind: settings.label for kind, settings in EventSettings().kinds.items()}
 

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fangxun.core.times import BEIJING, parse_local_time
-from fangxun.warnings.config import COLOURS
 from fangxun.warnings.events.config import EventKindSettings
+from fangxun.warnings.vocabulary import COLOURS
 
 ZONE = ZoneInfo("Asia/Shanghai")
 # Only real warnings make events: Test, System and Draft messages, and drills (Exercise), are not

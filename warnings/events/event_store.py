@@ -12,7 +12,8 @@ from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, quiet_close_at, shown
 from fangxun.warnings.events.tables import Event, EventWarning
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
+from fangxun.warnings.tables import Warning
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 _LOCK_KEY = 0x46584556  # "FXEV": one advisory lock serialises every change to events on PostgreSQL
 _NAME_MAX = 200

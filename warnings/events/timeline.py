@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.decisions import level_after
 from fangxun.warnings.events.event_store import get_event
@@ -19,6 +18,7 @@ from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LA
                                            JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Items at the same minute: the warning first, then the decision it led to, then the reports.

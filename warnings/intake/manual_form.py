@@ -11,18 +11,11 @@ import shapely
 
 from fangxun.core.errors import BadInput
 from fangxun.core.times import parse_local_time
-from fangxun.warnings.intake.normalised import (COLOUR_SEVERITY, COLOUR_ZH, NormalisedWarning, Reference, WarningArea,
-                                                utc)
+from fangxun.warnings.intake.normalised import COLOUR_SEVERITY, NormalisedWarning, Reference, WarningArea, utc
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOUR_NAMES, MSG_TYPES
 
 EVENTS = ("暴雨", "雷电", "大风", "暴雪", "道路结冰", "冰雹", "高温", "大雾", "寒潮", "霜冻", "干旱", "台风",
           "沙尘暴", "霾")
-COLOUR_NAMES = {
-    "蓝": "blue", "蓝色": "blue", "blue": "blue",
-    "黄": "yellow", "黄色": "yellow", "yellow": "yellow",
-    "橙": "orange", "橙色": "orange", "orange": "orange",
-    "红": "red", "红色": "red", "red": "red",
-}
-MSG_TYPES = ("Alert", "Update", "Cancel")
 STATUSES = ("Actual", "Exercise", "Test")
 FIELDS = ("event", "colour", "areas", "onset", "expires", "headline", "description", "instruction",
           "msg_type", "references", "status", "sender_name")
@@ -80,7 +73,7 @@ def parse_manual(body: dict, now: datetime, sender: str) -> NormalisedWarning:
         raise _bad("expires", "失效时间必须晚于当前时间")
 
     areas = _areas(body.get("areas"), required=msg_type != "Cancel")
-    colour_zh = COLOUR_ZH[colour]
+    colour_zh = COLOUR_LABELS[colour]
     headline = _text(body, "headline") or f"郑州市气象台{_VERBS[msg_type]}{event}{colour_zh}预警信号"
     return NormalisedWarning(
         identifier=f"fangxun-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}",

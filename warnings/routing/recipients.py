@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
 from fangxun.plans.models import AdminUnit, Contact, Plan
+from fangxun.plans.unit_queries import in_subtrees
+from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, department_contact, recipients_plan, route
@@ -83,13 +85,6 @@ class Fanout:
         return [r for r in self.recipients if r.problem]
 
 
-def _full_code(raw: str) -> str | None:
-    text = str(raw).strip()
-    if not text.isdigit():
-        return None
-    return {12: text, 9: text + "000", 6: text + "000000"}.get(len(text))
-
-
 def _area_shape(warning: NormalisedWarning):
     shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
     shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
@@ -102,12 +97,10 @@ def _area_shape(warning: NormalisedWarning):
 async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> list[WarnedUnit]:
     """Units named by geocode (with everything below them) and units the polygons and circles meet."""
     found: dict[str, WarnedUnit] = {}
-    named = sorted({code for code in map(_full_code, warning.geocodes) if code})
+    named = sorted({code for code in map(full_code, warning.geocodes) if code})
     for start in range(0, len(named), _CHUNK):
         part = named[start:start + _CHUNK]
-        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(or_(
-            AdminUnit.code.in_(part), AdminUnit.city_code.in_(part), AdminUnit.district_code.in_(part),
-            AdminUnit.township_code.in_(part))))
+        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
         found.update((code, WarnedUnit(code, level, 1.0)) for code, level in rows)
     shape = _area_shape(warning)
     if shape is not None and not shape.is_empty:
