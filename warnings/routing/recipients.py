@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -13,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
+from fangxun.plans.contact_rules import PERSON_ROLES, address_on, channels_from_text
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.unit_queries import in_subtrees
 from fangxun.plans.unit_rules import full_code
@@ -20,7 +20,6 @@ from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, department_contact, recipients_plan, route
 
-PERSON_ROLES = ("responsible", "deputy")
 NO_ADDRESS = "无可用联系方式"
 # Channel kinds that can carry a person's phone number as the address when no other is on record.
 PHONE_KINDS = frozenset({"sms", "webhook", "wecom", "dingtalk", "record"})
@@ -114,11 +113,7 @@ async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> lis
 
 def person_address(contact_channels: dict | None, phone: str | None, channel: str, kind: str) -> str:
     """A person's address on a channel: an entry under the channel's name or kind, else the phone."""
-    channels = contact_channels or {}
-    address = channels.get(channel) or channels.get(kind)
-    if not address and kind in PHONE_KINDS:
-        address = phone
-    return str(address or "").strip()
+    return address_on(contact_channels, phone, channel, kind, kind in PHONE_KINDS)
 
 
 async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list:
@@ -139,8 +134,7 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
     for contact_id, unit_code, role, name, phone, channels_text in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
-        channels = json.loads(channels_text) if channels_text not in (None, "{}", "null") else {}
-        channels = channels if isinstance(channels, dict) else {}
+        channels = channels_from_text(channels_text)
         identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and role == "responsible"):
