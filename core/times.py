@@ -1,12 +1,14 @@
-"""Reading a time typed by a person or a client: ISO 8601, Beijing time unless it names a zone. Pure."""
+"""Times people type (ISO 8601, Beijing time unless they name a zone) and the bounds of a local year. Pure."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from fangxun.core.errors import BadInput
 
 BEIJING = timezone(timedelta(hours=8))
+ZONE = "Asia/Shanghai"
 EXAMPLE = "2026-07-20T06:00:00+08:00"
 # The wording of the two failures; {field}, {value} (as given) and {text} (stripped) are filled in.
 NOT_TEXT = "{field}：应为时间文本，如 " + EXAMPLE
@@ -38,3 +40,10 @@ def parse_local_time(value: object, field: str, *, empty: bool = False, dates: b
             raise BadInput(no_zone.format(field=field, value=value, text=text), extra={"field": field})
         moment = moment.replace(tzinfo=BEIJING)
     return moment.astimezone(UTC)
+
+
+def year_bounds(year: int, zone: str | tzinfo = ZONE) -> tuple[datetime, datetime]:
+    """[start, end) of the calendar year `year` in `zone` (Beijing time unless told), as UTC instants."""
+    local = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return (datetime(year, 1, 1, tzinfo=local).astimezone(UTC),
+            datetime(year + 1, 1, 1, tzinfo=local).astimezone(UTC))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fangxun.core.times import BEIJING, parse_local_time
@@ -92,13 +92,6 @@ def quiet_close_at(warnings: list[LinkedWarning], started_at: datetime, quiet_ho
     if now - last < timedelta(hours=quiet_hours):
         return None
     return max(last, started_at)
-
-
-def year_bounds(year: int, zone: ZoneInfo = ZONE) -> tuple[datetime, datetime]:
-    """The UTC instants at which `year` starts and ends in Beijing time."""
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    return start, end
 
 
 def parse_time(value: object, field: str) -> datetime:

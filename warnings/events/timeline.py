@@ -11,6 +11,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.events.config import DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.decisions import level_after
+from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import corrections, entries_of, entry_view, unit_names
 from fangxun.warnings.events.journal_rules import figure_totals
@@ -52,7 +53,7 @@ def event_header(event: Event, settings: Settings) -> dict:
 
 async def list_events(session: AsyncSession, settings: Settings) -> list[dict]:
     """Every event, newest first, with its counts of warnings, decisions and journal entries."""
-    events = (await session.execute(select(Event).order_by(Event.started_at.desc(), Event.id.desc()))).scalars().all()
+    events = (await session.execute(select_events())).scalars().all()
     warnings = dict((await session.execute(
         select(EventWarning.event_id, func.count()).group_by(EventWarning.event_id))).all())
     journal = dict((await session.execute(
