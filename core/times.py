@@ -21,13 +21,14 @@ def parse_local_time(value: object, field: str, *, empty: bool = False, dates: b
                      no_zone: str = NO_ZONE) -> datetime | None:
     """An ISO 8601 date-time as aware UTC; BadInput naming `field` (extra {"field": field}) otherwise.
 
-    empty: None or "" gives None (else it is an error worded `not_text`);
+    empty: None or "" gives None (else it, or blank text, is an error worded `not_text`; when empty is
+        allowed, blank text is unreadable);
     dates: a 10-character text is read as a calendar date, meaning its midnight;
     naive: a time without a zone is Beijing time (else it is an error worded `no_zone`).
     """
     if empty and value in (None, ""):
         return None
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or (not value.strip() and not empty):
         raise BadInput(not_text.format(field=field, value=value, text=value), extra={"field": field})
     text = value.strip()
     try:

@@ -1,1 +1,1 @@
-"""Geometry from plain data: boundary files, GCJ-02 repair, the spatial index of units, simplification and the coverage map."""
+"""Geometry from plain data: boundary files, the spatial index of units, simplification, the coverage map."""

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.report.period import local_iso, minutes_between, month_of, nearest_rank
 from fangxun.warnings.events.config import DECISION_ACTIONS, EVENT_KINDS
 from fangxun.warnings.events.event_filters import event_conditions
-from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import JOURNAL_FIGURES, Event, EventWarning, JournalEntry, ResponseDecision
+from fangxun.warnings.events.journal_rules import JOURNAL_FIGURES, figure_totals
+from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 
 RAISING = ("activate", "upgrade")  # decisions that put a level in force
 

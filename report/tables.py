@@ -9,7 +9,7 @@ from fangxun.report.model import Table
 from fangxun.report.period import ACK_BUCKETS
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS
 from fangxun.warnings.events.config import LEVEL_LABELS as RESPONSE_LABELS
-from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
 from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS
 
 MONTHS = tuple(f"{month}月" for month in range(1, 13))

@@ -1,1 +1,1 @@
-"""Warnings by stage: intake (CAP, feeds, hand entry), routing, delivery through the outbox, acknowledgement (叫应) and events."""
+"""Warnings by stage: intake, routing, delivery through the outbox, acknowledgement (叫应) and events."""
