@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.delivery.channels.config import ChannelConfig
 from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
 from fangxun.warnings.vocabulary import COLOUR_LABELS  # noqa: F401  (api/ack_page reads it from here)
@@ -22,7 +23,6 @@ MsgType = Literal[MSG_TYPES]
 PersonLevel = Literal[PERSON_LEVELS]
 
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
-_UNIT_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 
 
 class _Strict(BaseModel):
@@ -135,7 +135,7 @@ class Route(_Strict):
     @classmethod
     def _area_units(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for code in value or ():
-            if not _UNIT_CODE.match(code):
+            if full_code(code) is None or code != code.strip():
                 raise ValueError(f'区划代码 "{code}" 应为 6、9 或 12 位数字')
         return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS, PARENT_LEVEL, PERSON_LEVELS
 
-__all__ = ["COLOURS", "COLOUR_LABELS", "COLOUR_NAMES", "LEVELS", "LEVEL_LABELS", "MSG_TYPES", "NOTIFICATION_STATUSES",
+__all__ = ["COLOURS", "COLOUR_LABELS", "COLOUR_NAMES", "LEVELS", "LEVEL_LABELS", "MSG_TYPES", "MSG_TYPE_LABELS", "NOTIFICATION_STATUSES",
            "PARENT_LEVEL", "PERSON_LEVELS", "PRIORITIES", "PURPOSES", "RECIPIENT_KINDS", "RESPONSE_SOURCE",
            "WARNING_STATUSES"]
 
@@ -16,6 +16,7 @@ COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red"
 COLOUR_NAMES = {name: colour for colour, label in COLOUR_LABELS.items() for name in (label[0], label, colour)}
 # CAP <msgType>: a new warning, a change of one (upgrade, downgrade), its lifting (解除).
 MSG_TYPES = ("Alert", "Update", "Cancel")
+MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Lifecycle of a stored warning (its CAP <status> is kept apart, as cap_status).
 WARNING_STATUSES = ("active", "superseded", "cancelled", "expired")
 NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "cancelled")

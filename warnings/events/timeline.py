@@ -19,9 +19,8 @@ from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LA
                                            ResponseDecision)
 from fangxun.warnings.queries import state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
-from fangxun.warnings.vocabulary import COLOUR_LABELS
+from fangxun.warnings.vocabulary import COLOUR_LABELS, MSG_TYPE_LABELS
 
-MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Items at the same minute: the warning first, then the decision it led to, then the reports.
 _ORDER = {"warning": 0, "decision": 1, "journal": 2}
 
