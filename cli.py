@@ -234,17 +234,14 @@ def cmd_serve(ctx: CommandContext) -> None:
           dispatch=not ctx.args.no_dispatch, history=ctx.args.with_history)
 
 
-_MSG_TYPES_ZH = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
-
-
 def _ingest_line(name: str, result) -> str:
     """One Chinese line about what ingesting one file did."""
-    from fangxun.warnings.config import COLOUR_LABELS
+    from fangxun.warnings.vocabulary import COLOUR_LABELS, MSG_TYPE_LABELS
 
     row = result.warning
     if not result.created:
         return f"{name}：已有相同预警（预警 {row.id}），未重复处理"
-    line = (f"{name}：已接收 {row.event}{COLOUR_LABELS.get(row.colour, '')}预警（{_MSG_TYPES_ZH.get(row.msg_type, row.msg_type)}，"
+    line = (f"{name}：已接收 {row.event}{COLOUR_LABELS.get(row.colour, '')}预警（{MSG_TYPE_LABELS.get(row.msg_type, row.msg_type)}，"
             f"预警 {row.id}，线程 {row.thread_id}）：覆盖 {result.units} 个区划，生成 {result.notifications} 条通知")
     if result.unreachable:
         line += f"，{result.unreachable} 人无可用联系方式"

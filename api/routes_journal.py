@@ -14,7 +14,7 @@ from fangxun.core.errors import BadInput, Conflict, FangxunError, Forbidden, Not
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view, parse_entry,
                                              unit_names)
-from fangxun.warnings.events.tables import JOURNAL_FIGURES
+from fangxun.warnings.events.journal_rules import JOURNAL_FIGURES
 
 routes = web.RouteTableDef()
 ENTRY = "/api/events/{id}/journal/{entry_id}"

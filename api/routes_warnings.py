@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import datetime
 
 from aiohttp import web
 
@@ -11,17 +11,18 @@ from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.api.params import int_param, path_id, text_param
 from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
+from fangxun.core.times import parse_local_time
 from fangxun.warnings.intake.accept import IntakeResult, ingest
 from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap
-from fangxun.warnings.intake.manual_form import COLOUR_NAMES, parse_manual
+from fangxun.warnings.intake.manual_form import parse_manual
 from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
                                       warning_detail)
+from fangxun.warnings.vocabulary import COLOUR_NAMES
 
 routes = web.RouteTableDef()
 CAP_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})
 # The CAP sender of warnings entered by hand here (the person is kept as entered_by).
 MANUAL_SENDER = "duty@fangxun"
-BEIJING = timezone(timedelta(hours=8))
 _CHUNK = 64 * 1024
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -54,12 +55,7 @@ def since_param(request: web.Request, name: str) -> datetime | None:
         return None
     if len(raw) > 16 and raw[-6] == " " and raw[-3] == ":":
         raw = raw[:-6] + "+" + raw[-5:]  # an unescaped "+08:00" arrives as " 08:00"
-    try:
-        moment = datetime.combine(date.fromisoformat(raw), time()) if len(raw) == 10 else datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadInput(f"{name}：应为日期或时间，如 2026-07-20 或 2026-07-20T06:00:00+08:00",
-                       extra={"field": name}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
+    return parse_local_time(raw, name, unreadable="{field}：应为日期或时间，如 2026-07-20 或 2026-07-20T06:00:00+08:00")
 
 
 def colour_param(request: web.Request) -> str | None:

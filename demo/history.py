@@ -19,9 +19,11 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import chunks
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import insert_notifications
+from fangxun.warnings.events.event_filters import event_conditions
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 from fangxun.warnings.routing.recipients import plan_persons
-from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, NotificationAttempt, Warning, WarningUnit
+from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 ACTOR = "demo"
 # Tables whose ids the history hands out itself, in insert order (foreign keys point backwards).
@@ -83,7 +85,7 @@ async def _refuse_twice(session: AsyncSession, year: int) -> None:
     warnings = (await session.execute(select(func.count()).select_from(Warning).where(
         Warning.sent >= start, Warning.sent < end))).scalar_one()
     events = (await session.execute(select(func.count()).select_from(Event).where(
-        Event.started_at >= start, Event.started_at < end))).scalar_one()
+        *event_conditions(start=start, end=end)))).scalar_one()
     if warnings or events:
         raise Conflict(f"{year}年已有预警 {warnings} 条、事件 {events} 个，演示历史不能重复载入；"
                        "请换一个年份（--history-year）或新数据库")

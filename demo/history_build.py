@@ -14,11 +14,11 @@ from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.config import LEVEL_LABELS
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, start_of, warning_end
 from fangxun.warnings.events.response_rules import WarningFact, propose
-from fangxun.warnings.intake.normalised import (COLOUR_SEVERITY, COLOUR_ZH, COLOURS, NormalisedWarning, Reference,
-                                                WarningArea)
+from fangxun.warnings.intake.normalised import COLOUR_SEVERITY, NormalisedWarning, Reference, WarningArea
 from fangxun.warnings.routing.recipients import Recipient, WarnedUnit, department_recipients, person_recipients
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS
 
 ZONE = ZoneInfo("Asia/Shanghai")
 ENTERED_BY = "feed:zhengzhou-met"
@@ -182,12 +182,12 @@ class _Coverage:
 
 
 def _headline(message: Message) -> str:
-    zh, event, station = COLOUR_ZH.get(message.colour or "", ""), message.event, message.station
+    zh, event, station = COLOUR_LABELS.get(message.colour or "", ""), message.event, message.station
     if message.msg_type == "Alert":
         return f"{station}发布{event}{zh}预警信号"
     if message.msg_type == "Cancel":
         return f"{station}解除{event}{zh}预警信号"
-    before = COLOUR_ZH.get(message.previous_colour or "", "")
+    before = COLOUR_LABELS.get(message.previous_colour or "", "")
     change = _stronger(message.colour, message.previous_colour)
     if change > 0:
         return f"{station}将{event}{before}预警信号升级为{zh}预警信号"

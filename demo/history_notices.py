@@ -15,7 +15,7 @@ from fangxun.warnings.events.response_rules import LEVEL_COLOURS
 from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.routing.tree import department_contact
-from fangxun.warnings.tables import RESPONSE_SOURCE
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 
 def notices(event: dict, decisions: list[dict], settings: Settings, warning_ids: Ids,

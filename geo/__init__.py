@@ -1,1 +1,1 @@
-"""Geometry: boundaries, spatial index, area matching, map rendering (not built yet)."""
+"""Geometry from plain data: boundary files, the spatial index of units, simplification, the coverage map."""

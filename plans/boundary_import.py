@@ -14,7 +14,7 @@ from fangxun.core.errors import BadInput
 from fangxun.geo.boundary_file import Repair, code_candidates, name_candidates, read_boundaries
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import Problem, reject
-from fangxun.plans.unit_rules import LEVEL_LABELS, normalise_level
+from fangxun.plans.unit_rules import LEVEL_LABELS, full_code, normalise_code, normalise_level
 
 PARENT_FIELDS = ("parent_code", "上级代码", "ct_adcode", "pr_adcode")
 
@@ -37,13 +37,9 @@ class BoundaryImportResult:
 
 
 def expand_code(text: str | None) -> str | None:
-    """A 12-digit code from a 12-digit code, a 6-digit adcode or a 9-digit township code."""
-    digits = (text or "").strip()
-    if digits.endswith(".0"):
-        digits = digits[:-2]
-    if not digits.isdigit():
-        return None
-    return {12: digits, 9: digits + "000", 6: digits + "000000"}.get(len(digits))
+    """A 12-digit code from a 12-digit code, a 6-digit adcode or a 9-digit township code (as text or a
+    spreadsheet number)."""
+    return full_code(normalise_code(text))
 
 
 def _parent_hints(frame) -> list[str | None]:

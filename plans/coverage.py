@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.contact_rules import NO_CHANNELS, PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.review_clock import STATUSES, plan_status
 from fangxun.plans.unit_queries import in_subtree, root_unit
@@ -15,9 +16,7 @@ from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.views import unit_view
 from fangxun.settings import PLAN_KINDS, Settings
 
-RESPONSIBLE_ROLES = ("responsible", "deputy")
 IN_FORCE = ("current", "due_soon", "revising")
-EMPTY_JSON = ("{}", "null")
 
 
 def requirement_state(status: str | None) -> str:
@@ -30,10 +29,10 @@ def requirement_state(status: str | None) -> str:
 
 
 def reachable_condition():
-    """SQL: a responsible person who can be called or messaged (a phone, or any channel)."""
+    """SQL form of contact_rules.reachable: a 责任人 who can be called or messaged (a phone, or any channel)."""
     channels = cast(Contact.channels, String)
-    return and_(Contact.role.in_(RESPONSIBLE_ROLES),
-                or_(Contact.phone.is_not(None), and_(channels.is_not(None), channels.not_in(EMPTY_JSON))))
+    return and_(Contact.role.in_(PERSON_ROLES),
+                or_(Contact.phone.is_not(None), and_(channels.is_not(None), channels.not_in(NO_CHANNELS))))
 
 
 async def coverage(session: AsyncSession, root_code: str | None, settings: Settings, today: date,

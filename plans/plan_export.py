@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import Row, or_, select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans import review_clock, unit_rules
@@ -14,6 +14,7 @@ from fangxun.plans.plan_fields import FIELD_LABELS, KIND_LABELS, LIFECYCLE_LABEL
 from fangxun.plans.plan_import import CONTACT_ROLES, INFO_LABELS
 from fangxun.plans.tabular import write_table
 from fangxun.plans.unit_import import UNIT_LABELS
+from fangxun.plans.unit_queries import in_subtrees
 from fangxun.settings import PLAN_KINDS, Settings
 
 # Column key -> Chinese header, in file order: the importable fields, then informational ones.
@@ -25,20 +26,13 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def _in_subtree(root: str | None):
-    if root is None:
-        return None
-    return or_(AdminUnit.code == root, AdminUnit.city_code == root,
-               AdminUnit.district_code == root, AdminUnit.township_code == root)
-
-
 async def _plan_contacts(session: AsyncSession, root: str | None) -> dict[tuple[int, str], Row]:
     """The first responsible person and deputy (by id) of each exported plan."""
     query = (select(Contact.plan_id, Contact.role, Contact.name, Contact.phone)
              .join(Plan, Plan.id == Contact.plan_id).join(AdminUnit, AdminUnit.code == Plan.unit_code)
              .where(Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id))
     if root is not None:
-        query = query.where(_in_subtree(root))
+        query = query.where(in_subtrees([root]))
     first: dict[tuple[int, str], Row] = {}
     for row in await session.execute(query):
         first.setdefault((row.plan_id, row.role), row)
@@ -50,7 +44,7 @@ async def export_plan_file(session: AsyncSession, path: str | Path, settings: Se
     """Write the plans (of the `root` unit's subtree, if given) to CSV/XLSX; returns the row count."""
     query = select(Plan, AdminUnit.name).join(AdminUnit, AdminUnit.code == Plan.unit_code)
     if root is not None:
-        query = query.where(_in_subtree(root))
+        query = query.where(in_subtrees([root]))
     found = (await session.execute(query)).all()
     found.sort(key=lambda r: (r.Plan.unit_code, PLAN_KINDS.index(r.Plan.kind)
                               if r.Plan.kind in PLAN_KINDS else len(PLAN_KINDS), r.Plan.kind))

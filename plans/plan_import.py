@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core import audit
 from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
+from fangxun.plans.contact_rules import PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
 from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
@@ -38,7 +39,7 @@ PLAN_ALIASES = {
 }
 REQUIRED_COLUMNS = ("unit_code", "kind", "title")
 PLAN_KEYS = tuple(PlanFields.model_fields)
-CONTACT_ROLES = ("responsible", "deputy")
+CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
 COMPARED = ("title", "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months",
             "next_review_due", "lifecycle", "version")

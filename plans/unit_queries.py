@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import NotFound
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.unit_rules import LEVELS
+from fangxun.plans.unit_rules import ANCESTOR_LEVELS, LEVELS
 from fangxun.plans.views import unit_view
 
 
@@ -36,6 +36,13 @@ def in_subtree(root: AdminUnit) -> ColumnElement[bool]:
     if root.level == "village":
         return AdminUnit.code == root.code
     return or_(AdminUnit.code == root.code, getattr(AdminUnit, f"{root.level}_code") == root.code)
+
+
+def in_subtrees(codes) -> ColumnElement[bool]:
+    """SQL condition selecting the units with these codes and every unit below any of them."""
+    codes = list(codes)
+    return or_(AdminUnit.code.in_(codes),
+               *(getattr(AdminUnit, f"{level}_code").in_(codes) for level in ANCESTOR_LEVELS))
 
 
 async def unit_tree(session: AsyncSession, root_code: str | None, depth: int = 1) -> dict:

@@ -14,8 +14,19 @@ LEVEL_ALIASES = {
     "village": "village", "村": "village", "社区": "village", "村社区": "village", "村居": "village",
 }
 LEVEL_LABELS = {"city": "市", "district": "区县", "township": "乡镇街道", "village": "村社区"}
-PARENT_LEVEL = {"district": "city", "township": "district", "village": "township"}
+# The level as a grade of government in running text ("区县级").
+LEVEL_GRADES = {"city": "市级", "district": "区县级", "township": "乡镇（街道）级", "village": "村（社区）级"}
+# The level each level answers to: village -> township -> district -> city.
+PARENT_LEVEL = dict(zip(LEVELS[1:], LEVELS[:-1]))
+# Levels whose code every unit below them carries in its own `<level>_code` column.
+ANCESTOR_LEVELS = LEVELS[:-1]
+# Levels whose plans name 责任人 that warnings reach (the city answers through its duty desk).
+PERSON_LEVELS = LEVELS[1:]
 _CODE = re.compile(r"\d{12}")
+# Digits of a 12-digit code: province, city, district (county), township, village.
+_SEGMENTS = (2, 2, 2, 3, 3)
+# Short codes name a unit by its leading digits: a 6-digit adcode (district) or a 9-digit township code.
+_SHORT_CODE_WIDTHS = (6, 9, 12)
 
 
 def normalise_code(raw: object) -> str:
@@ -29,6 +40,26 @@ def normalise_code(raw: object) -> str:
 def is_valid_code(code: str) -> bool:
     """True for a 12-digit 统计用区划代码."""
     return bool(_CODE.fullmatch(code))
+
+
+def full_code(raw: object) -> str | None:
+    """The 12-digit code named by a 12-digit code, a 6-digit adcode or a 9-digit township code; else None."""
+    text = str(raw).strip() if raw is not None else ""
+    if not text.isdigit() or len(text) not in _SHORT_CODE_WIDTHS:
+        return None
+    return text.ljust(12, "0")
+
+
+def significant_prefix(code: str) -> str:
+    """The digits of a 6/9/12-digit unit code that name the unit (410100000000 -> 4101): every unit
+    below it has a code starting with them."""
+    code = code.ljust(12, "0")
+    kept, position = 0, 0
+    for width in _SEGMENTS:
+        if code[position:position + width].strip("0"):
+            kept = position + width
+        position += width
+    return code[:kept]
 
 
 def level_from_code(code: str) -> str:
@@ -52,9 +83,14 @@ def normalise_level(raw: str | None) -> str | None:
     return LEVEL_ALIASES[text]
 
 
+def level_rank(level: str | None) -> int:
+    """0 for the city … 3 for a village; an unknown level ranks below them all."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
 def ancestors(level: str, code: str, parent_code: str | None, parent_ancestors: dict | None) -> dict:
     """The city/district/township codes of a unit, given its parent's own ancestor columns."""
-    row = {"city_code": None, "district_code": None, "township_code": None}
+    row = {f"{ancestor}_code": None for ancestor in ANCESTOR_LEVELS}
     if parent_ancestors:
         row.update(parent_ancestors)
     if level != "village":

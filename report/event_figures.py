@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.report.period import local_iso, minutes_between, month_of, nearest_rank
 from fangxun.warnings.events.config import DECISION_ACTIONS, EVENT_KINDS
-from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import JOURNAL_FIGURES, Event, EventWarning, JournalEntry, ResponseDecision
+from fangxun.warnings.events.event_filters import event_conditions
+from fangxun.warnings.events.journal_rules import JOURNAL_FIGURES, figure_totals
+from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 
 RAISING = ("activate", "upgrade")  # decisions that put a level in force
 
@@ -21,9 +22,9 @@ async def event_figures(session: AsyncSession, start: datetime, end: datetime, z
     response level and journal figures, and the journal totals over all of them."""
     events = (await session.execute(
         select(Event.id, Event.kind, Event.name, Event.status, Event.started_at, Event.ended_at)
-        .where(Event.started_at >= start, Event.started_at < end).order_by(Event.started_at, Event.id))).all()
+        .where(*event_conditions(start=start, end=end)).order_by(Event.started_at, Event.id))).all()
     ids = [event.id for event in events]
-    in_year = select(Event.id).where(Event.started_at >= start, Event.started_at < end)
+    in_year = select(Event.id).where(*event_conditions(start=start, end=end))
     warnings = dict((await session.execute(
         select(EventWarning.event_id, func.count()).where(EventWarning.event_id.in_(in_year))
         .group_by(EventWarning.event_id))).all())

@@ -19,12 +19,6 @@ def month_starts(year: int, zone: str) -> list[datetime]:
     return [moment.astimezone(timezone.utc) for moment in starts]
 
 
-def year_bounds(year: int, zone: str) -> tuple[datetime, datetime]:
-    """[start, end) of the local calendar year `year`, in UTC."""
-    starts = month_starts(year, zone)
-    return starts[0], starts[-1]
-
-
 def nearest_rank(values: list[float], percent: float) -> float | None:
     """The `percent` percentile by nearest rank: the smallest value with at least `percent`% of values at or
     below it (rank ceil(p/100·n), 1-based); None for no values. The median of 1,2,3,4 is 2."""

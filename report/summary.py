@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fangxun.warnings.config import COLOUR_LABELS, COLOURS
+from fangxun.plans.unit_rules import LEVEL_GRADES
 from fangxun.warnings.events.config import LEVEL_LABELS
-
-LEVEL_WORDS = {"city": "市级", "district": "区县级", "township": "乡镇（街道）级", "village": "村（社区）级"}
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS
 
 
 def _number(value: float | int) -> str:
@@ -15,7 +14,7 @@ def _number(value: float | int) -> str:
 def _plans(year: int, plans: dict) -> str:
     in_force = {level: sum(n for status, n in counts.items() if status != "withdrawn")
                 for level, counts in plans["by_level"].items()}
-    levels = "、".join(f"{word}{in_force.get(level, 0)}个" for level, word in LEVEL_WORDS.items())
+    levels = "、".join(f"{word}{in_force.get(level, 0)}个" for level, word in LEVEL_GRADES.items())
     return f"{year}年，全市共编制防汛应急预案及避险安置预案{plans['registered']}个，其中{levels}"
 
 

@@ -7,10 +7,10 @@ from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
 from fangxun.report.model import Table
 from fangxun.report.period import ACK_BUCKETS
-from fangxun.warnings.config import COLOUR_LABELS, COLOURS
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS
 from fangxun.warnings.events.config import LEVEL_LABELS as RESPONSE_LABELS
-from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS
 
 MONTHS = tuple(f"{month}月" for month in range(1, 13))
 STATUS_COLUMNS = ("预案总数", *(STATUS_LABELS[status] for status in STATUSES))

@@ -8,8 +8,8 @@ from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.report.period import ACK_BUCKETS, nearest_rank_index, percent
-from fangxun.warnings.config import COLOURS
-from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning
+from fangxun.warnings.tables import Notification, Warning
+from fangxun.warnings.vocabulary import COLOURS, RESPONSE_SOURCE
 
 N = Notification
 # Test exercises count with real warnings; drafts, system messages and the like do not.

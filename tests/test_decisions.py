@@ -22,7 +22,8 @@ from fangxun.warnings.events.config import ResponseSettings
 from fangxun.warnings.events.decisions import parse_level, record_decision
 from fangxun.warnings.events.response_metrics import current_proposal, event_facts
 from fangxun.warnings.events.tables import Event, EventWarning, ResponseDecision
-from fangxun.warnings.tables import RESPONSE_SOURCE, Notification, Warning, WarningUnit
+from fangxun.warnings.tables import Notification, Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 START = NOON - timedelta(hours=3)
 LEVEL_IV = {"urban", "transport", "water", "weather", "emergency"}

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from fangxun.core.errors import BadInput
+from fangxun.core.times import year_bounds
 from fangxun.warnings.events.config import EventSettings
 from fangxun.warnings.events.event_rules import (LinkedWarning, colour_at_least, event_name, local_day, opens_event,
-                                                 parse_time, quiet_close_at, shown, start_of, warning_end, year_bounds)
+                                                 parse_time, quiet_close_at, shown, start_of, warning_end)
 
 RAIN = EventSettings().kinds["rainfall"]
 T0 = datetime(2026, 7, 20, 0, 0, tzinfo=UTC)  # 08:00 in Beijing

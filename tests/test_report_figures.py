@@ -10,8 +10,9 @@ import pytest
 from support.report_year import YEAR, add_year
 
 from fangxun.core.errors import BadInput
+from fangxun.core.times import year_bounds
 from fangxun.report.figures import annual_figures, build_annual_report, check_year
-from fangxun.report.period import bucket_counts, month_starts, nearest_rank, year_bounds
+from fangxun.report.period import bucket_counts, month_starts, nearest_rank
 from fangxun.report.summary import summary_text
 
 GENERATED = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)

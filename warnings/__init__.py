@@ -1,1 +1,1 @@
-"""Warning intake, routing, dispatch and acknowledgement (not built yet)."""
+"""Warnings by stage: intake, routing, delivery through the outbox, acknowledgement (叫应) and events."""

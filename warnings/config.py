@@ -10,23 +10,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.delivery.channels.config import ChannelConfig
+from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
+from fangxun.warnings.vocabulary import COLOUR_LABELS  # noqa: F401  (api/ack_page reads it from here)
 
-COLOURS = ("blue", "yellow", "orange", "red")
-COLOUR_LABELS = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
-MSG_TYPES = ("Alert", "Update", "Cancel")
-PERSON_LEVELS = ("district", "township", "village")
 PLACEHOLDERS = ("event", "colour_label", "headline", "description", "instruction", "guidance", "areas",
                 "onset", "expires", "ack_url", "recipient")
 
-Colour = Literal["blue", "yellow", "orange", "red"]
-MsgType = Literal["Alert", "Update", "Cancel"]
-PersonLevel = Literal["district", "township", "village"]
+Colour = Literal[COLOURS]
+MsgType = Literal[MSG_TYPES]
+PersonLevel = Literal[PERSON_LEVELS]
 
-_COLOUR_ALIASES = {label: key for key, label in COLOUR_LABELS.items()} | {
-    label[0]: key for key, label in COLOUR_LABELS.items()}
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
-_UNIT_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 
 
 class _Strict(BaseModel):
@@ -36,7 +32,7 @@ class _Strict(BaseModel):
 def colour_value(value: object) -> object:
     """Accept blue/蓝色/蓝 alike; anything else is reported in Chinese."""
     if isinstance(value, str):
-        value = _COLOUR_ALIASES.get(value.strip(), value.strip())
+        value = COLOUR_NAMES.get(value.strip(), value.strip())
         if value not in COLOURS:
             raise ValueError(f'未知颜色 "{value}"（可选 {"、".join(COLOURS)}）')
     return value
@@ -139,7 +135,7 @@ class Route(_Strict):
     @classmethod
     def _area_units(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
         for code in value or ():
-            if not _UNIT_CODE.match(code):
+            if full_code(code) is None or code != code.strip():
                 raise ValueError(f'区划代码 "{code}" 应为 6、9 或 12 位数字')
         return value
 

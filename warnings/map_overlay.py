@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import circle
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning, WarningUnit
+from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 OVERLAY_COLUMNS = ("colour", "event", "headline", "expires")
 

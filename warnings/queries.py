@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
-from fangxun.warnings.config import COLOUR_LABELS, COLOURS
 from fangxun.warnings.intake.lifecycle import thread
-from fangxun.warnings.tables import RESPONSE_SOURCE, WARNING_STATUSES, Notification, Warning, WarningUnit
+from fangxun.warnings.tables import Notification, Warning, WarningUnit
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS, RESPONSE_SOURCE, WARNING_STATUSES
 
 N = Notification.__table__
 # A recipient's 叫应 state, as the board and the API show it (reminders are folded into their notice).

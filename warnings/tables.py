@@ -8,18 +8,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallIn
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.db import Base, UTCDateTime, utcnow
-
-# Lifecycle of a stored warning (its CAP <status> is kept apart, as cap_status).
-WARNING_STATUSES = ("active", "superseded", "cancelled", "expired")
-NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "cancelled")
-RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
-# Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.
-PURPOSES = ("notice", "reminder", "escalation")
-# Notices of response-level decisions are stored as warnings of this source (same outbox, same 叫应);
-# they are not weather warnings: they join no event, are left out of warning statistics, the CAP
-# feed and the map.
-RESPONSE_SOURCE = "response"
-PRIORITIES = {"red": 0, "orange": 1, "yellow": 2, None: 2, "blue": 3}
+from fangxun.warnings.vocabulary import PRIORITIES  # noqa: F401  (the outbox reads it from here)
 
 
 class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only where imported

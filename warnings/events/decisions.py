@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.accounts import Principal
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
+from fangxun.core.times import parse_local_time
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
 from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT
@@ -24,7 +25,8 @@ from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.routing.templates import display_time
 from fangxun.warnings.routing.tree import department_contact
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
+from fangxun.warnings.tables import Warning
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 NOTICE_SENDER = "fangxun"
 NOTICE_EVENT = "防汛应急响应"
@@ -36,7 +38,6 @@ FUTURE_SLACK = timedelta(minutes=1)
 TERMINATED_NOTICE_LIFETIME = timedelta(hours=24)
 LEVEL_SEVERITIES = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}
 MAX_NOTE = 2000
-BEIJING = timezone(timedelta(hours=8))
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "一": 1, "二": 2, "三": 3, "四": 4,
           "1": 1, "2": 2, "3": 3, "4": 4}
 _LEVEL_TEXT = re.compile(r"^(.+?)级?(应急响应)?$")
@@ -57,16 +58,9 @@ def parse_level(value: object, field: str = "level") -> int:
 
 def parse_time(value: object, field: str = "decided_at") -> datetime | None:
     """An ISO date-time (without a zone: Beijing time) as aware UTC; None when absent."""
-    if value in (None, ""):
-        return None
     example = "如 2026-07-20T06:00:00+08:00 或 2026-07-20 06:00"
-    if not isinstance(value, str):
-        raise BadInput(f"{field}：应为时间，{example}", extra={"field": field})
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise BadInput(f"{field}：应为时间，{example}：{value!r}", extra={"field": field}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
+    return parse_local_time(value, field, empty=True, dates=False, not_text=f"{{field}}：应为时间，{example}",
+                            unreadable=f"{{field}}：应为时间，{example}：{{value!r}}")
 
 
 def level_after(decisions: list[ResponseDecision]) -> int | None:

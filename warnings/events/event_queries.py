@@ -10,14 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.errors import BadInput
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import LEVELS
-from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import EventSettings
-from fangxun.warnings.events.event_rules import shown, year_bounds
+from fangxun.warnings.events.event_filters import select_events
+from fangxun.warnings.events.event_rules import shown
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, EVENT_STATUSES, Event,
                                             EventWarning, JournalEntry, ResponseDecision)
 from fangxun.warnings.queries import WARNING_STATUS_LABELS, empty_counts, state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 _DEFAULT_LABELS = {kind: settings.label for kind, settings in EventSettings().kinds.items()}
 
@@ -51,16 +52,7 @@ async def list_events(session: AsyncSession, year: int | None = None, kind: str 
     """Events, newest first; `year` is the (Beijing) year the event started in."""
     labels = labels or kind_labels()
     _check_filters(year, kind, status, labels)
-    conditions = []
-    if year is not None:
-        start, end = year_bounds(year)
-        conditions += [Event.started_at >= start, Event.started_at < end]
-    if kind is not None:
-        conditions.append(Event.kind == kind)
-    if status is not None:
-        conditions.append(Event.status == status)
-    events = list((await session.execute(select(Event).where(*conditions)
-                                         .order_by(Event.started_at.desc(), Event.id.desc()))).scalars())
+    events = list((await session.execute(select_events(year, kind, status))).scalars())
     counts = dict((await session.execute(
         select(EventWarning.event_id, func.count()).where(EventWarning.event_id.in_([e.id for e in events]))
         .group_by(EventWarning.event_id))).all()) if events else {}

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from fangxun.core.errors import BadInput
-from fangxun.warnings.config import COLOURS
+from fangxun.core.times import BEIJING, parse_local_time
 from fangxun.warnings.events.config import EventKindSettings
+from fangxun.warnings.vocabulary import COLOURS
 
 ZONE = ZoneInfo("Asia/Shanghai")
-BEIJING = timezone(timedelta(hours=8))
 # Only real warnings make events: Test, System and Draft messages, and drills (Exercise), are not
 # weather processes the bureau answered.
 GROUPED_CAP_STATUSES = ("Actual",)
@@ -95,25 +94,9 @@ def quiet_close_at(warnings: list[LinkedWarning], started_at: datetime, quiet_ho
     return max(last, started_at)
 
 
-def year_bounds(year: int, zone: ZoneInfo = ZONE) -> tuple[datetime, datetime]:
-    """The UTC instants at which `year` starts and ends in Beijing time."""
-    start = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
-    return start, end
-
-
 def parse_time(value: object, field: str) -> datetime:
     """An ISO 8601 date-time (a bare date is its midnight; no zone means Beijing time), as aware UTC."""
-    if not isinstance(value, str) or not value.strip():
-        raise BadInput(f"{field}：应为时间文本，如 2026-07-20T06:00:00+08:00", extra={"field": field})
-    text = value.strip()
-    try:
-        moment = (datetime.combine(date.fromisoformat(text), time()) if len(text) == 10
-                  else datetime.fromisoformat(text))
-    except ValueError:
-        raise BadInput(f"{field}：时间 {text!r} 无法读取（ISO 8601，如 2026-07-20T06:00:00+08:00）",
-                       extra={"field": field}) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)).astimezone(UTC)
+    return parse_local_time(value, field)
 
 
 def shown(moment: datetime | None) -> str | None:

@@ -10,9 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.settings import Settings
+from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, quiet_close_at, shown
 from fangxun.warnings.events.tables import Event, EventWarning
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning
+from fangxun.warnings.tables import Warning
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 _LOCK_KEY = 0x46584556  # "FXEV": one advisory lock serialises every change to events on PostgreSQL
 _NAME_MAX = 200
@@ -62,8 +64,7 @@ async def event_of_thread(session: AsyncSession, thread_id: int) -> Event | None
 
 async def open_event_of_kind(session: AsyncSession, kind: str) -> Event | None:
     """The open event of `kind` (the latest started, should several be open)."""
-    return (await session.execute(select(Event).where(Event.kind == kind, Event.status == "open")
-                                  .order_by(Event.started_at.desc(), Event.id.desc()).limit(1))).scalar_one_or_none()
+    return (await session.execute(select_events(kind=kind, status="open").limit(1))).scalar_one_or_none()
 
 
 async def link_thread(session: AsyncSession, event_id: int, thread_id: int, joined_by: str, now: datetime) -> list[int]:

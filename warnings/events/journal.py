@@ -17,8 +17,8 @@ from fangxun.core.errors import BadInput, Conflict, Forbidden
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.events.event_store import get_event
-from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES, JournalEntry
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES, figure_totals
+from fangxun.warnings.events.tables import JournalEntry
 
 FIELDS = ("department", "unit_code", "action", "figures", "text", "corrects_id")
 # Set by the server, never by the client: named so the refusal says why.

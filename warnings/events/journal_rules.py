@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from fangxun.warnings.events.tables import JOURNAL_FIGURES
+# The figures a journal entry may report; None means "not reported", 0 means "reported as none".
+JOURNAL_FIGURES = ("evacuated", "shelters_opened", "housed", "roads_closed", "rescues", "deaths", "missing",
+                   "injured", "economic_loss")
+FIGURE_LABELS = {"evacuated": "转移人数", "shelters_opened": "开放避险点", "housed": "安置人数",
+                 "roads_closed": "封闭道路", "rescues": "救援次数", "deaths": "死亡", "missing": "失踪",
+                 "injured": "受伤", "economic_loss": "直接经济损失（万元）"}
 
 
 class EntryLike(Protocol):

@@ -13,8 +13,8 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.events.response_rules import Proposal, WarningFact, propose
 from fangxun.warnings.events.tables import EventWarning
-from fangxun.warnings.tables import RESPONSE_SOURCE
 from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 _CHUNK = 1000
 

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from fangxun.warnings.config import COLOURS
 from fangxun.warnings.events.config import LEVEL_LABELS, ResponseRule, ResponseSettings
+from fangxun.warnings.vocabulary import COLOURS
 
 # A rule's min_city_fraction of 0.5 must hold for a cover computed as 0.49999999 from area sums.
 _EPSILON = 1e-9

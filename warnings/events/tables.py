@@ -8,16 +8,11 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.db import Base, UTCDateTime, utcnow
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES  # noqa: F401  (read here too)
 
 EVENT_STATUSES = ("open", "closed")
 EVENT_STATUS_LABELS = {"open": "进行中", "closed": "已结束"}
 CLOSE_REASON_LABELS = {"manual": "人工结束", "quiet": "预警全部结束后自动结束"}
-# The figures a journal entry may report; None means "not reported", 0 means "reported as none".
-JOURNAL_FIGURES = ("evacuated", "shelters_opened", "housed", "roads_closed", "rescues", "deaths", "missing",
-                   "injured", "economic_loss")
-FIGURE_LABELS = {"evacuated": "转移人数", "shelters_opened": "开放避险点", "housed": "安置人数",
-                 "roads_closed": "封闭道路", "rescues": "救援次数", "deaths": "死亡", "missing": "失踪",
-                 "injured": "受伤", "economic_loss": "直接经济损失（万元）"}
 
 
 class Event(Base):

@@ -9,18 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.config import COLOUR_LABELS
 from fangxun.warnings.events.config import DECISION_LABELS, LEVEL_LABELS
 from fangxun.warnings.events.decisions import level_after
+from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import corrections, entries_of, entry_view, unit_names
-from fangxun.warnings.events.journal_rules import figure_totals
-from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, FIGURE_LABELS, Event, EventWarning,
-                                           JournalEntry, ResponseDecision)
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, figure_totals
+from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, Event, EventWarning, JournalEntry,
+                                           ResponseDecision)
 from fangxun.warnings.queries import state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import COLOUR_LABELS, MSG_TYPE_LABELS
 
-MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Items at the same minute: the warning first, then the decision it led to, then the reports.
 _ORDER = {"warning": 0, "decision": 1, "journal": 2}
 
@@ -52,7 +52,7 @@ def event_header(event: Event, settings: Settings) -> dict:
 
 async def list_events(session: AsyncSession, settings: Settings) -> list[dict]:
     """Every event, newest first, with its counts of warnings, decisions and journal entries."""
-    events = (await session.execute(select(Event).order_by(Event.started_at.desc(), Event.id.desc()))).scalars().all()
+    events = (await session.execute(select_events())).scalars().all()
     warnings = dict((await session.execute(
         select(EventWarning.event_id, func.count()).group_by(EventWarning.event_id))).all())
     journal = dict((await session.execute(

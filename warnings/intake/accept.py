@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from fangxun.core.audit import record
 from fangxun.core.bulk import bulk_insert
 from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_rules import level_rank
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
 from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff
@@ -20,11 +21,11 @@ from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, fan_out
 from fangxun.warnings.routing.templates import message_context, render
-from fangxun.warnings.tables import RESPONSE_SOURCE, Warning, WarningUnit
+from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
-_LEVEL_ORDER = {"city": 0, "district": 1, "township": 2, "village": 3}
 _MAX_AREA_NAMES = 12
 
 
@@ -65,8 +66,8 @@ async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: 
         return list(dict.fromkeys(described))[:_MAX_AREA_NAMES]
     if not units:
         return []
-    top = min(_LEVEL_ORDER.get(unit.level, 9) for unit in units)
-    codes = [unit.code for unit in units if _LEVEL_ORDER.get(unit.level, 9) == top][:_MAX_AREA_NAMES]
+    top = min(level_rank(unit.level) for unit in units)
+    codes = [unit.code for unit in units if level_rank(unit.level) == top][:_MAX_AREA_NAMES]
     rows = await session.execute(select(AdminUnit.name).where(AdminUnit.code.in_(codes)).order_by(AdminUnit.code))
     return list(rows.scalars())
 

@@ -16,9 +16,10 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from lxml import etree
 
 from fangxun.core.errors import BadInput
-from fangxun.warnings.intake.normalised import (CERTAINTIES, COLOUR_SEVERITY, COLOURS, MSG_TYPES, SCOPES, SEVERITIES,
-                                                SEVERITY_COLOUR, STATUSES, URGENCIES, NormalisedWarning, Reference,
-                                                WarningArea, chinese_event, colour_from_text, utc)
+from fangxun.warnings.intake.normalised import (CERTAINTIES, COLOUR_SEVERITY, SCOPES, SEVERITIES, SEVERITY_COLOUR,
+                                                STATUSES, URGENCIES, NormalisedWarning, Reference, WarningArea,
+                                                chinese_event, colour_from_text, utc)
+from fangxun.warnings.vocabulary import COLOURS, MSG_TYPES
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
 MAX_CAP_BYTES = 1_000_000

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from lxml import etree
 
 from fangxun.core.errors import FangxunError
+from fangxun.core.times import BEIJING
 from fangxun.warnings.intake.cap_parse import CAP_NS, schema_error
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
 
@@ -14,7 +15,6 @@ ATOM_NS = "http://www.w3.org/2005/Atom"
 CAP_MIME = "application/cap+xml"
 DEFAULT_SENDER_NAME = "郑州市防汛抗旱指挥部办公室"
 FEED_TITLE = "郑州市防汛预警信息"
-BEIJING = timezone(timedelta(hours=8))
 
 
 class CapInvalid(FangxunError):

@@ -5,23 +5,17 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import shapely
 
 from fangxun.core.errors import BadInput
-from fangxun.warnings.intake.normalised import (COLOUR_SEVERITY, COLOUR_ZH, NormalisedWarning, Reference, WarningArea,
-                                                utc)
+from fangxun.core.times import parse_local_time
+from fangxun.warnings.intake.normalised import COLOUR_SEVERITY, NormalisedWarning, Reference, WarningArea, utc
+from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOUR_NAMES, MSG_TYPES
 
 EVENTS = ("暴雨", "雷电", "大风", "暴雪", "道路结冰", "冰雹", "高温", "大雾", "寒潮", "霜冻", "干旱", "台风",
           "沙尘暴", "霾")
-COLOUR_NAMES = {
-    "蓝": "blue", "蓝色": "blue", "blue": "blue",
-    "黄": "yellow", "黄色": "yellow", "yellow": "yellow",
-    "橙": "orange", "橙色": "orange", "orange": "orange",
-    "红": "red", "红色": "red", "red": "red",
-}
-MSG_TYPES = ("Alert", "Update", "Cancel")
 STATUSES = ("Actual", "Exercise", "Test")
 FIELDS = ("event", "colour", "areas", "onset", "expires", "headline", "description", "instruction",
           "msg_type", "references", "status", "sender_name")
@@ -34,7 +28,6 @@ MAX_REFERENCES = 100
 DEFAULT_SENDER_NAME = "郑州市防汛抗旱指挥部办公室"
 DEFAULT_AREA = "手工划定区域"
 # Times typed without a zone are Beijing time (China has no daylight saving).
-BEIJING = timezone(timedelta(hours=8))
 
 _UNIT_CODE = re.compile(r"\d{12}")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -80,7 +73,7 @@ def parse_manual(body: dict, now: datetime, sender: str) -> NormalisedWarning:
         raise _bad("expires", "失效时间必须晚于当前时间")
 
     areas = _areas(body.get("areas"), required=msg_type != "Cancel")
-    colour_zh = COLOUR_ZH[colour]
+    colour_zh = COLOUR_LABELS[colour]
     headline = _text(body, "headline") or f"郑州市气象台{_VERBS[msg_type]}{event}{colour_zh}预警信号"
     return NormalisedWarning(
         identifier=f"fangxun-{now:%Y%m%d%H%M%S}-{secrets.token_hex(4)}",
@@ -122,17 +115,10 @@ def _text(body: dict, field: str, name: str | None = None) -> str:
 
 def _time(value, field: str) -> datetime | None:
     """ISO 8601; a time without zone is Beijing time; whole seconds (as CAP carries them)."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise _bad(field, "必须是 ISO 8601 时间文本，如 2026-07-20T06:00:00+08:00")
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise _bad(field, f"时间 {value!r} 无法读取（ISO 8601，如 2026-07-20T06:00:00+08:00）") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=BEIJING)
-    return utc(moment).replace(microsecond=0)
+    moment = parse_local_time(value, field, empty=True, dates=False,
+                              not_text="字段 {field}：必须是 ISO 8601 时间文本，如 2026-07-20T06:00:00+08:00",
+                              unreadable="字段 {field}：时间 {value!r} 无法读取（ISO 8601，如 2026-07-20T06:00:00+08:00）")
+    return None if moment is None else moment.replace(microsecond=0)
 
 
 def _references(value, msg_type: str) -> tuple[Reference, ...]:

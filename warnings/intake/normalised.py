@@ -7,14 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
-MSG_TYPES = ("Alert", "Update", "Cancel")
 SCOPES = ("Public", "Restricted", "Private")
 URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown")
-COLOURS = ("blue", "yellow", "orange", "red")
-
-COLOUR_ZH = {"blue": "蓝色", "yellow": "黄色", "orange": "橙色", "red": "红色"}
 COLOUR_SEVERITY = {"red": "Extreme", "orange": "Severe", "yellow": "Moderate", "blue": "Minor"}
 SEVERITY_COLOUR = {severity: colour for colour, severity in COLOUR_SEVERITY.items()}
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fangxun.warnings.config import WarningSettings
+from fangxun.warnings.vocabulary import PARENT_LEVEL, PERSON_LEVELS
 
-RECIPIENT_KINDS = ("person", "department", "department_leader", "duty_desk")
 # 责任人 escalate one administrative level up; above the district sits the city duty desk.
-_PERSON_CHAIN = {"village": "township", "township": "district"}
+_PERSON_CHAIN = {level: PARENT_LEVEL[level] for level in PERSON_LEVELS if PARENT_LEVEL[level] in PERSON_LEVELS}
 
 Target = tuple[str, str]
 
@@ -19,7 +19,7 @@ class AckState:
     """What is known about one notification when deciding what to do next."""
 
     colour: str | None
-    recipient_kind: str  # one of RECIPIENT_KINDS
+    recipient_kind: str  # one of vocabulary.RECIPIENT_KINDS
     level: str  # person: unit level; department(_leader): department key; duty_desk: "city"
     delivered_at: datetime | None  # the first delivery, or the latest reminder's; None: not yet
     reminders: int = 0  # reminders already sent for this notification

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -13,13 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
+from fangxun.plans.contact_rules import PERSON_ROLES, address_on, channels_from_text
 from fangxun.plans.models import AdminUnit, Contact, Plan
+from fangxun.plans.unit_queries import in_subtrees
+from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.delivery.channels.config import PHONE_KINDS
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, department_contact, recipients_plan, route
 
-PERSON_ROLES = ("responsible", "deputy")
 NO_ADDRESS = "无可用联系方式"
 _CHUNK = 1000
 
@@ -82,13 +83,6 @@ class Fanout:
         return [r for r in self.recipients if r.problem]
 
 
-def _full_code(raw: str) -> str | None:
-    text = str(raw).strip()
-    if not text.isdigit():
-        return None
-    return {12: text, 9: text + "000", 6: text + "000000"}.get(len(text))
-
-
 def _area_shape(warning: NormalisedWarning):
     shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
     shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
@@ -101,12 +95,10 @@ def _area_shape(warning: NormalisedWarning):
 async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> list[WarnedUnit]:
     """Units named by geocode (with everything below them) and units the polygons and circles meet."""
     found: dict[str, WarnedUnit] = {}
-    named = sorted({code for code in map(_full_code, warning.geocodes) if code})
+    named = sorted({code for code in map(full_code, warning.geocodes) if code})
     for start in range(0, len(named), _CHUNK):
         part = named[start:start + _CHUNK]
-        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(or_(
-            AdminUnit.code.in_(part), AdminUnit.city_code.in_(part), AdminUnit.district_code.in_(part),
-            AdminUnit.township_code.in_(part))))
+        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
         found.update((code, WarnedUnit(code, level, 1.0)) for code, level in rows)
     shape = _area_shape(warning)
     if shape is not None and not shape.is_empty:
@@ -121,11 +113,7 @@ async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> lis
 def person_address(contact_channels: dict | None, phone: str | None, channel: str, kind: str) -> str:
     """A person's address on a channel: an entry under the channel's name or kind, else the phone where
     the kind takes one (its registration in channels/config.py KINDS says)."""
-    channels = contact_channels or {}
-    address = channels.get(channel) or channels.get(kind)
-    if not address and kind in PHONE_KINDS:
-        address = phone
-    return str(address or "").strip()
+    return address_on(contact_channels, phone, channel, kind, kind in PHONE_KINDS)
 
 
 async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list:
@@ -146,8 +134,7 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
     for contact_id, unit_code, role, name, phone, channels_text in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
-        channels = json.loads(channels_text) if channels_text not in (None, "{}", "null") else {}
-        channels = channels if isinstance(channels, dict) else {}
+        channels = channels_from_text(channels_text)
         identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and role == "responsible"):

@@ -9,7 +9,8 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from fangxun.warnings.config import COLOUR_LABELS, PLACEHOLDERS, Template
+from fangxun.warnings.config import PLACEHOLDERS, Template
+from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 GUIDANCE_FILE = "data/rainstorm_signal_national_standard.json"
 GUIDANCE_EVENT = "暴雨"

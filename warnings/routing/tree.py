@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fangxun.warnings.config import COLOURS, Contact, Department, Route
-
-_SEGMENTS = (2, 2, 2, 3, 3)  # province, city, county, township, village digits of a 12-digit code
+from fangxun.plans.unit_rules import significant_prefix
+from fangxun.warnings.config import Contact, Department, Route
+from fangxun.warnings.vocabulary import COLOURS
 
 
 @dataclass(frozen=True)
@@ -51,17 +51,6 @@ class RecipientsPlan:
     person_levels: frozenset[str]
     deliveries: tuple[Delivery, ...]
     route_paths: tuple[str, ...]
-
-
-def significant_prefix(code: str) -> str:
-    """The digits of a 6/9/12-digit unit code that name the unit (410100000000 -> 4101)."""
-    code = code.ljust(12, "0")
-    kept, position = 0, 0
-    for width in _SEGMENTS:
-        if code[position:position + width].strip("0"):
-            kept = position + width
-        position += width
-    return code[:kept]
 
 
 def _areas_overlap(unit_codes: Iterable[str], prefixes: Iterable[str]) -> bool:
