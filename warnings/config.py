@@ -8,8 +8,9 @@ from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from fangxun.core.settings import Strict as _Strict
 from fangxun.warnings.delivery.channels.config import ChannelConfig
 
 COLOURS = ("blue", "yellow", "orange", "red")
@@ -27,10 +28,10 @@ _COLOUR_ALIASES = {label: key for key, label in COLOUR_LABELS.items()} | {
     label[0]: key for key, label in COLOUR_LABELS.items()}
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
 _UNIT_CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Tables a user file replaces whole instead of merging into: a channel whose kind changes, or a
+# contact reached another way, must not keep fields of the default one.
+REPLACED_WHOLE = (("channels", "*"), ("departments", "*", "desk"), ("departments", "*", "leader"),
+                  ("escalation", "city_duty_desk"))
 
 
 def colour_value(value: object) -> object:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from fangxun.core.settings import Strict
 
 EnvName = Annotated[
     str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="an environment variable's name")
@@ -24,9 +26,7 @@ def http_url(value: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(http_url)]
 
 
-class _ChannelBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _ChannelBase(Strict):
     timeout_seconds: Timeout = 10
     concurrency: Concurrency = 1
     rate_per_second: Rate | None = None
