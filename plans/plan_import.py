@@ -15,33 +15,27 @@ from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
-from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
+from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PlanFields,
+                                      normalise_phone)
 from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
 
 # Export-only columns: accepted in a file, never imported.
 INFO_LABELS = {"unit_name": "单位名称", "next_review_due": "下次评估日期", "status": "评估状态"}
 PLAN_ALIASES = {
-    **{label: key for key, label in FIELD_LABELS.items()},
+    **{FIELD_LABELS[key]: key for key in FILE_KEYS},
+    **{label: key for key, label in CONTACT_LABELS.items()},
     **{label: key for key, label in INFO_LABELS.items()},
-    "单位代码": "unit_code", "统计用区划代码": "unit_code", "代码": "unit_code",
-    "预案类别": "kind", "类别": "kind", "预案种类": "kind", "类型": "kind",
-    "预案标题": "title", "标题": "title",
-    "编制单位": "owner_org", "制定单位": "owner_org", "责任单位": "owner_org",
-    "批准时间": "approved_on", "印发日期": "approved_on", "发布日期": "approved_on",
-    "评估日期": "last_reviewed_on", "最近评估时间": "last_reviewed_on", "最近修订日期": "last_reviewed_on",
-    "评估周期": "review_cycle_months",
-    "版本号": "version", "预案状态": "lifecycle",
+    **{alias: key for key in FILE_KEYS for alias in PLAN_COLUMNS[key].aliases},
     "责任人姓名": "responsible_name", "责任人手机": "responsible_phone",
     "责任人联系电话": "responsible_phone",
     "副责任人姓名": "deputy_name", "副责任人手机": "deputy_phone", "副责任人联系电话": "deputy_phone",
     "序号": "seq",
 }
 REQUIRED_COLUMNS = ("unit_code", "kind", "title")
-PLAN_KEYS = tuple(PlanFields.model_fields)
 CONTACT_ROLES = ("responsible", "deputy")
 CONTACT_NAME_MAX = 50
-COMPARED = ("title", "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months",
-            "next_review_due", "lifecycle", "version")
+# What an import row may change of a stored plan (its unit and kind find it).
+COMPARED = tuple(key for key in FILE_KEYS if key not in IDENTITY) + ("next_review_due",)
 _ERROR_TEXT = {
     "missing": "不能为空",
     "string_too_short": "不能为空",
@@ -95,7 +89,7 @@ def _parse_contacts(number: int, row: dict, problems: list[Problem]) -> dict:
 
 def _parse_row(number: int, row: dict, registry: RegistrySettings, problems: list[Problem]) -> _Row | None:
     """One row validated by PlanFields plus contacts; None (with problems appended) when invalid."""
-    given = {key: cell_text(row.get(key)) for key in PLAN_KEYS}
+    given = {key: cell_text(row.get(key)) for key in FILE_KEYS}
     # Blank cells fall back to the model's defaults (version 1.0, active, kind's cycle).
     data = {key: value for key, value in given.items() if value}
     before = len(problems)

@@ -11,19 +11,13 @@ from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict
 from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
-from fangxun.plans.plan_fields import ContactFields, PlanFields
+from fangxun.plans.plan_fields import UPDATABLE, ContactFields, PlanFields, plan_values
 from fangxun.plans.plan_queries import get_plan
 from fangxun.plans.review_clock import next_review_due
 
-UPDATABLE = ("title", "owner_org", "approved_on", "review_cycle_months", "version", "lifecycle")
-
-
 def snapshot(plan: Plan) -> dict:
     """The audited fields of a plan as JSON-ready values."""
-    return {"unit_code": plan.unit_code, "kind": plan.kind, "title": plan.title, "owner_org": plan.owner_org,
-            "approved_on": str(plan.approved_on) if plan.approved_on else None,
-            "last_reviewed_on": str(plan.last_reviewed_on) if plan.last_reviewed_on else None,
-            "review_cycle_months": plan.review_cycle_months, "lifecycle": plan.lifecycle, "version": plan.version}
+    return plan_values(plan)
 
 
 def _refresh_due(plan: Plan) -> None:
