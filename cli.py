@@ -16,7 +16,8 @@ from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, database_url, session_factory
 from fangxun.core.errors import BadInput, FangxunError, ImportRejected
 from fangxun.core.migrate import upgrade
-from fangxun.settings import ROLES, load_settings
+from fangxun.core.settings import ROLES
+from fangxun.settings import load_settings
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
@@ -86,7 +87,7 @@ async def cmd_plans_import(ctx: CommandContext) -> None:
     from fangxun.plans.plan_import import import_plan_file
 
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
-        result = await import_plan_file(session, Path(ctx.args.file), ctx.settings, actor=CLI_PRINCIPAL.name,
+        result = await import_plan_file(session, Path(ctx.args.file), ctx.settings.registry, actor=CLI_PRINCIPAL.name,
                                         progress=True)
     print(f"预案导入完成：{result}")
 
@@ -95,7 +96,7 @@ async def cmd_plans_export(ctx: CommandContext) -> None:
     from fangxun.plans.plan_export import export_plan_file
 
     async with ctx.database() as (_, sessions), sessions() as session:
-        count = await export_plan_file(session, Path(ctx.args.file), ctx.settings, ctx.clock.today(),
+        count = await export_plan_file(session, Path(ctx.args.file), ctx.settings.registry, ctx.clock.today(),
                                        root=ctx.args.root)
     print(f"已导出 {count} 条预案到 {ctx.args.file}")
 
@@ -104,7 +105,7 @@ async def cmd_stats(ctx: CommandContext) -> None:
     from fangxun.plans.stats import registry_stats, stats_lines
 
     async with ctx.database() as (_, sessions), sessions() as session:
-        stats = await registry_stats(session, ctx.settings, ctx.clock.today(), root=ctx.args.root)
+        stats = await registry_stats(session, ctx.settings.registry, ctx.clock.today(), root=ctx.args.root)
     if ctx.args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
     else:
@@ -172,7 +173,8 @@ async def cmd_map_export(ctx: CommandContext) -> None:
     from fangxun.plans.map_data import coverage_map_html
 
     async with ctx.database() as (_, sessions), sessions() as session:
-        html = await coverage_map_html(session, ctx.settings, ctx.clock.today(), inline_assets=True)
+        html = await coverage_map_html(session, ctx.settings.registry, ctx.clock.today(), inline_assets=True,
+                                       basemap=ctx.settings.map)
     Path(ctx.args.file).write_text(html, encoding="utf-8")
     print(f"已导出预案覆盖图到 {ctx.args.file}（{len(html.encode()) / 1e6:.1f} MB，可脱离服务直接打开）")
 

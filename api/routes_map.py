@@ -27,7 +27,8 @@ async def coverage_map(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
         overlay = await warning_areas(session, settings.registry.timezone)
-        html = await coverage_map_html(session, settings, request.app[CLOCK].today(), warnings=overlay)
+        html = await coverage_map_html(session, settings.registry, request.app[CLOCK].today(),
+                                       basemap=settings.map, warnings=overlay)
     response = templates.html_response(html, headers={"Content-Security-Policy":
                                                       map_policy(html, settings.map.tile_url)})
     response.enable_compression()
@@ -39,7 +40,7 @@ async def unit_contact_sheet(request: web.Request) -> web.Response:
     """The printable contact sheet of one unit."""
     code = check_code(request.match_info["code"], "code")
     async with request.app[SESSIONS]() as session:
-        sheet = await unit_sheet(session, code, request.app[SETTINGS], request.app[CLOCK].today())
+        sheet = await unit_sheet(session, code, request.app[SETTINGS].registry, request.app[CLOCK].today())
     user = request[PRINCIPAL].name.removeprefix("user:")
     return templates.html_response(unit_page(sheet, user, KIND_LABELS))
 
@@ -50,7 +51,8 @@ async def units_geojson_route(request: web.Request) -> web.Response:
     level = text_param(request, "level")
     root = check_code(text_param(request, "root"), "root")
     async with request.app[SESSIONS]() as session:
-        collection = await units_geojson(session, request.app[SETTINGS], request.app[CLOCK].today(), level, root)
+        collection = await units_geojson(session, request.app[SETTINGS].registry, request.app[CLOCK].today(),
+                                         level, root)
     body = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
     response = web.Response(text=body, content_type=GEOJSON_TYPE, charset="utf-8")
     response.enable_compression()

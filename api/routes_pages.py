@@ -82,8 +82,8 @@ async def overview(request: web.Request) -> web.Response:
     """The registry in figures, with the overdue plans listed."""
     settings, today = request.app[SETTINGS], request.app[CLOCK].today()
     async with request.app[SESSIONS]() as session:
-        stats = await registry_stats(session, settings, today)
+        stats = await registry_stats(session, settings.registry, today)
         attention = (await list_plans(session, PlanFilter(status="overdue", per_page=ATTENTION_ROWS),
-                                      settings, today))["items"]
+                                      settings.registry, today))["items"]
     user = request[PRINCIPAL].name.removeprefix("user:")
     return templates.html_response(templates.overview_page(stats, attention, user))

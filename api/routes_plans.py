@@ -62,7 +62,7 @@ def _contacts(data: dict) -> list[ContactFields] | None:
 
 
 def _context(request: web.Request):
-    return request.app[SESSIONS], request.app[SETTINGS], request.app[CLOCK].today(), request[PRINCIPAL].name
+    return request.app[SESSIONS], request.app[SETTINGS].registry, request.app[CLOCK].today(), request[PRINCIPAL].name
 
 
 @routes.get("/api/plans")
@@ -74,17 +74,17 @@ async def plans(request: web.Request) -> web.Response:
         due_before=date_param(request, "due_before"),
         page=int_param(request, "page", default=1, low=1, high=10**6),
         per_page=int_param(request, "per_page", default=50, low=1, high=MAX_PAGE_SIZE))
-    sessions, settings, today, _ = _context(request)
+    sessions, registry, today, _ = _context(request)
     async with sessions() as session:
-        return reply(await list_plans(session, wanted, settings, today))
+        return reply(await list_plans(session, wanted, registry, today))
 
 
 @routes.get("/api/plans/{id}")
 async def plan(request: web.Request) -> web.Response:
     """One plan with unit, history, contacts and shelters."""
-    sessions, settings, today, _ = _context(request)
+    sessions, registry, today, _ = _context(request)
     async with sessions() as session:
-        return reply(await plan_detail(session, path_id(request), settings, today))
+        return reply(await plan_detail(session, path_id(request), registry, today))
 
 
 @routes.post("/api/plans")
@@ -93,10 +93,10 @@ async def create(request: web.Request) -> web.Response:
     data = await json_object(request)
     contacts = _contacts(data) or []
     fields = parse_body(PlanFields, data)
-    sessions, settings, today, actor = _context(request)
+    sessions, registry, today, actor = _context(request)
     async with sessions() as session, session.begin():
-        created = await create_plan(session, fields, settings, actor, today, contacts=contacts)
-        return reply(await plan_detail(session, created.id, settings, today), status=201)
+        created = await create_plan(session, fields, registry, actor, today, contacts=contacts)
+        return reply(await plan_detail(session, created.id, registry, today), status=201)
 
 
 @routes.patch("/api/plans/{id}")
@@ -107,10 +107,10 @@ async def update(request: web.Request) -> web.Response:
     contacts = _contacts(data)
     if not data and contacts is None:
         raise BadInput("请求体中没有要修改的字段")
-    sessions, settings, today, actor = _context(request)
+    sessions, registry, today, actor = _context(request)
     async with sessions() as session, session.begin():
-        await update_plan(session, plan_id, data, settings, actor, contacts=contacts)
-        return reply(await plan_detail(session, plan_id, settings, today))
+        await update_plan(session, plan_id, data, registry, actor, contacts=contacts)
+        return reply(await plan_detail(session, plan_id, registry, today))
 
 
 @routes.post("/api/plans/{id}/reviews")
@@ -118,11 +118,11 @@ async def review(request: web.Request) -> web.Response:
     """Record a review or revision; the review clock restarts."""
     plan_id = path_id(request)
     body = parse_body(ReviewBody, await json_object(request))
-    sessions, settings, today, actor = _context(request)
+    sessions, registry, today, actor = _context(request)
     async with sessions() as session, session.begin():
         await record_review(session, plan_id, body.reviewed_on, body.summary, actor, today,
                             revised=body.revised, version=body.version)
-        return reply(await plan_detail(session, plan_id, settings, today), status=201)
+        return reply(await plan_detail(session, plan_id, registry, today), status=201)
 
 
 @routes.post("/api/plans/{id}/withdraw")
@@ -130,9 +130,9 @@ async def withdraw(request: web.Request) -> web.Response:
     """Withdraw (废止) a plan; it stays with its history."""
     plan_id = path_id(request)
     body = parse_body(WithdrawBody, await json_object(request))
-    sessions, settings, today, actor = _context(request)
+    sessions, registry, today, actor = _context(request)
     if body.withdrawn_on > today:
         raise BadInput(f"withdrawn_on：废止日期 {body.withdrawn_on} 晚于今天", extra={"field": "withdrawn_on"})
     async with sessions() as session, session.begin():
         await withdraw_plan(session, plan_id, body.withdrawn_on, body.reason, actor)
-        return reply(await plan_detail(session, plan_id, settings, today))
+        return reply(await plan_detail(session, plan_id, registry, today))

@@ -39,7 +39,7 @@ async def plan_coverage(request: web.Request) -> web.Response:
     """Coverage and compliance of the subtree under `root` (default: the city)."""
     root = check_code(text_param(request, "root"), "root")
     async with request.app[SESSIONS]() as session:
-        return reply(await coverage(session, root, request.app[SETTINGS], request.app[CLOCK].today()))
+        return reply(await coverage(session, root, request.app[SETTINGS].registry, request.app[CLOCK].today()))
 
 
 @routes.get("/api/stats")
@@ -47,4 +47,5 @@ async def stats(request: web.Request) -> web.Response:
     """Units by level, plans by kind and status, and the coverage headline numbers (`root` optional)."""
     root = check_code(text_param(request, "root"), "root")
     async with request.app[SESSIONS]() as session:
-        return reply(await registry_stats(session, request.app[SETTINGS], request.app[CLOCK].today(), root=root))
+        return reply(await registry_stats(session, request.app[SETTINGS].registry, request.app[CLOCK].today(),
+                                          root=root))

@@ -27,4 +27,4 @@ async def unit(request: web.Request) -> web.Response:
     """One unit with parent, children, plans, contacts and shelters."""
     code = check_code(request.match_info["code"], "code")
     async with request.app[SESSIONS]() as session:
-        return reply(await unit_detail(session, code, request.app[SETTINGS], request.app[CLOCK].today()))
+        return reply(await unit_detail(session, code, request.app[SETTINGS].registry, request.app[CLOCK].today()))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from fangxun.core.audit import record
 from fangxun.core.db import Base, UTCDateTime, utcnow
 from fangxun.core.errors import BadInput, Conflict
-from fangxun.settings import ROLES
+from fangxun.core.settings import ROLES
 
 TOKEN_PREFIX = "fx_"
 # scrypt at 2**15 costs ~0.1 s and 32 MiB per check: slow for a guesser, fine for a sign-in.

@@ -18,6 +18,7 @@ from fangxun.demo.geometry import load_demo_geometry, place_inside
 from fangxun.demo.names import desk_phone, duty_desk_name
 from fangxun.demo.places import build_shelters
 from fangxun.demo.plan_set import DemoUnit, build_plans
+from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.plan_import import import_plans
@@ -25,7 +26,7 @@ from fangxun.plans.review_clock import STATUSES, plan_status
 from fangxun.plans.tabular import chunks
 from fangxun.plans.unit_import import import_units
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS, normalise_level
-from fangxun.settings import PLAN_KINDS, Settings
+from fangxun.settings import Settings
 
 ACTOR = "demo"
 UNITS_FILE = "zhengzhou_nbs_2023_codes.csv"
@@ -142,7 +143,7 @@ async def load_demo(session: AsyncSession, settings: Settings, today: date, prog
     plans = build_plans(units, settings, today)
     await import_units(session, unit_rows, actor=ACTOR, progress=progress)
     shapes = await load_demo_geometry(session)
-    await import_plans(session, list(enumerate(plans.rows, start=2)), settings, actor=ACTOR, progress=progress)
+    await import_plans(session, list(enumerate(plans.rows, start=2)), settings.registry, actor=ACTOR, progress=progress)
     await _set_positions(session, plans.positions)
     await session.execute(insert(Contact), duty_desks(units))
     plan_ids = await _plan_ids(session)

@@ -9,12 +9,12 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_rules import NO_CHANNELS, PERSON_ROLES
+from fangxun.plans.config import PLAN_KINDS, RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.review_clock import STATUSES, plan_status
 from fangxun.plans.unit_queries import in_subtree, root_unit
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.views import unit_view
-from fangxun.settings import PLAN_KINDS, Settings
 
 IN_FORCE = ("current", "due_soon", "revising")
 
@@ -35,7 +35,7 @@ def reachable_condition():
                 or_(Contact.phone.is_not(None), and_(channels.is_not(None), channels.not_in(NO_CHANNELS))))
 
 
-async def coverage(session: AsyncSession, root_code: str | None, settings: Settings, today: date,
+async def coverage(session: AsyncSession, root_code: str | None, registry: RegistrySettings, today: date,
                    gap_limit: int = 1000) -> dict:
     """The compliance picture of the subtree under `root_code` (default: the city)."""
     root = await root_unit(session, root_code)
@@ -51,7 +51,7 @@ async def coverage(session: AsyncSession, root_code: str | None, settings: Setti
         .where(Contact.unit_code.in_(select(AdminUnit.code).where(in_subtree(root))), reachable_condition())
     )).all()
 
-    days = settings.registry.due_soon_days
+    days = registry.due_soon_days
     status_of: dict[tuple[str, str], str] = {}
     withdrawn: set[int] = set()
     plan_statuses: Counter = Counter()
@@ -73,7 +73,7 @@ async def coverage(session: AsyncSession, root_code: str | None, settings: Setti
     gaps: list[dict] = []
     gap_count = 0
     for level in LEVELS:
-        required = settings.required_kinds_for(level)
+        required = registry.required_kinds_for(level)
         levels[level] = {"units": 0, "required_kinds": required, "complete": 0, "with_gaps": 0,
                          "kinds": {kind: {"valid": 0, "overdue": 0, "missing": 0} for kind in required}}
     for code, name, level in units:

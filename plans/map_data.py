@@ -11,13 +11,14 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.geo.config import MapSettings
 from fangxun.geo.coverage_map import MapOptions, render_coverage_map
 from fangxun.geo.map_assets import map_assets
+from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.plan_fields import KIND_LABELS, ROLE_LABELS, STATUS_LABELS, format_phone
 from fangxun.plans.review_clock import plan_status
 from fangxun.plans.unit_status import UNIT_STATUS_LABELS, unit_status
-from fangxun.settings import Settings
 
 ROLE_ORDER = {"responsible": 0, "deputy": 1, "liaison": 2, "duty_desk": 3}
 UNIT_COLUMNS = ("code", "name", "level", "parent_name", "status", "synthetic", "plans", "persons", "shelters")
@@ -25,10 +26,10 @@ MAP_LABELS = {"unit_status": UNIT_STATUS_LABELS, "plan_status": STATUS_LABELS, "
               "role": ROLE_LABELS}
 
 
-async def _plans_by_unit(session: AsyncSession, settings: Settings, today: date) -> dict[str, list[list]]:
+async def _plans_by_unit(session: AsyncSession, registry: RegistrySettings, today: date) -> dict[str, list[list]]:
     rows = await session.execute(
         select(Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due).order_by(Plan.unit_code, Plan.kind))
-    days = settings.registry.due_soon_days
+    days = registry.due_soon_days
     plans: dict[str, list[list]] = defaultdict(list)
     for code, kind, lifecycle, due in rows:
         plans[code].append([kind, plan_status(lifecycle, due, today, days), due.isoformat() if due else None])
@@ -55,13 +56,13 @@ async def _shelters(session: AsyncSession) -> list:
         .order_by(Shelter.unit_code, Shelter.id))).all()
 
 
-async def map_frames(session: AsyncSession, settings: Settings,
+async def map_frames(session: AsyncSession, registry: RegistrySettings,
                      today: date) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(units, shelters) as render_coverage_map takes them."""
     units = (await session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry,
                AdminUnit.geometry_synthetic).order_by(AdminUnit.code))).all()
-    plans = await _plans_by_unit(session, settings, today)
+    plans = await _plans_by_unit(session, registry, today)
     persons = await _persons_by_unit(session)
     shelters = await _shelters(session)
     names = {unit.code: unit.name for unit in units}
@@ -72,7 +73,7 @@ async def map_frames(session: AsyncSession, settings: Settings,
     rows = []
     for code, name, level, parent_code, _, synthetic in units:
         unit_plans = plans.get(code, [])
-        status = unit_status(settings.required_kinds_for(level), {kind: s for kind, s, _ in unit_plans})
+        status = unit_status(registry.required_kinds_for(level), {kind: s for kind, s, _ in unit_plans})
         rows.append({"code": code, "name": name, "level": level, "parent_name": names.get(parent_code, ""),
                      "status": status, "synthetic": bool(synthetic), "plans": unit_plans,
                      "persons": persons.get(code, []), "shelters": shelters_by_unit.get(code, [])})
@@ -91,19 +92,18 @@ def _render(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame, warnings: gpd.G
     return render_coverage_map(units, shelters, warnings, MapOptions(assets=map_assets(inline_assets), **options))
 
 
-async def coverage_map_html(session: AsyncSession, settings: Settings, today: date, inline_assets: bool = False,
-                            tile_url: str | None = None, warnings: gpd.GeoDataFrame | None = None) -> str:
+async def coverage_map_html(session: AsyncSession, registry: RegistrySettings, today: date, inline_assets: bool = False,
+                            basemap: MapSettings = MapSettings(), warnings: gpd.GeoDataFrame | None = None) -> str:
     """The coverage map page; `inline_assets` makes one file that opens without the server.
 
-    `tile_url` None takes [map] tile_url from the settings ("" means no basemap). `warnings`: the areas
-    under warning to draw over the units (colour, event, headline, expires, geometry), built by the caller
+    `basemap`: the [map] tiles (an empty tile_url means no basemap). `warnings`: the areas under warning
+    to draw over the units (colour, event, headline, expires, geometry), built by the caller
     (fangxun.warnings.map_overlay) so the registry does not depend on the warning store.
     """
-    units, shelters = await map_frames(session, settings, today)
+    units, shelters = await map_frames(session, registry, today)
     options = {
-        "as_of": today.isoformat(), "due_soon_days": settings.registry.due_soon_days,
-        "tile_url": (settings.map.tile_url if tile_url is None else tile_url) or None,
-        "tile_attribution": settings.map.tile_attribution, "labels": MAP_LABELS,
+        "as_of": today.isoformat(), "due_soon_days": registry.due_soon_days,
+        "tile_url": basemap.tile_url or None, "tile_attribution": basemap.tile_attribution, "labels": MAP_LABELS,
         # An exported file has no server behind it: no links to pages it cannot open.
         "unit_link": None if inline_assets else "/units/{code}", "home_link": None if inline_assets else "/",
     }

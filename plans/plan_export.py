@@ -9,16 +9,16 @@ from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans import review_clock, unit_rules
+from fangxun.plans.config import PLAN_KINDS, RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan
-from fangxun.plans.plan_fields import FIELD_LABELS, KIND_LABELS, LIFECYCLE_LABELS, STATUS_LABELS
+from fangxun.plans.plan_fields import CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, STATUS_LABELS, plan_cells
 from fangxun.plans.plan_import import CONTACT_ROLES, INFO_LABELS
 from fangxun.plans.tabular import write_table
 from fangxun.plans.unit_import import UNIT_LABELS
 from fangxun.plans.unit_queries import in_subtrees
-from fangxun.settings import PLAN_KINDS, Settings
 
 # Column key -> Chinese header, in file order: the importable fields, then informational ones.
-PLAN_EXPORT_COLUMNS: dict[str, str] = {**FIELD_LABELS, **INFO_LABELS}
+PLAN_EXPORT_COLUMNS: dict[str, str] = {**{key: FIELD_LABELS[key] for key in FILE_KEYS}, **CONTACT_LABELS, **INFO_LABELS}
 UNIT_EXPORT_COLUMNS: dict[str, str] = dict(UNIT_LABELS)
 
 
@@ -39,7 +39,7 @@ async def _plan_contacts(session: AsyncSession, root: str | None) -> dict[tuple[
     return first
 
 
-async def export_plan_file(session: AsyncSession, path: str | Path, settings: Settings, today: date,
+async def export_plan_file(session: AsyncSession, path: str | Path, registry: RegistrySettings, today: date,
                            root: str | None = None) -> int:
     """Write the plans (of the `root` unit's subtree, if given) to CSV/XLSX; returns the row count."""
     query = select(Plan, AdminUnit.name).join(AdminUnit, AdminUnit.code == Plan.unit_code)
@@ -52,17 +52,10 @@ async def export_plan_file(session: AsyncSession, path: str | Path, settings: Se
     rows = []
     for plan, unit_name in found:
         status = review_clock.plan_status(plan.lifecycle, plan.next_review_due, today,
-                                          settings.registry.due_soon_days)
+                                          registry.due_soon_days)
         person = {role: contacts.get((plan.id, role)) for role in CONTACT_ROLES}
-        values = {
-            "unit_code": plan.unit_code, "kind": KIND_LABELS.get(plan.kind, plan.kind),
-            "title": plan.title, "owner_org": plan.owner_org,
-            "approved_on": _iso(plan.approved_on), "last_reviewed_on": _iso(plan.last_reviewed_on),
-            "review_cycle_months": plan.review_cycle_months, "version": plan.version,
-            "lifecycle": LIFECYCLE_LABELS.get(plan.lifecycle, plan.lifecycle),
-            "unit_name": unit_name, "next_review_due": _iso(plan.next_review_due),
-            "status": STATUS_LABELS[status],
-        }
+        values = {**plan_cells(plan), "unit_name": unit_name, "next_review_due": _iso(plan.next_review_due),
+                  "status": STATUS_LABELS[status]}
         for role, contact in person.items():
             values[f"{role}_name"] = contact.name if contact else ""
             values[f"{role}_phone"] = (contact.phone or "") if contact else ""

@@ -1,10 +1,15 @@
-"""Validated plan fields shared by the API and the file import; labels in Chinese."""
+"""The plan fields, declared once: type and validation, Chinese label, the other headers a file may
+use, whether files carry it and whether an update may change it. The API, the file import and export,
+the views and the writes all read this declaration; labels in Chinese."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from fangxun.plans.unit_rules import is_valid_code, normalise_code
 
@@ -18,13 +23,11 @@ LIFECYCLE_LABELS = {"active": "有效", "revising": "修订中", "withdrawn": "�
 STATUS_LABELS = {"current": "有效", "due_soon": "即将到期", "overdue": "逾期未评估",
                  "revising": "修订中", "withdrawn": "已废止"}
 ROLE_LABELS = {"responsible": "责任人", "deputy": "副责任人", "duty_desk": "值班室", "liaison": "联络员"}
-FIELD_LABELS = {
-    "unit_code": "区划代码", "kind": "预案类型", "title": "预案名称", "owner_org": "编制单位",
-    "approved_on": "批准日期", "last_reviewed_on": "最近评估日期",
-    "review_cycle_months": "评估周期(月)", "version": "版本", "lifecycle": "状态",
-    "responsible_name": "责任人", "responsible_phone": "责任人电话",
-    "deputy_name": "副责任人", "deputy_phone": "副责任人电话",
-}
+# The responsible persons' columns of a plan file (not plan fields: contacts of the plan).
+CONTACT_LABELS = {"responsible_name": "责任人", "responsible_phone": "责任人电话",
+                  "deputy_name": "副责任人", "deputy_phone": "副责任人电话"}
+# A plan is its unit's plan of its kind (uq_plans_unit_kind).
+IDENTITY = ("unit_code", "kind")
 
 
 def _by_key_or_label(value: object, labels: dict[str, str], what: str) -> str:
@@ -80,20 +83,43 @@ def format_phone(phone: str | None) -> str:
     return phone or ""
 
 
+def _text(value: object) -> str:
+    # Not normalise_code: a version typed as 2.0 must stay "2.0".
+    return "" if value is None else str(value).strip()
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+OptionalDate = Annotated[date | None, BeforeValidator(parse_date)]
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a plan field appears outside the model (the metadata of a PlanFields annotation)."""
+
+    label: str                                # Chinese: file header, import problems
+    aliases: tuple[str, ...] = ()             # other headers a file may use for it
+    labels: Mapping[str, str] | None = None   # key -> Chinese of a field of fixed choices; files hold the label
+    in_files: bool = True                     # exported, and read by the import
+    updatable: bool = True                    # update_plan may change it
+
+
 class PlanFields(BaseModel):
     """One plan as entered: by API body or by an import row (blank cycle = kind's default)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    unit_code: str
-    kind: str
-    title: str = Field(min_length=1, max_length=200)
-    owner_org: str = Field("", max_length=200)
-    approved_on: date | None = None
-    last_reviewed_on: date | None = None
-    review_cycle_months: int | None = Field(None, ge=1, le=240)
-    version: str = Field("1.0", max_length=20)
-    lifecycle: str = "active"
+    unit_code: Annotated[str, Column("区划代码", ("单位代码", "统计用区划代码", "代码"), updatable=False)]
+    kind: Annotated[str, Column("预案类型", ("预案类别", "类别", "预案种类", "类型"), labels=KIND_LABELS,
+                                updatable=False)]
+    title: Annotated[str, Column("预案名称", ("预案标题", "标题"))] = Field(min_length=1, max_length=200)
+    owner_org: Annotated[Text, Column("编制单位", ("制定单位", "责任单位"))] = Field("", max_length=200)
+    approved_on: Annotated[OptionalDate, Column("批准日期", ("批准时间", "印发日期", "发布日期"))] = None
+    # The review date moves only by a review (record_review), or by a file.
+    last_reviewed_on: Annotated[OptionalDate, Column("最近评估日期", ("评估日期", "最近评估时间", "最近修订日期"),
+                                                     updatable=False)] = None
+    review_cycle_months: Annotated[int | None, Column("评估周期(月)", ("评估周期",))] = Field(None, ge=1, le=240)
+    version: Annotated[Text, Column("版本", ("版本号",))] = Field("1.0", max_length=20)
+    lifecycle: Annotated[str, Column("状态", ("预案状态",), labels=LIFECYCLE_LABELS)] = "active"
 
     @field_validator("unit_code", mode="before")
     @classmethod
@@ -113,11 +139,6 @@ class PlanFields(BaseModel):
     def _lifecycle(cls, value: object) -> str:
         return _by_key_or_label(value or "active", LIFECYCLE_LABELS, "状态")
 
-    @field_validator("approved_on", "last_reviewed_on", mode="before")
-    @classmethod
-    def _date(cls, value: object) -> date | None:
-        return parse_date(value)
-
     @field_validator("review_cycle_months", mode="before")
     @classmethod
     def _cycle(cls, value: object) -> int | None:
@@ -129,17 +150,40 @@ class PlanFields(BaseModel):
         except ValueError:
             raise ValueError(f"评估周期应为整数月数：{value!r}") from None
 
-    @field_validator("version", "owner_org", mode="before")
-    @classmethod
-    def _text(cls, value: object) -> str:
-        # Not normalise_code: a version typed as 2.0 must stay "2.0".
-        return "" if value is None else str(value).strip()
-
     @model_validator(mode="after")
     def _review_after_approval(self) -> "PlanFields":
         if self.approved_on and self.last_reviewed_on and self.last_reviewed_on < self.approved_on:
             raise ValueError("最近评估日期早于批准日期")
         return self
+
+
+def _columns() -> dict[str, Column]:
+    return {name: next(m for m in info.metadata if isinstance(m, Column))
+            for name, info in PlanFields.model_fields.items()}
+
+
+PLAN_COLUMNS: dict[str, Column] = _columns()
+PLAN_KEYS = tuple(PLAN_COLUMNS)
+FILE_KEYS = tuple(name for name, column in PLAN_COLUMNS.items() if column.in_files)
+UPDATABLE = tuple(name for name, column in PLAN_COLUMNS.items() if column.updatable)
+FIELD_LABELS = {**{name: column.label for name, column in PLAN_COLUMNS.items()}, **CONTACT_LABELS}
+
+
+def plan_values(plan: Any) -> dict:
+    """The plan fields of a stored plan as JSON-ready values (dates in ISO form)."""
+    values = {name: getattr(plan, name) for name in PLAN_KEYS}
+    return {name: value.isoformat() if isinstance(value, date) else value for name, value in values.items()}
+
+
+def plan_cells(plan: Any) -> dict:
+    """The file fields of a stored plan as the cells a file holds (labels of choices, ISO dates, blanks)."""
+    cells = {}
+    for name in FILE_KEYS:
+        value, labels = getattr(plan, name), PLAN_COLUMNS[name].labels
+        if labels is not None:
+            value = labels.get(value, value)
+        cells[name] = value.isoformat() if isinstance(value, date) else "" if value is None else value
+    return cells
 
 
 class ContactFields(BaseModel):

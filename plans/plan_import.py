@@ -14,35 +14,29 @@ from fangxun.core import audit
 from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.contact_rules import PERSON_ROLES
+from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
-from fangxun.plans.plan_fields import FIELD_LABELS, PlanFields, normalise_phone
+from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PlanFields,
+                                      normalise_phone)
 from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
-from fangxun.settings import Settings
 
 # Export-only columns: accepted in a file, never imported.
 INFO_LABELS = {"unit_name": "单位名称", "next_review_due": "下次评估日期", "status": "评估状态"}
 PLAN_ALIASES = {
-    **{label: key for key, label in FIELD_LABELS.items()},
+    **{FIELD_LABELS[key]: key for key in FILE_KEYS},
+    **{label: key for key, label in CONTACT_LABELS.items()},
     **{label: key for key, label in INFO_LABELS.items()},
-    "单位代码": "unit_code", "统计用区划代码": "unit_code", "代码": "unit_code",
-    "预案类别": "kind", "类别": "kind", "预案种类": "kind", "类型": "kind",
-    "预案标题": "title", "标题": "title",
-    "编制单位": "owner_org", "制定单位": "owner_org", "责任单位": "owner_org",
-    "批准时间": "approved_on", "印发日期": "approved_on", "发布日期": "approved_on",
-    "评估日期": "last_reviewed_on", "最近评估时间": "last_reviewed_on", "最近修订日期": "last_reviewed_on",
-    "评估周期": "review_cycle_months",
-    "版本号": "version", "预案状态": "lifecycle",
+    **{alias: key for key in FILE_KEYS for alias in PLAN_COLUMNS[key].aliases},
     "责任人姓名": "responsible_name", "责任人手机": "responsible_phone",
     "责任人联系电话": "responsible_phone",
     "副责任人姓名": "deputy_name", "副责任人手机": "deputy_phone", "副责任人联系电话": "deputy_phone",
     "序号": "seq",
 }
 REQUIRED_COLUMNS = ("unit_code", "kind", "title")
-PLAN_KEYS = tuple(PlanFields.model_fields)
 CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
-COMPARED = ("title", "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months",
-            "next_review_due", "lifecycle", "version")
+# What an import row may change of a stored plan (its unit and kind find it).
+COMPARED = tuple(key for key in FILE_KEYS if key not in IDENTITY) + ("next_review_due",)
 _ERROR_TEXT = {
     "missing": "不能为空",
     "string_too_short": "不能为空",
@@ -94,9 +88,9 @@ def _parse_contacts(number: int, row: dict, problems: list[Problem]) -> dict:
     return contacts
 
 
-def _parse_row(number: int, row: dict, settings: Settings, problems: list[Problem]) -> _Row | None:
+def _parse_row(number: int, row: dict, registry: RegistrySettings, problems: list[Problem]) -> _Row | None:
     """One row validated by PlanFields plus contacts; None (with problems appended) when invalid."""
-    given = {key: cell_text(row.get(key)) for key in PLAN_KEYS}
+    given = {key: cell_text(row.get(key)) for key in FILE_KEYS}
     # Blank cells fall back to the model's defaults (version 1.0, active, kind's cycle).
     data = {key: value for key, value in given.items() if value}
     before = len(problems)
@@ -111,7 +105,7 @@ def _parse_row(number: int, row: dict, settings: Settings, problems: list[Proble
         return None
     values = fields.model_dump()
     values["review_cycle_months"] = (fields.review_cycle_months
-                                     or settings.registry.review_cycle_months[fields.kind])
+                                     or registry.review_cycle_months[fields.kind])
     values["next_review_due"] = review_clock.next_review_due(
         fields.approved_on, fields.last_reviewed_on, values["review_cycle_months"])
     return _Row(number, values, contacts)
@@ -145,14 +139,14 @@ async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict
     return contacts
 
 
-def _validate(rows: list[tuple[int, dict]], settings: Settings,
+def _validate(rows: list[tuple[int, dict]], registry: RegistrySettings,
               progress: bool) -> tuple[list[_Row], list[Problem]]:
     """Parse every row and spot duplicate (unit, kind) pairs; all problems, none raised."""
     problems: list[Problem] = []
     parsed: list[_Row] = []
     seen: dict[tuple[str, str], int] = {}
     for number, row in progress_bar(rows, len(rows), "导入预案", progress):
-        item = _parse_row(number, row, settings, problems)
+        item = _parse_row(number, row, registry, problems)
         if item is None:
             continue
         key = (item.values["unit_code"], item.values["kind"])
@@ -232,10 +226,10 @@ async def _write(session: AsyncSession, changes: _Changes, now) -> None:
         await session.execute(_bulk_insert(PlanRevision), changes.revisions)
 
 
-async def import_plans(session: AsyncSession, rows: list[tuple[int, dict]], settings: Settings,
+async def import_plans(session: AsyncSession, rows: list[tuple[int, dict]], registry: RegistrySettings,
                        actor: str = "cli", progress: bool = False) -> ImportResult:
     """Validate every row, then insert new plans and update changed ones (with their contacts)."""
-    parsed, problems = _validate(rows, settings, progress)
+    parsed, problems = _validate(rows, registry, progress)
     codes = sorted({item.values["unit_code"] for item in parsed})
     known_units = await _existing_units(session, codes)
     for item in parsed:
@@ -276,8 +270,8 @@ def _review(plan_id: int, reviewed: date, version: str, actor: str, now) -> dict
             "summary": "导入文件更新评估日期", "version": version, "entered_by": actor, "created_at": now}
 
 
-async def import_plan_file(session: AsyncSession, path: str | Path, settings: Settings,
+async def import_plan_file(session: AsyncSession, path: str | Path, registry: RegistrySettings,
                            actor: str = "cli", progress: bool = False) -> ImportResult:
     """Read a CSV/XLSX plan table and import it in the caller's transaction."""
     rows = read_table(path, PLAN_ALIASES, required=REQUIRED_COLUMNS)
-    return await import_plans(session, rows, settings, actor=actor, progress=progress)
+    return await import_plans(session, rows, registry, actor=actor, progress=progress)

@@ -9,12 +9,12 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
+from fangxun.plans.config import PLAN_KINDS, RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision, Shelter
 from fangxun.plans.review_clock import STATUSES, status_window
 from fangxun.plans.unit_queries import get_unit, in_subtree, root_unit
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.views import contact_view, plan_view, revision_view, shelter_view, unit_view
-from fangxun.settings import PLAN_KINDS, Settings
 
 MAX_PAGE_SIZE = 500
 
@@ -59,7 +59,7 @@ def status_condition(status: str, today: date, due_soon_days: int):
     return condition
 
 
-async def list_plans(session: AsyncSession, wanted: PlanFilter, settings: Settings, today: date) -> dict:
+async def list_plans(session: AsyncSession, wanted: PlanFilter, registry: RegistrySettings, today: date) -> dict:
     """One page of plans matching `wanted`, with the total count."""
     wanted.check()
     conditions = []
@@ -70,7 +70,7 @@ async def list_plans(session: AsyncSession, wanted: PlanFilter, settings: Settin
     if wanted.level:
         conditions.append(AdminUnit.level == wanted.level)
     if wanted.status:
-        conditions.append(status_condition(wanted.status, today, settings.registry.due_soon_days))
+        conditions.append(status_condition(wanted.status, today, registry.due_soon_days))
     if wanted.due_before:
         conditions.append(Plan.next_review_due < wanted.due_before)
     base = select(Plan, AdminUnit.name).join(AdminUnit, AdminUnit.code == Plan.unit_code).where(*conditions)
@@ -78,7 +78,7 @@ async def list_plans(session: AsyncSession, wanted: PlanFilter, settings: Settin
     rows = (await session.execute(
         base.order_by(Plan.unit_code, Plan.kind).limit(wanted.per_page).offset((wanted.page - 1) * wanted.per_page)
     )).all()
-    days = settings.registry.due_soon_days
+    days = registry.due_soon_days
     return {"total": total, "page": wanted.page, "per_page": wanted.per_page,
             "items": [plan_view(plan, today, days, unit_name=name) for plan, name in rows]}
 
@@ -91,7 +91,7 @@ async def get_plan(session: AsyncSession, plan_id: int) -> Plan:
     return plan
 
 
-async def plan_detail(session: AsyncSession, plan_id: int, settings: Settings, today: date) -> dict:
+async def plan_detail(session: AsyncSession, plan_id: int, registry: RegistrySettings, today: date) -> dict:
     """A plan with its unit, history, responsible persons and shelters."""
     plan = await get_plan(session, plan_id)
     unit = await get_unit(session, plan.unit_code)
@@ -101,12 +101,12 @@ async def plan_detail(session: AsyncSession, plan_id: int, settings: Settings, t
         select(Contact).where(Contact.plan_id == plan.id).order_by(Contact.id))).scalars()
     shelters = (await session.execute(
         select(Shelter).where(Shelter.plan_id == plan.id).order_by(Shelter.id))).scalars()
-    return {**plan_view(plan, today, settings.registry.due_soon_days, unit_name=unit.name),
+    return {**plan_view(plan, today, registry.due_soon_days, unit_name=unit.name),
             "unit": unit_view(unit), "revisions": [revision_view(r) for r in revisions],
             "contacts": [contact_view(c) for c in contacts], "shelters": [shelter_view(s) for s in shelters]}
 
 
-async def unit_detail(session: AsyncSession, code: str | None, settings: Settings, today: date) -> dict:
+async def unit_detail(session: AsyncSession, code: str | None, registry: RegistrySettings, today: date) -> dict:
     """A unit with its parent, children, plans, contacts and shelters (the contact-sheet data)."""
     unit = await root_unit(session, code)
     parent = await session.get(AdminUnit, unit.parent_code) if unit.parent_code else None
@@ -118,7 +118,7 @@ async def unit_detail(session: AsyncSession, code: str | None, settings: Setting
         select(Contact).where(Contact.unit_code == unit.code).order_by(Contact.plan_id, Contact.id))).scalars()
     shelters = (await session.execute(
         select(Shelter).where(Shelter.unit_code == unit.code).order_by(Shelter.id))).scalars()
-    days = settings.registry.due_soon_days
+    days = registry.due_soon_days
     return {**unit_view(unit), "parent": unit_view(parent) if parent else None,
             "children": [unit_view(c) for c in children],
             "plans": [plan_view(p, today, days) for p in plans],

@@ -9,21 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict
+from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
-from fangxun.plans.plan_fields import ContactFields, PlanFields
+from fangxun.plans.plan_fields import UPDATABLE, ContactFields, PlanFields, plan_values
 from fangxun.plans.plan_queries import get_plan
 from fangxun.plans.review_clock import next_review_due
-from fangxun.settings import Settings
-
-UPDATABLE = ("title", "owner_org", "approved_on", "review_cycle_months", "version", "lifecycle")
-
 
 def snapshot(plan: Plan) -> dict:
     """The audited fields of a plan as JSON-ready values."""
-    return {"unit_code": plan.unit_code, "kind": plan.kind, "title": plan.title, "owner_org": plan.owner_org,
-            "approved_on": str(plan.approved_on) if plan.approved_on else None,
-            "last_reviewed_on": str(plan.last_reviewed_on) if plan.last_reviewed_on else None,
-            "review_cycle_months": plan.review_cycle_months, "lifecycle": plan.lifecycle, "version": plan.version}
+    return plan_values(plan)
 
 
 def _refresh_due(plan: Plan) -> None:
@@ -35,7 +29,7 @@ async def _replace_contacts(session: AsyncSession, plan: Plan, contacts: list[Co
     session.add_all(Contact(unit_code=plan.unit_code, plan_id=plan.id, **c.model_dump()) for c in contacts)
 
 
-async def create_plan(session: AsyncSession, fields: PlanFields, settings: Settings, actor: str, today: date,
+async def create_plan(session: AsyncSession, fields: PlanFields, registry: RegistrySettings, actor: str, today: date,
                       contacts: list[ContactFields] = ()) -> Plan:
     """Add a plan; its unit must exist and hold no plan of the same kind."""
     if await session.get(AdminUnit, fields.unit_code) is None:
@@ -47,7 +41,7 @@ async def create_plan(session: AsyncSession, fields: PlanFields, settings: Setti
     if taken is not None:
         raise Conflict(f"区划 {fields.unit_code} 已有同类预案（编号 {taken}），请更新该预案")
     values = fields.model_dump()
-    values["review_cycle_months"] = values["review_cycle_months"] or settings.registry.review_cycle_months[fields.kind]
+    values["review_cycle_months"] = values["review_cycle_months"] or registry.review_cycle_months[fields.kind]
     plan = Plan(**values)
     _refresh_due(plan)
     session.add(plan)
@@ -59,7 +53,7 @@ async def create_plan(session: AsyncSession, fields: PlanFields, settings: Setti
     return plan
 
 
-async def update_plan(session: AsyncSession, plan_id: int, changes: dict, settings: Settings, actor: str,
+async def update_plan(session: AsyncSession, plan_id: int, changes: dict, registry: RegistrySettings, actor: str,
                       contacts: list[ContactFields] | None = None) -> Plan:
     """Change a plan's fields (not its unit or kind); the review date moves only by a review."""
     unknown = set(changes) - set(UPDATABLE)
@@ -75,7 +69,7 @@ async def update_plan(session: AsyncSession, plan_id: int, changes: dict, settin
     for key in changes:
         value = getattr(merged, key)
         if key == "review_cycle_months" and value is None:
-            value = settings.registry.review_cycle_months[plan.kind]
+            value = registry.review_cycle_months[plan.kind]
         setattr(plan, key, value)
     _refresh_due(plan)
     if contacts is not None:

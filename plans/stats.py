@@ -7,22 +7,23 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.config import PLAN_KINDS, RegistrySettings
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
-from fangxun.settings import PLAN_KINDS, Settings
 
 
-async def registry_stats(session: AsyncSession, settings: Settings, today: date, root: str | None = None) -> dict:
+async def registry_stats(session: AsyncSession, registry: RegistrySettings, today: date,
+                         root: str | None = None) -> dict:
     """Summary of the subtree under `root` (default: the city); the single source for API, pages and CLI."""
     if root is None:
         has_city = (await session.execute(select(AdminUnit.code).where(AdminUnit.level == "city").limit(1))).first()
         if has_city is None:
             return _empty(today)
     # Only the counts of gaps belong to the summary, not the gap lists.
-    picture = await coverage(session, root, settings, today, gap_limit=0)
+    picture = await coverage(session, root, registry, today, gap_limit=0)
     levels = picture["levels"]
     by_kind = picture["plans"]["by_kind"]
     return {

@@ -11,19 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput
 from fangxun.geo.geojson import feature_collection
+from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_queries import get_unit, in_subtree
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.unit_states import plan_statuses
 from fangxun.plans.unit_status import missing_kinds, status_counts, unit_status
-from fangxun.settings import Settings
 
 PROPERTIES = ("code", "name", "level", "parent_code", "synthetic", "status", *STATUSES,
               "missing", "missing_kinds")
 
 
-async def units_geojson(session: AsyncSession, settings: Settings, today: date, level: str | None = None,
+async def units_geojson(session: AsyncSession, registry: RegistrySettings, today: date, level: str | None = None,
                         root: str | None = None) -> dict:
     """The units of `level` (default: all) under `root` (default: everywhere), boundaries as stored."""
     if level is not None and level not in LEVELS:
@@ -36,11 +36,11 @@ async def units_geojson(session: AsyncSession, settings: Settings, today: date, 
     units = (await session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry,
                AdminUnit.geometry_synthetic).where(condition).order_by(AdminUnit.code))).all()
-    statuses = await plan_statuses(session, condition, settings, today)
+    statuses = await plan_statuses(session, condition, registry, today)
     rows = []
     for code, name, unit_level, parent_code, _, synthetic in units:
         by_kind = statuses.get(code, {})
-        required = settings.required_kinds_for(unit_level)
+        required = registry.required_kinds_for(unit_level)
         missing = missing_kinds(required, by_kind)
         rows.append({"code": code, "name": name, "level": unit_level, "parent_code": parent_code,
                      "synthetic": bool(synthetic), "status": unit_status(required, by_kind),

@@ -7,26 +7,26 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.plan_queries import unit_detail
 from fangxun.plans.unit_states import plan_statuses
 from fangxun.plans.unit_status import missing_kinds, unit_status
 from fangxun.plans.unit_queries import get_unit
 from fangxun.plans.views import unit_view
-from fangxun.settings import Settings
 
 
-async def unit_sheet(session: AsyncSession, code: str, settings: Settings, today: date) -> dict:
+async def unit_sheet(session: AsyncSession, code: str, registry: RegistrySettings, today: date) -> dict:
     """unit_detail plus the breadcrumb of parents, the unit's status and each child's status."""
     unit = await get_unit(session, code)
-    detail = await unit_detail(session, code, settings, today)
+    detail = await unit_detail(session, code, registry, today)
     parent_codes = [c for c in (unit.city_code, unit.district_code, unit.township_code) if c and c != unit.code]
     parents = {u.code: u for u in (await session.execute(
         select(AdminUnit).where(AdminUnit.code.in_(parent_codes)))).scalars()} if parent_codes else {}
     by_kind = {plan["kind"]: plan["status"] for plan in detail["plans"]}
-    required = settings.required_kinds_for(unit.level)
-    child_statuses = await plan_statuses(session, AdminUnit.parent_code == unit.code, settings, today)
-    children = [{**child, "status": unit_status(settings.required_kinds_for(child["level"]),
+    required = registry.required_kinds_for(unit.level)
+    child_statuses = await plan_statuses(session, AdminUnit.parent_code == unit.code, registry, today)
+    children = [{**child, "status": unit_status(registry.required_kinds_for(child["level"]),
                                                 child_statuses.get(child["code"], {}))}
                 for child in detail["children"]]
     return {**detail, "as_of": today.isoformat(), "synthetic": bool(unit.geometry_synthetic),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision, Shelter
-from fangxun.plans.plan_fields import KIND_LABELS, ROLE_LABELS, STATUS_LABELS, format_phone
+from fangxun.plans.plan_fields import KIND_LABELS, ROLE_LABELS, STATUS_LABELS, format_phone, plan_values
 from fangxun.plans.review_clock import plan_status
 from fangxun.plans.unit_rules import LEVEL_LABELS
 
@@ -24,11 +24,9 @@ def plan_view(plan: Plan, today: date, due_soon_days: int, unit_name: str | None
     """A plan with its derived status."""
     status = plan_status(plan.lifecycle, plan.next_review_due, today, due_soon_days)
     view = {
-        "id": plan.id, "unit_code": plan.unit_code, "kind": plan.kind, "kind_label": KIND_LABELS[plan.kind],
-        "title": plan.title, "owner_org": plan.owner_org, "approved_on": _iso(plan.approved_on),
-        "last_reviewed_on": _iso(plan.last_reviewed_on), "review_cycle_months": plan.review_cycle_months,
+        "id": plan.id, **plan_values(plan), "kind_label": KIND_LABELS[plan.kind],
         "next_review_due": _iso(plan.next_review_due), "status": status, "status_label": STATUS_LABELS[status],
-        "lifecycle": plan.lifecycle, "version": plan.version, "updated_at": _iso(plan.updated_at),
+        "updated_at": _iso(plan.updated_at),
     }
     if unit_name is not None:
         view["unit_name"] = unit_name

@@ -12,8 +12,9 @@ from fangxun.plans.coverage import coverage
 from fangxun.plans.models import AdminUnit, Plan, PlanRevision
 from fangxun.plans.plan_queries import status_condition
 from fangxun.plans.review_clock import STATUSES
+from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.unit_rules import LEVELS
-from fangxun.settings import PLAN_KINDS, Settings
+from fangxun.settings import Settings
 
 CITY_OWN = "市本级"
 # The coverage picture lists every gap: the report is the place they are all wanted.
@@ -55,7 +56,7 @@ async def plan_figures(session: AsyncSession, settings: Settings, year: int) -> 
         districts[district]["total"] += count
     by_status = {status: sum(counts[status] for counts in by_level.values()) for status in STATUSES}
     total = sum(by_status.values())
-    picture = await coverage(session, None, settings, as_of, gap_limit=GAP_LIMIT) if has_city else None
+    picture = await coverage(session, None, settings.registry, as_of, gap_limit=GAP_LIMIT) if has_city else None
     return {
         "as_of": as_of.isoformat(),
         "total": total,

@@ -94,7 +94,7 @@ async def test_the_feed_uses_the_public_url_when_one_is_configured(aiohttp_clien
 
 
 def test_the_public_url_setting():
-    from fangxun.settings import ServerSettings
+    from fangxun.core.settings import ServerSettings
 
     assert ServerSettings().base_url == "http://127.0.0.1:8080"
     assert ServerSettings(host="::1", port=9000).base_url == "http://[::1]:9000"

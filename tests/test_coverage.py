@@ -36,11 +36,11 @@ async def registry(sessions, settings, today):
     async with sessions() as session, session.begin():
         await add_units(session)
         ids = await add_plans(session, PLANS, settings, today)
-        await update_plan(session, ids[(CITY, "flood_plan")], {}, settings, "t",
+        await update_plan(session, ids[(CITY, "flood_plan")], {}, settings.registry, "t",
                           contacts=[ContactFields(name="甲", phone="13900000001")])
-        await update_plan(session, ids[(EAST, "flood_plan")], {}, settings, "t",
+        await update_plan(session, ids[(EAST, "flood_plan")], {}, settings.registry, "t",
                           contacts=[ContactFields(name="无电话")])
-        await update_plan(session, ids[(EAST, "evacuation")], {}, settings, "t",
+        await update_plan(session, ids[(EAST, "evacuation")], {}, settings.registry, "t",
                           contacts=[ContactFields(role="deputy", name="乙", channels={"wecom": "yi"})])
         session.add_all([
             Contact(unit_code=JIA, role="responsible", name="区长", phone="13900000002", channels={}),
@@ -51,7 +51,7 @@ async def registry(sessions, settings, today):
 
 async def test_city_coverage_counts(registry, sessions, settings, today):
     async with sessions() as session:
-        report = await coverage(session, None, settings, today)
+        report = await coverage(session, None, settings.registry, today)
     levels = report["levels"]
     assert report["root"]["code"] == CITY
     assert {lv: e["units"] for lv, e in levels.items()} == {"city": 1, "district": 2, "township": 3, "village": 2}
@@ -79,8 +79,8 @@ async def test_city_coverage_counts(registry, sessions, settings, today):
 
 async def test_district_and_village_subtrees(registry, sessions, settings, today):
     async with sessions() as session:
-        district = await coverage(session, JIA, settings, today)
-        village = await coverage(session, WEST, settings, today)
+        district = await coverage(session, JIA, settings.registry, today)
+        village = await coverage(session, WEST, settings.registry, today)
     assert sum(e["units"] for e in district["levels"].values()) == 5
     assert (district["plans"]["total"], district["gap_units"]) == (7, 3)
     assert list(village["levels"]) == ["village"]
@@ -90,4 +90,4 @@ async def test_district_and_village_subtrees(registry, sessions, settings, today
 async def test_unknown_root_is_not_found(registry, sessions, settings, today):
     async with sessions() as session:
         with pytest.raises(NotFound):
-            await coverage(session, "410199000000", settings, today)
+            await coverage(session, "410199000000", settings.registry, today)

@@ -11,7 +11,7 @@ from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, UNIT_STA
 
 from fangxun.api.app import create_app
 from fangxun.plans.map_data import coverage_map_html
-from fangxun.settings import MapSettings
+from fangxun.geo.config import MapSettings
 
 TILES = "http://tiles.intranet.example/{z}/{x}/{y}.png"
 
@@ -107,7 +107,7 @@ async def test_static_files_are_served_locally_to_anyone(client):
 
 async def test_exported_map_inlines_everything(sessions, settings, today, registry):
     async with sessions() as session:
-        html = await coverage_map_html(session, settings, today, inline_assets=True)
+        html = await coverage_map_html(session, settings.registry, today, inline_assets=True)
     assert "<script src" not in html and "<link" not in html and "/static/" not in html
     assert "/units/" not in html.split("FangxunMap.configure(")[1].split(");")[0]   # no link without a server
     assert len(_features(html)) == 7

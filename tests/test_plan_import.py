@@ -28,7 +28,7 @@ async def tree(sessions, tmp_path):
 
 async def _import(sessions, path, settings, actor="tester"):
     async with sessions() as session, session.begin():
-        return await import_plan_file(session, path, settings, actor=actor)
+        return await import_plan_file(session, path, settings.registry, actor=actor)
 
 
 async def _plans(sessions) -> dict[tuple[str, str], Plan]:
@@ -145,7 +145,7 @@ async def test_a_bad_file_leaves_the_database_exactly_as_it_was(sessions, tree, 
 
     async with sessions() as session, session.begin():
         with pytest.raises(ImportRejected) as caught:
-            await import_plan_file(session, write_plans(tmp_path / f"bad{suffix}", rows), settings)
+            await import_plan_file(session, write_plans(tmp_path / f"bad{suffix}", rows), settings.registry)
         # The transaction is committed anyway: the import must refuse before writing anything.
 
     assert [(p.row, p.column) for p in caught.value.problems] == [(9, "责任人电话")]
@@ -215,13 +215,13 @@ async def test_export_then_import_into_a_fresh_database_round_trips(engine, sess
     units_path, plans_path = tmp_path / f"units{suffix}", tmp_path / f"plans{suffix}"
     async with sessions() as session:
         await export_unit_file(session, units_path)
-        assert await export_plan_file(session, plans_path, settings, today) == 6
+        assert await export_plan_file(session, plans_path, settings.registry, today) == 6
         original = await registry_content(session)
 
     async with fresh_database(engine.dialect.name, tmp_path) as other:
         async with other() as session, session.begin():
             await import_unit_file(session, units_path)
-            result = await import_plan_file(session, plans_path, settings)
+            result = await import_plan_file(session, plans_path, settings.registry)
         async with other() as session:
             copied = await registry_content(session)
 
@@ -234,7 +234,7 @@ async def test_export_labels_statuses_order_and_subtrees(sessions, tree, tmp_pat
     await _import(sessions, write_plans(tmp_path / "plans.csv"), settings)
     path = tmp_path / "export.xlsx"
     async with sessions() as session:
-        await export_plan_file(session, path, settings, today)
+        await export_plan_file(session, path, settings.registry, today)
 
     rows = [row for _, row in read_table(path, PLAN_ALIASES)]
     assert list(rows[0]) == list(PLAN_EXPORT_COLUMNS)
@@ -253,7 +253,7 @@ async def test_export_labels_statuses_order_and_subtrees(sessions, tree, tmp_pat
 
     async def exported(root):
         async with sessions() as session:
-            return await export_plan_file(session, tmp_path / f"{root}.csv", settings, today, root=root)
+            return await export_plan_file(session, tmp_path / f"{root}.csv", settings.registry, today, root=root)
 
     assert await exported(CITY) == 6
     assert await exported(ZHONGYUAN) == 3

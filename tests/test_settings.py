@@ -8,7 +8,7 @@ from fangxun.settings import load_settings
 
 def test_defaults(settings):
     assert settings.registry.review_cycle_months["flood_plan"] == 36
-    assert settings.required_kinds_for("village") == ["flood_plan", "evacuation"]
+    assert settings.registry.required_kinds_for("village") == ["flood_plan", "evacuation"]
 
 
 def test_user_file_merges_over_defaults(tmp_path):

@@ -8,9 +8,10 @@ from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from fangxun.plans.unit_rules import full_code
+from fangxun.core.settings import Strict as _Strict
 from fangxun.warnings.delivery.channels.config import ChannelConfig
 from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
 from fangxun.warnings.vocabulary import COLOUR_LABELS  # noqa: F401  (api/ack_page reads it from here)
@@ -23,10 +24,10 @@ MsgType = Literal[MSG_TYPES]
 PersonLevel = Literal[PERSON_LEVELS]
 
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Tables a user file replaces whole instead of merging into: a channel whose kind changes, or a
+# contact reached another way, must not keep fields of the default one.
+REPLACED_WHOLE = (("channels", "*"), ("departments", "*", "desk"), ("departments", "*", "leader"),
+                  ("escalation", "city_duty_desk"))
 
 
 def colour_value(value: object) -> object:

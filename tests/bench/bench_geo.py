@@ -152,10 +152,10 @@ def bench_map(runs: int = 5) -> None:
             for _ in range(runs):
                 start = time.perf_counter()
                 async with sessions() as session:
-                    page = await coverage_map_html(session, settings, today)
+                    page = await coverage_map_html(session, settings.registry, today)
                 times.append(time.perf_counter() - start)
             async with sessions() as session:
-                exported = await coverage_map_html(session, settings, today, inline_assets=True)
+                exported = await coverage_map_html(session, settings.registry, today, inline_assets=True)
             return times, page, exported
         finally:
             await engine.dispose()

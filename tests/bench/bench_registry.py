@@ -52,7 +52,7 @@ async def bench(backend: str) -> None:
             async with sessions() as session, session.begin():
                 await load_demo(session, settings, today)
             async with sessions() as session:
-                exported = await export_plan_file(session, plans_xlsx, settings, today)
+                exported = await export_plan_file(session, plans_xlsx, settings.registry, today)
                 await export_unit_file(session, units_csv)
 
         async with migrated_engine(backend, workdir) as target:
@@ -61,18 +61,18 @@ async def bench(backend: str) -> None:
                 await import_unit_file(session, units_csv, actor="bench")
             start = time.perf_counter()
             async with sessions() as session, session.begin():
-                result = await import_plan_file(session, plans_xlsx, settings, actor="bench")
+                result = await import_plan_file(session, plans_xlsx, settings.registry, actor="bench")
             load_seconds = time.perf_counter() - start
 
             async def city_coverage():
                 async with sessions() as session:
-                    return await coverage(session, None, settings, today)
+                    return await coverage(session, None, settings.registry, today)
 
             wanted = PlanFilter(root=DISTRICT, status="current", per_page=50)
 
             async def one_page():
                 async with sessions() as session:
-                    return await list_plans(session, wanted, settings, today)
+                    return await list_plans(session, wanted, settings.registry, today)
 
             await city_coverage()
             cover_times = await timed(city_coverage, 10)

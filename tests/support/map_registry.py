@@ -61,7 +61,7 @@ async def add_map_registry(session, settings, today) -> dict[tuple[str, str], in
         {"code": code, "geometry": shapely.to_wkb(shape), "geometry_synthetic": code in SYNTHETIC}
         for code, shape in SHAPES.items()])
     ids = await add_plans(session, PLANS, settings, today)
-    await update_plan(session, ids[(EAST, "flood_plan")], {}, settings, "t", contacts=[
+    await update_plan(session, ids[(EAST, "flood_plan")], {}, settings.registry, "t", contacts=[
         ContactFields(name=HOSTILE_PERSON, phone="13900001234"),
         ContactFields(role="deputy", name="李四", phone="0371-6000 0001")])
     session.add_all([

@@ -43,10 +43,10 @@ async def add_plans(session, plans, settings, today) -> dict[tuple[str, str], in
     for unit, kind, approved, then, *title in plans:
         fields = PlanFields(unit_code=unit, kind=kind, title=(title and title[0]) or f"{unit}-{kind}",
                             approved_on=approved)
-        plan = await create_plan(session, fields, settings, "t", today)
+        plan = await create_plan(session, fields, settings.registry, "t", today)
         ids[(unit, kind)] = plan.id
         if then == "revising":
-            await update_plan(session, plan.id, {"lifecycle": "revising"}, settings, "t")
+            await update_plan(session, plan.id, {"lifecycle": "revising"}, settings.registry, "t")
         elif then == "withdrawn":
             await withdraw_plan(session, plan.id, today, "撤并", "t")
     return ids

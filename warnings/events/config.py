@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from fangxun.core.settings import Strict as _Strict
 from fangxun.warnings.config import Colour, colour_value
 
 EVENT_KINDS = ("rainfall", "snow_ice")
@@ -16,10 +17,6 @@ LEVEL_LABELS = {1: "Ⅰ级", 2: "Ⅱ级", 3: "Ⅲ级", 4: "Ⅳ级"}
 DECISION_ACTIONS = ("activate", "upgrade", "downgrade", "terminate")
 DECISION_LABELS = {"activate": "启动", "upgrade": "提升", "downgrade": "降低", "terminate": "终止"}
 Key = tuple[str | int, ...]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class EventKindSettings(_Strict):

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from importlib import import_module
 from typing import Annotated, Literal, Union, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
+
+from fangxun.core.settings import Strict
 
 from fangxun.core.errors import ConfigError
 
@@ -34,9 +36,7 @@ def http_url(value: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(http_url)]
 
 
-class _ChannelBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _ChannelBase(Strict):
     timeout_seconds: Timeout = 10
     concurrency: Concurrency = 1
     rate_per_second: Rate | None = None

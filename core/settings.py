@@ -1,0 +1,184 @@
+"""The base of the settings: the strict section model, reading and merging the TOML files, errors
+that name the file and key; and the sections of the infrastructure (auth, server). No domain here:
+each package owns its section, the top-level settings module assembles them."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Iterable
+from typing import TypeVar
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fangxun.core.errors import ConfigError
+
+# reporter: reads, and writes journal entries (for its own department when the token names one).
+ROLES = ("viewer", "reporter", "editor", "admin")
+DEFAULT_FILE = "config/default.toml"
+
+Key = tuple[str | int, ...]
+# A table path; "*" stands for any key.
+Pattern = tuple[str, ...]
+M = TypeVar("M", bound=BaseModel)
+
+
+class Strict(BaseModel):
+    """A settings section: unknown keys are refused, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AuthSettings(Strict):
+    session_hours: float = Field(12, gt=0, le=24 * 30)
+    login_attempts: int = Field(5, ge=1)
+    login_window_seconds: int = Field(300, ge=1)
+
+
+class ServerSettings(Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    # The address people reach the service at (ack links, the CAP feed); empty: http://host:port.
+    public_url: str = ""
+
+    @field_validator("public_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and (not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0):
+            raise ValueError("public_url must be an http(s) URL such as https://fangxun.example.gov.cn, or empty")
+        return value
+
+    @property
+    def base_url(self) -> str:
+        """public_url, or the URL derived from host and port."""
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+def _replaced_whole(path: tuple[str, ...], patterns: Iterable[Pattern]) -> bool:
+    return any(len(path) == len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path))
+               for pattern in patterns)
+
+
+def _deep_merge(base: dict, override: dict, patterns: tuple[Pattern, ...], path: tuple[str, ...] = ()) -> dict:
+    merged = dict(base)
+    for key, value in override.items():
+        if (isinstance(value, dict) and isinstance(merged.get(key), dict)
+                and not _replaced_whole(path + (key,), patterns)):
+            merged[key] = _deep_merge(merged[key], value, patterns, path + (key,))
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(text: str, name: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}：不是有效的 TOML：{exc}") from exc
+
+
+class Layers:
+    """The packaged defaults and the user file merged over them, each remembered for error messages."""
+
+    def __init__(self, path: str | os.PathLike | None = None, replaced_whole: Iterable[Pattern] = ()) -> None:
+        """Packaged defaults, merged with `path` (or $FANGXUN_CONFIG) when given. A table at one of the
+        `replaced_whole` paths in the user file replaces the default's whole instead of merging into it."""
+        default_text = resources.files("fangxun.config").joinpath("default.toml").read_text("utf-8")
+        self.data = _read_toml(default_text, DEFAULT_FILE)
+        self.layers = [(DEFAULT_FILE, self.data)]
+        path = path or os.environ.get("FANGXUN_CONFIG")
+        if path:
+            file = Path(path)
+            if not file.is_file():
+                raise ConfigError(f"{file}：配置文件不存在")
+            user = _read_toml(file.read_text("utf-8"), str(file))
+            self.data = _deep_merge(self.data, user, tuple(replaced_whole))
+            self.layers.append((str(file), user))
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The files read, defaults first."""
+        return tuple(name for name, _ in self.layers)
+
+    def validate(self, model: type[M], **extra: object) -> M:
+        """The merged data as `model`; the first error raised as a ConfigError naming its file and key."""
+        try:
+            return model(**self.data, **extra)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise self.error(tuple(first["loc"]), _message(first)) from exc
+
+    def error(self, loc: Key, message: str) -> ConfigError:
+        """`message` about the key at `loc`, naming the file that wrote it."""
+        return ConfigError(f"{_origin(loc, self.layers)}: {_key_text(loc)}: {message}")
+
+
+def _key_text(loc: tuple) -> str:
+    """("warnings", "routes", 2, "departments") -> warnings.routes[2].departments"""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
+
+
+def _depth_in(data: object, loc: tuple) -> int:
+    """How many leading parts of `loc` exist in the raw TOML `data`."""
+    depth = 0
+    for part in loc:
+        if isinstance(part, int) and isinstance(data, list) and part < len(data):
+            data = data[part]
+        elif isinstance(part, str) and isinstance(data, dict) and part in data:
+            data = data[part]
+        else:
+            break
+        depth += 1
+    return depth
+
+
+def _origin(loc: tuple, layers: list[tuple[str, dict]]) -> str:
+    """The file that wrote the key at `loc` (the later file when both reach as deep)."""
+    depths = [_depth_in(data, loc) for _, data in layers]
+    deepest = max(depths)
+    return next(name for (name, _), depth in reversed(list(zip(layers, depths))) if depth == deepest)
+
+
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的配置项（拼写错误？）",
+    "literal_error": "取值应为 {expected}",
+    "union_tag_invalid": '未知类型 "{tag}"（可选 {expected_tags}）',
+    "union_tag_not_found": "缺少 {discriminator}",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "float_parsing": "应为数字",
+    "float_type": "应为数字",
+    "bool_parsing": "应为 true 或 false",
+    "bool_type": "应为 true 或 false",
+    "string_type": "应为字符串",
+    "list_type": "应为列表",
+    "tuple_type": "应为列表",
+    "dict_type": "应为表（table）",
+    "model_type": "应为表（table）",
+    "string_too_short": "不能为空",
+}
+
+
+def _message(error: dict) -> str:
+    """Pydantic's message in Chinese for the common cases; our own validators already speak Chinese."""
+    if error["type"] == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    template = _MESSAGES.get(error["type"])
+    try:
+        return template.format(**error.get("ctx", {})) if template else error["msg"]
+    except KeyError:
+        return error["msg"]
