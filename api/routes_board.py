@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from html import escape
-
 from aiohttp import web
 
 from fangxun.api import pages as templates
@@ -11,13 +9,12 @@ from fangxun.api.csp import inline_hashes
 from fangxun.api.jsonio import reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import int_param
-from fangxun.geo.map_assets import STATIC_URL
+from fangxun.api.templating import render
 from fangxun.warnings.queries import board
 
 routes = web.RouteTableDef()
 POLL_MILLISECONDS = 5000
 RECENT_HOURS = 24
-_BOARD_CSS = "main{max-width:1500px}"
 
 
 def board_policy(html: str) -> str:
@@ -30,16 +27,7 @@ def board_policy(html: str) -> str:
 
 def board_page(user: str, zone: str) -> str:
     """The page shell; board.js fills it from /api/board."""
-    content = (
-        f'<link rel="stylesheet" href="{STATIC_URL}board/board.css">'
-        f'<section id="board" data-poll-ms="{POLL_MILLISECONDS}" data-zone="{escape(zone)}">'
-        '<div class="board-head"><h2>值班看板 · 预警叫应</h2>'
-        '<nav><a href="/">概况</a> · <a href="/map">值班图</a></nav></div>'
-        '<p id="board-status" role="status" aria-live="polite">正在载入……</p>'
-        '<noscript><p class="alert">本页需要启用 JavaScript 才能自动刷新。</p></noscript>'
-        '<div id="board-warnings"></div></section>'
-        f'<script src="{STATIC_URL}board/board.js" defer></script>')
-    return templates.page("值班看板", content, user=user, extra_css=_BOARD_CSS)
+    return render("board.html", title="值班看板", user=user, zone=zone, poll_ms=POLL_MILLISECONDS)
 
 
 @routes.get("/board")

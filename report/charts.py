@@ -1,12 +1,13 @@
-"""Inline SVG bar charts (stacked, vertical or horizontal) from plain numbers; no scripts, no external files. Pure."""
+"""Inline SVG bar charts (stacked, vertical or horizontal) from plain numbers; no scripts, no external files.
+
+The layouts are plain data; column_chart.svg and bar_chart.svg in report/templates draw them."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from html import escape
 
-FONT = 'font-family="Microsoft YaHei,PingFang SC,Noto Sans CJK SC,sans-serif"'
+from fangxun.report.templating import render
 
 
 @dataclass(frozen=True)
@@ -35,26 +36,16 @@ def _totals(categories: list[str], series: list[Series]) -> list[float]:
     return [sum(layer.values[index] for layer in series) for index in range(len(categories))]
 
 
-def _legend(series: list[Series], x: float, y: float) -> str:
+def _legend(series: list[Series], x: float, y: float) -> list[dict]:
     items, offset = [], x
     for layer in series:
-        items.append(f'<rect x="{offset:.1f}" y="{y - 9:.1f}" width="10" height="10" fill="{escape(layer.colour)}"/>'
-                     f'<text x="{offset + 14:.1f}" y="{y:.1f}" font-size="12">{escape(layer.name)}</text>')
+        items.append({"x": offset, "y": y, "colour": layer.colour, "name": layer.name})
         offset += 28 + 13 * len(layer.name)
-    return "".join(items)
+    return items
 
 
-def _frame(key: str, title: str, width: int, height: int, body: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="{escape(key)}" role="img" '
-            f'aria-label="{escape(title)}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {FONT}>'
-            f'<title>{escape(title)}</title>'
-            f'<text x="{width / 2:.1f}" y="18" font-size="14" font-weight="bold" text-anchor="middle">'
-            f'{escape(title)}</text>'
-            f'{body}</svg>')
-
-
-def column_chart(key: str, title: str, categories: list[str], series: list[Series], *, width: int = 720,
-                 height: int = 280) -> str:
+def column_layout(key: str, title: str, categories: list[str], series: list[Series], *, width: int = 720,
+                  height: int = 280) -> dict:
     """Vertical stacked columns, one per category, with a value axis and the total above each column."""
     left, right, top, bottom = 44, 12, 46, 30
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -62,34 +53,27 @@ def column_chart(key: str, title: str, categories: list[str], series: list[Serie
     ceiling, step = axis(max(totals, default=0))
     slot = plot_w / max(len(categories), 1)
     bar = slot * 0.62
-    parts = [_legend(series, left, 36)]
-    for tick in range(round(ceiling / step) + 1):
-        value = step * tick
-        y = top + plot_h - plot_h * value / ceiling
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#dde2e7"/>'
-                     f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{value:g}</text>')
+    ticks = [{"y": top + plot_h - plot_h * step * tick / ceiling, "value": step * tick}
+             for tick in range(round(ceiling / step) + 1)]
+    columns = []
     for index, category in enumerate(categories):
         x = left + slot * index + (slot - bar) / 2
-        base = top + plot_h
+        base, parts = top + plot_h, []
         for layer in series:
             value = layer.values[index]
             if value:
-                h = plot_h * value / ceiling
-                base -= h
-                parts.append(f'<rect x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                             f'fill="{escape(layer.colour)}"><title>{escape(category)} {escape(layer.name)}：'
-                             f'{value:g}</title></rect>')
-        if totals[index]:
-            parts.append(f'<text x="{x + bar / 2:.1f}" y="{base - 4:.1f}" font-size="11" text-anchor="middle">'
-                         f'{totals[index]:g}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{top + plot_h + 18:.1f}" font-size="12" '
-                     f'text-anchor="middle">{escape(category)}</text>')
-    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{width - right}" y2="{top + plot_h}" stroke="#555"/>')
-    return _frame(key, title, width, height, "".join(parts))
+                size = plot_h * value / ceiling
+                base -= size
+                parts.append({"y": base, "size": size, "colour": layer.colour, "name": layer.name, "value": value})
+        columns.append({"category": category, "x": x, "middle": x + bar / 2, "top": base, "parts": parts,
+                        "total": totals[index]})
+    return {"kind": "column", "key": key, "title": title, "width": width, "height": height, "left": left,
+            "right": width - right, "base": top + plot_h, "bar": bar, "legend": _legend(series, left, 36),
+            "ticks": ticks, "columns": columns}
 
 
-def bar_chart(key: str, title: str, categories: list[str], series: list[Series], *, width: int = 720,
-              row_height: int = 24) -> str:
+def bar_layout(key: str, title: str, categories: list[str], series: list[Series], *, width: int = 720,
+               row_height: int = 24) -> dict:
     """Horizontal stacked bars, one row per category (long labels fit on the left), total at the end."""
     # room on the left for the longest label (12px text, CJK characters about 12px wide)
     left, right, top = min(16 + 12 * max((len(c) for c in categories), default=4), 240), 50, 46
@@ -97,25 +81,28 @@ def bar_chart(key: str, title: str, categories: list[str], series: list[Series],
     plot_w = width - left - right
     totals = _totals(categories, series)
     ceiling, step = axis(max(totals, default=0))
-    parts = [_legend(series, left, 36)]
-    for tick in range(round(ceiling / step) + 1):
-        x = left + plot_w * step * tick / ceiling
-        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 24}" stroke="#dde2e7"/>'
-                     f'<text x="{x:.1f}" y="{height - 8}" font-size="11" text-anchor="middle">'
-                     f'{step * tick:g}</text>')
+    ticks = [{"x": left + plot_w * step * tick / ceiling, "value": step * tick}
+             for tick in range(round(ceiling / step) + 1)]
+    rows = []
     for index, category in enumerate(categories):
-        y = top + row_height * index + 3
-        bar = row_height - 6
-        start = left
+        start, parts = left, []
         for layer in series:
             value = layer.values[index]
             if value:
-                w = plot_w * value / ceiling
-                parts.append(f'<rect x="{start:.1f}" y="{y:.1f}" width="{w:.1f}" height="{bar}" '
-                             f'fill="{escape(layer.colour)}"><title>{escape(category)} {escape(layer.name)}：'
-                             f'{value:g}</title></rect>')
-                start += w
-        parts.append(f'<text x="{left - 6}" y="{y + bar - 4:.1f}" font-size="12" text-anchor="end">'
-                     f'{escape(category)}</text>'
-                     f'<text x="{start + 4:.1f}" y="{y + bar - 4:.1f}" font-size="11">{totals[index]:g}</text>')
-    return _frame(key, title, width, height, "".join(parts))
+                size = plot_w * value / ceiling
+                parts.append({"x": start, "size": size, "colour": layer.colour, "name": layer.name, "value": value})
+                start += size
+        rows.append({"category": category, "y": top + row_height * index + 3, "parts": parts, "end": start,
+                     "total": totals[index]})
+    return {"kind": "bar", "key": key, "title": title, "width": width, "height": height, "left": left, "top": top,
+            "bar": row_height - 6, "legend": _legend(series, left, 36), "ticks": ticks, "rows": rows}
+
+
+def column_chart(key: str, title: str, categories: list[str], series: list[Series], **size: int) -> str:
+    """The SVG of column_layout(...)."""
+    return render("column_chart.svg", chart=column_layout(key, title, categories, series, **size))
+
+
+def bar_chart(key: str, title: str, categories: list[str], series: list[Series], **size: int) -> str:
+    """The SVG of bar_layout(...)."""
+    return render("bar_chart.svg", chart=bar_layout(key, title, categories, series, **size))
