@@ -15,13 +15,13 @@ from fangxun.core.db import refresh_statistics
 from fangxun.core.errors import BadInput, Conflict
 from fangxun.demo.history_build import History, Ids, Registry, UnitInfo, build_history
 from fangxun.demo.history_notify import Outbox, build_outbox
+from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.tabular import chunks
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import insert_notifications
 from fangxun.warnings.events.event_filters import event_conditions
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
-from fangxun.warnings.routing.recipients import plan_persons
 from fangxun.warnings.tables import Notification, NotificationAttempt, Warning, WarningUnit
 from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 

@@ -56,7 +56,7 @@ class Registry:
     units: dict[str, UnitInfo]
     townships: dict[str, list[str]]  # district code -> township codes
     villages: dict[str, list[str]]  # township code -> village codes
-    persons: dict[str, list]  # unit code -> plan persons (fangxun.warnings.routing.recipients.plan_persons rows)
+    persons: dict[str, list]  # unit code -> plan persons (fangxun.plans.contact_queries.plan_persons rows)
 
 
 class Ids:

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload,
-                                               reminder_key, signed_writer, take_escalations, take_reminders)
+from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
+                                               signed_writer, take_escalations, take_reminders)
 from fangxun.warnings.routing.deadlines import AckState, escalation_target, next_step
-from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address, plan_persons
+from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address
 from fangxun.warnings.tables import Notification, Warning
 
 MAX_NAMES = 20  # unanswered recipients named in one escalation message

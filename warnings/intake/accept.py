@@ -18,8 +18,9 @@ from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payl
 from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
+from fangxun.warnings.intake.fanout import fan_out
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, fan_out
+from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.tables import Warning, WarningUnit
 from fangxun.warnings.vocabulary import RESPONSE_SOURCE

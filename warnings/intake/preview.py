@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings.intake.fanout import fan_out, warned_units
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.recipients import WarnedUnit, fan_out, warned_units
+from fangxun.warnings.routing.recipients import WarnedUnit
 
 
 async def _unit_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:

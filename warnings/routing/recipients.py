@@ -1,4 +1,5 @@
-"""Who a warning goes to: the warned units, the routed departments and the 责任人 of those units' plans."""
+"""Who a warning goes to, as pure rules: the routed department desks and the 责任人 of the warned units on each
+channel, each once (the database reads are in warnings/intake/fanout.py)."""
 
 from __future__ import annotations
 
@@ -6,32 +7,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-import shapely
-from sqlalchemy import Text, cast, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from fangxun.geo.spatial_index import circle
-from fangxun.plans.area_index import unit_index
-from fangxun.plans.contact_rules import PERSON_ROLES, address_on, channels_from_text
-from fangxun.plans.models import AdminUnit, Contact, Plan
-from fangxun.plans.unit_queries import in_subtrees
-from fangxun.plans.unit_rules import full_code
+from fangxun.plans.contact_rules import address_on
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.delivery.channels.config import PHONE_KINDS
-from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, department_contact, recipients_plan, route
+from fangxun.warnings.routing.tree import RecipientsPlan, department_contact
 
 NO_ADDRESS = "无可用联系方式"
-_CHUNK = 1000
-
-
-class _Person(NamedTuple):
-    id: int
-    unit_code: str
-    role: str
-    name: str
-    phone: str | None
-    channels: dict
 
 
 @dataclass(frozen=True)
@@ -83,63 +64,10 @@ class Fanout:
         return [r for r in self.recipients if r.problem]
 
 
-def _area_shape(warning: NormalisedWarning):
-    shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
-    shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
-               if radius > 0]
-    if not shapes:
-        return None
-    return shapely.union_all(shapely.make_valid(shapely.GeometryCollection(shapes)))
-
-
-async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> list[WarnedUnit]:
-    """Units named by geocode (with everything below them) and units the polygons and circles meet."""
-    found: dict[str, WarnedUnit] = {}
-    named = sorted({code for code in map(full_code, warning.geocodes) if code})
-    for start in range(0, len(named), _CHUNK):
-        part = named[start:start + _CHUNK]
-        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
-        found.update((code, WarnedUnit(code, level, 1.0)) for code, level in rows)
-    shape = _area_shape(warning)
-    if shape is not None and not shape.is_empty:
-        index = await unit_index(session)
-        for match in index.intersecting(shape, with_fraction=True):
-            known = found.get(match.code)
-            if known is None or known.fraction < match.fraction:
-                found[match.code] = WarnedUnit(match.code, match.level, float(match.fraction))
-    return sorted(found.values(), key=lambda unit: unit.code)
-
-
 def person_address(contact_channels: dict | None, phone: str | None, channel: str, kind: str) -> str:
     """A person's address on a channel: an entry under the channel's name or kind, else the phone where
     the kind takes one (its registration in channels/config.py KINDS says)."""
     return address_on(contact_channels, phone, channel, kind, kind in PHONE_KINDS)
-
-
-async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list:
-    """责任人 and 副责任人 of the units' plans in force (not withdrawn), one row per distinct person."""
-    codes = sorted(set(unit_codes))
-    rows = []
-    for start in range(0, len(codes), _CHUNK):
-        part = codes[start:start + _CHUNK]
-        rows += (await session.execute(
-            select(Contact.id, Contact.unit_code, Contact.role, Contact.name, Contact.phone,
-                   cast(Contact.channels, Text).label("channels"))
-            .outerjoin(Plan, Plan.id == Contact.plan_id)
-            .where(Contact.unit_code.in_(part), Contact.role.in_(PERSON_ROLES),
-                   or_(Contact.plan_id.is_(None), Plan.lifecycle != "withdrawn"))
-            .order_by(Contact.unit_code, Contact.id))).all()
-    # The same person usually stands in several plans of a unit: one recipient per person.
-    persons: dict[tuple[str, str], object] = {}
-    # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
-    for contact_id, unit_code, role, name, phone, channels_text in rows:
-        # Channels come as text and are parsed only when there are any (most contacts have none).
-        channels = channels_from_text(channels_text)
-        identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
-        known = persons.get(identity)
-        if known is None or (known.role != "responsible" and role == "responsible"):
-            persons[identity] = _Person(contact_id, unit_code, role, name, phone, channels)
-    return sorted(persons.values(), key=lambda r: r.id)
 
 
 def department_recipients(plan: RecipientsPlan, config: WarningSettings) -> list[Recipient]:
@@ -202,16 +130,9 @@ def _dedupe(recipients: Iterable[Recipient]) -> list[Recipient]:
     return kept
 
 
-async def fan_out(session: AsyncSession, warning: NormalisedWarning, config: WarningSettings) -> Fanout:
-    """Route the warning and work out every recipient: departments first, then persons by unit code."""
-    units = await warned_units(session, warning)
-    facts = WarningFacts(event=warning.event, colour=warning.colour, msg_type=warning.msg_type,
-                         unit_codes=frozenset(unit.code for unit in units))
-    decisions = route(facts, config.tree)
-    plan = recipients_plan(decisions)
-    person_units = [unit.code for unit in units if unit.level in plan.person_levels]
-    persons = await plan_persons(session, person_units) if person_units else []
+def recipients_for(plan: RecipientsPlan, config: WarningSettings, units: list[WarnedUnit],
+                   persons: list) -> tuple[list[Recipient], list[str]]:
+    """Every recipient of a routed warning, departments first, each (who, channel) once; and the routed
+    units with nobody on record."""
     people, nobody = person_recipients(plan, config, units, persons)
-    recipients = _dedupe(department_recipients(plan, config) + people)
-    return Fanout(units=units, recipients=recipients, units_without_persons=nobody,
-                  route_paths=plan.route_paths, template=decisions[0].template if decisions else "")
+    return _dedupe(department_recipients(plan, config) + people), nobody

@@ -1,0 +1,51 @@
+"""Reading the persons of plans: the 责任人 and 副责任人 of units' plans in force, one row per person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sqlalchemy import Text, cast, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text
+from fangxun.plans.models import Contact, Plan
+
+_CHUNK = 1000
+
+
+class PlanPerson(NamedTuple):
+    """A responsible person of a unit's plans, with what reaches them."""
+
+    id: int
+    unit_code: str
+    role: str
+    name: str
+    phone: str | None
+    channels: dict
+
+
+async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list[PlanPerson]:
+    """责任人 and 副责任人 of the units' plans in force (not withdrawn), one row per distinct person."""
+    codes = sorted(set(unit_codes))
+    rows = []
+    for start in range(0, len(codes), _CHUNK):
+        part = codes[start:start + _CHUNK]
+        rows += (await session.execute(
+            select(Contact.id, Contact.unit_code, Contact.role, Contact.name, Contact.phone,
+                   cast(Contact.channels, Text).label("channels"))
+            .outerjoin(Plan, Plan.id == Contact.plan_id)
+            .where(Contact.unit_code.in_(part), Contact.role.in_(PERSON_ROLES),
+                   or_(Contact.plan_id.is_(None), Plan.lifecycle != "withdrawn"))
+            .order_by(Contact.unit_code, Contact.id))).all()
+    # The same person usually stands in several plans of a unit: one recipient per person.
+    persons: dict[tuple[str, str], PlanPerson] = {}
+    # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
+    for contact_id, unit_code, role, name, phone, channels_text in rows:
+        # Channels come as text and are parsed only when there are any (most contacts have none).
+        channels = channels_from_text(channels_text)
+        identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
+        known = persons.get(identity)
+        if known is None or (known.role != "responsible" and role == "responsible"):
+            persons[identity] = PlanPerson(contact_id, unit_code, role, name, phone, channels)
+    return sorted(persons.values(), key=lambda r: r.id)

@@ -1,0 +1,62 @@
+"""Who an accepted warning reaches, read from the database: the warned units and the 责任人 of their plans,
+routed by the pure rules of warnings/routing."""
+
+from __future__ import annotations
+
+import shapely
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.geo.spatial_index import circle
+from fangxun.plans.area_index import unit_index
+from fangxun.plans.contact_queries import plan_persons
+from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_queries import in_subtrees
+from fangxun.plans.unit_rules import full_code
+from fangxun.warnings.config import WarningSettings
+from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.routing.recipients import Fanout, WarnedUnit, recipients_for
+from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
+
+_CHUNK = 1000
+
+
+def _area_shape(warning: NormalisedWarning):
+    shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
+    shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
+               if radius > 0]
+    if not shapes:
+        return None
+    return shapely.union_all(shapely.make_valid(shapely.GeometryCollection(shapes)))
+
+
+async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> list[WarnedUnit]:
+    """Units named by geocode (with everything below them) and units the polygons and circles meet."""
+    found: dict[str, WarnedUnit] = {}
+    named = sorted({code for code in map(full_code, warning.geocodes) if code})
+    for start in range(0, len(named), _CHUNK):
+        part = named[start:start + _CHUNK]
+        rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
+        found.update((code, WarnedUnit(code, level, 1.0)) for code, level in rows)
+    shape = _area_shape(warning)
+    if shape is not None and not shape.is_empty:
+        index = await unit_index(session)
+        for match in index.intersecting(shape, with_fraction=True):
+            known = found.get(match.code)
+            if known is None or known.fraction < match.fraction:
+                found[match.code] = WarnedUnit(match.code, match.level, float(match.fraction))
+    return sorted(found.values(), key=lambda unit: unit.code)
+
+
+async def fan_out(session: AsyncSession, warning: NormalisedWarning, config: WarningSettings) -> Fanout:
+    """Route the warning and work out every recipient: departments first, then persons by unit code."""
+    units = await warned_units(session, warning)
+    facts = WarningFacts(event=warning.event, colour=warning.colour, msg_type=warning.msg_type,
+                         unit_codes=frozenset(unit.code for unit in units))
+    decisions = route(facts, config.tree)
+    plan = recipients_plan(decisions)
+    person_units = [unit.code for unit in units if unit.level in plan.person_levels]
+    persons = await plan_persons(session, person_units) if person_units else []
+    recipients, nobody = recipients_for(plan, config, units, persons)
+    return Fanout(units=units, recipients=recipients, units_without_persons=nobody,
+                  route_paths=plan.route_paths, template=decisions[0].template if decisions else "")
