@@ -9,7 +9,7 @@ from datetime import datetime
 
 from fangxun.api.csp import inline_hashes
 from fangxun.api.templating import duration_text, local_time, render, user_name
-from fangxun.warnings.events.tables import FIGURE_LABELS, JOURNAL_FIGURES
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
 
 # duration_text and local_time are the templates' filters, kept importable from here.
 __all__ = ["duration_text", "event_page", "events_list_page", "journal_form_page", "local_time", "page_policy"]

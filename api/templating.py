@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fangxun.geo.map_assets import STATIC_URL
 from fangxun.report.templating import environment
-from fangxun.warnings.config import COLOUR_LABELS
+from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 
 def local_time(moment: datetime | None, zone: str) -> str:

@@ -14,7 +14,8 @@ from fangxun.warnings.acks.tokens import ack_token, token_hash
 from fangxun.warnings.delivery.notices import NewNotice, escalation_key, notice_key, reminder_key, signed_writer
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient
-from fangxun.warnings.tables import PRIORITIES, Notification, Warning
+from fangxun.warnings.tables import Notification, Warning
+from fangxun.warnings.vocabulary import PRIORITIES
 
 DISTRICT_B = "410103000000"
 NIGHT = NOON.replace(hour=15)  # 23:00 in Shanghai: quiet hours hold blue and yellow until 07:00

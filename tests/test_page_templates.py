@@ -20,7 +20,7 @@ from fangxun.report.charts import Series, bar_chart, column_chart
 from fangxun.report.model import Table
 from fangxun.report.render_html import table_html
 from fangxun.report.templating import ENVIRONMENT as REPORT
-from fangxun.warnings.events.tables import JOURNAL_FIGURES
+from fangxun.warnings.events.journal_rules import JOURNAL_FIGURES
 
 BAD = "<script>alert(1)</script>\"'&"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&#34;&#39;&amp;"

@@ -10,11 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from fangxun.plans.unit_rules import full_code
 from fangxun.core.settings import Strict as _Strict
+from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.delivery.channels.config import ChannelConfig
 from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
-from fangxun.warnings.vocabulary import COLOUR_LABELS  # noqa: F401  (api/ack_page reads it from here)
 
 PLACEHOLDERS = ("event", "colour_label", "headline", "description", "instruction", "guidance", "areas",
                 "onset", "expires", "ack_url", "recipient")

@@ -8,7 +8,6 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallIn
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.db import Base, UTCDateTime, utcnow
-from fangxun.warnings.vocabulary import PRIORITIES  # noqa: F401  (the outbox reads it from here)
 
 
 class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only where imported

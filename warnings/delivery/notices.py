@@ -31,7 +31,8 @@ from fangxun.warnings.config import QuietHours
 from fangxun.warnings.delivery.outbox import Claimed, Handoff
 from fangxun.warnings.routing.quiet_hours import release_time
 from fangxun.warnings.routing.recipients import Recipient
-from fangxun.warnings.tables import PRIORITIES, Notification
+from fangxun.warnings.tables import Notification
+from fangxun.warnings.vocabulary import PRIORITIES
 
 N = Notification.__table__
 # Rows are made this many at a time, as the insert takes them (the server writes one chunk while the

@@ -14,7 +14,8 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.bulk import bulk_insert_values
-from fangxun.warnings.tables import PRIORITIES, Notification, NotificationAttempt
+from fangxun.warnings.tables import Notification, NotificationAttempt
+from fangxun.warnings.vocabulary import PRIORITIES
 
 N = Notification.__table__
 A = NotificationAttempt.__table__

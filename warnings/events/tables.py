@@ -8,7 +8,6 @@ from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.db import Base, UTCDateTime, utcnow
-from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES  # noqa: F401  (read here too)
 
 EVENT_STATUSES = ("open", "closed")
 EVENT_STATUS_LABELS = {"open": "进行中", "closed": "已结束"}
