@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Iterable
-from typing import TypeVar
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 

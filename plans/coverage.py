@@ -8,8 +8,8 @@ from datetime import date
 from sqlalchemy import String, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.plans.contact_rules import NO_CHANNELS, PERSON_ROLES
 from fangxun.plans.config import PLAN_KINDS, RegistrySettings
+from fangxun.plans.contact_rules import NO_CHANNELS, PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.review_clock import STATUSES, plan_status
 from fangxun.plans.unit_queries import in_subtree, root_unit

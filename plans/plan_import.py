@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core import audit
 from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
-from fangxun.plans.contact_rules import PERSON_ROLES
 from fangxun.plans.config import RegistrySettings
+from fangxun.plans.contact_rules import PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PlanFields,
-                                      normalise_phone)
+                                       normalise_phone)
 from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
 
 # Export-only columns: accepted in a file, never imported.

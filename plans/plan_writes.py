@@ -15,6 +15,7 @@ from fangxun.plans.plan_fields import UPDATABLE, ContactFields, PlanFields, plan
 from fangxun.plans.plan_queries import get_plan
 from fangxun.plans.review_clock import next_review_due
 
+
 def snapshot(plan: Plan) -> dict:
     """The audited fields of a plan as JSON-ready values."""
     return plan_values(plan)

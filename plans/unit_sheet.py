@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.plan_queries import unit_detail
+from fangxun.plans.unit_queries import get_unit
 from fangxun.plans.unit_states import plan_statuses
 from fangxun.plans.unit_status import missing_kinds, unit_status
-from fangxun.plans.unit_queries import get_unit
 from fangxun.plans.views import unit_view
 
 

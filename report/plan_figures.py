@@ -8,11 +8,11 @@ from datetime import date
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import AdminUnit, Plan, PlanRevision
 from fangxun.plans.plan_queries import status_condition
 from fangxun.plans.review_clock import STATUSES
-from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.settings import Settings
 

@@ -5,12 +5,12 @@ import math
 import numpy as np
 import pytest
 import shapely
+from support.geo_samples import JINSHUI, boundary_path
+from support.watchdog import returns_in_time
 
 from fangxun.geo.boundary_file import read_boundaries
 from fangxun.geo.spatial_index import METRES_PER_DEGREE
 from fangxun.geo.synthetic import partition, zone
-from support.geo_samples import JINSHUI, boundary_path
-from support.watchdog import returns_in_time
 
 # A concave parent with a hole, and one in two separate parts.
 L_SHAPE = shapely.Polygon([(113.5, 34.6), (113.8, 34.6), (113.8, 34.7), (113.6, 34.7), (113.6, 34.9), (113.5, 34.9)],

@@ -10,8 +10,8 @@ from support.api_fixtures import PASSWORD, sign_in
 from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, UNIT_STATUS, add_map_registry
 
 from fangxun.api.app import create_app
-from fangxun.plans.map_data import coverage_map_html
 from fangxun.geo.config import MapSettings
+from fangxun.plans.map_data import coverage_map_html
 
 TILES = "http://tiles.intranet.example/{z}/{x}/{y}.png"
 

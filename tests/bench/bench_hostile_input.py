@@ -15,8 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from support.cap_samples import (BILLION_LAUGHS, PLAIN_DTD, QUADRATIC_BLOWUP, alert,  # noqa: E402
-                                 zhengzhou_rainstorm)
+from support.cap_samples import BILLION_LAUGHS, PLAIN_DTD, QUADRATIC_BLOWUP, alert, zhengzhou_rainstorm  # noqa: E402
 
 from fangxun.warnings.intake.cap_parse import CapRejected, parse_cap, read_cap_file  # noqa: E402
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import insert
+from support.tree import add_plans, add_units
 
 from fangxun.plans.plan_writes import record_review, withdraw_plan
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry, ResponseDecision
 from fangxun.warnings.tables import Notification, Warning
-from support.tree import add_plans, add_units
 
 YEAR = 2025
 CST = timezone(timedelta(hours=8))

@@ -16,7 +16,7 @@ from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import corrections, entries_of, entry_view, unit_names
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, figure_totals
 from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, Event, EventWarning, JournalEntry,
-                                           ResponseDecision)
+                                            ResponseDecision)
 from fangxun.warnings.queries import state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
 from fangxun.warnings.vocabulary import COLOUR_LABELS, MSG_TYPE_LABELS

@@ -14,9 +14,8 @@ from typing import Annotated, Literal, Union, get_args
 
 from pydantic import AfterValidator, Field, model_validator
 
-from fangxun.core.settings import Strict
-
 from fangxun.core.errors import ConfigError
+from fangxun.core.settings import Strict
 
 EnvName = Annotated[
     str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="an environment variable's name")
