@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from support.warning_factories import NOON, STREET_3, make_warning, notifications, warning_settings
+from support.warning_factories import DISTRICT_B, NOON, STREET_3, make_warning, notifications, warning_settings
 
 from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.escalation import escalate_due
@@ -17,7 +17,6 @@ from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient
 from fangxun.warnings.tables import Notification, Warning
 from fangxun.warnings.vocabulary import PRIORITIES
 
-DISTRICT_B = "410103000000"
 NIGHT = NOON.replace(hour=15)  # 23:00 in Shanghai: quiet hours hold blue and yellow until 07:00
 
 
