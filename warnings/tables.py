@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, Float, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.db import Base, UTCDateTime, utcnow
@@ -34,13 +35,23 @@ class Warning(Base):  # DESIGN.md's name; it hides the builtin Warning only wher
     urgency: Mapped[str | None] = mapped_column(String(20))
     certainty: Mapped[str | None] = mapped_column(String(20))
     onset: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    effective: Mapped[datetime | None] = mapped_column(UTCDateTime)
     expires: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # <expires> was absent: `expires` is the configured lifetime after the start.
+    expires_assumed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     headline: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
     instruction: Mapped[str] = mapped_column(Text, default="")
     sender_name: Mapped[str] = mapped_column(String(255), default="")
     language: Mapped[str] = mapped_column(String(20), default="")
     areas: Mapped[list] = mapped_column(JSON, default=list)
+    # Where the areas fall: "inside" our jurisdiction, "outside" it (stored, routed to nobody, never in
+    # force), or "unlocated" (no area could be placed: the city duty desk assigns units by hand).
+    jurisdiction: Mapped[str] = mapped_column(String(10), default="inside", server_default="inside")
+    # A Cancel, an AllClear or a 解除: ends its thread, never in force itself.
+    all_clear: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Chinese notes kept from intake (a shape that could not be read, an assumed expiry …).
+    notes: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     # The normalised warning as JSON, and the document it came from (CAP XML or the form's JSON).
     document: Mapped[dict] = mapped_column(JSON, default=dict)
     raw: Mapped[str | None] = mapped_column(Text)

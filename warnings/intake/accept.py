@@ -78,7 +78,9 @@ def _warning_row(warning: NormalisedWarning, now: datetime, raw: str | None, sou
         identifier=warning.identifier, sender=warning.sender, sent=warning.sent, msg_type=warning.msg_type,
         cap_status=warning.status, scope=warning.scope, references=[r.as_json() for r in warning.references],
         event=warning.event, colour=warning.colour, severity=warning.severity, urgency=warning.urgency,
-        certainty=warning.certainty, onset=warning.onset, expires=warning.expires, headline=warning.headline,
+        certainty=warning.certainty, onset=warning.onset, effective=warning.effective, expires=warning.expires,
+        expires_assumed=warning.expires_assumed, all_clear=warning.all_clear, notes=list(warning.notes),
+        headline=warning.headline,
         description=warning.description, instruction=warning.instruction, sender_name=warning.sender_name,
         language=warning.language, areas=[area.as_json() for area in warning.areas], document=warning.as_json(),
         raw=raw, source=source, status="active", received_at=now, entered_by=entered_by)

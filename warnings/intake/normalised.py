@@ -17,6 +17,8 @@ SEVERITY_COLOUR = {severity: colour for colour, severity in COLOUR_SEVERITY.item
 _COLOUR_CHARS = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue"}
 # "暴雨红色预警信号", "红色暴雨预警", "雷电黄色预警[Ⅲ级/较重]": a colour word before 预警.
 _COLOUR_IN_TEXT = re.compile(r"([红橙黄蓝])色[^。；;，,\n]{0,12}?预警")
+# 郑州市气象台解除暴雨红色预警信号: a message that lifts a signal says so in its headline or event.
+_LIFTED = re.compile(r"解除")
 _EVENT_NOISE = re.compile(r"[红橙黄蓝]色|预警信号|预警|信号|\[[^\]]*\]|【[^】]*】|（[^）]*）|\([^)]*\)")
 
 
@@ -121,6 +123,26 @@ class NormalisedWarning:
     language: str
     areas: tuple[WarningArea, ...]
     skipped: tuple[str, ...] = field(default=())
+    # CAP <effective>: the start when <onset> is absent (Chinese meteorological CAP carries only it).
+    effective: datetime | None = None
+    # Every <responseType> of the chosen info block (AllClear marks an all-clear).
+    response_types: tuple[str, ...] = ()
+    # True when <expires> was absent and the configured lifetime was assumed.
+    expires_assumed: bool = False
+    # What the service noted while reading the document and keeps on the warning (a shape that could
+    # not be read, an assumed expiry …), in Chinese.
+    notes: tuple[str, ...] = ()
+
+    @property
+    def start(self) -> datetime | None:
+        """When the warning takes effect: <onset>, else <effective>."""
+        return self.onset or self.effective
+
+    @property
+    def all_clear(self) -> bool:
+        """A Cancel, a responseType AllClear, or a message whose headline or event lifts the signal (解除)."""
+        return (self.msg_type == "Cancel" or "AllClear" in self.response_types
+                or bool(_LIFTED.search(self.headline or "")) or bool(_LIFTED.search(self.event or "")))
 
     @property
     def key(self) -> tuple[str, str, datetime]:
@@ -156,6 +178,11 @@ class NormalisedWarning:
             "sender_name": self.sender_name,
             "language": self.language,
             "skipped": list(self.skipped),
+            "effective": _iso(self.effective),
+            "response_types": list(self.response_types),
+            "expires_assumed": self.expires_assumed,
+            "notes": list(self.notes),
+            "all_clear": self.all_clear,
         }
 
     @classmethod
@@ -187,4 +214,8 @@ class NormalisedWarning:
             language=data.get("language", ""),
             areas=tuple(WarningArea.from_json(a) for a in data["areas"]),
             skipped=tuple(data.get("skipped", ())),
+            effective=when(data.get("effective")),
+            response_types=tuple(data.get("response_types", ())),
+            expires_assumed=bool(data.get("expires_assumed", False)),
+            notes=tuple(data.get("notes", ())),
         )
