@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.intake.lifecycle import thread
+from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS, RESPONSE_SOURCE, WARNING_STATUSES
 
@@ -19,7 +20,8 @@ N = Notification.__table__
 STATES = ("pending", "delivered", "acknowledged", "escalated", "failed", "dead", "cancelled")
 STATE_LABELS = {"pending": "待发送", "delivered": "已送达待确认", "acknowledged": "已确认", "escalated": "已上报",
                 "failed": "发送失败", "dead": "多次失败", "cancelled": "已取消"}
-WARNING_STATUS_LABELS = {"active": "生效中", "superseded": "已更新", "cancelled": "已解除", "expired": "已过期"}
+WARNING_STATUS_LABELS = {"active": "生效中", "superseded": "已更新", "cancelled": "已解除", "expired": "已过期",
+                         "outside": "辖区外预警"}
 MAX_PAGE_SIZE = 500
 # The board shows the most urgent recipients first: overdue, undeliverable, escalated, then the rest.
 _RANK_LIMIT = 300
@@ -100,6 +102,13 @@ async def state_counts(session: AsyncSession, warning_ids: list[int], now: datet
     return counts
 
 
+def ours():
+    """SQL condition: a message of ours (not outside the jurisdiction, not an all-clear that ended nothing we
+    hold): what the board, the CAP feed and the annual report count."""
+    orphan_all_clear = and_(Warning.all_clear.is_(True), or_(Warning.thread_id.is_(None), Warning.thread_id == Warning.id))
+    return and_(Warning.jurisdiction != OUTSIDE, ~orphan_all_clear)
+
+
 def warning_summary(row: Warning) -> dict:
     """The fields of a stored message a list shows."""
     return {
@@ -110,7 +119,9 @@ def warning_summary(row: Warning) -> dict:
         "urgency": row.urgency, "certainty": row.certainty, "onset": iso(row.onset), "expires": iso(row.expires),
         "headline": row.headline, "sender_name": row.sender_name, "source": row.source,
         "received_at": iso(row.received_at), "closed_at": iso(row.closed_at),
-        "superseded_by_id": row.superseded_by_id,
+        "superseded_by_id": row.superseded_by_id, "jurisdiction": row.jurisdiction,
+        "jurisdiction_label": JURISDICTION_LABELS.get(row.jurisdiction, row.jurisdiction),
+        "all_clear": bool(row.all_clear),
     }
 
 
@@ -270,7 +281,8 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
     """The duty board: active messages and those closed in the last hours, each with counts and its most
     urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged)."""
     shown = (await session.execute(
-        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)))
+        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
+                              ours())
         .order_by((Warning.status == "active").desc(), Warning.sent.desc(), Warning.id.desc()))).scalars().all()
     ids = [row.id for row in shown]
     counts = await state_counts(session, ids, now)
@@ -292,5 +304,5 @@ async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list
     """Messages for the CAP feed: active ones and those closed in the last `days`, newest first."""
     return list((await session.execute(
         select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(days=days)),
-                              Warning.source != RESPONSE_SOURCE)
+                              Warning.source != RESPONSE_SOURCE, ours())
         .order_by(Warning.sent.desc(), Warning.id.desc()))).scalars())
