@@ -27,7 +27,7 @@ def widened(geocodes: Iterable[str], tops: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def ours(code: str, tops: Iterable[str]) -> bool:
+def within_jurisdiction(code: str, tops: Iterable[str]) -> bool:
     """True when the code lies inside one of the top units (whether or not the registry holds it)."""
     return any(_within(code, significant_prefix(top)) for top in tops)
 
@@ -40,7 +40,7 @@ def placement(units_found: bool, geocodes: Iterable[str], shapes_placeable: bool
     if units_found or not tops:
         return INSIDE
     codes = list(filter(None, map(full_code, geocodes)))
-    if any(ours(code, tops) for code in codes):
+    if any(within_jurisdiction(code, tops) for code in codes):
         return UNLOCATED
     if codes or shapes_placeable:
         return OUTSIDE

@@ -86,6 +86,14 @@
     var period = '发布 ' + when(w.sent) + (w.expires ? '　失效 ' + when(w.expires) : '') +
       (w.closed_at ? '　结束 ' + when(w.closed_at) : '') + '　' + (w.sender_name || '');
     card.appendChild(el('p', 'meta', period));
+    if (w.jurisdiction === 'unlocated' && w.status === 'active') {
+      var unplaced = el('p', 'alert', '区域无法定位：已通知市防汛值班室，尚未通知部门和责任人。');
+      var link = el('a', null, '人工指定影响区划');
+      link.setAttribute('href', '/warnings/' + w.id + '/assign');
+      unplaced.appendChild(document.createTextNode(' '));
+      unplaced.appendChild(link);
+      card.appendChild(unplaced);
+    }
     card.appendChild(counts(w, labels));
     var table = el('table', 'recipients');
     var headRow = el('tr');
