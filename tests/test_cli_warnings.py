@@ -192,3 +192,32 @@ async def test_dispatch_runs_until_sigterm_and_stops_cleanly(database_url, tmp_p
     # Whatever the escalation job queued meanwhile is pending or sent, never lost; no row stays claimed.
     assert not pending & await pending_keys(database_url)
     assert await pending_keys(database_url, "sending") == set()
+
+
+def shandong_heat(sent: datetime) -> bytes:
+    """A CMA-style 高温 alert for 蓬莱 (Shandong), written for this test: outside a Zhengzhou jurisdiction."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>37061441600000_{sent:%Y%m%d%H%M%S}</identifier><sender>penglai-met@example.cn</sender>
+  <sent>{sent.isoformat()}</sent><status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+  <info><language>zh-CN</language><category>Met</category><event>高温橙色预警</event>
+    <urgency>Expected</urgency><severity>Severe</severity><certainty>Likely</certainty>
+    <effective>{sent.isoformat()}</effective><expires>{(sent + timedelta(days=1)).isoformat()}</expires>
+    <senderName>蓬莱区气象台</senderName><headline>蓬莱区气象台发布高温橙色预警</headline>
+    <area><areaDesc>蓬莱区</areaDesc><geocode><valueName>行政区划代码</valueName><value>370614000000</value></geocode>
+    </area></info>
+</alert>""".encode()
+
+
+async def test_a_warning_for_another_province_is_shown_outside_the_jurisdiction(database_url, tmp_path):
+    heat = tmp_path / "penglai.xml"
+    heat.write_bytes(shandong_heat(datetime.now(BEIJING).replace(microsecond=0) - timedelta(minutes=3)))
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", "--json", str(heat))
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["in_jurisdiction"] is False and shown["jurisdiction"] == "outside"
+    assert shown["recipients"]["notifications"] == 0 and shown["all_clear"] is False
+    code, out, err = fangxun(database_url, "warnings", "ingest", str(heat))
+    assert code == 0, err
+    assert "高温橙色预警" in out and "辖区外预警：已存档，未通知任何人" in out and "生成 0 条通知" in out
+    assert await counts(database_url) == (1, 0)
