@@ -115,6 +115,26 @@ class RecordConfig(_ChannelBase):
     concurrency: Concurrency = 100
 
 
+class VoiceConfig(_ChannelBase):
+    """Generic voice gateway (语音网关): a text-to-speech call per message, key 1 acknowledges; the call
+    request and the result callback are signed with the secret in `secret_env`."""
+
+    kind: Literal["voice"]
+    url: HttpUrl
+    secret_env: EnvName
+    # Where the gateway posts call results: {callback_base_url}/api/callbacks/voice/{channel}; by default
+    # the service's public base URL (the one ack links use).
+    callback_base_url: HttpUrl | None = None
+    # Times the gateway plays the text in one call.
+    repeat: int = Field(2, ge=1, le=5)
+    # An answered call shorter than this without key 1 was hung up before the text was heard through.
+    min_heard_seconds: float = Field(20, ge=0, le=600)
+    max_chars: int = Field(500, ge=60, le=2000)
+    concurrency: Concurrency = 10
+    # Calls started per second: set it to what the gateway (the carrier's line) takes.
+    rate_per_second: Rate | None = 10
+
+
 @dataclass(frozen=True)
 class ChannelKind:
     """A kind of channel: its configuration model (whose `kind` literal names it); the module of this
@@ -143,6 +163,7 @@ KINDS: dict[str, ChannelKind] = {kind.name: kind for kind in (
     ChannelKind(SmsConfig, "sms", phone=True, http=True),
     ChannelKind(EmailConfig, "mail"),
     ChannelKind(RecordConfig, "record", phone=True),
+    ChannelKind(VoiceConfig, "voice", phone=True, http=True),
 )}
 
 ChannelConfig = Annotated[Union[tuple(kind.config for kind in KINDS.values())],  # noqa: UP007 (built from KINDS)
