@@ -30,7 +30,13 @@ async def acknowledge(session: AsyncSession, token: str, now: datetime, via: str
     Acknowledging a reminder answers the notification it repeats, and the other way round; reminders
     not yet sent are then cancelled.
     """
-    notification = await find_by_token(session, token)
+    return await acknowledge_notification(session, await find_by_token(session, token), now, via)
+
+
+async def acknowledge_notification(session: AsyncSession, notification: Notification, now: datetime,
+                                   via: str) -> Notification:
+    """Record 叫应 for `notification` as its link does (idempotent: an earlier answer stands), whichever way it
+    came (the page, the API, a key pressed on a call)."""
     if notification.acked_at is not None:
         return notification
     await record_ack(session, notification, now, via)
