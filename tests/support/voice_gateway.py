@@ -73,6 +73,7 @@ class Callback:
     body: bytes
     call_id: str
     responses: list[int] = field(default_factory=list)  # HTTP status of each try that got an answer
+    unreachable: int = 0  # tries that found nobody listening (the service was down)
 
 
 class VoiceGateway:
@@ -168,7 +169,7 @@ class VoiceGateway:
                 if status < 500:
                     return
             except aiohttp.ClientError:
-                pass
+                callback.unreachable += 1
             if asyncio.get_running_loop().time() > deadline:
                 return
             await asyncio.sleep(0.1)
