@@ -82,6 +82,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
     app.cleanup_ctx.append(_signing_key)
     app.cleanup_ctx.append(_password_executor)
+    app.cleanup_ctx.append(routes_voice.call_results)
     if dispatch:
         app.cleanup_ctx.append(_warning_service)
     app.on_response_prepare.append(_common_headers)

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from fangxun.api.errors import validation_to_bad_input
 from fangxun.api.jsonio import reply
-from fangxun.api.keys import CLOCK, SESSIONS, SETTINGS
+from fangxun.api.keys import CALL_RESULTS, CLOCK, SESSIONS, SETTINGS
 from fangxun.api.routes_warnings import read_limited
+from fangxun.core.batches import Batcher
 from fangxun.core.errors import BadInput, ConfigError, NotFound, ServiceUnavailable, Unauthorized
-from fangxun.warnings.acks.by_call import answer_call
+from fangxun.warnings.acks.by_call import CallResult, answer_calls
 from fangxun.warnings.delivery.channels.config import Secrets, VoiceConfig
 from fangxun.warnings.delivery.channels.signing import verify_body_signature
 from fangxun.warnings.delivery.channels.voice_protocol import (CALLBACK_ROUTE, SIGNATURE_HEADER, CallReport,
@@ -24,6 +27,20 @@ log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 # A result is a few hundred bytes; anything near this is not a gateway talking.
 MAX_CALLBACK_BYTES = 16 * 1024
+
+
+async def call_results(app: web.Application) -> AsyncIterator[None]:
+    """The application's recorder of call results: whatever arrives while one transaction runs goes into the
+    next (a thousand results a second are a few transactions, not a thousand)."""
+    sessions, clock = app[SESSIONS], app[CLOCK]
+
+    async def record(results: list[CallResult]) -> list:
+        async with sessions() as session, session.begin():
+            return await answer_calls(session, results, clock.now())
+
+    app[CALL_RESULTS] = recorder = Batcher(record)
+    yield
+    await recorder.close()
 
 
 def voice_channel(request: web.Request) -> tuple[str, VoiceConfig]:
@@ -66,9 +83,12 @@ async def voice_callback(request: web.Request) -> web.Response:
     if not verify_body_signature(secret, body, request.headers.get(SIGNATURE_HEADER)):
         raise Unauthorized(f"签名无效或缺失（{SIGNATURE_HEADER}: sha256=<请求体的 HMAC-SHA256>）")
     report = read_report(body)
-    async with request.app[SESSIONS]() as session, session.begin():
-        answer = await answer_call(session, name, report, body.decode("utf-8", "replace"),
-                                   request.app[CLOCK].now(), config.min_heard_seconds)
+    result = CallResult(name, report, body.decode("utf-8", "replace"), config.min_heard_seconds)
+    try:
+        answer = await request.app[CALL_RESULTS].submit(result)
+    except SQLAlchemyError:
+        log.exception("recording the result of call %s failed", report.call_id)
+        raise ServiceUnavailable("数据库暂时不可用，回执未记录，请稍后重试") from None
     if answer is None:
         raise NotFound(f"未知的呼叫 {report.call_id}", extra={"field": "call_id"})
     return reply({"call_id": report.call_id, "recorded": answer.recorded, "duplicate": not answer.recorded,

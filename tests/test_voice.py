@@ -17,9 +17,10 @@ from support.warning_factories import EAST_VILLAGE, NOON, TOWN_2, add_registry, 
 
 from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.acknowledging import acknowledge
+from fangxun.warnings.acks.by_call import CallResult, answer_calls
 from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
-from fangxun.warnings.delivery.calls import CallLedger, mark_accepted, mark_refused, record_result
+from fangxun.warnings.delivery.calls import CallLedger, Result, mark_accepted, mark_refused, record_results
 from fangxun.warnings.delivery.channels.base import DispatchContext, OutgoingMessage
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.channels.signing import verify_body_signature
@@ -181,7 +182,8 @@ async def test_a_4xx_is_not_retried_and_the_call_is_recorded_failed(sessions, co
     call = await one_call(sessions)
     assert len(gateway.requests) == 1 and not gateway.placed
     assert row.status == "failed" and row.attempts == 1
-    assert (call.status, call.accepted_at, call.result_at) == ("failed", None, None) and "HTTP 400" in call.request_error
+    assert (call.status, call.accepted_at, call.result_at) == ("failed", None, None)
+    assert "HTTP 400" in call.request_error
 
 
 async def test_a_repeated_callback_is_recorded_once(sessions, config, gateway, dispatcher, clock):
@@ -306,7 +308,8 @@ async def test_a_result_before_the_accepting_answer_and_a_late_refusal_change_no
     opened = await ledger.open(row.idempotency_key, "voice", "13900000008")
     report = CallReport(call_id=opened.call_id, status="answered", keys="", duration_s=30)
     async with sessions() as session, session.begin():
-        recorded = await record_result(session, "voice", report, call_outcome(report, 20), "{}", clock.now())
+        (recorded,) = await record_results(session, [Result("voice", report, call_outcome(report, 20), "{}")],
+                                           clock.now())
         assert recorded.first and recorded.status == "answered"
         await mark_accepted(session, opened.call_id, clock.now())
         await mark_refused(session, opened.call_id, "HTTP 400")
@@ -352,3 +355,24 @@ async def test_attach_takes_the_callback_base_from_the_configuration_first(sessi
         plain = VoiceChannel("voice", http, "http://127.0.0.1:9/call", SECRET)
         plain.attach(DispatchContext(sessions, clock.now, "https://fx.example/"))
         assert plain._callback_url == "https://fx.example/api/callbacks/voice/voice"
+
+
+async def test_one_batch_of_results_records_each_call_once(sessions, config, gateway, dispatcher, clock):
+    await warn(sessions, config, persons=(VILLAGE_HEAD, TOWN_HEAD))
+    gateway.hold = True
+    await dispatcher.run_until_idle()
+    first, second = (call.call_id for call in await calls(sessions))
+
+    def result(call: str, status: str, keys: str = "", seconds: float = 0, channel: str = "voice") -> CallResult:
+        return CallResult(channel, CallReport(call_id=call, status=status, keys=keys, duration_s=seconds), "{}", 20)
+
+    batch = [result(first, "answered", "1", 30), result(first, "no_answer"), result("fxc-unknown", "busy"),
+             result(second, "answered", "1", 30, channel="other-voice"), result(second, "answered", "", 8)]
+    async with sessions() as session, session.begin():
+        answers = await answer_calls(session, batch, clock.now())
+    assert [answer and (answer.recorded, answer.status, answer.acknowledged) for answer in answers] == [
+        (True, "answered", True), (False, "answered", False), None, None, (True, "hung_up_early", False)]
+    by_call = {call.call_id: call for call in await calls(sessions)}
+    assert (by_call[first].status, by_call[second].status) == ("answered", "hung_up_early")
+    acked = {row.id: row.acked_via for row in await voice_rows(sessions)}
+    assert acked == {by_call[first].notification_id: "voice", by_call[second].notification_id: None}

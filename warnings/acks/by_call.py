@@ -8,10 +8,9 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.warnings.acks.acknowledging import acknowledge_notification
-from fangxun.warnings.delivery.calls import record_result
+from fangxun.warnings.acks.acknowledging import acknowledge_rows
+from fangxun.warnings.delivery.calls import Result, record_results
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport, call_outcome
-from fangxun.warnings.tables import Notification
 
 VIA_VOICE = "voice"
 
@@ -26,19 +25,36 @@ class CallAnswer(NamedTuple):
     acknowledged: bool
 
 
-async def answer_call(session: AsyncSession, channel: str, report: CallReport, raw: str, now: datetime,
-                      min_heard_seconds: float) -> CallAnswer | None:
-    """Record `report` on its call of `channel` and acknowledge on key 1; None when no such call exists.
+class CallResult(NamedTuple):
+    """A result callback as received: on which channel, the report, its body, the channel's min_heard_seconds."""
 
-    Only a call's first result counts, and results only ever add: a late result of an older call never
-    takes back an acknowledgement (record_ack keeps the first answer).
+    channel: str
+    report: CallReport
+    raw: str
+    min_heard_seconds: float
+
+
+async def answer_calls(session: AsyncSession, results: list[CallResult], now: datetime) -> list[CallAnswer | None]:
+    """Record each result on its call and acknowledge on key 1 (None where no such call exists), a few
+    statements for the lot.
+
+    Only a call's first result counts, and results only ever add: a late result of an older call never takes
+    back an acknowledgement (an earlier answer stands).
     """
-    outcome = call_outcome(report, min_heard_seconds)
-    recorded = await record_result(session, channel, report, outcome, raw, now)
-    if recorded is None:
-        return None
-    acknowledged = recorded.first and outcome.acknowledges
+    outcomes = [call_outcome(result.report, result.min_heard_seconds) for result in results]
+    recorded = await record_results(session, [Result(result.channel, result.report, outcome, result.raw)
+                                              for result, outcome in zip(results, outcomes, strict=True)], now)
+    answers: list[CallAnswer | None] = []
+    for outcome, record in zip(outcomes, recorded, strict=True):
+        answers.append(None if record is None else CallAnswer(record.notification_id, record.first, record.status,
+                                                              record.first and outcome.acknowledges))
+    acknowledged = {record.notification.id: record.notification for answer, record in zip(answers, recorded)
+                    if answer is not None and answer.acknowledged}
     if acknowledged:
-        notification = await session.get(Notification, recorded.notification_id)
-        await acknowledge_notification(session, notification, now, VIA_VOICE)
-    return CallAnswer(recorded.notification_id, recorded.first, recorded.status, acknowledged)
+        await acknowledge_rows(session, list(acknowledged.values()), now, VIA_VOICE)
+    return answers
+
+
+async def answer_call(session: AsyncSession, result: CallResult, now: datetime) -> CallAnswer | None:
+    """answer_calls for one result."""
+    return (await answer_calls(session, [result], now))[0]

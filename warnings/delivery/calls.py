@@ -3,42 +3,55 @@ gateway said to the request and, later, what became of the call (the result call
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.warnings.delivery.channels.voice_protocol import REQUESTED, CallOutcome, CallReport, call_id
 from fangxun.warnings.tables import CallAttempt, Notification
 
-log = logging.getLogger(__name__)
-
 C = CallAttempt.__table__
 N = Notification.__table__
 MAX_ERROR_CHARS = 2000
+_IDS_PER_STATEMENT = 1000
 
 
 class OpenCall(NamedTuple):
-    """The call a send is about: `call_id` None when no call is to be made (`reason` says why); `accepted`
-    when the gateway already took it (a resend after a crash: nothing to request again)."""
+    """The call a send is about: `call_id` None when no call is to be made (`reason` says why: fine when the
+    notification is `acknowledged` already); `accepted` when the gateway already took it (a resend after a
+    crash: nothing to request again)."""
 
     call_id: str | None
     number: int = 0
     accepted: bool = False
     reason: str = ""
+    acknowledged: bool = False
+
+
+class CallNotification(NamedTuple):
+    """What acknowledging needs of a call's notification, as it stood when the result was recorded."""
+
+    id: int
+    purpose: str
+    escalated_from_id: int | None
+    acked_at: datetime | None
 
 
 class RecordedResult(NamedTuple):
-    """A result callback as recorded: the call's notification, whether this callback was the first
-    (a repeated one records nothing), the status stored."""
+    """A result callback as recorded: the call's notification, whether this callback was the first (a repeated
+    one records nothing), the status stored."""
 
-    notification_id: int
+    notification: CallNotification
     first: bool
     status: str
+
+    @property
+    def notification_id(self) -> int:
+        return self.notification.id
 
 
 async def open_call(session: AsyncSession, idempotency_key: str, channel: str, to: str, now: datetime) -> OpenCall:
@@ -51,7 +64,7 @@ async def open_call(session: AsyncSession, idempotency_key: str, channel: str, t
     if notification is None:
         return OpenCall(None, reason="no outbox row for this message")
     if notification.acked_at is not None:
-        return OpenCall(None, reason="already acknowledged: no call placed")
+        return OpenCall(None, reason="already acknowledged: no call placed", acknowledged=True)
     latest = (await session.execute(
         select(C.c.call_id, C.c.call_number, C.c.accepted_at, C.c.result_at, C.c.status)
         .where(C.c.notification_id == notification.id).order_by(C.c.call_number.desc()).limit(1))).first()
@@ -89,24 +102,59 @@ async def note_request_error(session: AsyncSession, call: str, detail: str) -> N
                           .values(request_error=detail[:MAX_ERROR_CHARS]))
 
 
-async def record_result(session: AsyncSession, channel: str, report: CallReport, outcome: CallOutcome, raw: str,
-                        now: datetime) -> RecordedResult | None:
-    """Record the result `report` of a call of `channel` (None: no such call). Only the first result of a call
-    is kept; a late result of an older call fills in that call's row and nothing else."""
-    row = (await session.execute(select(C.c.id, C.c.notification_id, C.c.status)
-                                 .where(C.c.call_id == report.call_id, C.c.channel == channel))).first()
-    if row is None:
-        return None
-    # The condition makes the first of two concurrent deliveries of one callback the only one recorded.
-    result = await session.execute(
-        update(C).where(C.c.id == row.id, C.c.result_at.is_(None))
-        .values(status=outcome.status, answered=outcome.answered, duration_s=report.duration_s, keys=report.keys,
-                ended_at=report.ended_at or now, result_at=now, callback=raw))
-    first = (result.rowcount or 0) == 1
-    if not first:
-        status = (await session.execute(select(C.c.status).where(C.c.id == row.id))).scalar_one()
-        return RecordedResult(row.notification_id, False, status)
-    return RecordedResult(row.notification_id, True, outcome.status)
+class Result(NamedTuple):
+    """A result callback to record: the channel it came in on, the report, what it comes to, its body."""
+
+    channel: str
+    report: CallReport
+    outcome: CallOutcome
+    raw: str
+
+
+async def record_results(session: AsyncSession, results: list[Result], now: datetime) -> list[RecordedResult | None]:
+    """Record each result on its call of its channel (None: no such call), a few statements for the lot. Only a
+    call's first result is kept (also within `results`); a late result of an older call fills in that call's row
+    and nothing else."""
+    ids = sorted({result.report.call_id for result in results})
+    rows = {}
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        # FOR UPDATE (PostgreSQL): another process recording the same call waits, then finds it recorded.
+        # The notification comes along: acknowledging on key 1 needs no second look.
+        found = await session.execute(select(C.c.id, C.c.call_id, C.c.channel, C.c.status, C.c.result_at,
+                                             N.c.id.label("notification_id"), N.c.purpose, N.c.escalated_from_id,
+                                             N.c.acked_at)
+                                      .join(N, N.c.id == C.c.notification_id)
+                                      .where(C.c.call_id.in_(ids[start:start + _IDS_PER_STATEMENT]))
+                                      .with_for_update(of=C))
+        rows.update({row.call_id: row for row in found})
+    recorded: list[RecordedResult | None] = []
+    status: dict[str, str] = {}  # call id -> its first result's status, of those already recorded or now
+    changes = []
+    for channel, report, outcome, raw in results:
+        row = rows.get(report.call_id)
+        if row is None or row.channel != channel:
+            recorded.append(None)
+            continue
+        if row.result_at is not None or report.call_id in status:
+            recorded.append(RecordedResult(_notification(row), False, status.get(report.call_id, row.status)))
+            continue
+        status[report.call_id] = outcome.status
+        changes.append({"b_id": row.id, "b_status": outcome.status, "b_answered": outcome.answered,
+                        "b_duration": report.duration_s, "b_keys": report.keys, "b_ended": report.ended_at or now,
+                        "b_raw": raw})
+        recorded.append(RecordedResult(_notification(row), True, outcome.status))
+    if changes:
+        await session.execute(
+            update(C).where(C.c.id == bindparam("b_id"), C.c.result_at.is_(None))
+            .values(status=bindparam("b_status"), answered=bindparam("b_answered"),
+                    duration_s=bindparam("b_duration"), keys=bindparam("b_keys"), ended_at=bindparam("b_ended"),
+                    result_at=now, callback=bindparam("b_raw")),
+            changes)
+    return recorded
+
+
+def _notification(row) -> CallNotification:
+    return CallNotification(row.notification_id, row.purpose, row.escalated_from_id, row.acked_at)
 
 
 class CallLedger:

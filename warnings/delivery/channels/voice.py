@@ -64,7 +64,7 @@ class VoiceChannel:
         except SQLAlchemyError as exc:
             return ChannelResult(ok=False, retry=True, detail=f"call ledger unavailable ({type(exc).__name__})")
         if call.call_id is None:
-            return ChannelResult(ok=call.reason.startswith("already"), retry=False, detail=call.reason)
+            return ChannelResult(ok=call.acknowledged, retry=False, detail=call.reason)
         if call.accepted:
             return ChannelResult(ok=True, retry=False, detail=f"call {call.call_id} already taken by the gateway")
         text = speech_text(message.title, message.text, self._max_chars, message.ack_url)
