@@ -165,16 +165,15 @@ class CallLedger:
         self.now = now
 
     async def open(self, idempotency_key: str, channel: str, to: str) -> OpenCall:
-        """open_call, committed before the request goes out (tried twice: another worker may have opened
-        the same call a moment before)."""
-        for attempt in (1, 2):
-            try:
-                async with self.sessions() as session, session.begin():
-                    return await open_call(session, idempotency_key, channel, to, self.now())
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        """open_call, committed before the request goes out."""
+        try:
+            return await self._open(idempotency_key, channel, to)
+        except IntegrityError:  # another worker opened the same call a moment before: this finds it
+            return await self._open(idempotency_key, channel, to)
+
+    async def _open(self, idempotency_key: str, channel: str, to: str) -> OpenCall:
+        async with self.sessions() as session, session.begin():
+            return await open_call(session, idempotency_key, channel, to, self.now())
 
     async def accepted(self, call: str) -> None:
         """mark_accepted, in its own transaction."""
