@@ -1,4 +1,4 @@
-"""The one decision of where links point, and what `serve` and `dispatch` say about it."""
+"""The one decision of where links point, what `serve` and `dispatch` say about it, and the sockets serve binds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import socket
 
 import pytest
 
+from fangxun.api.listen import bind, bound_addresses, bound_port
+from fangxun.core.errors import FangxunError
 from fangxun.core.host_address import machine_address, reachable_address
 from fangxun.core.public_base import CONFIGURED, GUESSED, LISTEN, PUBLIC_URL, is_loopback, public_base
 from fangxun.core.settings import ServerSettings
@@ -114,3 +116,18 @@ def test_this_machines_address_is_never_loopback():
         assert address is None or reachable_address(address)
     assert not any(map(reachable_address, ("127.0.0.1", "::1", "0.0.0.0", "fe80::1", "224.0.0.1", "vm")))
     assert reachable_address("10.8.0.12") and reachable_address("fd00::12")
+
+
+def test_port_zero_binds_every_address_of_a_name_on_one_free_port_and_a_taken_port_is_refused():
+    sockets = bind("localhost", 0)
+    try:
+        port = bound_port(sockets)
+        assert port != 0 and {sock.getsockname()[1] for sock in sockets} == {port}
+        assert all(is_loopback(address) for address in bound_addresses(sockets))
+        for sock in sockets:
+            sock.listen()
+        with pytest.raises(FangxunError, match=f"无法监听 127.0.0.1:{port}"):
+            bind("127.0.0.1", port)
+    finally:
+        for sock in sockets:
+            sock.close()
