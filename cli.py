@@ -314,14 +314,17 @@ def cmd_dispatch(ctx: CommandContext):
     import logging
     import signal
 
+    from fangxun.warnings.acks.link_notice import link_lines
     from fangxun.warnings.service import run_dispatch
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def started() -> None:
+    def started(base) -> None:
         channels = "、".join(ctx.settings.warnings.channels) or "无"
         print(f"fangxun dispatch 已启动：通知渠道 {channels}；订阅源 {len(ctx.settings.warnings.feeds)} 个"
               "（Ctrl+C 或 SIGTERM 停止）", flush=True)
+        for line in link_lines(base):
+            print(line, flush=True)
 
     async def run() -> None:
         stop = asyncio.Event()
