@@ -8,12 +8,14 @@ from datetime import datetime, timezone
 
 import aiohttp
 import pytest
+import shapely
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from support.cap_samples import BILLION_LAUGHS, ZZ_POLYGON, ZZ_SENDER
 from support.warning_api import zz
-from support.warning_factories import NOON, make_warning, warning_settings
+from support.warning_factories import CITY, NOON, make_warning, warning_settings
 
+from fangxun.plans.models import AdminUnit
 from fangxun.warnings.config import Feed
 from fangxun.warnings.intake.cap_write import atom_feed, cap_document
 from fangxun.warnings.intake.feeds import FeedPoller
@@ -191,13 +193,16 @@ async def test_schema_valid_documents_whose_shapes_cannot_all_be_read_are_kept_w
     ids = {name: f"{ZZ_SENDER}_2026060109{minute}00_0" for name, minute in (("stray", "50"), ("empty", "51"),
                                                                           ("pacific", "52"))}
     sent = {name: f"2026-06-01T09:{ids[name][-6:-4]}:00+08:00" for name in ids}
+    async with sessions() as session, session.begin():  # the test city gets its box: shapes can meet it
+        await session.execute(update(AdminUnit).where(AdminUnit.code == CITY)
+                              .values(geometry=shapely.to_wkb(shapely.box(113.0, 34.0, 114.0, 35.0))))
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / "stray.xml").write_bytes(zz("orange", identifier=ids["stray"], sent=sent["stray"],
                                          polygon=ZZ_POLYGON.replace("113.75 ", "113.75) ", 1)))
     (inbox / "empty.xml").write_bytes(zz("orange", identifier=ids["empty"], sent=sent["empty"], polygon=""))
-    # Over the Pacific at Zhengzhou's latitude, no geocode and no <expires>: read as the whole globe's
-    # width, it would have warned every unit of the registry.
+    # Over the Pacific at Zhengzhou's latitude, no geocode and no <expires>: read as a band round the
+    # whole globe (-179.5 … 179.5), it would have warned the test city.
     (inbox / "pacific.xml").write_bytes(zz("orange", identifier=ids["pacific"], sent=sent["pacific"], expires=None,
                                            geocodes=(), polygon="30,179.5 30,-179.5 40,-179.5 40,179.5 30,179.5"))
     report = await FeedPoller(sessions, config, clock, None, settle_seconds=0).poll(
@@ -217,9 +222,9 @@ async def test_schema_valid_documents_whose_shapes_cannot_all_be_read_are_kept_w
     async with sessions() as session:
         units = dict((await session.execute(select(WarningUnit.warning_id, func.count())
                                             .group_by(WarningUnit.warning_id))).all())
-    # The empty polygon's geocodes still count (both districts and everything below them); the Pacific
-    # ring meets no unit.
-    assert units[stored[ids["empty"]].id] == units[stored[ids["stray"]].id] == 7
+    # The empty polygon's geocodes still count (both districts and everything below them); the cleaned
+    # polygon meets the city too; the Pacific ring meets no unit.
+    assert units[stored[ids["empty"]].id] == 7 and units[stored[ids["stray"]].id] == 8
     assert pacific.id not in units
 
 
