@@ -287,6 +287,8 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                 continue
             for skipped in warning.skipped:
                 print(f"{name}：已跳过：{skipped}", file=sys.stderr)
+            for note in warning.notes:
+                print(f"{name}：注意：{note}", file=sys.stderr)
             if args.dry_run:
                 async with sessions() as session:
                     view = await preview(session, warning, settings)

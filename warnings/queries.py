@@ -117,6 +117,7 @@ def warning_summary(row: Warning) -> dict:
         "status_label": WARNING_STATUS_LABELS.get(row.status, row.status), "event": row.event,
         "colour": row.colour, "colour_label": COLOUR_LABELS.get(row.colour, ""), "severity": row.severity,
         "urgency": row.urgency, "certainty": row.certainty, "onset": iso(row.onset), "expires": iso(row.expires),
+        "effective": iso(row.effective), "expires_assumed": bool(row.expires_assumed), "notes": list(row.notes or []),
         "headline": row.headline, "sender_name": row.sender_name, "source": row.source,
         "received_at": iso(row.received_at), "closed_at": iso(row.closed_at),
         "superseded_by_id": row.superseded_by_id, "jurisdiction": row.jurisdiction,
