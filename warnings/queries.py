@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
+from fangxun.warnings.acks.reply_queries import attach_reports, unmatched_replies
 from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -297,7 +298,9 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
             item.pop("address")  # phone numbers stay off the wall screen
         entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
                         "recipients_shown": len(items)})
-    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries}
+    await attach_reports(session, [item for entry in entries for item in entry["recipients"]])
+    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries,
+            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours))}
 
 
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:
