@@ -280,7 +280,8 @@ async def recipients(session: AsyncSession, warning_id: int, now: datetime, *, s
 
 async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT) -> dict:
     """The duty board: active messages and those closed in the last hours, each with counts and its most
-    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged)."""
+    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged), each with its
+    SMS reports; and the SMS replies of those hours tied to no warning."""
     shown = (await session.execute(
         select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
                               ours())
