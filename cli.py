@@ -287,6 +287,8 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                 continue
             for skipped in warning.skipped:
                 print(f"{name}：已跳过：{skipped}", file=sys.stderr)
+            for note in warning.notes:
+                print(f"{name}：注意：{note}", file=sys.stderr)
             if args.dry_run:
                 async with sessions() as session:
                     view = await preview(session, warning, settings)
@@ -314,14 +316,17 @@ def cmd_dispatch(ctx: CommandContext):
     import logging
     import signal
 
+    from fangxun.warnings.acks.link_notice import link_lines
     from fangxun.warnings.service import run_dispatch
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def started() -> None:
+    def started(base) -> None:
         channels = "、".join(ctx.settings.warnings.channels) or "无"
         print(f"fangxun dispatch 已启动：通知渠道 {channels}；订阅源 {len(ctx.settings.warnings.feeds)} 个"
               "（Ctrl+C 或 SIGTERM 停止）", flush=True)
+        for line in link_lines(base):
+            print(line, flush=True)
 
     async def run() -> None:
         stop = asyncio.Event()

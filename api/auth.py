@@ -18,9 +18,11 @@ from fangxun.core.accounts import Principal, User, hash_password, principal_for_
 from fangxun.core.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
-# 叫应 links: the token in the path is the credential (a 责任人 has no account). Gateway callbacks: the
-# signature of the body is (routes_voice.py).
-PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/", "/api/callbacks/")
+# 叫应 links: the token in the path is the credential (a 责任人 has no account).
+PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
+                   # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
+                   # call results (routes_voice).
+                   "/api/callbacks/sms/", "/api/callbacks/voice/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
 TOKEN_PREFIXES = ("/cap/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -130,6 +130,39 @@ async def test_dry_run_json_prints_the_warning_and_its_units_without_storing(dat
     assert await counts(database_url) == (0, 0)
 
 
+async def test_dry_run_json_shows_the_start_the_expiry_assumed_the_notes_and_all_clears(database_url, tmp_path):
+    config = tmp_path / "fangxun.toml"
+    config.write_text('[warnings.lifetime.events."暴雨"]\nred = 6\n', encoding="utf-8")
+    sent = datetime.now(BEIJING).replace(microsecond=0) - timedelta(minutes=5)
+    earlier = (ZZ_SENDER, f"{ZZ_SENDER}_earlier", (sent - timedelta(hours=1)).isoformat())
+    # CMA style: an Update with <effective> and neither <onset> nor <expires>, and an empty <polygon>.
+    update = zhengzhou_rainstorm("red", "Update", identifier=f"{ZZ_SENDER}_update", sent=sent.isoformat(),
+                                 references=(earlier,), expires=None, polygon="")
+    update = update.replace(b"<onset>", b"<effective>", 1).replace(b"</onset>", b"</effective>", 1)
+    lifted = zhengzhou_rainstorm("red", "Update", identifier=f"{ZZ_SENDER}_lifted", sent=sent.isoformat(),
+                                 references=(earlier,), expires=None).replace(b"Prepare", b"AllClear")
+    files = tmp_path / "update.xml", tmp_path / "lifted.xml"
+    files[0].write_bytes(update)
+    files[1].write_bytes(lifted)
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", "--json", *map(str, files),
+                             config=config)
+    assert code == 0, err
+    shown, cleared = json.loads(out)
+    start = sent.astimezone(timezone.utc)
+    assert (shown["effective"], shown["onset"]) == (start.isoformat(), None)
+    assert shown["expires"] == (start + timedelta(hours=6)).isoformat() and shown["expires_assumed"] is True
+    assert shown["notes"] == ["区域“郑州市金水区、二七区、中原区”的多边形为空，已略去该多边形",
+                              "未注明失效时间，按 6 小时计"]
+    assert shown["all_clear"] is False and len(shown["units"]) == 7  # the geocodes still count
+    assert cleared["all_clear"] is True and cleared["response_types"] == ["AllClear"]
+    assert (cleared["expires"], cleared["expires_assumed"], cleared["notes"]) == (None, False, [])
+
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", str(files[0]), config=config)
+    assert code == 0 and "未保存" in out
+    assert "update.xml：注意：未注明失效时间，按 6 小时计" in err and "update.xml：注意：区域" in err
+    assert await counts(database_url) == (0, 0)
+
+
 async def test_lenient_parsing_is_asked_for_and_says_what_it_skipped(database_url, tmp_path):
     faulty = tmp_path / "faulty.xml"
     expires = (datetime.now(BEIJING) + timedelta(hours=6)).replace(microsecond=0).isoformat()

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
+from fangxun.warnings.acks.reply_queries import attach_reports, unmatched_replies
 from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -117,6 +118,7 @@ def warning_summary(row: Warning) -> dict:
         "status_label": WARNING_STATUS_LABELS.get(row.status, row.status), "event": row.event,
         "colour": row.colour, "colour_label": COLOUR_LABELS.get(row.colour, ""), "severity": row.severity,
         "urgency": row.urgency, "certainty": row.certainty, "onset": iso(row.onset), "expires": iso(row.expires),
+        "effective": iso(row.effective), "expires_assumed": bool(row.expires_assumed), "notes": list(row.notes or []),
         "headline": row.headline, "sender_name": row.sender_name, "source": row.source,
         "received_at": iso(row.received_at), "closed_at": iso(row.closed_at),
         "superseded_by_id": row.superseded_by_id, "jurisdiction": row.jurisdiction,
@@ -279,7 +281,8 @@ async def recipients(session: AsyncSession, warning_id: int, now: datetime, *, s
 
 async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT) -> dict:
     """The duty board: active messages and those closed in the last hours, each with counts and its most
-    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged)."""
+    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged), each with its
+    SMS reports; and the SMS replies of those hours tied to no warning."""
     shown = (await session.execute(
         select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
                               ours())
@@ -297,7 +300,9 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
             item.pop("address")  # phone numbers stay off the wall screen
         entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
                         "recipients_shown": len(items)})
-    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries}
+    await attach_reports(session, [item for entry in entries for item in entry["recipients"]])
+    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries,
+            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours))}
 
 
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:
