@@ -21,7 +21,7 @@ PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
-                   # call results (routes_voice).
+                   # call results (routes_voice; routes_aliyun_voice: the token in the path is the credential).
                    "/api/callbacks/sms/", "/api/callbacks/voice/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
 TOKEN_PREFIXES = ("/cap/",)

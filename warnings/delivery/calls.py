@@ -54,11 +54,15 @@ class RecordedResult(NamedTuple):
         return self.notification.id
 
 
-async def open_call(session: AsyncSession, idempotency_key: str, channel: str, to: str, now: datetime) -> OpenCall:
+CallIds = Callable[[str, int], str]
+
+
+async def open_call(session: AsyncSession, idempotency_key: str, channel: str, to: str, now: datetime,
+                    make_id: CallIds = call_id) -> OpenCall:
     """The call to request for the notification of `idempotency_key`: its latest call again while the gateway
     may hold it (requested, accepted or reported: the same call id, so the gateway places it once), a new
     one when there is none yet or the gateway refused the last; no call once the notification is
-    acknowledged."""
+    acknowledged. `make_id` names call N of the notification (a provider may need shorter ids)."""
     notification = (await session.execute(select(N.c.id, N.c.acked_at)
                                           .where(N.c.idempotency_key == idempotency_key))).first()
     if notification is None:
@@ -72,7 +76,7 @@ async def open_call(session: AsyncSession, idempotency_key: str, channel: str, t
         return OpenCall(latest.call_id, latest.call_number,
                         accepted=latest.accepted_at is not None or latest.result_at is not None)
     number = 1 if latest is None else latest.call_number + 1
-    new_id = call_id(idempotency_key, number)
+    new_id = make_id(idempotency_key, number)
     await session.execute(insert(C).values(
         notification_id=notification.id, call_id=new_id, call_number=number, channel=channel, to_number=to[:500],
         requested_at=now, status=REQUESTED, keys=""))
@@ -160,9 +164,10 @@ def _notification(row) -> CallNotification:
 class CallLedger:
     """The ledger as a channel uses it: each step in a transaction of its own, at the clock's time."""
 
-    def __init__(self, sessions: async_sessionmaker, now: Callable[[], datetime]):
+    def __init__(self, sessions: async_sessionmaker, now: Callable[[], datetime], make_id: CallIds = call_id):
         self.sessions = sessions
         self.now = now
+        self.make_id = make_id
 
     async def open(self, idempotency_key: str, channel: str, to: str) -> OpenCall:
         """open_call, committed before the request goes out."""
@@ -173,7 +178,7 @@ class CallLedger:
 
     async def _open(self, idempotency_key: str, channel: str, to: str) -> OpenCall:
         async with self.sessions() as session, session.begin():
-            return await open_call(session, idempotency_key, channel, to, self.now())
+            return await open_call(session, idempotency_key, channel, to, self.now(), self.make_id)
 
     async def accepted(self, call: str) -> None:
         """mark_accepted, in its own transaction."""
