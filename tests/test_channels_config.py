@@ -40,6 +40,9 @@ TOML_LIKE = {
     },
     "drill": {"kind": "record", "path": "var/drill.jsonl"},
     "voice": {"kind": "voice", "url": "https://voice.gateway.example/call", "secret_env": "FX_VOICE_SECRET"},
+    "aliyun": {"kind": "aliyun_voice", "access_key_id_env": "FX_ALIYUN_AK", "access_key_secret_env": "FX_ALIYUN_SK",
+               "callback_token_env": "FX_ALIYUN_TOKEN", "called_show_number": "037100000000",
+               "tts_code": "TTS_100001", "ack_tts_code": "TTS_100002"},
 }
 
 ENVIRON = {
@@ -51,6 +54,9 @@ ENVIRON = {
     "FX_MAIL_USER": "fangxun",
     "FX_MAIL_PASSWORD": "pw",
     "FX_VOICE_SECRET": "voice-secret",
+    "FX_ALIYUN_AK": "LTAI-id",
+    "FX_ALIYUN_SK": "aliyun-secret",
+    "FX_ALIYUN_TOKEN": "aliyun-push-token",
 }
 
 
@@ -64,6 +70,7 @@ def test_each_kind_parses_with_its_defaults():
         "mail": "email",
         "drill": "record",
         "voice": "voice",
+        "aliyun": "aliyun_voice",
     }
     assert (configs["shuili_hook"].concurrency, configs["shuili_hook"].rate_per_second) == (20, None)
     assert (configs["yingji_wecom"].concurrency, configs["yingji_wecom"].rate_per_second) == (1, 0.3)
@@ -77,6 +84,9 @@ def test_each_kind_parses_with_its_defaults():
     voice = configs["voice"]
     assert (voice.concurrency, voice.rate_per_second, voice.repeat, voice.min_heard_seconds) == (10, 10, 2, 20)
     assert voice.callback_base_url is None
+    aliyun = configs["aliyun"]
+    assert (aliyun.endpoint, aliyun.region_id, aliyun.repeat, aliyun.tts_param) == (
+        "https://dyvmsapi.aliyuncs.com/", "cn-hangzhou", 2, "text")
 
 
 @pytest.mark.parametrize(
@@ -99,6 +109,10 @@ def test_each_kind_parses_with_its_defaults():
         ({"kind": "voice", "url": "https://v.example/call", "secret_env": "S", "repeat": 0}, "repeat"),
         ({"kind": "voice", "url": "https://v.example/call", "secret_env": "S", "callback_base_url": "fx.example"},
          "callback_base_url"),
+        ({"kind": "aliyun_voice", "access_key_id_env": "A", "access_key_secret_env": "S", "callback_token_env": "T",
+          "called_show_number": "0371", "tts_code": "TTS_1", "ack_tts_code": "TTS_2"}, "called_show_number"),
+        ({"kind": "aliyun_voice", "access_key_id_env": "A", "access_key_secret_env": "S", "callback_token_env": "T",
+          "called_show_number": "037100000000", "tts_code": "TTS_1", "ack_tts_code": "TTS_2", "repeat": 4}, "repeat"),
     ],
 )
 def test_bad_entries_are_refused(entry, complaint):
