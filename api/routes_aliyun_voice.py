@@ -81,11 +81,14 @@ async def aliyun_voice_report(request: web.Request) -> web.Response:
             continue
         raw = record.model_dump_json(exclude_none=True)
         results.append(CallResult(name, translated.report, raw, translated.min_heard_seconds))
-    try:
-        answers = await asyncio.gather(*(request.app[CALL_RESULTS].submit(result) for result in results))
-    except SQLAlchemyError:
-        log.exception("recording %d aliyun voice records failed", len(results))
-        raise ServiceUnavailable("数据库暂时不可用，回执未记录，请稍后重试") from None
+    answers = await asyncio.gather(*(request.app[CALL_RESULTS].submit(result) for result in results),
+                                   return_exceptions=True)
+    failed = [answer for answer in answers if isinstance(answer, BaseException)]
+    if failed:
+        if not all(isinstance(error, SQLAlchemyError) for error in failed):
+            raise next(error for error in failed if not isinstance(error, SQLAlchemyError))
+        log.error("recording %d aliyun voice records failed", len(results), exc_info=failed[0])
+        raise ServiceUnavailable("数据库暂时不可用，回执未记录，请稍后重试")
     for result, answer in zip(results, answers, strict=True):
         if answer is None:
             log.info("aliyun voice %s: OutId %s names no call of this channel: ignored", name, result.report.call_id)

@@ -90,8 +90,7 @@ class AliyunVoiceChannel:
         try:
             async with self._http.post(self._config.endpoint, data=body, headers=headers, allow_redirects=False,
                                        timeout=aiohttp.ClientTimeout(total=self._config.timeout_seconds)) as answer:
-                text = await answer.content.read(MAX_ANSWER_BYTES)
-                return classify_answer(answer.status, text, self._secrets)
+                return classify_answer(answer.status, await _read_capped(answer), self._secrets)
         except TimeoutError:
             return ChannelResult(ok=False, retry=True, detail=f"timeout after {self._config.timeout_seconds:g} s")
         except aiohttp.InvalidURL:
@@ -112,6 +111,16 @@ class AliyunVoiceChannel:
                         exc_info=True)
         return ChannelResult(ok=result.ok, retry=result.retry, detail=f"{result.detail}, call {call}",
                              status=result.status)
+
+
+async def _read_capped(answer: aiohttp.ClientResponse) -> bytes:
+    """The answer's body, no more than MAX_ANSWER_BYTES of it."""
+    body = bytearray()
+    async for chunk in answer.content.iter_chunked(16 * 1024):
+        body += chunk
+        if len(body) >= MAX_ANSWER_BYTES:
+            break
+    return bytes(body[:MAX_ANSWER_BYTES])
 
 
 def build(name: str, config: AliyunVoiceConfig, http: aiohttp.ClientSession, secrets: Secrets) -> AliyunVoiceChannel:
