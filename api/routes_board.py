@@ -44,7 +44,8 @@ async def board_data(request: web.Request) -> web.Response:
     recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged)."""
     hours = int_param(request, "hours", default=RECENT_HOURS, low=1, high=24 * 7)
     async with request.app[SESSIONS]() as session:
-        data = await board(session, request.app[CLOCK].now(), recent_hours=hours)
+        data = await board(session, request.app[CLOCK].now(), recent_hours=hours,
+                           channels=request.app[SETTINGS].warnings.channels)
     response = reply(data)
     response.headers["Cache-Control"] = "no-store"
     return response

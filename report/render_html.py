@@ -66,7 +66,7 @@ LIMITS = {"coverage_gaps": 300}
 SECTIONS = (("一、预案", ("plans_by_level", "plans_by_kind", "plans_by_district", "coverage", "coverage_by_kind",
                         "plan_reviews", "coverage_gaps")),
             ("二、过程与预警", ("by_month", "events", "warnings")),
-            ("三、通知与叫应", ("notifications", "ack_times")),
+            ("三、通知与叫应", ("notifications", "ack_ways", "calls", "ack_times")),
             ("四、应急响应", ("decisions_by_level", "decisions")),
             ("五、灾情与处置", ("journal",)))
 

@@ -45,6 +45,12 @@ def _acknowledgement(weather: dict) -> str | None:
     text = f"通知相关部门和责任人{weather['sent']}人次"
     if weather["ack_rate"] is not None:
         text += f"，叫应率{_number(weather['ack_rate'])}%"
+    ways = weather.get("acknowledged_by") or {}
+    if ways.get("voice") or ways.get("sms"):
+        text += (f"（链接确认{ways['link']}人次、电话按键确认{ways['voice']}人次、短信回复确认{ways['sms']}人次）")
+    if weather.get("calls", {}).get("calls"):
+        calls = weather["calls"]
+        text += f"，拨打叫应电话{calls['calls']}次、接通{calls['answered'] + calls['hung_up_early']}次"
     return text
 
 

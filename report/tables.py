@@ -7,6 +7,7 @@ from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
 from fangxun.report.model import Table
 from fangxun.report.period import ACK_BUCKETS
+from fangxun.warnings.acks.ways import WAY_LABELS, WAY_ORDER
 from fangxun.warnings.events.config import DECISION_ACTIONS, DECISION_LABELS
 from fangxun.warnings.events.config import LEVEL_LABELS as RESPONSE_LABELS
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
@@ -109,6 +110,10 @@ def warning_table(warnings: dict) -> Table:
                  f"解除（Cancel）不计为发布，另有 {warnings['cancels']} 条解除。应急响应决定通知不计入。")
 
 
+CALL_ITEMS = (("拨打电话（次）", "calls"), ("已接听", "answered"), ("未接通", "not_answered"),
+              ("提前挂机", "hung_up_early"), ("呼叫失败", "failed"), ("无结果", "no_result"), ("按1确认", "key_1"))
+
+
 def notification_tables(notifications: dict) -> list[Table]:
     """叫应 figures of weather-warning notifications and of decision notices, side by side."""
     weather, decisions = notifications["warnings"], notifications["decisions"]
@@ -118,6 +123,9 @@ def notification_tables(notifications: dict) -> list[Table]:
              ("重复提醒（条）", "reminders"), ("逐级上报（条）", "escalations"), ("发送失败", "failed"),
              ("多次发送失败", "dead"))
     rows = tuple((label, weather[key], decisions[key]) for label, key in items)
+    ways = tuple((f"其中{WAY_LABELS[way]}确认", weather["acknowledged_by"][way], decisions["acknowledged_by"][way])
+                 for way in WAY_ORDER)
+    calls = tuple((label, weather["calls"][key], decisions["calls"][key]) for label, key in CALL_ITEMS)
     histogram = tuple((label, weather["ack_histogram"][index], decisions["ack_histogram"][index])
                       for index, (label, _) in enumerate(ACK_BUCKETS))
     columns = ("项目", "气象预警通知", "应急响应决定通知")
@@ -125,6 +133,12 @@ def notification_tables(notifications: dict) -> list[Table]:
         Table("notifications", "通知与叫应", columns, rows,
               "只计首次通知（重复提醒和逐级上报另列）；已发送=至少尝试发送一次或已送达；叫应率=已叫应÷已送达；"
               "叫应用时=叫应时间−送达时间，中位数和第90百分位按最近秩法（取排序后第⌈p·n⌉个值）。"),
+        Table("ack_ways", "叫应方式", columns, ways,
+              "首次通知的叫应按方式计：链接（短信、企业微信等消息中的确认链接，含接口确认）、语音按键（电话中按1）、"
+              "短信回复（回复1、收到或确认），合计等于“已叫应”。"),
+        Table("calls", "电话叫应", columns, calls,
+              "每次拨打计一次（含重拨、提醒和逐级上报的电话）；未接通=无人接听、占线或拒接；提前挂机=接听时间短于"
+              "配置的收听秒数且未按1；无结果=尚未收到呼叫结果。"),
         Table("ack_times", "叫应用时分布", ("用时", *columns[1:]), histogram, "区间含上限，如“5–15分钟”含15分钟。"),
     ]
 

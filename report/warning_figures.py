@@ -8,8 +8,9 @@ from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.report.period import ACK_BUCKETS, nearest_rank_index, percent
+from fangxun.warnings.acks.ways import CALL_OUTCOME_ORDER, CALL_OUTCOMES, WAY_ORDER, WAYS
 from fangxun.warnings.queries import ours
-from fangxun.warnings.tables import Notification, Warning
+from fangxun.warnings.tables import CallAttempt, Notification, Warning
 from fangxun.warnings.vocabulary import COLOURS, RESPONSE_SOURCE
 
 N = Notification
@@ -119,4 +120,33 @@ async def notification_figures(session: AsyncSession, warnings_of) -> dict:
         "ack_histogram": histogram,
         "reminders": by_purpose.get("reminder", (0,))[0],
         "escalations": by_purpose.get("escalation", (0,))[0],
+        "acknowledged_by": await acknowledged_by(session, ids),
+        "calls": await call_figures(session, ids),
     }
+
+
+async def acknowledged_by(session: AsyncSession, warning_ids) -> dict:
+    """First notices acknowledged, by way (link, key press, SMS reply, other): they add up to `acknowledged`."""
+    counts = dict.fromkeys(WAY_ORDER, 0)
+    rows = await session.execute(select(N.acked_via, func.count())
+                                 .where(N.warning_id.in_(warning_ids), N.purpose == "notice", N.acked_at.is_not(None))
+                                 .group_by(N.acked_via))
+    for via, count in rows:
+        counts[WAYS.get(via, "other")] += count
+    return counts
+
+
+async def call_figures(session: AsyncSession, warning_ids) -> dict:
+    """Voice calls made for any notification of these warnings (reminders' and escalations' calls too), by
+    outcome: answered, not answered (no answer, busy, rejected), hung up early, failed, no result yet; and the
+    calls answered with key 1."""
+    counts = {"calls": 0, **dict.fromkeys(CALL_OUTCOME_ORDER, 0), "key_1": 0}
+    C = CallAttempt
+    rows = await session.execute(select(C.status, func.count(), _sum(C.keys.contains("1")))
+                                 .join(N, N.id == C.notification_id).where(N.warning_id.in_(warning_ids))
+                                 .group_by(C.status))
+    for status, count, key_1 in rows:
+        counts["calls"] += count
+        counts[CALL_OUTCOMES.get(status, "failed")] += count
+        counts["key_1"] += key_1
+    return counts

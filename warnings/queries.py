@@ -8,9 +8,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from collections.abc import Mapping
+
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
+from fangxun.warnings.ack_record import attach_records
 from fangxun.warnings.acks.reply_queries import attach_reports, unmatched_replies
+from fangxun.warnings.delivery.backlog import held_back_lines
 from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -275,14 +279,18 @@ async def recipients(session: AsyncSession, warning_id: int, now: datetime, *, s
                                   .limit(per_page).offset((page - 1) * per_page))).all()
     units, sources = await _names(session, rows)
     counts = (await state_counts(session, [warning_id], now))[warning_id]
+    items = [recipient_view(row, now, units, sources) for row in rows]
+    await attach_records(session, items)
     return {"warning_id": warning_id, "total": total, "page": page, "per_page": per_page, "counts": counts,
-            "items": [recipient_view(row, now, units, sources) for row in rows]}
+            "items": items}
 
 
-async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT) -> dict:
+async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT,
+                channels: Mapping[str, object] | None = None) -> dict:
     """The duty board: active messages and those closed in the last hours, each with counts and its most
     urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged), each with its
-    SMS reports; and the SMS replies of those hours tied to no warning."""
+    SMS reports and 叫应 record; the SMS replies of those hours tied to no warning; and the `channels` (the
+    configured ones) whose rate holds messages back."""
     shown = (await session.execute(
         select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
                               ours())
@@ -300,9 +308,12 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
             item.pop("address")  # phone numbers stay off the wall screen
         entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
                         "recipients_shown": len(items)})
-    await attach_reports(session, [item for entry in entries for item in entry["recipients"]])
+    shown_recipients = [item for entry in entries for item in entry["recipients"]]
+    await attach_reports(session, shown_recipients)
+    await attach_records(session, shown_recipients)
     return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries,
-            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours))}
+            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours)),
+            "held_back": await held_back_lines(session, channels or {}, now)}
 
 
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:
