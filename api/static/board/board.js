@@ -52,6 +52,41 @@
     return r.reminders ? '已提醒 ' + r.reminders + ' 次' : '';
   }
 
+  function record(r) {
+    var cell = el('td', 'record');
+    var rec = r.record;
+    if (!rec) { return cell; }
+    if (rec.call_count) {
+      var calls = '电话 ' + rec.call_count + ' 次' + (rec.redials ? '（重拨 ' + rec.redials + ' 次）' : '') +
+        '，首次 ' + when(rec.first_called_at) + '：' +
+        rec.calls.map(function (c) { return c.status_label + (c.keys ? '（按键 ' + c.keys + '）' : ''); }).join('、');
+      cell.appendChild(el('small', 'record-calls', calls));
+    }
+    rec.sms_replies.forEach(function (reply) {
+      cell.appendChild(el('small', 'record-sms', '短信回复 ' + when(reply.received_at) + '：' + reply.text));
+    });
+    if (rec.ack) {
+      cell.appendChild(el('small', 'record-ack', rec.ack.label + '确认 ' + when(rec.ack.at)));
+    }
+    rec.told_above.forEach(function (up) {
+      cell.appendChild(el('small', 'record-above', '已报告上级 ' + up.recipient_name + ' ' + when(up.told_at) +
+        (up.acked_at ? '（已确认）' : '')));
+    });
+    return cell;
+  }
+
+  function heldBack(lines) {
+    var box = el('section', 'held-back');
+    box.setAttribute('id', 'held-back');
+    lines.forEach(function (line) {
+      var p = el('p', 'alert', line.kind_label + ' ' + line.channel + ' 限速：' + line.waiting + ' 条等待发送，预计 ' +
+        when(line.until) + ' 前发完（每分钟 ' + line.per_minute + ' 条）');
+      p.setAttribute('data-channel', line.channel);
+      box.appendChild(p);
+    });
+    return box;
+  }
+
   function recipientRow(r, labels) {
     var tr = el('tr', 'state-' + r.state + (r.overdue ? ' overdue' : ''));
     tr.setAttribute('data-recipient-id', r.id);
@@ -78,6 +113,7 @@
     tr.appendChild(el('td', null, when(r.ack_deadline)));
     tr.appendChild(el('td', null, when(r.acked_at)));
     tr.appendChild(el('td', null, escalation(r)));
+    tr.appendChild(record(r));
     tr.appendChild(el('td', 'error', r.last_error || ''));
     return tr;
   }
@@ -104,7 +140,7 @@
     card.appendChild(counts(w, labels));
     var table = el('table', 'recipients');
     var headRow = el('tr');
-    ['接收人', '区划', '渠道', '状态', '送达', '确认时限', '确认时间', '提醒/上报', '说明'].forEach(function (text) {
+    ['接收人', '区划', '渠道', '状态', '送达', '确认时限', '确认时间', '提醒/上报', '叫应记录', '说明'].forEach(function (text) {
       headRow.appendChild(el('th', null, text));
     });
     table.appendChild(el('thead')).appendChild(headRow);
@@ -145,6 +181,7 @@
 
   function render(data) {
     var fragment = document.createDocumentFragment();
+    if (data.held_back && data.held_back.length) { fragment.appendChild(heldBack(data.held_back)); }
     if (!data.warnings.length) {
       fragment.appendChild(el('p', 'empty', '当前没有生效中的预警，近 ' + data.recent_hours + ' 小时内也没有结束的预警。'));
     }
