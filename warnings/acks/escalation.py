@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_queries import plan_persons
@@ -12,7 +12,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
-from fangxun.warnings.routing.deadlines import AckState, escalation_target, next_step
+from fangxun.warnings.routing.deadlines import AckState, asks_ack, escalation_target, next_step
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address
 from fangxun.warnings.tables import Notification, Warning
 
@@ -89,7 +89,7 @@ class _Targets:
         return self._persons[key]
 
 
-def _state(row, colour: str | None, last_reminder) -> AckState:
+def _state(row, colour: str | None, all_clear: bool, last_reminder) -> AckState:
     failed = row.status in ("failed", "dead")
     delivered = row.delivered_at
     if row.reminders_sent and last_reminder is not None:
@@ -99,7 +99,15 @@ def _state(row, colour: str | None, last_reminder) -> AckState:
                     level=row.level if row.recipient_kind == "person" else
                     ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
                     delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
-                    acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step)
+                    acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step,
+                    all_clear=all_clear)
+
+
+def _followed_up(settings: Settings):
+    """SQL: the warnings whose notices are reminded and escalated: those in force, and all-clears only when
+    they ask for 叫应 (deadlines.asks_ack; by default an all-clear only informs)."""
+    in_force = and_(Warning.status == "active", Warning.all_clear.is_(False))
+    return or_(in_force, Warning.all_clear.is_(True)) if asks_ack(True, settings.warnings) else in_force
 
 
 async def escalate_due(session: AsyncSession, now: datetime, settings: Settings) -> int:
@@ -111,9 +119,9 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     villages make one message to each township 责任人, not one per village person).
     """
     rows = (await session.execute(
-        select(Notification, Warning.colour)
+        select(Notification, Warning.colour, Warning.all_clear)
         .join(Warning, Warning.id == Notification.warning_id)
-        .where(Warning.status == "active", Warning.msg_type != "Cancel",
+        .where(_followed_up(settings),
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
                Notification.escalated_at.is_(None),
                or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
@@ -121,7 +129,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         .order_by(Notification.id))).all()
     if not rows:
         return 0
-    ids = [row.id for row, _ in rows]
+    ids = [row.id for row, _, _ in rows]
     reminders = {}
     for part in range(0, len(ids), 1000):
         for reminder in (await session.execute(
@@ -129,8 +137,9 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
                                            Notification.purpose == "reminder")
                 .order_by(Notification.id))).scalars():
             reminders[reminder.escalated_from_id] = reminder  # the latest one wins
-    decided = [(row, colour, next_step(_state(row, colour, reminders.get(row.id)), now, settings.warnings))
-               for row, colour in rows]
+    decided = [(row, colour, next_step(_state(row, colour, bool(all_clear), reminders.get(row.id)), now,
+                                       settings.warnings))
+               for row, colour, all_clear in rows]
     # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
     # finds the condition false and creates nothing twice.
     reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
