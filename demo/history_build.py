@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fangxun.demo.history_script import (CITY_AREA, DECIDERS, DISTRICTS, DUTY_OFFICERS, LONE_SIGNALS, PROCESSES,
                                          STATION_SENDERS, Process, Thread)
 from fangxun.settings import Settings
-from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT
+from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.config import LEVEL_LABELS
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, start_of, warning_end
 from fangxun.warnings.events.response_rules import WarningFact, propose
@@ -234,8 +234,7 @@ def _recipients(message: Message, previous: list[Recipient], registry: Registry,
                    for person in registry.persons.get(unit.code, ())]
         people, _ = person_recipients(plan, config, message.units, persons)
         own = department_recipients(plan, config) + people
-    again = [Recipient(r.kind, r.key, r.name, r.unit_code, r.level, r.channel, r.address, message.template,
-                       r.role, r.problem) for r in previous]
+    again = [r._replace(template=message.template) for r in previous]
     seen, kept = set(), []
     for recipient in own + again:
         if recipient.slot not in seen:
@@ -295,8 +294,8 @@ def _warning_row(registry: Registry, message: Message, settings: Settings) -> di
                               kind=_kind(message), previous_colour=message.previous_colour,
                               sender_name=message.station)
     templates = sorted({recipient.template for recipient in message.recipients})
-    messages = {name: list(render(settings.warnings.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
-                for name in templates}
+    slots = {"recipient": RECIPIENT_SLOT, "duty": DUTY_SLOT}
+    messages = {name: list(render(settings.warnings.templates[name], {**context, **slots})) for name in templates}
     return {
         "id": message.id, "identifier": normalised.identifier, "sender": message.sender, "sent": message.sent,
         "msg_type": message.msg_type, "cap_status": "Actual", "scope": "Public", "all_clear": normalised.all_clear,

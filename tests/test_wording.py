@@ -2,6 +2,7 @@
 
 import pytest
 
+from fangxun.warnings.routing.recipients import duty_line
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.wording import message_kind, summary, template_for
 
@@ -65,3 +66,12 @@ def test_the_shipped_update_templates(settings):
     title, _ = _rendered(settings, "update", kind="update", colour="red", previous_colour="red")
     assert title == "【暴雨红色预警更新】郑州市气象台更新暴雨红色预警"
 
+
+@pytest.mark.parametrize("unit, role, plan, line", [
+    ("东村", "responsible", "东村防汛应急预案", "您是 东村 防汛责任人（《东村防汛应急预案》）"),
+    ("二号镇", "deputy", "《二号镇紧急避险安置预案》", "您是 二号镇 防汛副责任人（《二号镇紧急避险安置预案》）"),
+    ("甲区", "responsible", "", "您是 甲区 防汛责任人"),   # a contact of no plan
+    ("", "responsible", "东村防汛应急预案", ""),
+])
+def test_the_duty_line_of_a_person(unit, role, plan, line):
+    assert duty_line(unit, role, plan) == line

@@ -13,7 +13,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
 from fangxun.warnings.routing.deadlines import AckState, asks_ack, escalation_target, next_step
-from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address
+from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
 MAX_NAMES = 20  # unanswered recipients named in one escalation message
@@ -39,10 +39,11 @@ def escalation_note(names: list[str], reason: str) -> str:
 
 
 def follow_up_recipient(kind: str, key: str, name: str, unit_code: str | None, level: str | None, channel: str,
-                        address: str) -> Recipient:
-    """Whom a reminder or escalation goes to; a person without an address cannot be reached (born failed)."""
+                        address: str, duty: str = "") -> Recipient:
+    """Whom a reminder or escalation goes to (with what they answer for); a person without an address cannot
+    be reached (born failed)."""
     return Recipient(kind, key, name, unit_code, level, channel, address, "", None,
-                     None if address or kind != "person" else NO_ADDRESS)
+                     None if address or kind != "person" else NO_ADDRESS, duty)
 
 
 def _recipient_of(row: Notification) -> Recipient:
@@ -84,7 +85,8 @@ class _Targets:
             channel = source.channel
             channel_kind = config.channels[channel].kind if channel in config.channels else ""
             self._persons[key] = [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, who, channel,
-                                                      person_address(p.channels, p.phone, channel, channel_kind))
+                                                      person_address(p.channels, p.phone, channel, channel_kind),
+                                                      duty_line(p.unit_name, p.role, p.plan_title))
                                   for p in await plan_persons(self.session, [code])]
         return self._persons[key]
 
@@ -167,7 +169,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         first = sources[0]
         payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
                                     note=escalation_note([source.recipient_name for source in sources], reason),
-                                    sources=[source.id for source in sources])
+                                    sources=[source.id for source in sources], duty=target.duty)
         created.append(NewNotice(warning_id, target, payload, escalation_key(warning_id, number, target, first.id),
                                  "escalation", number, first.id))
     if created:

@@ -38,7 +38,7 @@ WARNING_CACHE = 1000
 # until idle.
 TICK = 0.1
 # Payload fields that make up the message text rather than travel beside it.
-MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
+MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note", "duty"))
 
 
 def channel_fields(payload: dict) -> dict:

@@ -40,7 +40,7 @@ N = Notification.__table__
 ROWS_PER_CHUNK = 1000
 _IDS_PER_STATEMENT = 1000
 # What a follow-up replaces of its source's payload.
-_FOLLOW_UP_KEYS = ("title_prefix", "note", "role", "escalated_from_ids")
+_FOLLOW_UP_KEYS = ("title_prefix", "note", "role", "duty", "escalated_from_ids")
 
 
 class NewNotice(NamedTuple):
@@ -73,28 +73,34 @@ def escalation_key(warning_id: int, step: int, recipient: Recipient, first_id: i
     return f"fx-{warning_id}-e{step}-{recipient.kind}-{recipient.key}-{recipient.channel}-n{first_id}"
 
 
-def notice_payload(warning, template: str, role: str | None = None, **extra) -> dict:
+def notice_payload(warning, template: str, role: str | None = None, duty: str = "", **extra) -> dict:
     """A first notice's payload: the facts of `warning` (a Warning row, or anything with its attributes), the
-    template its text comes from (rendered once on the warning), the recipient's role and `extra`."""
+    template its text comes from (rendered once on the warning), the recipient's role, the line saying what
+    they answer for (outbox.compose puts it in the text) and `extra`."""
     payload = {"warning_id": warning.id, "thread_id": warning.thread_id, "identifier": warning.identifier,
                "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
                "cap_status": warning.cap_status, "message": template, "purpose": "notice"}
     if role:
         payload["role"] = role
+    if duty:
+        payload["duty"] = duty
     payload.update(extra)
     return payload
 
 
 def follow_up_payload(source: dict, purpose: str, title_prefix: str, *, note: str = "", keep_role: bool = False,
-                      sources: list[int] | None = None) -> dict:
+                      sources: list[int] | None = None, duty: str = "") -> dict:
     """A reminder's or escalation's payload: its source's message with a title prefix and a lead note of its
-    own (replacing the source's, so a chain of escalations never nests one text inside another)."""
+    own (replacing the source's, so a chain of escalations never nests one text inside another). A reminder
+    keeps its source's role and duty line (`keep_role`: the same person); an escalation gives its own `duty`."""
     payload = {key: value for key, value in source.items() if key not in _FOLLOW_UP_KEYS}
     payload.update(purpose=purpose, title_prefix=title_prefix)
     if note:
         payload["note"] = note
-    if keep_role and "role" in source:
-        payload["role"] = source["role"]
+    if keep_role:
+        payload.update({key: source[key] for key in ("role", "duty") if key in source})
+    if duty:
+        payload["duty"] = duty
     if sources:
         payload["escalated_from_ids"] = sources
     return payload
@@ -141,7 +147,7 @@ class NoticeWriter:
     def _row(self, notice: NewNotice, now: datetime, stamp: _Stamp) -> tuple[dict, str]:
         """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`."""
         warning_id, recipient, payload, key, purpose, step, escalated_from_id = notice
-        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem = recipient
+        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem, _ = recipient
         due_at, priority, status, lease_until, claimed_by = stamp
         if problem:
             due_at, status, lease_until, claimed_by = None, "failed", None, None

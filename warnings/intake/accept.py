@@ -15,7 +15,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import level_rank
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
-from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff
+from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.fanout import fan_out
@@ -194,14 +194,19 @@ async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarni
         kind=kind, previous_colour=before, sender_name=warning.sender_name)
     wording = config.wording.model_dump()
     chosen = {name: template_for(name, kind, wording) for name in {recipient.template for recipient in recipients}}
-    # Each template is rendered once, kept on the warning; a notification names its template.
-    row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
+    # Each template is rendered once, kept on the warning; a notification names its template, and its
+    # recipient's name and duty line fill their slots when it is sent (outbox.compose).
+    slots = {"recipient": RECIPIENT_SLOT, "duty": DUTY_SLOT}
+    row.messages = {name: list(render(config.templates[name], {**context, **slots}))
                     for name in sorted(set(chosen.values()))}
-    # Recipients of the same template and role share one payload (written once by the bulk insert).
-    payloads = {(template, role): notice_payload(row, chosen[template], role)
-                for template, role in {(recipient.template, recipient.role) for recipient in recipients}}
+    # Recipients of the same template, role and duty share one payload (written once by the bulk insert); the
+    # facts of the warning are read once per template and role (an ORM attribute costs more than the copy).
+    shared = {(template, role): notice_payload(row, chosen[template], role)
+              for template, role in {(r.template, r.role) for r in recipients}}
+    payloads = {(template, role, duty): {**shared[template, role], "duty": duty} if duty else shared[template, role]
+                for template, role, duty in {(r.template, r.role, r.duty) for r in recipients}}
     warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
-    return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role],
+    return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role, recipient.duty],
                       notice_key(warning_id, recipient)) for recipient in recipients]
 
 
