@@ -111,7 +111,7 @@ class _Builder:
         minutes = self.config.ack_deadline_minutes.minutes(message.colour)
         for number, recipient in enumerate(message.recipients):
             created = message.received + timedelta(milliseconds=5 * number)
-            payload = notice_payload(message, recipient.template, recipient.role, recipient.duty, **message.payload)
+            payload = notice_payload(message, recipient.template, recipient.role, **message.payload)
             row = self.row(NewNotice(message.id, recipient, payload, notice_key(message.id, recipient)), created)
             self.outbox.notices.append(row)
             escalable = message.msg_type != "Cancel"

@@ -169,7 +169,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         first = sources[0]
         payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
                                     note=escalation_note([source.recipient_name for source in sources], reason),
-                                    sources=[source.id for source in sources], duty=target.duty)
+                                    sources=[source.id for source in sources])
         created.append(NewNotice(warning_id, target, payload, escalation_key(warning_id, number, target, first.id),
                                  "escalation", number, first.id))
     if created:

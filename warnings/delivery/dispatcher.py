@@ -285,7 +285,7 @@ class Dispatcher:
     def _message(self, row: Claimed) -> OutgoingMessage:
         url = ack_url(self.ack_base_url, row.ack_token or ack_token(self._secret, row.idempotency_key))
         payload = row.payload or {}
-        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
+        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name, row.duty)
         title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
         # A message nobody has to answer (an all-clear) gives the channels no link to ask for 叫应 with.
         colour, all_clear = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)

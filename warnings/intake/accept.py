@@ -195,18 +195,16 @@ async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarni
     wording = config.wording.model_dump()
     chosen = {name: template_for(name, kind, wording) for name in {recipient.template for recipient in recipients}}
     # Each template is rendered once, kept on the warning; a notification names its template, and its
-    # recipient's name and duty line fill their slots when it is sent (outbox.compose).
+    # recipient's name and duty line (the writer keeps it with the row) fill their slots when it is sent
+    # (outbox.compose).
     slots = {"recipient": RECIPIENT_SLOT, "duty": DUTY_SLOT}
     row.messages = {name: list(render(config.templates[name], {**context, **slots}))
                     for name in sorted(set(chosen.values()))}
-    # Recipients of the same template, role and duty share one payload (written once by the bulk insert); the
-    # facts of the warning are read once per template and role (an ORM attribute costs more than the copy).
-    shared = {(template, role): notice_payload(row, chosen[template], role)
-              for template, role in {(r.template, r.role) for r in recipients}}
-    payloads = {(template, role, duty): {**shared[template, role], "duty": duty} if duty else shared[template, role]
-                for template, role, duty in {(r.template, r.role, r.duty) for r in recipients}}
+    # Recipients of the same template and role share one payload (written once by the bulk insert).
+    payloads = {(template, role): notice_payload(row, chosen[template], role)
+                for template, role in {(recipient.template, recipient.role) for recipient in recipients}}
     warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
-    return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role, recipient.duty],
+    return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role],
                       notice_key(warning_id, recipient)) for recipient in recipients]
 
 
