@@ -251,7 +251,13 @@ def _ingest_line(name: str, result) -> str:
         line += f"，取代预警 {'、'.join(map(str, result.superseded))}"
     if result.cancelled:
         line += f"，解除预警 {'、'.join(map(str, result.cancelled))}"
-    if row.status != "active" and row.msg_type != "Cancel":
+    if row.jurisdiction == "outside":
+        line += "（辖区外预警：已存档，未通知任何人）"
+    elif row.jurisdiction == "unlocated" and row.status == "active":
+        line += "（区域无法定位：已通知市防汛值班室，请在网页上人工指定影响区划）"
+    elif row.all_clear and not result.cancelled:
+        line += "（解除消息未引用本系统收到的预警：仅存档）"
+    elif row.status != "active" and not row.all_clear:
         line += f"（状态：{row.status}）"
     return line
 
@@ -281,13 +287,16 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                 continue
             for skipped in warning.skipped:
                 print(f"{name}：已跳过：{skipped}", file=sys.stderr)
+            for note in warning.notes:
+                print(f"{name}：注意：{note}", file=sys.stderr)
             if args.dry_run:
                 async with sessions() as session:
                     view = await preview(session, warning, settings)
                 shown.append({"file": file, **view} if args.json else view)
                 if not args.json:
                     recipients = view["recipients"]
-                    print(f"{name}：{warning.identifier} {warning.event} {warning.colour or '无颜色'} {warning.msg_type}："
+                    print(f"{name}：{warning.identifier} {warning.event} {warning.colour or '无颜色'} {warning.msg_type}"
+                          f"（{view['jurisdiction_label']}{'，解除' if warning.all_clear else ''}）："
                           f"覆盖 {len(view['units'])} 个区划，将通知 {len(recipients['departments'])} 个部门、"
                           f"{recipients['persons']} 名责任人（共 {recipients['notifications']} 条，未保存）")
                 continue
@@ -307,14 +316,17 @@ def cmd_dispatch(ctx: CommandContext):
     import logging
     import signal
 
+    from fangxun.warnings.acks.link_notice import link_lines
     from fangxun.warnings.service import run_dispatch
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def started() -> None:
+    def started(base) -> None:
         channels = "、".join(ctx.settings.warnings.channels) or "无"
         print(f"fangxun dispatch 已启动：通知渠道 {channels}；订阅源 {len(ctx.settings.warnings.feeds)} 个"
               "（Ctrl+C 或 SIGTERM 停止）", flush=True)
+        for line in link_lines(base):
+            print(line, flush=True)
 
     async def run() -> None:
         stop = asyncio.Event()

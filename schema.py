@@ -5,6 +5,7 @@ from fangxun.core import accounts
 from fangxun.core.db import Base
 from fangxun.plans import models  # noqa: F401
 from fangxun.warnings import tables  # noqa: F401
+from fangxun.warnings.acks import tables as ack_tables  # noqa: F401
 from fangxun.warnings.events import tables as event_tables  # noqa: F401
 
 metadata = Base.metadata

@@ -10,23 +10,24 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fangxun.api import (routes_ack, routes_board, routes_cap, routes_decisions, routes_event_page, routes_events,
-                         routes_journal, routes_map, routes_pages, routes_plans, routes_reports, routes_status,
-                         routes_units, routes_warnings)
+from fangxun.api import (routes_ack, routes_assign, routes_board, routes_cap, routes_decisions, routes_event_page,
+                         routes_events, routes_journal, routes_map, routes_pages, routes_plans, routes_reports,
+                         routes_sms, routes_sms_replies, routes_status, routes_units, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
-                              SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
+                              PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
+from fangxun.core.public_base import PublicBase, public_base
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.settings import Settings
 from fangxun.warnings.service import WarningService, worker_name
 
 __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY", "LOGIN_LIMITER",
-           "ACK_LIMITER", "PASSWORD_EXECUTOR", "WARNING_SERVICE", "PRINCIPAL", "AUTH_METHOD"]
+           "ACK_LIMITER", "PASSWORD_EXECUTOR", "WARNING_SERVICE", "PUBLIC_BASE", "PRINCIPAL", "AUTH_METHOD"]
 
 MAX_BODY_BYTES = 1024 * 1024
 # Two scrypt checks at a time (32 MiB each) at most, whatever the number of sign-in attempts.
@@ -55,7 +56,8 @@ async def _password_executor(app: web.Application) -> AsyncIterator[None]:
 
 async def _warning_service(app: web.Application) -> AsyncIterator[None]:
     """The dispatcher and scheduler, running as long as the web application does."""
-    async with WarningService(app[SESSIONS], app[SETTINGS], app[CLOCK], worker_id=worker_name("web")) as service:
+    async with WarningService(app[SESSIONS], app[SETTINGS], app[CLOCK], worker_id=worker_name("web"),
+                              ack_base_url=app[PUBLIC_BASE].url) as service:
         app[WARNING_SERVICE] = service
         yield
 
@@ -66,10 +68,11 @@ async def _common_headers(request: web.Request, response: web.StreamResponse) ->
 
 
 def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None, *,
-               dispatch: bool = False) -> web.Application:
+               dispatch: bool = False, base: PublicBase | None = None) -> web.Application:
     """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed).
 
-    `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does).
+    `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does). `base` is
+    where its links point (`serve` decides it from the address it listens on); by default the configured one.
     """
     clock = clock or Clock(zone=settings.registry.timezone)
     app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
@@ -77,6 +80,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[SESSIONS] = session_factory(engine)
     app[SETTINGS] = settings
     app[CLOCK] = clock
+    app[PUBLIC_BASE] = base or public_base(settings.server)
     app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
                                       now=lambda: clock.now().timestamp())
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
@@ -87,7 +91,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app.on_response_prepare.append(_common_headers)
     for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
                    routes_ack, routes_board, routes_cap, routes_events, routes_decisions, routes_journal,
-                   routes_event_page, routes_reports):
+                   routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

@@ -19,7 +19,9 @@ from fangxun.core.errors import Forbidden, Unauthorized
 
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
-PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/")
+PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
+                   # The SMS gateway's inbound messages: signed with the channel's secret (routes_sms).
+                   "/api/callbacks/sms/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
 TOKEN_PREFIXES = ("/cap/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -30,7 +32,7 @@ MAX_PASSWORD_LENGTH = 1024
 
 
 def is_public(request: web.Request) -> bool:
-    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links."""
+    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links, signed gateway callbacks."""
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 

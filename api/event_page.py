@@ -4,7 +4,7 @@ The data is built here; api/templates/events.html, event.html and journal_form.h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from fangxun.api.csp import inline_hashes
@@ -28,11 +28,15 @@ def events_list_page(events: list[dict], user: str, zone: str) -> str:
     return render("events.html", title="事件", user=user, zone=zone, events=events)
 
 
-def event_page(timeline: dict, user: str, zone: str) -> str:
-    """One event: header, then one chronological timeline, then the figure totals; printable."""
+def event_page(timeline: dict, user: str, zone: str, sms_reports: Sequence[dict] = (),
+               can_write: bool = False) -> str:
+    """One event: header, then one chronological timeline, the SMS replies still to verify (with the button that
+    makes one a journal entry when `can_write`), then the figure totals; printable."""
     event = timeline["event"]
     return render("event.html", title=event["name"], user=user, zone=zone, timeline=timeline,
-                  event_id=int(event["id"]), figure_labels=FIGURE_LABELS, journal_figures=JOURNAL_FIGURES)
+                  event_id=int(event["id"]), figure_labels=FIGURE_LABELS, journal_figures=JOURNAL_FIGURES,
+                  sms_reports=[{**r, "received_at": datetime.fromisoformat(r["received_at"])} for r in sms_reports
+                               if r["state"] == "unverified"], can_write=can_write)
 
 
 def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str, object], principal,

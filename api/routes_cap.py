@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api.keys import CLOCK, SESSIONS, SETTINGS
+from fangxun.api.keys import CLOCK, PUBLIC_BASE, SESSIONS
 from fangxun.api.params import int_param, path_id
 from fangxun.warnings.intake.cap_out import feed_document, stored_document
 from fangxun.warnings.intake.cap_write import CAP_MIME
@@ -19,11 +19,6 @@ ATOM_MIME = "application/atom+xml"
 FEED_DAYS = 3
 
 
-def base_url(request: web.Request) -> str:
-    """[server] public_url when configured, else the address this request came to."""
-    return request.app[SETTINGS].server.public_url or str(request.url.origin())
-
-
 @routes.get("/cap/feed.xml")
 async def cap_feed(request: web.Request) -> web.Response:
     """Atom: active warnings and those closed in the last `days` (default 3), newest first."""
@@ -31,7 +26,8 @@ async def cap_feed(request: web.Request) -> web.Response:
     now = request.app[CLOCK].now()
     async with request.app[SESSIONS]() as session:
         rows = await held_for_feed(session, now, days)
-    body = feed_document(rows, base_url(request), now)
+    # The links of the messages' base, never the Host header of the request.
+    body = feed_document(rows, request.app[PUBLIC_BASE].url, now)
     return web.Response(body=body, content_type=ATOM_MIME, charset="utf-8", headers={"Cache-Control": "no-cache"})
 
 

@@ -1,4 +1,5 @@
-"""`fangxun serve`: migrate, optionally load the demo registry, then run the web application."""
+"""`fangxun serve`: migrate, optionally load the demo registry, then run the web application on sockets bound
+first, so that its links point at the address it really listens on."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from fangxun.core.accounts import User, create_user, hash_password
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
 from fangxun.core.migrate import upgrade
+from fangxun.core.public_base import http_origin, public_base
 from fangxun.core.runtime import tune_for_service
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings.acks.link_notice import link_lines, separate_dispatch_lines
 
 DEMO_USER = "demo"
 
@@ -57,15 +60,25 @@ async def prepare_demo(url: str, settings: Settings, clock: Clock, history: bool
 
 def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo: bool = False,
           dispatch: bool = True, history: bool = False) -> None:
-    """Run the service until interrupted; `dispatch` runs the warning dispatcher and scheduler in it too."""
+    """Run the service on `host`:`port` (0: a free port) until interrupted; `dispatch` runs the warning
+    dispatcher and scheduler in it too."""
     from fangxun.api.app import create_app
+    from fangxun.api.listen import bind, bound_addresses, bound_port
 
     lines = asyncio.run(prepare_demo(url, settings, clock, history)) if demo else []
+    sockets = bind(host, port)
+    port = bound_port(sockets)
+    base = public_base(settings.server, host, port, bound=bound_addresses(sockets))
+    if dispatch:
+        notes = link_lines(base)
+    else:
+        notes = ["未在本进程发送预警通知：请另行运行 fangxun dispatch",
+                 *separate_dispatch_lines(base, public_base(settings.server))]
 
     async def application() -> web.Application:
         engine = create_engine(url)
         await upgrade(engine)
-        app = create_app(engine, settings, clock, dispatch=dispatch)
+        app = create_app(engine, settings, clock, dispatch=dispatch, base=base)
 
         async def dispose(_app: web.Application) -> None:
             await engine.dispose()
@@ -77,8 +90,8 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
     def announce(_message: str) -> None:
         for line in lines:
             print(line, flush=True)
-        print(f"fangxun 已启动：http://{host}:{port}/  （Ctrl+C 停止）", flush=True)
-        if not dispatch:
-            print("未在本进程发送预警通知：请另行运行 fangxun dispatch", flush=True)
+        print(f"fangxun 已启动：{http_origin(host or '0.0.0.0', port)}/  （Ctrl+C 停止）", flush=True)
+        for line in notes:
+            print(line, flush=True)
 
-    web.run_app(application(), host=host, port=port, print=announce)
+    web.run_app(application(), sock=sockets, print=announce)

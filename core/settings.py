@@ -40,7 +40,8 @@ class AuthSettings(Strict):
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    # The address people reach the service at (ack links, the CAP feed); empty: http://host:port.
+    # The address people reach the service at (ack links, the CAP feed); empty: the address `serve` listens on
+    # (core/public_base.py decides).
     public_url: str = ""
 
     @field_validator("public_url")
@@ -48,16 +49,8 @@ class ServerSettings(Strict):
     def _http_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         if value and (not value.startswith(("http://", "https://")) or len(value.split("/", 3)[2]) == 0):
-            raise ValueError("public_url must be an http(s) URL such as https://fangxun.example.gov.cn, or empty")
+            raise ValueError("应为 http:// 或 https:// 开头的地址，如 https://fangxun.example.gov.cn，或留空")
         return value
-
-    @property
-    def base_url(self) -> str:
-        """public_url, or the URL derived from host and port."""
-        if self.public_url:
-            return self.public_url
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
 
 def _replaced_whole(path: tuple[str, ...], patterns: Iterable[Pattern]) -> bool:

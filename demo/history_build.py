@@ -306,6 +306,8 @@ def _warning_row(registry: Registry, message: Message, settings: Settings) -> di
         "document": normalised.as_json(), "raw": None, "messages": messages, "source": "cap",
         "status": message.status, "thread_id": message.thread_id, "superseded_by_id": message.superseded_by_id,
         "received_at": message.received, "closed_at": message.closed_at, "entered_by": ENTERED_BY,
+        "effective": None, "expires_assumed": False, "jurisdiction": "inside",
+        "all_clear": message.msg_type == "Cancel", "notes": [],
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from fangxun.core.errors import NotFound
 from fangxun.plans.models import AdminUnit
@@ -29,6 +30,15 @@ async def root_unit(session: AsyncSession, code: str | None) -> AdminUnit:
     if unit is None:
         raise NotFound("登记库中还没有行政区划，请先导入区划或运行 fangxun demo load")
     return unit
+
+
+async def top_codes(session: AsyncSession) -> list[str]:
+    """The registry's top units (the jurisdiction): units whose parent is not held."""
+    parent = aliased(AdminUnit)
+    held = select(parent.code).where(parent.code == AdminUnit.parent_code).exists()
+    return list((await session.execute(
+        select(AdminUnit.code).where(or_(AdminUnit.parent_code.is_(None), ~held)).order_by(AdminUnit.code)
+    )).scalars())
 
 
 def in_subtree(root: AdminUnit) -> ColumnElement[bool]:

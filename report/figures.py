@@ -43,9 +43,9 @@ async def annual_figures(session: AsyncSession, settings: Settings, year: int) -
         "events": events,
         "warnings": await warning_figures(session, months),
         "notifications": {
-            # the notices of the warnings counted as issued (a Cancel's notice asks for no 叫应 escalation)
+            # the notices of the warnings counted as issued (an all-clear's notice asks for no 叫应)
             "warnings": await notification_figures(
-                session, [*weather_warnings(start, end), Warning.msg_type.in_(ISSUED)]),
+                session, [*weather_warnings(start, end), Warning.msg_type.in_(ISSUED), Warning.all_clear.is_(False)]),
             "decisions": await notification_figures(session, decision_notices(start, end)),
         },
         "decisions": await decision_figures(session, start, end, zone),

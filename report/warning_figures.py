@@ -8,6 +8,7 @@ from sqlalchemy import Numeric, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.report.period import ACK_BUCKETS, nearest_rank_index, percent
+from fangxun.warnings.queries import ours
 from fangxun.warnings.tables import Notification, Warning
 from fangxun.warnings.vocabulary import COLOURS, RESPONSE_SOURCE
 
@@ -19,9 +20,10 @@ NO_COLOUR = "none"
 
 
 def weather_warnings(start: datetime, end: datetime) -> list:
-    """SQL conditions: weather warnings received in [start, end), of any message type."""
+    """SQL conditions: weather warnings of ours received in [start, end), of any message type (none outside the
+    jurisdiction, no all-clear of something we never held)."""
     return [Warning.received_at >= start, Warning.received_at < end, Warning.source != RESPONSE_SOURCE,
-            Warning.cap_status.in_(COUNTED_STATUSES)]
+            Warning.cap_status.in_(COUNTED_STATUSES), ours()]
 
 
 def decision_notices(start: datetime, end: datetime) -> list:
@@ -33,7 +35,8 @@ async def warning_figures(session: AsyncSession, months: list[datetime]) -> dict
     """Warnings by type and colour and per local month; `months` are the 13 month starts of the year."""
     month = case(*[(Warning.received_at < months[index + 1], index + 1) for index in range(11)], else_=12)
     # Grouped over a subquery: PostgreSQL cannot match a CASE with bound values in GROUP BY.
-    rows_of = (select(Warning.event, Warning.colour, Warning.msg_type, month.label("month"))
+    kind = case((Warning.all_clear.is_(True), "Cancel"), else_=Warning.msg_type)  # an Update that lifts (解除)
+    rows_of = (select(Warning.event, Warning.colour, kind.label("msg_type"), month.label("month"))
                .where(*weather_warnings(months[0], months[-1])).subquery())
     keys = (rows_of.c.event, rows_of.c.colour, rows_of.c.msg_type, rows_of.c.month)
     by_event: dict[str, dict[str, int]] = {}

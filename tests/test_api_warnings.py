@@ -64,10 +64,9 @@ async def test_the_same_message_again_answers_200_with_the_warning_already_held(
     assert await stored(sessions) == (1, RED_NOTIFICATIONS)
 
 
-@pytest.mark.parametrize("example, content_type, status", [
-    ("A1", "application/xml", "active"), ("A2", "text/xml", "expired"), ("A3", CAP_XML, "active"),
-    ("A4", CAP_XML, "active")])
-async def test_the_spec_examples_are_accepted(client, sessions, tokens, example, content_type, status):
+@pytest.mark.parametrize("example, content_type, assumed", [
+    ("A1", "application/xml", True), ("A2", "text/xml", False), ("A3", CAP_XML, True), ("A4", CAP_XML, True)])
+async def test_the_spec_examples_are_accepted(client, sessions, tokens, example, content_type, assumed):
     response = await post_cap(client, spec_example(example), tokens["editor"], content_type=content_type)
     body = await response.json()
     assert response.status == 201, body
@@ -75,9 +74,10 @@ async def test_the_spec_examples_are_accepted(client, sessions, tokens, example,
     assert body["units"] == 0  # nowhere near Zhengzhou
     async with sessions() as session:
         rows = await notifications(session, body["warning_id"])
-    # Without <expires> a message is in force and goes to the default route (市应急管理局); A2 expired in 2003.
-    assert body["warning"]["status"] == status
-    assert len(rows) == (1 if status == "active" else 0)
+    # All of 2003: A2 expired by its <expires>; the others name none, and the day assumed for them is over.
+    assert body["warning"]["status"] == "expired" and rows == []
+    assert body["warning"]["expires_assumed"] is assumed
+    assert body["warning"]["notes"] == (["未注明失效时间，按 24 小时计"] if assumed else [])
 
 
 async def test_the_hand_entry_form_is_accepted_as_json(client, sessions, tokens, registry):
@@ -139,6 +139,26 @@ async def test_lenient_parsing_accepts_what_it_can_and_says_what_it_skipped(clie
     assert body["warning"]["colour"] == "orange"
     bad = await post_cap(client, lenient_only(), tokens["editor"], lenient="maybe")
     assert bad.status == 400 and (await bad.json())["field"] == "lenient"
+
+
+async def test_notes_an_assumed_expiry_and_the_effective_time_are_shown(client, tokens, registry):
+    # No <expires>, an empty <polygon> (schema-valid: accepted strictly) and an <effective> before the onset.
+    document = zz(expires=None, polygon="").replace(
+        b"<onset>", b"<effective>2026-06-01T09:50:00+08:00</effective><onset>", 1)
+    response = await post_cap(client, document, tokens["editor"])
+    body = await response.json()
+    assert response.status == 201, body
+    notes = ["区域“郑州市金水区、二七区、中原区”的多边形为空，已略去该多边形", "未注明失效时间，按 24 小时计"]
+    assert body["warning"]["notes"] == notes and body["skipped"] == []
+    assert body["units"] == 7  # the area's geocodes still count
+    view = await (await client.get(f"/api/warnings/{body['warning_id']}", headers=bearer(tokens["viewer"]))).json()
+    shown = view["current"]
+    assert shown["notes"] == notes and view["messages"][0]["notes"] == notes
+    assert shown["expires_assumed"] is True
+    assert (shown["effective"], shown["onset"], shown["expires"]) == (
+        "2026-06-01T01:50:00+00:00", "2026-06-01T01:55:00+00:00", "2026-06-02T01:55:00+00:00")
+    listed = await (await client.get("/api/warnings", headers=bearer(tokens["viewer"]))).json()
+    assert listed["items"][0]["notes"] == notes and listed["items"][0]["expires_assumed"] is True
 
 
 async def test_oversized_bodies_are_refused_by_length_and_while_reading(aiohttp_client, engine, config, clock,

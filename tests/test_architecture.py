@@ -29,13 +29,13 @@ DEMO_USERS = {"demo", "api", "cli"}
 IO_LIBRARIES = {"sqlalchemy", "aiohttp", "apscheduler", "folium", "jinja2", "asyncpg", "aiosqlite"}
 PURE_MODULES = [
     "fangxun.plans.review_clock", "fangxun.plans.unit_rules", "fangxun.plans.unit_status",
-    "fangxun.warnings.vocabulary",
+    "fangxun.warnings.vocabulary", "fangxun.warnings.intake.cap_shapes", "fangxun.warnings.intake.expiry",
     "fangxun.warnings.routing.tree", "fangxun.warnings.routing.recipients", "fangxun.warnings.routing.templates",
     "fangxun.warnings.routing.wording",
     "fangxun.warnings.routing.quiet_hours", "fangxun.warnings.routing.deadlines",
     "fangxun.warnings.delivery.policy", "fangxun.warnings.delivery.channels.classify",
     "fangxun.warnings.delivery.channels.signing", "fangxun.warnings.delivery.channels.text",
-    "fangxun.warnings.acks.tokens",
+    "fangxun.warnings.acks.tokens", "fangxun.warnings.acks.reply_rules", "fangxun.warnings.acks.inbound_sms",
     "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
     "fangxun.warnings.events.journal_rules",
 ]

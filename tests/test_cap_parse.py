@@ -169,23 +169,35 @@ def test_lenient_parses_what_it_can_and_says_what_it_skipped():
     assert warning.onset is None
     assert warning.expires == datetime(2026, 7, 20, 22, 0, tzinfo=UTC)
     (area,) = warning.areas
-    assert area.polygons == (((113.6, 34.8), (113.7, 34.8), (113.7, 34.7), (113.6, 34.7), (113.6, 34.8)),)
+    square = ((113.6, 34.8), (113.7, 34.8), (113.7, 34.7), (113.6, 34.7), (113.6, 34.8))
+    # The open ring is closed on its first point; the two-point ring and the circle without a radius are
+    # dropped: shapes the schema lets through are noted on the warning (strict or lenient), not skipped.
+    assert area.polygons == (square, square)
     assert area.circles == ((113.65, 34.75, 5.0),)
     assert area.geocodes == ("410105000000",)
     skipped = "\n".join(warning.skipped)
-    assert len(warning.skipped) == 6
-    for words in ("urgency", "onset", "只有 3 个点", "未闭合", "圆", "金水"):
+    assert len(warning.skipped) == 3
+    for words in ("urgency", "onset", "金水"):
         assert words in skipped
+    notes = "\n".join(warning.notes)
+    assert len(warning.notes) == 3
+    for words in ("只有 2 个不同的点", "已略去该多边形", "未闭合", "已按首点闭合", "圆", "已略去该圆"):
+        assert words in notes
     assert warning.as_json()["skipped"] == list(warning.skipped)
+    assert warning.as_json()["notes"] == list(warning.notes)
 
 
-def test_strict_refuses_a_bad_polygon_the_schema_lets_through():
+@pytest.mark.parametrize("lenient", [False, True])
+def test_a_bad_polygon_the_schema_lets_through_loses_only_itself(lenient):
     document = alert("""<info><category>Met</category><event>暴雨</event><urgency>Expected</urgency>
         <severity>Severe</severity><certainty>Likely</certainty>
-        <area><areaDesc>金水区</areaDesc><polygon>34.8,113.6 34.8,113.7 34.8,113.6</polygon></area></info>""")
-    with pytest.raises(CapRejected, match="只有 3 个点"):
-        parse_cap(document)
-    assert parse_cap(document, lenient=True).areas[0].polygons == ()
+        <area><areaDesc>金水区</areaDesc><polygon>34.8,113.6 34.8,113.7 34.8,113.6</polygon>
+        <geocode><valueName>ADCODE</valueName><value>410105</value></geocode></area></info>""")
+    warning = parse_cap(document, lenient=lenient)
+    (area,) = warning.areas
+    assert area.polygons == () and area.geocodes == ("410105",)
+    assert warning.skipped == ()
+    assert warning.notes == ("区域“金水区”的多边形只有 2 个不同的点，围不成区域，已略去该多边形",)
 
 
 @pytest.mark.parametrize("change, reason", [

@@ -130,6 +130,39 @@ async def test_dry_run_json_prints_the_warning_and_its_units_without_storing(dat
     assert await counts(database_url) == (0, 0)
 
 
+async def test_dry_run_json_shows_the_start_the_expiry_assumed_the_notes_and_all_clears(database_url, tmp_path):
+    config = tmp_path / "fangxun.toml"
+    config.write_text('[warnings.lifetime.events."暴雨"]\nred = 6\n', encoding="utf-8")
+    sent = datetime.now(BEIJING).replace(microsecond=0) - timedelta(minutes=5)
+    earlier = (ZZ_SENDER, f"{ZZ_SENDER}_earlier", (sent - timedelta(hours=1)).isoformat())
+    # CMA style: an Update with <effective> and neither <onset> nor <expires>, and an empty <polygon>.
+    update = zhengzhou_rainstorm("red", "Update", identifier=f"{ZZ_SENDER}_update", sent=sent.isoformat(),
+                                 references=(earlier,), expires=None, polygon="")
+    update = update.replace(b"<onset>", b"<effective>", 1).replace(b"</onset>", b"</effective>", 1)
+    lifted = zhengzhou_rainstorm("red", "Update", identifier=f"{ZZ_SENDER}_lifted", sent=sent.isoformat(),
+                                 references=(earlier,), expires=None).replace(b"Prepare", b"AllClear")
+    files = tmp_path / "update.xml", tmp_path / "lifted.xml"
+    files[0].write_bytes(update)
+    files[1].write_bytes(lifted)
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", "--json", *map(str, files),
+                             config=config)
+    assert code == 0, err
+    shown, cleared = json.loads(out)
+    start = sent.astimezone(timezone.utc)
+    assert (shown["effective"], shown["onset"]) == (start.isoformat(), None)
+    assert shown["expires"] == (start + timedelta(hours=6)).isoformat() and shown["expires_assumed"] is True
+    assert shown["notes"] == ["区域“郑州市金水区、二七区、中原区”的多边形为空，已略去该多边形",
+                              "未注明失效时间，按 6 小时计"]
+    assert shown["all_clear"] is False and len(shown["units"]) == 7  # the geocodes still count
+    assert cleared["all_clear"] is True and cleared["response_types"] == ["AllClear"]
+    assert (cleared["expires"], cleared["expires_assumed"], cleared["notes"]) == (None, False, [])
+
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", str(files[0]), config=config)
+    assert code == 0 and "未保存" in out
+    assert "update.xml：注意：未注明失效时间，按 6 小时计" in err and "update.xml：注意：区域" in err
+    assert await counts(database_url) == (0, 0)
+
+
 async def test_lenient_parsing_is_asked_for_and_says_what_it_skipped(database_url, tmp_path):
     faulty = tmp_path / "faulty.xml"
     expires = (datetime.now(BEIJING) + timedelta(hours=6)).replace(microsecond=0).isoformat()
@@ -192,3 +225,32 @@ async def test_dispatch_runs_until_sigterm_and_stops_cleanly(database_url, tmp_p
     # Whatever the escalation job queued meanwhile is pending or sent, never lost; no row stays claimed.
     assert not pending & await pending_keys(database_url)
     assert await pending_keys(database_url, "sending") == set()
+
+
+def shandong_heat(sent: datetime) -> bytes:
+    """A CMA-style 高温 alert for 蓬莱 (Shandong), written for this test: outside a Zhengzhou jurisdiction."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>37061441600000_{sent:%Y%m%d%H%M%S}</identifier><sender>penglai-met@example.cn</sender>
+  <sent>{sent.isoformat()}</sent><status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+  <info><language>zh-CN</language><category>Met</category><event>高温橙色预警</event>
+    <urgency>Expected</urgency><severity>Severe</severity><certainty>Likely</certainty>
+    <effective>{sent.isoformat()}</effective><expires>{(sent + timedelta(days=1)).isoformat()}</expires>
+    <senderName>蓬莱区气象台</senderName><headline>蓬莱区气象台发布高温橙色预警</headline>
+    <area><areaDesc>蓬莱区</areaDesc><geocode><valueName>行政区划代码</valueName><value>370614000000</value></geocode>
+    </area></info>
+</alert>""".encode()
+
+
+async def test_a_warning_for_another_province_is_shown_outside_the_jurisdiction(database_url, tmp_path):
+    heat = tmp_path / "penglai.xml"
+    heat.write_bytes(shandong_heat(datetime.now(BEIJING).replace(microsecond=0) - timedelta(minutes=3)))
+    code, out, err = fangxun(database_url, "warnings", "ingest", "--dry-run", "--json", str(heat))
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["in_jurisdiction"] is False and shown["jurisdiction"] == "outside"
+    assert shown["recipients"]["notifications"] == 0 and shown["all_clear"] is False
+    code, out, err = fangxun(database_url, "warnings", "ingest", str(heat))
+    assert code == 0, err
+    assert "高温橙色预警" in out and "辖区外预警：已存档，未通知任何人" in out and "生成 0 条通知" in out
+    assert await counts(database_url) == (1, 0)

@@ -4,19 +4,22 @@ never stops the others."""
 from __future__ import annotations
 
 import os
+from datetime import datetime, timezone
 
 import aiohttp
 import pytest
+import shapely
 from aiohttp import web
-from sqlalchemy import select
-from support.cap_samples import BILLION_LAUGHS, ZZ_SENDER
+from sqlalchemy import func, select, update
+from support.cap_samples import BILLION_LAUGHS, ZZ_POLYGON, ZZ_SENDER
 from support.warning_api import zz
-from support.warning_factories import NOON, make_warning, warning_settings
+from support.warning_factories import CITY, NOON, make_warning, warning_settings
 
+from fangxun.plans.models import AdminUnit
 from fangxun.warnings.config import Feed
 from fangxun.warnings.intake.cap_write import atom_feed, cap_document
 from fangxun.warnings.intake.feeds import FeedPoller
-from fangxun.warnings.tables import Warning
+from fangxun.warnings.tables import Warning, WarningUnit
 
 HOOK = "http://127.0.0.1:9/hook"
 ALERT_ID, UPDATE_ID = f"{ZZ_SENDER}_20260601095500_0", f"{ZZ_SENDER}_20260601095800_0"
@@ -182,6 +185,47 @@ async def test_a_directory_feed_takes_new_files_and_files_them_away(sessions, co
     report = await polling.poll(feed)
     assert report.repeated == 1 and (inbox / "done" / "again.xml").exists()
     assert len(await held(sessions)) == 3
+
+
+async def test_schema_valid_documents_whose_shapes_cannot_all_be_read_are_kept_with_notes(sessions, config, clock,
+                                                                                         tmp_path, registry):
+    """Feeds parse strictly: a stray bracket, an empty <polygon> or a ring across ±180 once lost the document."""
+    ids = {name: f"{ZZ_SENDER}_2026060109{minute}00_0" for name, minute in (("stray", "50"), ("empty", "51"),
+                                                                          ("pacific", "52"))}
+    sent = {name: f"2026-06-01T09:{ids[name][-6:-4]}:00+08:00" for name in ids}
+    async with sessions() as session, session.begin():  # the test city gets its box: shapes can meet it
+        await session.execute(update(AdminUnit).where(AdminUnit.code == CITY)
+                              .values(geometry=shapely.to_wkb(shapely.box(113.0, 34.0, 114.0, 35.0))))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "stray.xml").write_bytes(zz("orange", identifier=ids["stray"], sent=sent["stray"],
+                                         polygon=ZZ_POLYGON.replace("113.75 ", "113.75) ", 1)))
+    (inbox / "empty.xml").write_bytes(zz("orange", identifier=ids["empty"], sent=sent["empty"], polygon=""))
+    # Over the Pacific at Zhengzhou's latitude, no geocode and no <expires>: read as a band round the
+    # whole globe (-179.5 … 179.5), it would have warned the test city.
+    (inbox / "pacific.xml").write_bytes(zz("orange", identifier=ids["pacific"], sent=sent["pacific"], expires=None,
+                                           geocodes=(), polygon="30,179.5 30,-179.5 40,-179.5 40,179.5 30,179.5"))
+    report = await FeedPoller(sessions, config, clock, None, settle_seconds=0).poll(
+        Feed(name="drop", directory=str(inbox)))
+    assert report.refused == [] and report.errors == []
+    assert report.ingested == [ids["stray"], ids["empty"], ids["pacific"]]
+    assert not (inbox / "refused").exists()
+
+    stored = await held(sessions)
+    area = "区域“郑州市金水区、二七区、中原区”的多边形"
+    assert stored[ids["stray"]].notes == [f"{area}坐标中有多余字符“)”，已去除"]
+    assert stored[ids["stray"]].areas[0]["polygons"][0][1] == [113.75, 34.8]
+    assert stored[ids["empty"]].notes == [f"{area}为空，已略去该多边形"]
+    pacific = stored[ids["pacific"]]
+    assert pacific.notes == ["未注明失效时间，按 24 小时计"] and pacific.expires_assumed is True
+    assert pacific.expires == datetime(2026, 6, 2, 1, 52, tzinfo=timezone.utc)
+    async with sessions() as session:
+        units = dict((await session.execute(select(WarningUnit.warning_id, func.count())
+                                            .group_by(WarningUnit.warning_id))).all())
+    # The empty polygon's geocodes still count (both districts and everything below them); the cleaned
+    # polygon meets the city too; the Pacific ring meets no unit.
+    assert units[stored[ids["empty"]].id] == 7 and units[stored[ids["stray"]].id] == 8
+    assert pacific.id not in units
 
 
 async def test_a_file_still_being_written_waits(sessions, config, clock, tmp_path, registry):

@@ -200,6 +200,38 @@ def test_other_warning_settings_are_checked(tmp_path, text, key):
     assert failure(path).startswith(f"{path}: {key}: ")
 
 
+def test_lifetime_per_event_and_colour_the_most_specific_wins(tmp_path):
+    path = write(tmp_path, '[warnings.lifetime]\ndefault_hours = 12\ncolours = { red = 6 }\n'
+                           '[warnings.lifetime.events."高温"]\nhours = 48\n'
+                           '[warnings.lifetime.events."暴雨"]\nred = 3\nyellow = 8\n')
+    lifetime = load_settings(path).warnings.lifetime
+    assert lifetime.hours("暴雨", "red") == 3        # event and colour
+    assert lifetime.hours("暴雨", "yellow") == 8
+    assert lifetime.hours("暴雨", "orange") == 12    # no hours for the event's other colours: the default
+    assert lifetime.hours("高温", "red") == 48       # the event's hours before the colour's
+    assert lifetime.hours("大风", "red") == 6        # the colour's
+    assert lifetime.hours("大风", None) == 12
+
+
+def test_lifetime_defaults_to_a_day(settings):
+    assert settings.warnings.lifetime.hours("暴雨", "red") == 24
+    assert settings.warnings.lifetime.hours("", None) == 24
+
+
+@pytest.mark.parametrize("text, key, message", [
+    ("[warnings.lifetime]\ndefault_hours = 0\n", "warnings.lifetime.default_hours", "应不小于 1"),
+    ("[warnings.lifetime]\ndefault_hours = 1000\n", "warnings.lifetime.default_hours", "应不大于 720"),
+    ("[warnings.lifetime]\ncolours = { purple = 3 }\n", "warnings.lifetime.colours.purple", "不认识的配置项"),
+    ('[warnings.lifetime.events."暴雨"]\n', 'warnings.lifetime.events.暴雨', "至少给出 hours 或一种颜色"),
+    ('[warnings.lifetime.events."暴雨"]\nred = -1\n', 'warnings.lifetime.events.暴雨.red', "应不小于 1"),
+    ('[warnings.lifetime.events." 暴雨"]\nhours = 6\n', "warnings.lifetime.events", "前后也不能有空格"),
+])
+def test_lifetime_mistakes_are_named_in_chinese(tmp_path, text, key, message):
+    path = write(tmp_path, text)
+    detail = failure(path)
+    assert detail.startswith(f"{path}: {key}: ") and message in detail, detail
+
+
 def test_feeds(tmp_path):
     path = write(tmp_path, '[[warnings.feeds]]\nname = "henan"\nurl = "https://cap.example/atom.xml"\n'
                            '[[warnings.feeds]]\nname = "inbox"\ndirectory = "/srv/cap"\ninterval_seconds = 30\n')

@@ -245,6 +245,63 @@ class Retry(_Strict):
         return self
 
 
+MAX_LIFETIME_HOURS = 30 * 24
+
+
+def _lifetime_hours() -> object:
+    return Field(None, ge=1, le=MAX_LIFETIME_HOURS)
+
+
+class ColourHours(_Strict):
+    """Hours a warning of each colour is taken to last when it names no <expires> (unset: not by colour)."""
+
+    blue: int | None = _lifetime_hours()
+    yellow: int | None = _lifetime_hours()
+    orange: int | None = _lifetime_hours()
+    red: int | None = _lifetime_hours()
+
+    def of(self, colour: str | None) -> int | None:
+        """The hours set for `colour`, or None."""
+        return getattr(self, colour) if colour in COLOURS else None
+
+
+class EventLifetime(ColourHours):
+    """The lifetime of one event (暴雨, 高温 …): `hours` for every colour, or per colour."""
+
+    hours: int | None = _lifetime_hours()
+
+    @model_validator(mode="after")
+    def _something_set(self) -> EventLifetime:
+        if self.hours is None and all(self.of(colour) is None for colour in COLOURS):
+            raise ValueError(f"至少给出 hours 或一种颜色（{'、'.join(COLOURS)}）的小时数")
+        return self
+
+
+class Lifetime(_Strict):
+    """How long a warning without <expires> is taken to last: per event and colour, per event, per colour,
+    else default_hours (the most specific wins). An all-clear is never given one."""
+
+    default_hours: int = Field(24, ge=1, le=MAX_LIFETIME_HOURS)
+    colours: ColourHours = ColourHours()
+    events: dict[str, EventLifetime] = {}
+
+    @field_validator("events")
+    @classmethod
+    def _event_names(cls, value: dict[str, EventLifetime]) -> dict[str, EventLifetime]:
+        for name in value:
+            if not name.strip() or name != name.strip():
+                raise ValueError(f'预警种类 "{name}" 不能为空，前后也不能有空格')
+        return value
+
+    def hours(self, event: str, colour: str | None) -> int:
+        """The hours a warning of `event` and `colour` is taken to last."""
+        own = self.events.get(event)
+        for hours in (own and own.of(colour), own and own.hours, self.colours.of(colour)):
+            if hours is not None:
+                return hours
+        return self.default_hours
+
+
 class Feed(_Strict):
     """A CAP source polled by the scheduler: an Atom/RSS URL or a directory."""
 
@@ -278,6 +335,7 @@ class WarningSettings(_Strict):
     quiet_hours: QuietHours = QuietHours()
     retry: Retry = Retry()
     feeds: tuple[Feed, ...] = ()
+    lifetime: Lifetime = Lifetime()
     max_cap_bytes: int = Field(1_048_576, ge=1024, le=64 * 1_048_576)
 
     @field_validator("departments", "channels", "templates")

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
+from fangxun.warnings.acks.reply_queries import attach_reports, unmatched_replies
 from fangxun.warnings.intake.lifecycle import thread
+from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS, RESPONSE_SOURCE, WARNING_STATUSES
 
@@ -19,7 +21,8 @@ N = Notification.__table__
 STATES = ("pending", "delivered", "acknowledged", "escalated", "failed", "dead", "cancelled")
 STATE_LABELS = {"pending": "待发送", "delivered": "已送达待确认", "acknowledged": "已确认", "escalated": "已上报",
                 "failed": "发送失败", "dead": "多次失败", "cancelled": "已取消"}
-WARNING_STATUS_LABELS = {"active": "生效中", "superseded": "已更新", "cancelled": "已解除", "expired": "已过期"}
+WARNING_STATUS_LABELS = {"active": "生效中", "superseded": "已更新", "cancelled": "已解除", "expired": "已过期",
+                         "outside": "辖区外预警"}
 MAX_PAGE_SIZE = 500
 # The board shows the most urgent recipients first: overdue, undeliverable, escalated, then the rest.
 _RANK_LIMIT = 300
@@ -100,6 +103,13 @@ async def state_counts(session: AsyncSession, warning_ids: list[int], now: datet
     return counts
 
 
+def ours():
+    """SQL condition: a message of ours (not outside the jurisdiction, not an all-clear that ended nothing we
+    hold): what the board, the CAP feed and the annual report count."""
+    orphan_all_clear = and_(Warning.all_clear.is_(True), or_(Warning.thread_id.is_(None), Warning.thread_id == Warning.id))
+    return and_(Warning.jurisdiction != OUTSIDE, ~orphan_all_clear)
+
+
 def warning_summary(row: Warning) -> dict:
     """The fields of a stored message a list shows."""
     return {
@@ -108,9 +118,12 @@ def warning_summary(row: Warning) -> dict:
         "status_label": WARNING_STATUS_LABELS.get(row.status, row.status), "event": row.event,
         "colour": row.colour, "colour_label": COLOUR_LABELS.get(row.colour, ""), "severity": row.severity,
         "urgency": row.urgency, "certainty": row.certainty, "onset": iso(row.onset), "expires": iso(row.expires),
+        "effective": iso(row.effective), "expires_assumed": bool(row.expires_assumed), "notes": list(row.notes or []),
         "headline": row.headline, "sender_name": row.sender_name, "source": row.source,
         "received_at": iso(row.received_at), "closed_at": iso(row.closed_at),
-        "superseded_by_id": row.superseded_by_id,
+        "superseded_by_id": row.superseded_by_id, "jurisdiction": row.jurisdiction,
+        "jurisdiction_label": JURISDICTION_LABELS.get(row.jurisdiction, row.jurisdiction),
+        "all_clear": bool(row.all_clear),
     }
 
 
@@ -268,9 +281,11 @@ async def recipients(session: AsyncSession, warning_id: int, now: datetime, *, s
 
 async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT) -> dict:
     """The duty board: active messages and those closed in the last hours, each with counts and its most
-    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged)."""
+    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged), each with its
+    SMS reports; and the SMS replies of those hours tied to no warning."""
     shown = (await session.execute(
-        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)))
+        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
+                              ours())
         .order_by((Warning.status == "active").desc(), Warning.sent.desc(), Warning.id.desc()))).scalars().all()
     ids = [row.id for row in shown]
     counts = await state_counts(session, ids, now)
@@ -285,12 +300,14 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
             item.pop("address")  # phone numbers stay off the wall screen
         entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
                         "recipients_shown": len(items)})
-    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries}
+    await attach_reports(session, [item for entry in entries for item in entry["recipients"]])
+    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries,
+            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours))}
 
 
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:
     """Messages for the CAP feed: active ones and those closed in the last `days`, newest first."""
     return list((await session.execute(
         select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(days=days)),
-                              Warning.source != RESPONSE_SOURCE)
+                              Warning.source != RESPONSE_SOURCE, ours())
         .order_by(Warning.sent.desc(), Warning.id.desc()))).scalars())

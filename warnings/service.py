@@ -6,13 +6,14 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
 from fangxun.core.migrate import upgrade
+from fangxun.core.public_base import PublicBase, public_base
 from fangxun.core.runtime import tune_for_service
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
@@ -43,7 +44,7 @@ class WarningService:
         self.clock = clock
         self.worker_id = worker_id or worker_name("dispatch")
         self.schedule = schedule
-        self.ack_base_url = ack_base_url or settings.server.base_url
+        self.ack_base_url = ack_base_url or public_base(settings.server).url
         self.environ = environ
         self.poll_seconds = poll_seconds
         self.http = None
@@ -109,15 +110,18 @@ def _report_end(task: asyncio.Task) -> None:
 
 
 async def run_dispatch(url: str, settings: Settings, clock: Clock, stop: asyncio.Event,
-                       started=None) -> None:
-    """`fangxun dispatch`: migrate, run the dispatcher and scheduler until `stop` is set, stop cleanly."""
+                       started: Callable[[PublicBase], None] | None = None) -> None:
+    """`fangxun dispatch`: migrate, run the dispatcher and scheduler until `stop` is set, stop cleanly.
+    `started` is told the base of the 叫应 links it sends (public_url, else the configured host and port)."""
     engine = create_engine(url)
+    base = public_base(settings.server)
     try:
         await upgrade(engine)
-        async with WarningService(session_factory(engine), settings, clock, worker_id=worker_name("dispatch")):
+        async with WarningService(session_factory(engine), settings, clock, worker_id=worker_name("dispatch"),
+                                  ack_base_url=base.url):
             tune_for_service()
             if started is not None:
-                started()
+                started(base)
             await stop.wait()
     finally:
         await engine.dispose()

@@ -18,7 +18,8 @@ COLOUR_NAMES = {name: colour for colour, label in COLOUR_LABELS.items() for name
 MSG_TYPES = ("Alert", "Update", "Cancel")
 MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # Lifecycle of a stored warning (its CAP <status> is kept apart, as cap_status).
-WARNING_STATUSES = ("active", "superseded", "cancelled", "expired")
+# "outside": its areas fall outside the jurisdiction; stored and listed, never in force.
+WARNING_STATUSES = ("active", "superseded", "cancelled", "expired", "outside")
 NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "cancelled")
 RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
 # Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.

@@ -27,10 +27,12 @@ def spec_example(name: str) -> bytes:
 
 def zhengzhou_rainstorm(colour: str = "red", msg_type: str = "Alert", identifier: str = ZZ_IDENTIFIER,
                         sent: str = ZZ_SENT, references: tuple[tuple[str, str, str], ...] = (),
-                        expires: str = "2021-07-21T06:02:00+08:00") -> bytes:
+                        expires: str | None = "2021-07-21T06:02:00+08:00", *, polygon: str | None = ZZ_POLYGON,
+                        geocodes: tuple[str, ...] = ZZ_GEOCODES) -> bytes:
     """A GB/T 35965.1-style rainstorm signal of 郑州市气象台: zh-CN and en-US <info>, geocodes, a polygon.
 
-    `references` are (sender, identifier, sent) triples for an Update or Cancel.
+    `references` are (sender, identifier, sent) triples for an Update or Cancel; `expires` None leaves
+    <expires> out; `polygon` and `geocodes` are those of the zh-CN area (polygon None: no <polygon>).
     """
     zh_colour, severity, en_colour = _COLOURS[colour]
     zh_verb, en_verb = _VERBS[msg_type]
@@ -39,7 +41,9 @@ def zhengzhou_rainstorm(colour: str = "red", msg_type: str = "Alert", identifier
         refs = "<references>" + " ".join(",".join(r) for r in references) + "</references>"
     geocodes = "\n".join(
         f"<geocode><valueName>{'ADCODE' if len(code) == 6 else '行政区划代码'}</valueName>"
-        f"<value>{code}</value></geocode>" for code in ZZ_GEOCODES)
+        f"<value>{code}</value></geocode>" for code in geocodes)
+    zh_polygon = "" if polygon is None else f"<polygon>{polygon}</polygon>"
+    expiry = "" if expires is None else f"<expires>{expires}</expires>"
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
   <identifier>{identifier}</identifier>
@@ -58,7 +62,7 @@ def zhengzhou_rainstorm(colour: str = "red", msg_type: str = "Alert", identifier
     <severity>{severity}</severity>
     <certainty>Likely</certainty>
     <onset>{sent}</onset>
-    <expires>{expires}</expires>
+    {expiry}
     <senderName>郑州市气象台</senderName>
     <headline>郑州市气象台{zh_verb}暴雨{zh_colour}预警信号</headline>
     <description>郑州市气象台{zh_verb}暴雨{zh_colour}预警信号：受低涡切变影响，市区已出现强降水，
@@ -67,7 +71,7 @@ def zhengzhou_rainstorm(colour: str = "red", msg_type: str = "Alert", identifier
     <parameter><valueName>预警级别</valueName><value>{zh_colour}</value></parameter>
     <area>
       <areaDesc>郑州市金水区、二七区、中原区</areaDesc>
-      <polygon>{ZZ_POLYGON}</polygon>
+      {zh_polygon}
       {geocodes}
     </area>
   </info>
@@ -79,7 +83,7 @@ def zhengzhou_rainstorm(colour: str = "red", msg_type: str = "Alert", identifier
     <severity>{severity}</severity>
     <certainty>Likely</certainty>
     <onset>{sent}</onset>
-    <expires>{expires}</expires>
+    {expiry}
     <senderName>Zhengzhou Meteorological Observatory</senderName>
     <headline>Zhengzhou Meteorological Observatory {en_verb} {en_colour} Rainstorm Warning</headline>
     <area>

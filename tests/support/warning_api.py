@@ -15,9 +15,9 @@ CAP_XML = "application/cap+xml"
 
 
 def zz(colour: str = "red", msg_type: str = "Alert", identifier: str = ZZ_IDENTIFIER, sent: str = SENT,
-       references: tuple[tuple[str, str, str], ...] = (), expires: str = EXPIRES) -> bytes:
-    """The Zhengzhou rainstorm sample, current at the suite's clock."""
-    return zhengzhou_rainstorm(colour, msg_type, identifier, sent, references, expires)
+       references: tuple[tuple[str, str, str], ...] = (), expires: str | None = EXPIRES, **shapes) -> bytes:
+    """The Zhengzhou rainstorm sample, current at the suite's clock (`shapes`: its polygon and geocodes)."""
+    return zhengzhou_rainstorm(colour, msg_type, identifier, sent, references, expires, **shapes)
 
 
 def lenient_only() -> bytes:

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.memo import PerDict
+from fangxun.core.public_base import public_base
 from fangxun.settings import Settings
 from fangxun.warnings.acks.tokens import ack_token, ack_url
 from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
@@ -66,7 +67,7 @@ class Dispatcher:
         self.flush_every = flush_every
         self.flush_size = flush_size
         self.poll_seconds = poll_seconds
-        self.ack_base_url = ack_base_url or settings.server.base_url
+        self.ack_base_url = ack_base_url or public_base(settings.server).url
         self.rng = rng or random.Random()
         self.policy = DeliveryPolicy(settings.warnings, self.rng)
         self._secret: bytes | None = None

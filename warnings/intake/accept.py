@@ -18,9 +18,10 @@ from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payl
 from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
-from fangxun.warnings.intake.fanout import fan_out
+from fangxun.warnings.intake.fanout import fan_out, locate
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit
+from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
+from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, unlocated_recipients
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.wording import ALL_CLEAR, message_kind, template_for
 from fangxun.warnings.tables import Warning, WarningUnit
@@ -29,6 +30,10 @@ from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
 _MAX_AREA_NAMES = 12
+# The template the city duty desk is told with when no area of a warning in force could be placed.
+UNLOCATED_TEMPLATE = "unlocated"
+UNLOCATED_NOTE = "预警区域无法定位到本辖区的区划：已通知市防汛值班室，请编辑人员人工指定影响区划"
+ORPHAN_ALL_CLEAR_NOTE = "解除消息未引用本系统收到的预警：仅存档，未通知任何人"
 
 
 @dataclass
@@ -58,7 +63,9 @@ class IntakeResult:
                 "units_without_persons": self.units_without_persons,
                 "unknown_references": self.unknown_references, "superseded": self.superseded,
                 "cancelled": self.cancelled, "cancelled_notifications": self.cancelled_notifications,
-                "event_id": self.event_id}
+                "event_id": self.event_id, "jurisdiction": self.warning.jurisdiction,
+                "in_jurisdiction": self.warning.jurisdiction == INSIDE, "all_clear": bool(self.warning.all_clear),
+                "notes": list(self.warning.notes or [])}
 
 
 async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: list[WarnedUnit],
@@ -93,12 +100,12 @@ def _warning_row(warning: NormalisedWarning, now: datetime, raw: str | None, sou
 
 
 def _recipients(warning: NormalisedWarning, fan: Fanout, previous: list[Recipient]) -> list[Recipient]:
-    """An Update tells its own recipients and everyone told before; a Cancel tells exactly those told
-    before (its own routing only when it refers to nothing we hold)."""
-    if not previous:
-        return fan.recipients  # one per slot already (fan_out dedupes)
-    if warning.msg_type == "Cancel":
+    """An Update tells its own recipients and everyone told before; an all-clear tells exactly those told
+    before (nobody when it ends nothing we hold: nobody here was told of what it lifts)."""
+    if warning.all_clear:
         chosen = previous
+    elif not previous:
+        return fan.recipients  # one per slot already (fan_out dedupes)
     else:
         chosen = fan.recipients + previous
     seen, kept = set(), []
@@ -122,17 +129,27 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     if existing is not None:
         return IntakeResult(existing, created=False)
     referenced, missing = await lifecycle.find_referenced(session, warning.references)
-    fan = await fan_out(session, warning, settings.warnings)
+    location = await locate(session, warning)
+    jurisdiction = lifecycle.thread_jurisdiction(location.jurisdiction, referenced)
+    if jurisdiction == INSIDE:
+        fan = await fan_out(session, warning, settings.warnings, location.units)
+    else:
+        fan = Fanout(units=[], recipients=unlocated_recipients(settings.warnings)
+                     if jurisdiction == UNLOCATED and not warning.all_clear else [], template=UNLOCATED_TEMPLATE)
 
     row = _warning_row(warning, now, raw, source, entered_by)
+    row.jurisdiction = jurisdiction
     session.add(row)
     await session.flush()
     row.thread_id = lifecycle.thread_for(referenced) or row.id
     change = await lifecycle.apply(session, row, referenced, now, handoff)
-    if warning.msg_type == "Cancel":
-        row.status, row.closed_at = "cancelled", now
-    elif warning.expires is not None and warning.expires <= now:
-        row.status, row.closed_at = "expired", now
+    row.status = lifecycle.status_on_arrival(row, now)
+    if row.status != "active":
+        row.closed_at = now
+    if warning.all_clear and not referenced:
+        row.notes = [*row.notes, ORPHAN_ALL_CLEAR_NOTE]
+    if jurisdiction == UNLOCATED and not warning.all_clear:
+        row.notes = [*row.notes, UNLOCATED_NOTE]
     await session.flush()
     if fan.units:
         warning_id = row.id
@@ -153,7 +170,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         result.handed = await writer.write(session, notices, now)
         result.notifications = len(recipients)
         result.unreachable = sum(1 for r in recipients if r.problem)
-    if source != RESPONSE_SOURCE:
+    if source != RESPONSE_SOURCE and jurisdiction != OUTSIDE:
         result.event_id = await attach_warning(session, row, settings, now)
     await record(session, entered_by or source, f"warning.{warning.msg_type.lower()}", "warning", row.id,
                  after={"identifier": warning.identifier, "event": warning.event, "colour": warning.colour,
@@ -193,7 +210,9 @@ async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarni
         onset=warning.start, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone,
         kind=kind, previous_colour=before, sender_name=warning.sender_name)
     wording = config.wording.model_dump()
-    chosen = {name: template_for(name, kind, wording) for name in {recipient.template for recipient in recipients}}
+    # The duty desk asked to place an unlocatable warning is told that, whatever the kind of message.
+    chosen = {name: name if name == UNLOCATED_TEMPLATE else template_for(name, kind, wording)
+              for name in {recipient.template for recipient in recipients}}
     # Each template is rendered once, kept on the warning; a notification names its template, and its
     # recipient's name and duty line (the writer keeps it with the row) fill their slots when it is sent
     # (outbox.compose).

@@ -14,6 +14,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.delivery.outbox import Handoff
 from fangxun.warnings.intake.accept import IntakeResult, ingest
 from fangxun.warnings.intake.cap_parse import CapRejected, parse_cap
+from fangxun.warnings.intake.expiry import assume_expiry
 from fangxun.warnings.intake.normalised import NormalisedWarning
 
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
@@ -34,8 +35,10 @@ def cap_text(data: bytes) -> str:
 
 
 def read_cap(data: bytes, settings: Settings, lenient: bool = False) -> NormalisedWarning:
-    """parse_cap with the configured size limit (CapRejected when refused)."""
-    return parse_cap(data, lenient=lenient, max_bytes=settings.warnings.max_cap_bytes)
+    """parse_cap with the configured size limit (CapRejected when refused), and the configured lifetime
+    assumed when the document names no expiry (files, the API, feeds and --dry-run alike)."""
+    warning = parse_cap(data, lenient=lenient, max_bytes=settings.warnings.max_cap_bytes)
+    return assume_expiry(warning, settings.warnings.lifetime)
 
 
 async def ingest_cap(sessions: async_sessionmaker, warning: NormalisedWarning, data: bytes, settings: Settings,

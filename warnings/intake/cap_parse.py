@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import functools
-import math
 import os
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from xml.etree.ElementTree import Element, ParseError
@@ -16,9 +15,10 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from lxml import etree
 
 from fangxun.core.errors import BadInput
-from fangxun.warnings.intake.normalised import (CERTAINTIES, COLOUR_SEVERITY, SCOPES, SEVERITIES, SEVERITY_COLOUR,
-                                                STATUSES, URGENCIES, NormalisedWarning, Reference, WarningArea,
-                                                chinese_event, colour_from_text, utc)
+from fangxun.warnings.intake.cap_shapes import read_circle, read_polygon
+from fangxun.warnings.intake.normalised import (CERTAINTIES, COLOUR_SEVERITY, RESPONSE_TYPES, SCOPES, SEVERITIES,
+                                                SEVERITY_COLOUR, STATUSES, URGENCIES, NormalisedWarning, Reference,
+                                                WarningArea, chinese_event, colour_from_text, utc)
 from fangxun.warnings.vocabulary import COLOURS, MSG_TYPES
 
 CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
@@ -27,7 +27,8 @@ COLOUR_PARAMETERS = ("color", "colour", "alertcolor", "alertcolour", "颜色", "
 
 _NS = "{" + CAP_NS + "}"
 _GEOCODE = re.compile(r"\d{6}|\d{9}|\d{12}")
-_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
+# The lexical form of a CAP time (the schema's pattern): such a time is never refused, at worst noted.
+_CAP_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d")
 _ROMAN_COLOURS = {"Ⅰ": "red", "I": "red", "1": "red", "Ⅱ": "orange", "II": "orange", "2": "orange",
                   "Ⅲ": "yellow", "III": "yellow", "3": "yellow", "Ⅳ": "blue", "IV": "blue", "4": "blue"}
 _ZH_COLOURS = {"红": "red", "橙": "orange", "黄": "yellow", "蓝": "blue"}
@@ -186,6 +187,13 @@ def _text(parent: Element | None, name: str) -> str | None:
     return child.text.strip()
 
 
+def _texts(parent: Element | None, name: str) -> tuple[str, ...]:
+    """The stripped, non-empty texts of every `name` child, in order, without repeats."""
+    if parent is None:
+        return ()
+    return tuple(dict.fromkeys(text for child in parent.findall(_NS + name) if (text := (child.text or "").strip())))
+
+
 def _snippet(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
@@ -201,18 +209,35 @@ def _colour_word(value: str) -> str | None:
     return _ROMAN_COLOURS[level.group(1)] if level else None
 
 
+def _moment(text: str) -> datetime | None:
+    """A CAP time in UTC, or None; 24:00:00 (valid in the schema) is midnight at the end of that day."""
+    day_end = re.fullmatch(r"(\d{4}-\d\d-\d\d)T24:00:00([-+]\d\d:\d\d)", text)
+    try:
+        if day_end:
+            return utc(datetime.fromisoformat(f"{day_end[1]}T00:00:00{day_end[2]}") + timedelta(days=1))
+        return utc(datetime.fromisoformat(text))
+    except (ValueError, OverflowError):
+        return None
+
+
 class _Reader:
-    """Turns a parsed <alert> into a NormalisedWarning, collecting what lenient mode drops."""
+    """Turns a parsed <alert> into a NormalisedWarning, collecting what lenient mode drops and what is noted."""
 
     def __init__(self, lenient: bool):
         self.lenient = lenient
         self.skipped: list[str] = []
+        self.notes: list[str] = []
 
     def problem(self, message: str) -> None:
-        """Strict: refuse the document; lenient: note what was dropped and go on."""
+        """Something the schema does not allow. Strict: refuse (the schema check ran first, so this is a
+        safety net); lenient: say what was dropped and go on."""
         if not self.lenient:
             raise CapRejected(message)
         self.skipped.append(message)
+
+    def note(self, message: str) -> None:
+        """Something the schema allows but the service cannot use: dropped, and noted on the warning."""
+        self.notes.append(message)
 
     def required(self, root: Element, name: str) -> str:
         value = _text(root, name)
@@ -225,15 +250,15 @@ class _Reader:
             if required:
                 raise CapRejected(f"缺少 <{label}>，无法接收")
             return None
-        try:
-            moment = utc(datetime.fromisoformat(text))
-        except ValueError:
-            moment = None
+        moment = _moment(text)
         if moment is None:
             message = f"<{label}> 的时间 '{_snippet(text)}' 无法读取（需带时区，如 2021-07-20T06:02:00+08:00）"
             if required:
                 raise CapRejected(message)
-            self.problem(message + "，已略去")
+            if _CAP_TIME.fullmatch(text):
+                self.note(f"<{label}> 的时间 '{_snippet(text)}' 超出可处理的范围，已略去")
+            else:
+                self.problem(message + "，已略去")
             return None
         if moment.microsecond:
             self.skipped.append(f"<{label}> 的小数秒已舍去")
@@ -280,14 +305,9 @@ class _Reader:
         found = []
         for item in (text or "").split():
             parts = item.split(",")
-            sent = None
-            if len(parts) == 3 and parts[0] and parts[1]:
-                try:
-                    sent = utc(datetime.fromisoformat(parts[2]))
-                except ValueError:
-                    sent = None
+            sent = _moment(parts[2]) if len(parts) == 3 and parts[0] and parts[1] else None
             if sent is None:
-                self.problem(f"<references> 中的 '{_snippet(item)}' 无法读取（应为 sender,identifier,sent），已略去")
+                self.note(f"<references> 中的 '{_snippet(item)}' 无法读取（应为 sender,identifier,sent），已略去")
                 continue
             found.append(Reference(parts[0], parts[1], sent.replace(microsecond=0)))
         return tuple(found)
@@ -302,8 +322,10 @@ class _Reader:
         area_blocks = [i for i in infos if language(i) == lang]
 
         raw_event = _text(chosen, "event") or ""
-        if chosen is not None and not raw_event:
+        if chosen is not None and chosen.find(_NS + "event") is None:
             self.problem("缺少 <event>")
+        elif chosen is not None and not raw_event:
+            self.note("<event> 为空，预警种类不明")
         headline = _text(chosen, "headline") or ""
         severity, severity_colour = self.severity(_text(chosen, "severity"), chosen is not None)
         colour = (colour_from_text(raw_event) or colour_from_text(headline)
@@ -311,8 +333,10 @@ class _Reader:
         default = "Unknown" if chosen is not None else None
         urgency = self.choice(_text(chosen, "urgency"), URGENCIES, "urgency", default) or "Unknown"
         certainty = self.choice(_text(chosen, "certainty"), CERTAINTIES, "certainty", default) or "Unknown"
+        effective = self.time(_text(chosen, "effective"), "effective")
         onset = self.time(_text(chosen, "onset"), "onset")
         expires = self.time(_text(chosen, "expires"), "expires")
+        response_types = self.response_types(chosen)
         areas = tuple(self.area(a) for info in area_blocks for a in info.findall(_NS + "area"))
         return NormalisedWarning(
             identifier=identifier,
@@ -329,6 +353,8 @@ class _Reader:
             certainty=certainty,
             onset=onset,
             expires=expires,
+            effective=effective,
+            response_types=response_types,
             headline=headline,
             description=_text(chosen, "description") or "",
             instruction=_text(chosen, "instruction") or "",
@@ -336,7 +362,19 @@ class _Reader:
             language=lang,
             areas=areas,
             skipped=tuple(self.skipped),
+            notes=tuple(self.notes),
         )
+
+    def response_types(self, info: Element | None) -> tuple[str, ...]:
+        """Every <responseType> of the block (AllClear marks an all-clear); lenient drops unknown ones."""
+        found = []
+        for value in _texts(info, "responseType"):
+            kept = self.choice(value, RESPONSE_TYPES, "responseType", None)
+            if kept is None:
+                self.problem(f"<responseType> '{_snippet(value)}' 无法识别，已略去")
+            else:
+                found.append(kept)
+        return tuple(dict.fromkeys(found))
 
     def severity(self, value: str | None, has_info: bool) -> tuple[str, str | None]:
         """The CAP severity, and a colour when the document gives a colour in its place."""
@@ -361,17 +399,12 @@ class _Reader:
         return None
 
     def area(self, area: Element) -> WarningArea:
+        """One <area>: a polygon or circle that cannot be used is dropped with a note; its geocodes still count."""
         description = _text(area, "areaDesc") or ""
-        polygons = []
-        for element in area.findall(_NS + "polygon"):
-            ring = self.polygon((element.text or "").strip(), description)
-            if ring is not None:
-                polygons.append(ring)
-        circles = []
-        for element in area.findall(_NS + "circle"):
-            circle = self.circle((element.text or "").strip(), description)
-            if circle is not None:
-                circles.append(circle)
+        polygons = tuple(ring for element in area.findall(_NS + "polygon")
+                         if (ring := self.shape(read_polygon, element, description, "多边形")) is not None)
+        circles = tuple(circle for element in area.findall(_NS + "circle")
+                        if (circle := self.shape(read_circle, element, description, "圆")) is not None)
         geocodes = []
         for element in area.findall(_NS + "geocode"):
             name, value = _text(element, "valueName") or "", _text(element, "value") or ""
@@ -381,40 +414,14 @@ class _Reader:
                 # Other coding systems (UGC, FIPS names …) are legitimate CAP: noted, never refused.
                 self.skipped.append(f"区域“{_snippet(description, 30)}”的 geocode {name}={_snippet(value, 30)} "
                                     "不是 6、9 或 12 位行政区划代码，已忽略")
-        return WarningArea(description, tuple(polygons), tuple(circles), tuple(dict.fromkeys(geocodes)))
+        return WarningArea(description, polygons, circles, tuple(dict.fromkeys(geocodes)))
 
-    def point(self, pair: str) -> tuple[float, float] | None:
-        """(lon, lat) from CAP's "lat,lon", or None when unreadable or out of range."""
-        parts = pair.split(",")
-        if len(parts) != 2 or not all(_NUMBER.fullmatch(p) for p in parts):
-            return None
-        lat, lon = float(parts[0]), float(parts[1])
-        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
-            return None
-        return lon, lat
-
-    def polygon(self, text: str, description: str):
-        where = f"区域“{_snippet(description, 30)}”的多边形"
-        points = []
-        for pair in text.split():
-            point = self.point(pair)
-            if point is None:
-                self.problem(f"{where}含无法读取或超出范围的坐标 '{_snippet(pair)}'，已略去")
-                return None
-            points.append(point)
-        if len(points) < 4:
-            self.problem(f"{where}只有 {len(points)} 个点（至少 4 个，首尾相同），已略去")
-            return None
-        if points[0] != points[-1]:
-            self.problem(f"{where}未闭合（首点与末点不同），已略去")
-            return None
-        return tuple(points)
-
-    def circle(self, text: str, description: str):
-        where = f"区域“{_snippet(description, 30)}”的圆"
-        parts = text.split()
-        point = self.point(parts[0]) if len(parts) == 2 else None
-        if point is None or not _NUMBER.fullmatch(parts[1]) or not 0 <= float(parts[1]) < 20_000:
-            self.problem(f"{where} '{_snippet(text)}' 无法读取（应为“纬度,经度 半径公里”），已略去")
-            return None
-        return point[0], point[1], float(parts[1])
+    def shape(self, read, element: Element, description: str, kind: str):
+        """A polygon or circle read by `read`, or None; every remark becomes a note naming area and shape."""
+        shape, remarks = read(element.text or "")
+        where = f"区域“{_snippet(description, 30)}”的{kind}"
+        if shape is None:
+            self.note(f"{where}{'；'.join(remarks)}，已略去该{kind}")
+        for remark in remarks if shape is not None else ():
+            self.note(f"{where}{remark}")
+        return shape

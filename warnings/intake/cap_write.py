@@ -118,12 +118,17 @@ def _info(alert: etree._Element, warning: NormalisedWarning, sender_name: str) -
     _child(info, _cap("language"), warning.language or "zh-CN")
     _child(info, _cap("category"), "Met")
     _child(info, _cap("event"), warning.event)
+    for response_type in warning.response_types:
+        _child(info, _cap("responseType"), response_type)
     _child(info, _cap("urgency"), warning.urgency)
     _child(info, _cap("severity"), warning.severity)
     _child(info, _cap("certainty"), warning.certainty)
+    if warning.effective is not None:
+        _child(info, _cap("effective"), _time(warning.effective))
     if warning.onset is not None:
         _child(info, _cap("onset"), _time(warning.onset))
-    if warning.expires is not None:
+    # An expiry the service assumed is not the issuer's word: it is not written out as theirs.
+    if warning.expires is not None and not warning.expires_assumed:
         _child(info, _cap("expires"), _time(warning.expires))
     _child(info, _cap("senderName"), sender_name)
     for name in ("headline", "description", "instruction"):

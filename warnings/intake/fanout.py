@@ -3,6 +3,8 @@ routed by the pure rules of warnings/routing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import shapely
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,10 +13,10 @@ from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.unit_queries import in_subtrees
-from fangxun.plans.unit_rules import full_code
+from fangxun.plans.unit_queries import in_subtrees, top_codes
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.routing.jurisdiction import placement, widened
 from fangxun.warnings.routing.recipients import Fanout, WarnedUnit, recipients_for
 from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
 
@@ -30,10 +32,30 @@ def _area_shape(warning: NormalisedWarning):
     return shapely.union_all(shapely.make_valid(shapely.GeometryCollection(shapes)))
 
 
-async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> list[WarnedUnit]:
-    """Units named by geocode (with everything below them) and units the polygons and circles meet."""
+@dataclass(frozen=True)
+class Location:
+    """Where a warning falls: its warned units and inside / outside / unlocated (routing/jurisdiction.py)."""
+
+    units: list[WarnedUnit]
+    jurisdiction: str
+
+
+async def locate(session: AsyncSession, warning: NormalisedWarning) -> Location:
+    """The warned units, and whether the areas fall inside the jurisdiction, outside it, or nowhere we can tell."""
+    tops = await top_codes(session)
+    units = await warned_units(session, warning, tops)
+    shapes = _area_shape(warning) is not None and len(await unit_index(session)) > 0
+    return Location(units, placement(bool(units), warning.geocodes, shapes, tops))
+
+
+async def warned_units(session: AsyncSession, warning: NormalisedWarning,
+                       tops: list[str] | None = None) -> list[WarnedUnit]:
+    """Units named by geocode (with everything below them) and units the polygons and circles meet; a code
+    above the jurisdiction (the province) names its top units."""
+    if tops is None:
+        tops = await top_codes(session)
     found: dict[str, WarnedUnit] = {}
-    named = sorted({code for code in map(full_code, warning.geocodes) if code})
+    named = sorted(widened(warning.geocodes, tops))
     for start in range(0, len(named), _CHUNK):
         part = named[start:start + _CHUNK]
         rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
@@ -48,9 +70,12 @@ async def warned_units(session: AsyncSession, warning: NormalisedWarning) -> lis
     return sorted(found.values(), key=lambda unit: unit.code)
 
 
-async def fan_out(session: AsyncSession, warning: NormalisedWarning, config: WarningSettings) -> Fanout:
-    """Route the warning and work out every recipient: departments first, then persons by unit code."""
-    units = await warned_units(session, warning)
+async def fan_out(session: AsyncSession, warning: NormalisedWarning, config: WarningSettings,
+                  units: list[WarnedUnit] | None = None) -> Fanout:
+    """Route the warning and work out every recipient: departments first, then persons by unit code
+    (`units`: the warned units when already known)."""
+    if units is None:
+        units = await warned_units(session, warning)
     facts = WarningFacts(event=warning.event, colour=warning.colour, msg_type=warning.msg_type,
                          unit_codes=frozenset(unit.code for unit in units))
     decisions = route(facts, config.tree)

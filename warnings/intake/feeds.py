@@ -240,6 +240,8 @@ class FeedPoller:
                 report.ingested.append(item.warning.identifier)
                 log.info("feed %s: accepted %s (%s), %d notifications", feed.name, item.warning.identifier,
                          item.origin, result.notifications)
+                for note in item.warning.notes:
+                    log.info("feed %s: %s: %s", feed.name, item.origin, note)
             else:
                 report.repeated += 1
             if item.path is not None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.warnings.delivery.outbox import Handoff, N, cancel_unsent
 from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
+from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.tables import Warning
 
@@ -47,6 +48,25 @@ async def find_referenced(session: AsyncSession,
     return found, missing
 
 
+def thread_jurisdiction(own: str, referenced: list[Warning]) -> str:
+    """A message continuing a thread of ours stays ours, whatever its own areas say (an Update moving off,
+    an all-clear without areas); otherwise its own placement."""
+    if own != INSIDE and any(row.jurisdiction == INSIDE for row in referenced):
+        return INSIDE
+    return own
+
+
+def status_on_arrival(row: Warning, now: datetime) -> str:
+    """outside: never in force; an all-clear: ended (cancelled); past its expiry: expired; else active."""
+    if row.jurisdiction == OUTSIDE:
+        return "outside"
+    if row.all_clear:
+        return "cancelled"
+    if row.expires is not None and row.expires <= now:
+        return "expired"
+    return "active"
+
+
 def thread_for(referenced: list[Warning]) -> int | None:
     """The thread a new message joins: the earliest thread among what it refers to (None: a new one)."""
     threads = [row.thread_id or row.id for row in referenced]
@@ -58,18 +78,21 @@ async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], 
     """Supersede (Update) or withdraw (Cancel) what `new` refers to, stopping their unsent notifications
     (those still queued in `handoff`, the dispatcher of this process, too).
 
-    A Cancel withdraws every warning still active in the referenced threads, so 解除 of the first
-    signal also ends an upgrade that followed it.
+    An all-clear (Cancel, AllClear, 解除) withdraws every warning still active in the referenced threads,
+    so 解除 of the first signal also ends an upgrade that followed it. A message outside the jurisdiction
+    changes nothing of ours.
     """
     change = Transition()
-    if new.msg_type == "Update":
+    if new.jurisdiction == OUTSIDE:
+        return change
+    if new.msg_type == "Update" and not new.all_clear:
         targets = [row.id for row in referenced if row.status == "active"]
         if targets:
             await session.execute(update(W).where(W.c.id.in_(targets), W.c.status == "active").values(
                 status="superseded", superseded_by_id=new.id, closed_at=now))
             change.superseded = targets
             change.cancelled_notifications = await cancel_unsent(session, targets, now, SUPERSEDED_REASON, handoff)
-    elif new.msg_type == "Cancel":
+    elif new.all_clear:
         threads = sorted({row.thread_id or row.id for row in referenced})
         ids = [row.id for row in referenced]
         targets = list((await session.execute(select(W.c.id).where(

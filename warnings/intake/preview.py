@@ -9,9 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.intake.fanout import fan_out, warned_units
+from fangxun.plans.unit_queries import top_codes
+from fangxun.warnings.intake.lifecycle import find_referenced, thread_jurisdiction
+from fangxun.warnings.intake.fanout import fan_out, locate, warned_units
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.recipients import WarnedUnit
+from fangxun.warnings.routing.jurisdiction import INSIDE, JURISDICTION_LABELS, UNLOCATED
+from fangxun.warnings.routing.recipients import Fanout, WarnedUnit, unlocated_recipients
 
 
 async def _unit_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
@@ -29,10 +32,22 @@ def _unit_json(unit: WarnedUnit, names: dict[str, str]) -> dict:
 
 async def preview(session: AsyncSession, warning: NormalisedWarning, settings: Settings) -> dict:
     """The normalised warning (as_json) with each area's matched units, all units, and the recipients."""
-    per_area = [await warned_units(session, dataclasses.replace(warning, areas=(area,))) for area in warning.areas]
-    fan = await fan_out(session, warning, settings.warnings)
+    tops = await top_codes(session)
+    per_area = [await warned_units(session, dataclasses.replace(warning, areas=(area,)), tops)
+                for area in warning.areas]
+    location = await locate(session, warning)
+    referenced, _ = await find_referenced(session, warning.references)
+    jurisdiction = thread_jurisdiction(location.jurisdiction, referenced)
+    if jurisdiction == INSIDE:
+        fan = await fan_out(session, warning, settings.warnings, location.units)
+    else:
+        recipients = [] if warning.all_clear else unlocated_recipients(settings.warnings)
+        fan = Fanout(units=[], recipients=recipients if jurisdiction == UNLOCATED else [])
     names = await _unit_names(session, sorted({unit.code for unit in fan.units}))
     data = warning.as_json()
+    data["in_jurisdiction"] = jurisdiction == INSIDE
+    data["jurisdiction"] = jurisdiction
+    data["jurisdiction_label"] = JURISDICTION_LABELS[jurisdiction]
     for area, units in zip(data["areas"], per_area):
         area["units"] = [_unit_json(unit, names) for unit in units]
     departments = sorted({r.name for r in fan.recipients if r.kind == "department"})

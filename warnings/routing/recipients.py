@@ -129,6 +129,14 @@ def person_recipients(plan: RecipientsPlan, config: WarningSettings, units: list
     return found, nobody
 
 
+def unlocated_recipients(config: WarningSettings) -> list[Recipient]:
+    """Who is told of a warning whose areas cannot be placed: the city duty desk (nobody when none is set)."""
+    if config.escalation is None:
+        return []
+    desk = config.escalation.city_duty_desk
+    return [Recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address, "unlocated")]
+
+
 def _dedupe(recipients: Iterable[Recipient]) -> list[Recipient]:
     """First of each (kind, key, channel); the same address twice on one channel also goes once."""
     slots, addresses, kept = set(), set(), []

@@ -59,6 +59,12 @@
     var who = el('td');
     who.appendChild(el('span', 'name', r.recipient_name));
     who.appendChild(el('small', null, KINDS[r.recipient_kind] || r.recipient_kind));
+    (r.sms_replies || []).forEach(function (reply) {
+      var line = el('small', 'sms-reply', '短信回复：' + reply.text);
+      line.setAttribute('data-reply-id', reply.id);
+      line.setAttribute('title', '收到于 ' + when(reply.received_at) + '，待核实');
+      who.appendChild(line);
+    });
     tr.appendChild(who);
     tr.appendChild(el('td', null, r.unit_name || (r.level && LEVELS[r.level]) || ''));
     tr.appendChild(el('td', null, r.channel));
@@ -66,6 +72,7 @@
     state.appendChild(el('span', 'pill pill-' + r.state, labels[r.state] || r.state));
     if (r.overdue) { state.appendChild(el('span', 'pill pill-overdue', '逾期')); }
     if (r.acked_late) { state.appendChild(el('span', 'pill pill-late', '逾期确认')); }
+    if (r.acked_via === 'sms') { state.appendChild(el('span', 'pill pill-sms', '短信回复确认')); }
     tr.appendChild(state);
     tr.appendChild(el('td', null, when(r.delivered_at)));
     tr.appendChild(el('td', null, when(r.ack_deadline)));
@@ -86,6 +93,14 @@
     var period = '发布 ' + when(w.sent) + (w.expires ? '　失效 ' + when(w.expires) : '') +
       (w.closed_at ? '　结束 ' + when(w.closed_at) : '') + '　' + (w.sender_name || '');
     card.appendChild(el('p', 'meta', period));
+    if (w.jurisdiction === 'unlocated' && w.status === 'active') {
+      var unplaced = el('p', 'alert', '区域无法定位：已通知市防汛值班室，尚未通知部门和责任人。');
+      var link = el('a', null, '人工指定影响区划');
+      link.setAttribute('href', '/warnings/' + w.id + '/assign');
+      unplaced.appendChild(document.createTextNode(' '));
+      unplaced.appendChild(link);
+      card.appendChild(unplaced);
+    }
     card.appendChild(counts(w, labels));
     var table = el('table', 'recipients');
     var headRow = el('tr');
@@ -103,12 +118,40 @@
     return card;
   }
 
+  function unmatchedReplies(replies, hours) {
+    var box = el('section', 'sms-unmatched');
+    box.setAttribute('id', 'sms-unmatched');
+    box.appendChild(el('h3', null, '未关联预警的短信回复（近 ' + hours + ' 小时）'));
+    var table = el('table', 'recipients');
+    var headRow = el('tr');
+    ['收到时间', '发送人', '号码', '内容', '说明'].forEach(function (text) { headRow.appendChild(el('th', null, text)); });
+    table.appendChild(el('thead')).appendChild(headRow);
+    var body = el('tbody');
+    replies.forEach(function (reply) {
+      var tr = el('tr', reply.known ? 'sms-known' : 'sms-unknown');
+      tr.setAttribute('data-reply-id', reply.id);
+      tr.appendChild(el('td', null, when(reply.received_at)));
+      tr.appendChild(el('td', null, reply.known ? reply.sender_name : '未知号码'));
+      tr.appendChild(el('td', null, reply.phone_masked));
+      tr.appendChild(el('td', null, reply.text));
+      tr.appendChild(el('td', null, (reply.is_ack ? '确认回复，' : '') +
+        (reply.known ? '该号码当前没有生效中的预警通知' : '号码不在名录和通知中')));
+      body.appendChild(tr);
+    });
+    table.appendChild(body);
+    box.appendChild(table);
+    return box;
+  }
+
   function render(data) {
     var fragment = document.createDocumentFragment();
     if (!data.warnings.length) {
       fragment.appendChild(el('p', 'empty', '当前没有生效中的预警，近 ' + data.recent_hours + ' 小时内也没有结束的预警。'));
     }
     data.warnings.forEach(function (w) { fragment.appendChild(warningCard(w, data.state_labels)); });
+    if (data.sms_replies_unmatched && data.sms_replies_unmatched.length) {
+      fragment.appendChild(unmatchedReplies(data.sms_replies_unmatched, data.recent_hours));
+    }
     list.replaceChildren(fragment);
     status.textContent = '更新于 ' + when(data.as_of) + '，每 ' + Math.round(pollMs / 1000) + ' 秒自动刷新';
     status.className = '';

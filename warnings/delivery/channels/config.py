@@ -70,11 +70,14 @@ class DingTalkConfig(_ChannelBase):
 
 
 class SmsConfig(_ChannelBase):
-    """HTTP SMS gateway; `token_env` names the variable holding the bearer token."""
+    """HTTP SMS gateway; `token_env` names the variable holding the bearer token. With `callback_secret_env` (the
+    variable holding the key that signs the gateway's inbound messages) replies are taken at
+    /api/callbacks/sms/{name} and messages end with 回复1确认收到."""
 
     kind: Literal["sms"]
     url: HttpUrl
     token_env: EnvName
+    callback_secret_env: EnvName | None = None
     sign: str = Field("【郑州防汛】", max_length=20)
     max_chars: int = Field(300, ge=70, le=1000)
     concurrency: Concurrency = 10

@@ -1,4 +1,5 @@
-"""Signatures: our webhook's HMAC header and DingTalk's timestamp+secret scheme (pure, no I/O)."""
+"""Signatures: our webhook's HMAC header, the gateways' body signature and DingTalk's timestamp+secret scheme
+(pure, no I/O)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,19 @@ def verify_webhook_signature(
     if abs(now - stamp) > tolerance:
         return False
     expected = webhook_signature(secret, stamp, body)
+    return hmac.compare_digest(expected.encode("ascii"), header.strip().encode("ascii", "replace"))
+
+
+def body_signature(secret: str | bytes, body: bytes) -> str:
+    """The `X-Fangxun-Signature` of the voice and SMS gateway protocol: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return SIGNATURE_PREFIX + hmac.new(_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def verify_body_signature(secret: str | bytes, body: bytes, header: str | None) -> bool:
+    """Whether `header` is body_signature(secret, body) (constant-time comparison)."""
+    if not header or not header.strip().startswith(SIGNATURE_PREFIX):
+        return False
+    expected = body_signature(secret, body)
     return hmac.compare_digest(expected.encode("ascii"), header.strip().encode("ascii", "replace"))
 
 

@@ -1,0 +1,111 @@
+"""Units assigned by hand to a warning whose areas could not be placed (区域无法定位); then it fans out as usual."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fangxun.core.audit import record
+from fangxun.core.bulk import bulk_insert
+from fangxun.core.errors import BadInput, Conflict, NotFound
+from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_queries import in_subtrees, top_codes
+from fangxun.plans.unit_rules import full_code
+from fangxun.settings import Settings
+from fangxun.warnings.delivery.notices import signed_writer
+from fangxun.warnings.delivery.outbox import Claimed, Handoff
+from fangxun.warnings.intake.accept import _notices
+from fangxun.warnings.intake.fanout import fan_out
+from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
+from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, within_jurisdiction
+from fangxun.warnings.routing.recipients import WarnedUnit
+from fangxun.warnings.tables import Warning, WarningUnit
+
+MAX_ASSIGNED = 500
+
+
+@dataclass
+class Assignment:
+    """What assigning units to an unplaced warning did."""
+
+    warning: Warning
+    units: int = 0
+    notifications: int = 0
+    unreachable: int = 0
+    names: list[str] = field(default_factory=list)
+    handed: list[Claimed] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """Plain JSON for the API."""
+        return {"warning_id": self.warning.id, "jurisdiction": self.warning.jurisdiction, "units": self.units,
+                "assigned": self.names, "notifications": self.notifications, "unreachable": self.unreachable}
+
+
+def parse_unit_codes(raw: object) -> list[str]:
+    """The 12-digit codes of a JSON list (6/9/12-digit codes accepted), each once; BadInput naming the entry."""
+    if not isinstance(raw, list) or not raw:
+        raise BadInput("unit_codes：应为非空的区划代码列表", extra={"field": "unit_codes"})
+    if len(raw) > MAX_ASSIGNED:
+        raise BadInput(f"unit_codes：一次最多指定 {MAX_ASSIGNED} 个区划", extra={"field": "unit_codes"})
+    codes = []
+    for index, item in enumerate(raw):
+        code = full_code(item) if isinstance(item, str) else None
+        if code is None:
+            raise BadInput(f"unit_codes[{index}]：{str(item)[:40]!r} 不是 6、9 或 12 位区划代码",
+                           extra={"field": f"unit_codes[{index}]"})
+        codes.append(code)
+    return list(dict.fromkeys(codes))
+
+
+async def _checked_units(session: AsyncSession, codes: list[str]) -> tuple[list[WarnedUnit], list[str]]:
+    """The named units with everything below them, and the names of the named ones; BadInput for an unknown
+    code or one outside the jurisdiction."""
+    tops = await top_codes(session)
+    named = dict((await session.execute(
+        select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(codes)))).all())
+    for index, code in enumerate(codes):
+        if code not in named:
+            raise BadInput(f"unit_codes[{index}]：区划代码 {code} 不在登记库中", extra={"field": f"unit_codes[{index}]"})
+        if not within_jurisdiction(code, tops):
+            raise BadInput(f"unit_codes[{index}]：区划 {named[code]}（{code}）不在本辖区内",
+                           extra={"field": f"unit_codes[{index}]"})
+    rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(codes)))
+    units = sorted((WarnedUnit(code, level, 1.0) for code, level in rows), key=lambda unit: unit.code)
+    return units, [named[code] for code in codes]
+
+
+async def assign_units(session: AsyncSession, warning_id: int, codes: list[str], settings: Settings, now: datetime,
+                       actor: str, handoff: Handoff | None = None) -> Assignment:
+    """Give an unplaced warning in force its units by hand and write its notifications, in the caller's
+    transaction (rows leased to `handoff` are in `handed`, for the caller to give after commit)."""
+    row = (await session.execute(select(Warning).where(Warning.id == warning_id).with_for_update())).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"预警 {warning_id} 不存在")
+    if row.jurisdiction != UNLOCATED:
+        raise Conflict(f"预警 {warning_id} 的区域已能定位（{'辖区外' if row.jurisdiction == 'outside' else '已有影响区划'}），"
+                       "无需人工指定")
+    if row.status != "active":
+        raise Conflict(f"预警 {warning_id} 已不再生效，不再通知")
+    units, names = await _checked_units(session, codes)
+    stored = NormalisedWarning.from_json(row.document)
+    # People read the units the editor picked, not the description nobody could place.
+    warning = dataclasses.replace(stored, areas=(WarningArea("、".join(names)),))
+    fan = await fan_out(session, warning, settings.warnings, units)
+    await bulk_insert(session, WarningUnit.__table__, [
+        {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in units])
+    earlier = dict(row.messages or {})
+    notices = await _notices(session, row, warning, fan, fan.recipients, settings)
+    row.messages = {**earlier, **(row.messages or {})}  # the duty desk's notice keeps its text
+    writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
+    handed = await writer.write(session, notices, now)
+    row.jurisdiction = INSIDE
+    row.notes = [*(row.notes or []), f"{actor} 人工指定影响区划：{'、'.join(names)}"]
+    result = Assignment(row, units=len(units), notifications=len(fan.recipients),
+                        unreachable=sum(1 for r in fan.recipients if r.problem), names=names, handed=handed)
+    await record(session, actor, "warning.assign_units", "warning", row.id,
+                 before={"jurisdiction": UNLOCATED}, after={"units": codes, "notifications": result.notifications})
+    return result
