@@ -20,8 +20,9 @@ from fangxun.core.errors import Forbidden, Unauthorized
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
-                   # The SMS gateway's inbound messages: signed with the channel's secret (routes_sms).
-                   "/api/callbacks/sms/")
+                   # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
+                   # call results (routes_voice; routes_aliyun_voice: the token in the path is the credential).
+                   "/api/callbacks/sms/", "/api/callbacks/voice/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
 TOKEN_PREFIXES = ("/cap/",)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -36,6 +36,12 @@ _PYDANTIC_TEXT = {
     "dict_type": "应为对象",
     "model_type": "应为对象",
     "model_attributes_type": "应为对象",
+    "float_type": "应为数字",
+    "finite_number": "应为有限的数字",
+    "literal_error": "应为 {expected} 之一",
+    "string_pattern_mismatch": "格式不符",
+    "datetime_type": "应为 ISO 8601 时间文本，如 2026-07-20T06:00:00+08:00",
+    "datetime_parsing": "应为 ISO 8601 时间文本，如 2026-07-20T06:00:00+08:00",
 }
 _HTTP_TEXT = {404: "请求的地址不存在", 405: "不支持该请求方法", 413: "请求体过大", 415: "不支持的内容类型"}
 

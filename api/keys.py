@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from fangxun.api.login_limit import LoginLimiter
 from fangxun.core.accounts import Principal
+from fangxun.core.batches import Batcher
 from fangxun.core.clock import Clock
 from fangxun.core.public_base import PublicBase
 from fangxun.settings import Settings
@@ -25,6 +26,8 @@ ACK_LIMITER = web.AppKey("ack_limiter", LoginLimiter)
 PASSWORD_EXECUTOR = web.AppKey("password_executor", Executor)
 # Where the links the service hands out point: 叫应 links in messages, the CAP feed (core/public_base.py).
 PUBLIC_BASE = web.AppKey("public_base", PublicBase)
+# Voice gateway results, recorded a batch per transaction (routes_voice.py).
+CALL_RESULTS = web.AppKey("call_results", Batcher)
 # Set only when the app runs the dispatcher and scheduler itself (create_app(dispatch=True)).
 WARNING_SERVICE = web.AppKey("warning_service", WarningService)
 

@@ -81,6 +81,13 @@ class TooManyRequests(FangxunError):
     code = "too_many_requests"
 
 
+class ServiceUnavailable(FangxunError):
+    """The service cannot take the request now (a missing secret, a resource down); try again later."""
+
+    status = 503
+    code = "service_unavailable"
+
+
 class ConfigError(FangxunError):
     """The configuration is invalid; names the file and key."""
 

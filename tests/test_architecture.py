@@ -35,6 +35,8 @@ PURE_MODULES = [
     "fangxun.warnings.routing.quiet_hours", "fangxun.warnings.routing.deadlines",
     "fangxun.warnings.delivery.policy", "fangxun.warnings.delivery.channels.classify",
     "fangxun.warnings.delivery.channels.signing", "fangxun.warnings.delivery.channels.text",
+    "fangxun.warnings.delivery.channels.speech", "fangxun.warnings.delivery.channels.voice_protocol",
+    "fangxun.warnings.delivery.channels.aliyun_signing", "fangxun.warnings.delivery.channels.aliyun_protocol",
     "fangxun.warnings.acks.tokens", "fangxun.warnings.acks.reply_rules", "fangxun.warnings.acks.inbound_sms",
     "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
     "fangxun.warnings.events.journal_rules",

@@ -39,6 +39,10 @@ TOML_LIKE = {
         "sender": "郑州防汛 <fangxun@zz.example>",
     },
     "drill": {"kind": "record", "path": "var/drill.jsonl"},
+    "voice": {"kind": "voice", "url": "https://voice.gateway.example/call", "secret_env": "FX_VOICE_SECRET"},
+    "aliyun": {"kind": "aliyun_voice", "access_key_id_env": "FX_ALIYUN_AK", "access_key_secret_env": "FX_ALIYUN_SK",
+               "callback_token_env": "FX_ALIYUN_TOKEN", "called_show_number": "037100000000",
+               "tts_code": "TTS_100001", "ack_tts_code": "TTS_100002"},
 }
 
 ENVIRON = {
@@ -49,6 +53,10 @@ ENVIRON = {
     "FX_SMS_TOKEN": "sms-token",
     "FX_MAIL_USER": "fangxun",
     "FX_MAIL_PASSWORD": "pw",
+    "FX_VOICE_SECRET": "voice-secret",
+    "FX_ALIYUN_AK": "LTAI-id",
+    "FX_ALIYUN_SK": "aliyun-secret",
+    "FX_ALIYUN_TOKEN": "aliyun-push-token",
 }
 
 
@@ -61,6 +69,8 @@ def test_each_kind_parses_with_its_defaults():
         "sms": "sms",
         "mail": "email",
         "drill": "record",
+        "voice": "voice",
+        "aliyun": "aliyun_voice",
     }
     assert (configs["shuili_hook"].concurrency, configs["shuili_hook"].rate_per_second) == (20, None)
     assert (configs["yingji_wecom"].concurrency, configs["yingji_wecom"].rate_per_second) == (1, 0.3)
@@ -71,6 +81,12 @@ def test_each_kind_parses_with_its_defaults():
         "【郑州防汛】",
     )
     assert configs["mail"].concurrency == 2 and configs["mail"].timeout_seconds == 10
+    voice = configs["voice"]
+    assert (voice.concurrency, voice.rate_per_second, voice.repeat, voice.min_heard_seconds) == (10, 10, 2, 20)
+    assert voice.callback_base_url is None
+    aliyun = configs["aliyun"]
+    assert (aliyun.endpoint, aliyun.region_id, aliyun.repeat, aliyun.tts_param) == (
+        "https://dyvmsapi.aliyuncs.com/", "cn-hangzhou", 2, "text")
 
 
 @pytest.mark.parametrize(
@@ -89,6 +105,14 @@ def test_each_kind_parses_with_its_defaults():
         ({"kind": "email", "host": "h", "sender": "a@b.c", "starttls": True, "use_tls": True}, "exclude"),
         ({"kind": "email", "host": "h", "sender": "a@b.c", "username_env": "U"}, "together"),
         ({"kind": "record"}, "path"),
+        ({"kind": "voice", "url": "https://v.example/call"}, "secret_env"),
+        ({"kind": "voice", "url": "https://v.example/call", "secret_env": "S", "repeat": 0}, "repeat"),
+        ({"kind": "voice", "url": "https://v.example/call", "secret_env": "S", "callback_base_url": "fx.example"},
+         "callback_base_url"),
+        ({"kind": "aliyun_voice", "access_key_id_env": "A", "access_key_secret_env": "S", "callback_token_env": "T",
+          "called_show_number": "0371", "tts_code": "TTS_1", "ack_tts_code": "TTS_2"}, "called_show_number"),
+        ({"kind": "aliyun_voice", "access_key_id_env": "A", "access_key_secret_env": "S", "callback_token_env": "T",
+          "called_show_number": "037100000000", "tts_code": "TTS_1", "ack_tts_code": "TTS_2", "repeat": 4}, "repeat"),
     ],
 )
 def test_bad_entries_are_refused(entry, complaint):
@@ -114,7 +138,8 @@ async def test_the_factory_builds_gated_channels_on_one_session():
 
 @pytest.mark.parametrize(
     "missing",
-    ["FX_SHUILI_SECRET", "FX_YINGJI_WECOM_URL", "FX_JT_DING_SECRET", "FX_SMS_TOKEN", "FX_MAIL_PASSWORD"],
+    ["FX_SHUILI_SECRET", "FX_YINGJI_WECOM_URL", "FX_JT_DING_SECRET", "FX_SMS_TOKEN", "FX_MAIL_PASSWORD",
+     "FX_VOICE_SECRET"],
 )
 async def test_a_missing_variable_names_the_channel_and_the_variable(missing):
     configs = CONFIGS.validate_python(TOML_LIKE)
@@ -195,7 +220,7 @@ def test_every_kind_is_registered_once_for_the_union_the_factory_and_the_address
     for name, kind in KINDS.items():
         assert person_address({}, "13800000000", "c", name) == ("13800000000" if kind.phone else "")
         assert person_address({name: "li@example.cn"}, "13800000000", "c", name) == "li@example.cn"
-    assert not KINDS["email"].phone and KINDS["sms"].phone
+    assert not KINDS["email"].phone and KINDS["sms"].phone and KINDS["voice"].phone
 
 
 def test_the_kinds_registry_imports_no_channel():

@@ -262,4 +262,6 @@ def test_example_site_file_loads():
     assert warnings.departments["water"].desk.channel == "water-dingtalk"
     assert warnings.departments["urban"].desk.channel == "record"  # untouched defaults stay
     assert warnings.tree.person_channels == ("sms", "email")
+    voice = warnings.channels["voice"]
+    assert (voice.kind, voice.secret_env, voice.min_heard_seconds) == ("voice", "FANGXUN_VOICE_SECRET", 20)
     assert [feed.name for feed in warnings.feeds] == ["henan-met", "inbox"]

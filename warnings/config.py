@@ -207,6 +207,38 @@ def _zone(value: str) -> str:
     return value
 
 
+class RedialPolicy(_Strict):
+    """How an unanswered 叫应 call of one colour is redialled before escalating (电话重拨)."""
+
+    # false: calls of this colour are not redialled (the ack deadline and reminders apply, as for other channels).
+    enabled: bool = True
+    # Times the first number is called again while not answered (or answered without key 1).
+    redials: int = Field(0, ge=0, le=10)
+    interval_minutes: int = Field(1, ge=1, le=120)
+    # Then one call to each further number: the landline (channels {"landline": …}), the deputy (副责任人).
+    other_numbers: bool = True
+    # A call without a result after this counts as unanswered (a gateway that never reported).
+    result_wait_minutes: int = Field(5, ge=1, le=120)
+
+
+class Redial(_Strict):
+    """Redial policies of voice calls by colour; a colour without one waits for its ack deadline (reminders)."""
+
+    red: RedialPolicy | None = RedialPolicy(redials=3, interval_minutes=1)
+    orange: RedialPolicy | None = RedialPolicy(redials=2, interval_minutes=2)
+    yellow: RedialPolicy | None = RedialPolicy(redials=1, interval_minutes=5)
+    blue: RedialPolicy | None = None
+    uncoloured: RedialPolicy | None = None
+
+    def policy(self, colour: str | None) -> RedialPolicy | None:
+        """The policy of `colour` (None: uncoloured); None when calls of it are not redialled."""
+        policy = getattr(self, colour) if colour in COLOURS else self.uncoloured
+        return policy if policy is not None and policy.enabled else None
+
+
+GroupAnswer = Literal["one", "each"]
+
+
 class QuietHours(_Strict):
     """Blue and yellow notifications falling in this local window wait for its end; start == end: off."""
 
@@ -332,6 +364,10 @@ class WarningSettings(_Strict):
     ack_deadline_minutes: AckDeadlines = AckDeadlines()
     repeat_before_escalate: int = Field(1, ge=0, le=10)
     escalation: Escalation | None = None
+    redial: Redial = Redial()
+    # Per escalation step (0: the first notices, 1: the first escalation, …; the last entry goes on): "one" —
+    # one answer from a group (a unit's 责任人 and 副责任人, a desk) stops its escalation; "each" — everyone must.
+    group_answer: tuple[GroupAnswer, ...] = Field(("each",), min_length=1)
     quiet_hours: QuietHours = QuietHours()
     retry: Retry = Retry()
     feeds: tuple[Feed, ...] = ()
@@ -354,6 +390,10 @@ class WarningSettings(_Strict):
         if duplicates:
             raise ValueError(f"订阅源名称重复：{'、'.join(duplicates)}")
         return value
+
+    def group_rule(self, step: int) -> str:
+        """The group-answer rule ("one" or "each") of escalation step `step`."""
+        return self.group_answer[min(step, len(self.group_answer) - 1)]
 
     @property
     def tree(self) -> Route:

@@ -1,4 +1,4 @@
-"""Tables of warnings, the units they cover, the notification outbox and its send attempts."""
+"""Tables of warnings, the units they cover, the notification outbox, its send attempts and its voice calls."""
 
 from __future__ import annotations
 
@@ -141,3 +141,38 @@ class NotificationAttempt(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str] = mapped_column(String(100), default="")
+
+
+class CallAttempt(Base):
+    """One voice call of a notification: on disk before its request goes out, then the gateway's result.
+
+    `status`: requested (no result yet), answered, no_answer, busy, rejected, failed (also: the gateway
+    refused the request, see `request_error`), hung_up_early (answered, shorter than the channel's
+    min_heard_seconds, no key 1). Calls of one notification are numbered in order (`call_number`); a
+    result arriving late for an older call only fills in that call's row.
+    """
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (UniqueConstraint("notification_id", "call_number", name="uq_call_attempts_number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id"), index=True)
+    # Derived from the notification's idempotency key and the call number (voice_protocol.call_id).
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    call_number: Mapped[int] = mapped_column(Integer, default=1)
+    channel: Mapped[str] = mapped_column(String(50))
+    to_number: Mapped[str] = mapped_column(String(500))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # When the gateway answered the request 2xx (it took the call).
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The last refusal or transport error of the request, if any.
+    request_error: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    answered: Mapped[bool | None] = mapped_column(Boolean)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    keys: Mapped[str] = mapped_column(String(32), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the result callback was recorded (the first one: a repeated callback changes nothing).
+    result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The callback's body as received.
+    callback: Mapped[str | None] = mapped_column(Text)

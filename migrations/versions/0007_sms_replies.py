@@ -1,7 +1,7 @@
 """sms_replies: inbound SMS replies (上行短信), and the notifications each reply's number was sent
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-10 09:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import fangxun.core.db
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select
@@ -9,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import NotFound
 from fangxun.warnings.acks.tokens import TOKEN_PATTERN, token_hash
-from fangxun.warnings.delivery.notices import record_ack
+from fangxun.warnings.delivery.notices import record_ack, record_acks
 from fangxun.warnings.tables import Notification
 
 
@@ -30,9 +31,23 @@ async def acknowledge(session: AsyncSession, token: str, now: datetime, via: str
     Acknowledging a reminder answers the notification it repeats, and the other way round; reminders
     not yet sent are then cancelled.
     """
-    notification = await find_by_token(session, token)
+    return await acknowledge_notification(session, await find_by_token(session, token), now, via)
+
+
+async def acknowledge_notification(session: AsyncSession, notification: Notification, now: datetime,
+                                   via: str) -> Notification:
+    """Record 叫应 for `notification` as its link does (idempotent: an earlier answer stands), whichever way it
+    came (the page, the API, a key pressed on a call)."""
     if notification.acked_at is not None:
         return notification
     await record_ack(session, notification, now, via)
     await session.refresh(notification)
     return notification
+
+
+async def acknowledge_rows(session: AsyncSession, rows: Sequence, now: datetime, via: str) -> None:
+    """acknowledge_notification for each of `rows` (id, purpose, escalated_from_id and acked_at of notifications,
+    as read in this transaction), many at once: a batch of key presses."""
+    unanswered = [row for row in rows if row.acked_at is None]
+    if unanswered:
+        await record_acks(session, unanswered, now, via)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix, redial_recipient, sequences,
+                                              voice_channels)
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
-from fangxun.warnings.routing.deadlines import AckState, asks_ack, escalation_target, next_step
+from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, asks_ack, escalation_target, next_step
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
@@ -91,7 +93,27 @@ class _Targets:
         return self._persons[key]
 
 
-def _state(row, colour: str | None, all_clear: bool, last_reminder) -> AckState:
+def group_key(row) -> tuple:
+    """The group a notification answers with (one answer may stand for all of it): its warning, escalation
+    step and kind, and its unit (persons) or desk."""
+    return (row.warning_id, row.escalation_step, row.recipient_kind,
+            row.unit_code if row.recipient_kind == "person" else row.recipient_key)
+
+
+async def answered_groups(session: AsyncSession, warning_ids: set[int]) -> set[tuple]:
+    """The groups (group_key) of these warnings in which someone acknowledged a notice or escalation."""
+    found: set[tuple] = set()
+    ids = sorted(warning_ids)
+    for start in range(0, len(ids), 1000):
+        found |= {group_key(row) for row in (await session.execute(
+            select(Notification.warning_id, Notification.escalation_step, Notification.recipient_kind,
+                   Notification.unit_code, Notification.recipient_key)
+            .where(Notification.warning_id.in_(ids[start:start + 1000]), Notification.acked_at.is_not(None),
+                   Notification.purpose.in_(("notice", "escalation"))).distinct())).all()}
+    return found
+
+
+def _state(row, colour: str | None, last_reminder, group_answered: bool = False, all_clear: bool = False) -> AckState:
     failed = row.status in ("failed", "dead")
     delivered = row.delivered_at
     if row.reminders_sent and last_reminder is not None:
@@ -102,12 +124,12 @@ def _state(row, colour: str | None, all_clear: bool, last_reminder) -> AckState:
                     ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
                     delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
                     acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step,
-                    all_clear=all_clear)
+                    group_answered=group_answered, all_clear=all_clear)
 
 
 def _followed_up(settings: Settings):
-    """SQL: the warnings whose notices are reminded and escalated: those in force, and all-clears only when
-    they ask for 叫应 (deadlines.asks_ack; by default an all-clear only informs)."""
+    """SQL: the warnings whose notices are reminded, redialled and escalated: those in force, and all-clears
+    only when they ask for 叫应 (deadlines.asks_ack; by default an all-clear only informs)."""
     in_force = and_(Warning.status == "active", Warning.all_clear.is_(False))
     return or_(in_force, Warning.all_clear.is_(True)) if asks_ack(True, settings.warnings) else in_force
 
@@ -120,6 +142,7 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     person in one run are one message naming everyone who did not answer (a whole township's
     villages make one message to each township 责任人, not one per village person).
     """
+    calling = voice_channels(settings)
     rows = (await session.execute(
         select(Notification, Warning.colour, Warning.all_clear)
         .join(Warning, Warning.id == Notification.warning_id)
@@ -127,21 +150,33 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
                Notification.escalated_at.is_(None),
                or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
-               or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead"))))
+               or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead")),
+                   # calls are redialled before their deadline (by colour, see redial_step)
+                   Notification.channel.in_(calling) if calling else false()))
         .order_by(Notification.id))).all()
     if not rows:
         return 0
-    ids = [row.id for row, _, _ in rows]
-    reminders = {}
+    all_clear = {row.id: bool(lifted) for row, _, lifted in rows}
+    rows = [(row, colour) for row, colour, _ in rows]
+    ids = [row.id for row, _ in rows]
+    reminders, redials = {}, {}
     for part in range(0, len(ids), 1000):
         for reminder in (await session.execute(
                 select(Notification).where(Notification.escalated_from_id.in_(ids[part:part + 1000]),
                                            Notification.purpose == "reminder")
                 .order_by(Notification.id))).scalars():
             reminders[reminder.escalated_from_id] = reminder  # the latest one wins
-    decided = [(row, colour, next_step(_state(row, colour, bool(all_clear), reminders.get(row.id)), now,
-                                       settings.warnings))
-               for row, colour, all_clear in rows]
+            redials.setdefault(reminder.escalated_from_id, []).append(reminder)
+    answered = (await answered_groups(session, {row.warning_id for row, _ in rows})
+                if "one" in settings.warnings.group_answer else set())
+    states = {row.id: _state(row, colour, reminders.get(row.id), group_key(row) in answered, all_clear[row.id])
+              for row, colour in rows}
+    redialled = [row for row, colour in rows if _redials(row, colour, states[row.id], settings, calling)]
+    found = await sequences(session, redialled, redials, settings) if redialled else {}
+    calls = {row.id: decide(row, reminders.get(row.id), found[row.id], settings, colour, now)
+             for row, colour in rows if row.id in found}
+    decided = [(row, colour, redial_step(states[row.id], calls[row.id], settings) if row.id in calls
+                else next_step(states[row.id], now, settings.warnings)) for row, colour in rows]
     # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
     # finds the condition false and creates nothing twice.
     reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
@@ -156,13 +191,21 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     for row, colour, step in decided:
         if row.id in reminding:
             number = row.reminders_sent + 1
-            payload = follow_up_payload(row.payload, "reminder", reminder_prefix(number), keep_role=True)
-            created.append(NewNotice(row.warning_id, _recipient_of(row), payload,
+            recipient, payload = _recipient_of(row), None
+            if row.id in calls:  # a redial: the same number again, the landline or the deputy
+                call = calls[row.id]
+                recipient = redial_recipient(row, call.number, found[row.id])
+                note = deputy_note(row.recipient_name) if recipient.key != row.recipient_key else ""
+                payload = follow_up_payload(row.payload, "reminder", redial_prefix(call.number, call.call), note=note,
+                                            keep_role=True)
+            payload = payload or follow_up_payload(row.payload, "reminder", reminder_prefix(number), keep_role=True)
+            created.append(NewNotice(row.warning_id, recipient, payload,
                                      reminder_key(row.warning_id, row.id, number), "reminder", row.escalation_step,
                                      row.id))
         elif row.id in escalating:
             number, found = await _escalation_targets(targets, row, step, settings)
-            reason = "无法送达" if row.status in ("failed", "dead") else "逾期未叫应"
+            reason = ("无法送达" if row.status in ("failed", "dead") else
+                      "多次电话未叫应" if row.id in calls else "逾期未叫应")
             for target in found:
                 groups.setdefault((row.warning_id, number, reason, target), []).append(row)
     for (warning_id, number, reason, target), sources in groups.items():
@@ -182,8 +225,31 @@ def _later(decided: list, now: datetime) -> dict[int, datetime]:
     """Rows waiting on a reminder's deadline, or with nobody left above them, are not read again
     before that deadline (or for a day): an unanswered city-wide warning is not rescanned every run."""
     later = {row.id: step.at for row, _, step in decided if step.action == "wait" and step.at is not None}
-    later |= {row.id: now + EXHAUSTED_RECHECK for row, _, step in decided if step.action == "exhausted"}
+    later |= {row.id: now + EXHAUSTED_RECHECK for row, _, step in decided if step.action in ("exhausted", "answered")}
     return later
+
+
+def _redials(row, colour: str | None, state: AckState, settings: Settings, calling: list[str]) -> bool:
+    """Whether `row`'s next step is a redial decision: a call, delivered (not failed for good), of a colour
+    with a redial policy, and not already answered for by its group."""
+    return (row.channel in calling and settings.warnings.redial.policy(colour) is not None and not state.unreachable
+            and not answered_by_group(state, settings.warnings))
+
+
+def redial_step(state: AckState, call, settings: Settings) -> Step:
+    """routing.redial's decision as a step: a redial is a reminder (to the number it names); an exhausted
+    sequence escalates at once, whatever the ack deadline."""
+    if call.action == "call":
+        return Step("remind", call.at)
+    if call.action == "wait":
+        return Step("wait", call.at)
+    if call.action == "none":
+        return Step("none")
+    target = escalation_target(state.recipient_kind, state.level)
+    enabled = settings.warnings.escalation is not None and settings.warnings.escalation.enabled
+    if target is None or not enabled:
+        return Step("exhausted", call.at)
+    return Step("escalate", call.at, target, state.escalation_step + 1)
 
 
 async def _escalation_targets(targets: _Targets, row, step, settings: Settings) -> tuple[int, list[Recipient]]:

@@ -21,7 +21,8 @@ from fangxun.core.memo import PerDict
 from fangxun.core.public_base import public_base
 from fangxun.settings import Settings
 from fangxun.warnings.acks.tokens import ack_token, ack_url
-from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.base import (Attachable, Channel, ChannelResult, DispatchContext,
+                                                     OutgoingMessage)
 from fangxun.warnings.delivery.handoff import HandoffQueue
 from fangxun.warnings.delivery.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
 from fangxun.warnings.delivery.policy import DeliveryPolicy, backoff
@@ -68,6 +69,11 @@ class Dispatcher:
         self.flush_size = flush_size
         self.poll_seconds = poll_seconds
         self.ack_base_url = ack_base_url or public_base(settings.server).url
+        # Channels with records of their own (the voice channel's calls) keep them in our database.
+        context = DispatchContext(sessions, clock.now, self.ack_base_url)
+        for channel in self.channels.values():
+            if isinstance(channel, Attachable):
+                channel.attach(context)
         self.rng = rng or random.Random()
         self.policy = DeliveryPolicy(settings.warnings, self.rng)
         self._secret: bytes | None = None

@@ -33,13 +33,14 @@ class AckState:
     unreachable: bool = False  # delivery failed for good (dead): nobody to remind
     escalation_step: int = 0  # 0 for an original notification, n for the n-th escalation
     all_clear: bool = False  # the notification is of an all-clear (解除)
+    group_answered: bool = False  # someone of its group (same warning, step and unit or desk) acknowledged
 
 
 @dataclass(frozen=True)
 class Step:
     """What the dispatcher should do for a notification now."""
 
-    action: str  # "none" | "wait" | "remind" | "escalate" | "exhausted"
+    action: str  # "none" | "answered" (by its group) | "wait" | "remind" | "escalate" | "exhausted"
     at: datetime | None = None  # wait: look again then; remind/escalate: the deadline that passed
     target: Target | None = None  # escalate: who to notify instead
     escalation_step: int = 0  # escalate: the step number of the new notification
@@ -87,11 +88,19 @@ def escalation_target(recipient_kind: str, level: str) -> Target | None:
     raise ValueError(f"unknown recipient kind {recipient_kind!r}")
 
 
+def answered_by_group(state: AckState, config: WarningSettings) -> bool:
+    """Whether an answer of its group stands for this notification: its step's rule is "one" and someone answered."""
+    return state.group_answered and config.group_rule(state.escalation_step) == "one"
+
+
 def next_step(state: AckState, now: datetime, config: WarningSettings) -> Step:
-    """Remind until `repeat_before_escalate` reminders went unanswered, then escalate once, then stop."""
+    """Remind until `repeat_before_escalate` reminders went unanswered, then escalate once, then stop; nothing
+    once its group answered where one answer is enough."""
     _aware(now)
     if state.acked_at is not None or state.escalated or not asks_ack(state.all_clear, config):
         return Step("none")
+    if answered_by_group(state, config):
+        return Step("answered")
     target = escalation_target(state.recipient_kind, state.level)
     enabled = config.escalation is not None and config.escalation.enabled
     if state.unreachable:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -40,4 +42,24 @@ class Channel(Protocol):
 
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """Deliver `message` once."""
+        ...
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    """What the dispatcher driving a channel lends it: the database's sessions (an async_sessionmaker), its
+    clock's `now` and the service's public base URL (the one ack links use)."""
+
+    sessions: Any
+    now: Callable[[], datetime]
+    base_url: str
+
+
+@runtime_checkable
+class Attachable(Protocol):
+    """A channel that keeps records of its own in the database (the voice channel's calls): the dispatcher
+    attaches it before the first send."""
+
+    def attach(self, context: DispatchContext) -> None:
+        """Keep what the channel needs of `context`."""
         ...

@@ -118,6 +118,54 @@ class RecordConfig(_ChannelBase):
     concurrency: Concurrency = 100
 
 
+class VoiceConfig(_ChannelBase):
+    """Generic voice gateway (语音网关): a text-to-speech call per message, key 1 acknowledges; the call
+    request and the result callback are signed with the secret in `secret_env`."""
+
+    kind: Literal["voice"]
+    url: HttpUrl
+    secret_env: EnvName
+    # Where the gateway posts call results: {callback_base_url}/api/callbacks/voice/{channel}; by default
+    # the service's public base URL (the one ack links use).
+    callback_base_url: HttpUrl | None = None
+    # Times the gateway plays the text in one call.
+    repeat: int = Field(2, ge=1, le=5)
+    # An answered call shorter than this without key 1 was hung up before the text was heard through.
+    min_heard_seconds: float = Field(20, ge=0, le=600)
+    max_chars: int = Field(500, ge=60, le=2000)
+    concurrency: Concurrency = 10
+    # Calls started per second: set it to what the gateway (the carrier's line) takes.
+    rate_per_second: Rate | None = 10
+
+
+class AliyunVoiceConfig(_ChannelBase):
+    """阿里云语音服务 (dyvmsapi): an IvrCall per message (key 1 acknowledges, key 2 replays); the AccessKey pair
+    and the token of the report URL come from variables."""
+
+    kind: Literal["aliyun_voice"]
+    endpoint: HttpUrl = "https://dyvmsapi.aliyuncs.com/"
+    region_id: str = Field("cn-hangzhou", pattern=r"^[a-z0-9-]{1,40}$")
+    access_key_id_env: EnvName
+    access_key_secret_env: EnvName
+    # The secret last segment of the report URL set in the console: /api/callbacks/voice/{channel}/{token}.
+    callback_token_env: EnvName
+    # The purchased number shown to the callee (必须是已购买的号码).
+    called_show_number: str = Field(pattern=r"^[0-9]{5,20}$")
+    # The approved text-to-speech template read out, with one variable (`tts_param`) holding the message.
+    tts_code: str = Field(pattern=r"^TTS_[0-9A-Za-z_]{1,60}$")
+    tts_param: str = Field("text", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,30}$")
+    # The template played after key 1 (e.g. 已确认收到，谢谢), without variables.
+    ack_tts_code: str = Field(pattern=r"^TTS_[0-9A-Za-z_]{1,60}$")
+    # PlayTimes (1-3) and Timeout, the wait for a key in milliseconds.
+    repeat: int = Field(2, ge=1, le=3)
+    key_timeout_ms: int = Field(10000, ge=1000, le=60000)
+    min_heard_seconds: float = Field(20, ge=0, le=600)
+    max_chars: int = Field(500, ge=60, le=2000)
+    concurrency: Concurrency = 10
+    # IvrCall takes 100 requests/s per account; the numbers' lines take fewer calls at once.
+    rate_per_second: Rate | None = 10
+
+
 @dataclass(frozen=True)
 class ChannelKind:
     """A kind of channel: its configuration model (whose `kind` literal names it); the module of this
@@ -146,6 +194,8 @@ KINDS: dict[str, ChannelKind] = {kind.name: kind for kind in (
     ChannelKind(SmsConfig, "sms", phone=True, http=True),
     ChannelKind(EmailConfig, "mail"),
     ChannelKind(RecordConfig, "record", phone=True),
+    ChannelKind(VoiceConfig, "voice", phone=True, http=True),
+    ChannelKind(AliyunVoiceConfig, "aliyun_voice", phone=True, http=True),
 )}
 
 ChannelConfig = Annotated[Union[tuple(kind.config for kind in KINDS.values())],  # noqa: UP007 (built from KINDS)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fangxun.warnings.delivery.channels.base import Channel, ChannelResult, OutgoingMessage
+from fangxun.warnings.delivery.channels.base import (Attachable, Channel, ChannelResult, DispatchContext,
+                                                     OutgoingMessage)
 from fangxun.warnings.delivery.channels.gate import Gate
 
 
@@ -19,3 +20,8 @@ class GatedChannel:
         """Wait for the gate, then deliver once."""
         async with self.gate:
             return await self.inner.send(message)
+
+    def attach(self, context: DispatchContext) -> None:
+        """Attach the channel inside, when it keeps records of its own."""
+        if isinstance(self.inner, Attachable):
+            self.inner.attach(context)
