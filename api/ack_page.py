@@ -10,7 +10,8 @@ from fangxun.warnings.queries import WARNING_STATUS_LABELS
 
 
 def ack_page(notification, warning, token: str, zone: str, just_acknowledged: bool = False) -> str:
-    """The page of one notification: the warning, whom it is for, and the button or the time of 叫应."""
+    """The page of one notification: the warning, whom it is for and what they answer for, and the button or
+    the time of 叫应 (an all-clear asks for none)."""
     title, _ = compose(notification.payload or {}, warning.messages or {}, notification.recipient_name)
     shown = {"colour": warning.colour or "", "event": warning.event, "headline": warning.headline or title,
              "sender_name": warning.sender_name, "sent": warning.sent, "onset": warning.onset,
@@ -18,8 +19,10 @@ def ack_page(notification, warning, token: str, zone: str, just_acknowledged: bo
              "status_label": "" if warning.status == "active"
              else WARNING_STATUS_LABELS.get(warning.status, warning.status),
              "texts": [text for text in (warning.description, warning.instruction) if text]}
+    payload = notification.payload or {}
     return render("ack.html", title="预警叫应确认", zone=zone, token=token, warning=shown,
-                  recipient=notification.recipient_name,
+                  recipient=notification.recipient_name, duty=payload.get("duty", ""),
+                  informational=bool(warning.all_clear) and notification.ack_deadline is None,
                   subject=title if title and title != warning.headline else "",
                   acked_at=notification.acked_at, acked_late=bool(notification.acked_late),
                   just_acknowledged=just_acknowledged, deadline=notification.ack_deadline)

@@ -14,6 +14,7 @@ from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.core.times import parse_local_time
 from fangxun.warnings.intake.accept import IntakeResult, ingest
 from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap
+from fangxun.warnings.intake.manual_areas import named_areas
 from fangxun.warnings.intake.manual_form import parse_manual
 from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
                                       warning_detail)
@@ -99,7 +100,8 @@ async def post_warning(request: web.Request) -> web.Response:
                                   handoff=handoff)
     elif request.content_type == "application/json":
         form = await json_object(request)
-        warning = parse_manual(form, now, MANUAL_SENDER)
+        async with sessions() as session:
+            warning = await named_areas(session, parse_manual(form, now, MANUAL_SENDER))
         result = await ingest(sessions, warning, settings, now, raw=json.dumps(form, ensure_ascii=False),
                               source="manual", entered_by=actor, handoff=handoff)
     else:

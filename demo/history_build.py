@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fangxun.demo.history_script import (CITY_AREA, DECIDERS, DISTRICTS, DUTY_OFFICERS, LONE_SIGNALS, PROCESSES,
                                          STATION_SENDERS, Process, Thread)
 from fangxun.settings import Settings
-from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT
+from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.config import LEVEL_LABELS
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, start_of, warning_end
 from fangxun.warnings.events.response_rules import WarningFact, propose
@@ -18,6 +18,7 @@ from fangxun.warnings.intake.normalised import COLOUR_SEVERITY, NormalisedWarnin
 from fangxun.warnings.routing.recipients import Recipient, WarnedUnit, department_recipients, person_recipients
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
+from fangxun.warnings.routing.wording import message_kind, template_for
 from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOURS
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -213,8 +214,14 @@ def _texts(registry: Registry, message: Message) -> tuple[str, str, str]:
     return _headline(message), description, instruction
 
 
+def _kind(message: Message) -> str:
+    """The kind of message its wording follows (routing.wording): alert, upgrade, downgrade, update, all_clear."""
+    return message_kind(message.msg_type, message.msg_type == "Cancel", message.colour, message.previous_colour)
+
+
 def _recipients(message: Message, previous: list[Recipient], registry: Registry, settings: Settings) -> None:
-    """Route the message as intake would: its own recipients plus everyone told before (a Cancel: only those)."""
+    """Route the message as intake would: its own recipients plus everyone told before (a Cancel: only those),
+    each with the template of the message's kind."""
     config = settings.warnings
     facts = WarningFacts(event=message.event, colour=message.colour, msg_type=message.msg_type,
                          unit_codes=frozenset(unit.code for unit in message.units))
@@ -227,14 +234,14 @@ def _recipients(message: Message, previous: list[Recipient], registry: Registry,
                    for person in registry.persons.get(unit.code, ())]
         people, _ = person_recipients(plan, config, message.units, persons)
         own = department_recipients(plan, config) + people
-    again = [Recipient(r.kind, r.key, r.name, r.unit_code, r.level, r.channel, r.address, message.template,
-                       r.role, r.problem) for r in previous]
+    again = [r._replace(template=message.template) for r in previous]
     seen, kept = set(), []
     for recipient in own + again:
         if recipient.slot not in seen:
             seen.add(recipient.slot)
             kept.append(recipient)
-    message.recipients = kept
+    kind, wording = _kind(message), config.wording.model_dump()
+    message.recipients = [r._replace(template=template_for(r.template, kind, wording)) for r in kept]
 
 
 def _thread_messages(thread: Thread, start: datetime, rng: random.Random) -> list[Message]:
@@ -283,13 +290,15 @@ def _warning_row(registry: Registry, message: Message, settings: Settings) -> di
         areas=(area,))
     context = message_context(event=message.event, colour=message.colour, headline=headline,
                               description=description, instruction=instruction, areas=names, onset=message.sent,
-                              expires=message.expires, ack_url=ACK_SLOT, zone=settings.warnings.quiet_hours.timezone)
+                              expires=message.expires, ack_url=ACK_SLOT, zone=settings.warnings.quiet_hours.timezone,
+                              kind=_kind(message), previous_colour=message.previous_colour,
+                              sender_name=message.station)
     templates = sorted({recipient.template for recipient in message.recipients})
-    messages = {name: list(render(settings.warnings.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
-                for name in templates}
+    slots = {"recipient": RECIPIENT_SLOT, "duty": DUTY_SLOT}
+    messages = {name: list(render(settings.warnings.templates[name], {**context, **slots})) for name in templates}
     return {
         "id": message.id, "identifier": normalised.identifier, "sender": message.sender, "sent": message.sent,
-        "msg_type": message.msg_type, "cap_status": "Actual", "scope": "Public",
+        "msg_type": message.msg_type, "cap_status": "Actual", "scope": "Public", "all_clear": normalised.all_clear,
         "references": [reference.as_json() for reference in message.references], "event": message.event,
         "colour": message.colour, "severity": severity, "urgency": urgency, "certainty": "Likely",
         "onset": message.sent, "expires": message.expires, "headline": headline, "description": description,

@@ -97,7 +97,7 @@ class _Builder:
             return False
         delivered = due + timedelta(seconds=self.rng.randint(1, 5 if quick else 20))
         row.update(status="delivered", attempts=1, next_attempt_at=due, delivered_at=delivered,
-                   ack_deadline=ack_deadline(message.colour, delivered, self.config))
+                   ack_deadline=ack_deadline(message.colour, delivered, self.config, message.msg_type == "Cancel"))
         return True
 
     def answer(self, row: dict, at: datetime | None, via: str) -> None:

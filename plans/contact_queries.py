@@ -9,13 +9,14 @@ from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text
-from fangxun.plans.models import Contact, Plan
+from fangxun.plans.models import AdminUnit, Contact, Plan
 
 _CHUNK = 1000
 
 
 class PlanPerson(NamedTuple):
-    """A responsible person of a unit's plans, with what reaches them."""
+    """A responsible person of a unit's plans, with what reaches them, their unit's name and the plan they
+    stand in ("" for a contact of no plan)."""
 
     id: int
     unit_code: str
@@ -23,6 +24,8 @@ class PlanPerson(NamedTuple):
     name: str
     phone: str | None
     channels: dict
+    unit_name: str = ""
+    plan_title: str = ""
 
 
 async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list[PlanPerson]:
@@ -33,7 +36,8 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
         part = codes[start:start + _CHUNK]
         rows += (await session.execute(
             select(Contact.id, Contact.unit_code, Contact.role, Contact.name, Contact.phone,
-                   cast(Contact.channels, Text).label("channels"))
+                   cast(Contact.channels, Text).label("channels"), AdminUnit.name, Plan.title)
+            .join(AdminUnit, AdminUnit.code == Contact.unit_code)
             .outerjoin(Plan, Plan.id == Contact.plan_id)
             .where(Contact.unit_code.in_(part), Contact.role.in_(PERSON_ROLES),
                    or_(Contact.plan_id.is_(None), Plan.lifecycle != "withdrawn"))
@@ -41,11 +45,12 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     # The same person usually stands in several plans of a unit: one recipient per person.
     persons: dict[tuple[str, str], PlanPerson] = {}
     # Rows are unpacked, not read by name: that is ten times faster, and a city has ten thousand.
-    for contact_id, unit_code, role, name, phone, channels_text in rows:
+    for contact_id, unit_code, role, name, phone, channels_text, unit_name, plan_title in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
         channels = channels_from_text(channels_text)
         identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and role == "responsible"):
-            persons[identity] = PlanPerson(contact_id, unit_code, role, name, phone, channels)
+            persons[identity] = PlanPerson(contact_id, unit_code, role, name, phone, channels, unit_name,
+                                           plan_title or "")
     return sorted(persons.values(), key=lambda r: r.id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
@@ -139,3 +140,30 @@ async def test_guessing_is_throttled_per_address_and_right_links_do_not_count(cl
     clock.advance(seconds=ACK_WINDOW_SECONDS + 1)
     response = await client.post(f"/ack/{token}")
     assert response.status == 200 and re.search("已确认收到", await response.text())
+
+
+async def test_a_person_is_told_what_they_answer_for_and_a_department_is_not(client, delivered):
+    _, token = delivered["东村支书"]
+    page = await (await client.get(f"/ack/{token}")).text()
+    assert "致：<b>东村支书</b>" in page
+    assert "您是 东村 防汛责任人（《410102002001flood_plan》）" in page
+    _, deputy = delivered["二号镇副镇长"]
+    assert "您是 二号镇 防汛副责任人" in await (await client.get(f"/ack/{deputy}")).text()
+    _, desk = delivered["市水利局（市水利局值班室）"]
+    assert "您是" not in await (await client.get(f"/ack/{desk}")).text()
+
+
+async def test_the_page_of_an_all_clear_asks_for_no_deadline(client, sessions, config, clock, delivered):
+    cancel = make_warning("zz-x", msg_type="Cancel", references=(make_warning(),), geocodes=(),
+                          sent=NOON + timedelta(minutes=5))
+    result = await ingest(sessions, cancel, config, clock.now())
+    async with new_http_session(config.warnings.channels) as http:
+        await Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "t1",
+                         rng=random.Random(5)).run_until_idle()
+    async with sessions() as session:
+        secret = await signing_secret(session)
+        row, = [row for row in await notifications(session, result.warning.id) if row.recipient_name == "东村支书"]
+    page = await (await client.get(f"/ack/{ack_token(secret, row.idempotency_key)}")).text()
+    assert "【解除】郑州市气象台解除暴雨红色预警信号" in page and "您是 东村 防汛责任人" in page
+    assert "本条为解除通知，仅作告知，无需叫应。" in page
+    assert "逾期将逐级上报" not in page and "前确认" not in page

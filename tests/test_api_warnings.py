@@ -20,6 +20,8 @@ from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.delivery.outbox import compose
+from fangxun.warnings.tables import Warning
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing is sent in these tests unless a sink is started
 # The red sample over 甲区 and 乙区: 3 departments and 9 persons (one of them unreachable), see test_intake.
@@ -92,6 +94,24 @@ async def test_the_hand_entry_form_is_accepted_as_json(client, sessions, tokens,
     problem = await bad.json()
     assert bad.status == 400 and problem["error"] == "bad_input" and problem["field"] == "colour"
     assert (await stored(sessions))[0] == 1
+
+
+async def test_a_hand_entered_warning_names_its_units_unless_the_area_was_drawn(client, sessions, tokens, registry):
+    named = manual_form(areas={"unit_codes": [DISTRICT_A, "410102002001", DISTRICT_B]})  # 东村 lies in 甲区
+    body = await (await client.post("/api/warnings", json=named, headers=bearer(tokens["editor"]))).json()
+    assert [area["description"] for area in body["warning"]["areas"]] == ["甲区、乙区"]
+    async with sessions() as session:
+        warning = await session.get(Warning, body["warning_id"])
+        rows = await notifications(session, body["warning_id"])
+    texts = {compose(row.payload, warning.messages, row.recipient_name)[1] for row in rows}
+    assert all("影响区域：甲区、乙区" in text and "手工划定区域" not in text for text in texts)
+    square = {"type": "Polygon", "coordinates": [[[113.6, 34.7], [113.7, 34.7], [113.7, 34.8], [113.6, 34.7]]]}
+    drawn = manual_form(areas={"unit_codes": [DISTRICT_A], "polygon": square})
+    body = await (await client.post("/api/warnings", json=drawn, headers=bearer(tokens["editor"]))).json()
+    assert [area["description"] for area in body["warning"]["areas"]] == ["手工划定区域"]
+    described = manual_form(areas={"unit_codes": [DISTRICT_A], "description": "甲区沿河低洼地带"})
+    body = await (await client.post("/api/warnings", json=described, headers=bearer(tokens["editor"]))).json()
+    assert [area["description"] for area in body["warning"]["areas"]] == ["甲区沿河低洼地带"]
 
 
 @pytest.mark.parametrize("document, content_type, status, error, words", [

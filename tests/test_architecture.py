@@ -31,6 +31,7 @@ PURE_MODULES = [
     "fangxun.plans.review_clock", "fangxun.plans.unit_rules", "fangxun.plans.unit_status",
     "fangxun.warnings.vocabulary", "fangxun.warnings.intake.cap_shapes", "fangxun.warnings.intake.expiry",
     "fangxun.warnings.routing.tree", "fangxun.warnings.routing.recipients", "fangxun.warnings.routing.templates",
+    "fangxun.warnings.routing.wording",
     "fangxun.warnings.routing.quiet_hours", "fangxun.warnings.routing.deadlines",
     "fangxun.warnings.delivery.policy", "fangxun.warnings.delivery.channels.classify",
     "fangxun.warnings.delivery.channels.signing", "fangxun.warnings.delivery.channels.text",

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from fangxun.warnings.config import WarningSettings
-from fangxun.warnings.routing.deadlines import AckState, Step, ack_deadline, escalation_target, next_step
+from fangxun.warnings.routing.deadlines import AckState, Step, ack_deadline, asks_ack, escalation_target, next_step
 
 T0 = datetime(2026, 7, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -30,6 +30,17 @@ def test_deadline_follows_configuration(config):
     changed = config.model_copy(update={"ack_deadline_minutes": config.ack_deadline_minutes.model_copy(
         update={"red": 5})})
     assert ack_deadline("red", T0, changed) == T0 + timedelta(minutes=5)
+
+
+def test_an_all_clear_asks_no_answer_unless_configured(config):
+    assert asks_ack(False, config) and not asks_ack(True, config)
+    assert ack_deadline("red", T0, config, all_clear=True) is None
+    late = T0 + timedelta(hours=3)
+    assert next_step(state(all_clear=True), late, config) == Step("none")
+    assert next_step(state(all_clear=True, unreachable=True), late, config) == Step("none")  # no escalation
+    asked = config.model_copy(update={"all_clear": config.all_clear.model_copy(update={"ack": True})})
+    assert ack_deadline("red", T0, asked, all_clear=True) == T0 + timedelta(minutes=15)
+    assert next_step(state(all_clear=True), late, asked).action == "remind"
 
 
 def test_deadline_refuses_naive_times(config):

@@ -40,34 +40,37 @@ def test_backoff_with_the_same_seed_repeats_itself():
 
 
 def test_a_delivery_gets_its_colours_ack_deadline():
-    assert policy().verdict(OK, 1, "red", "Alert", AT) == ("delivered", None, AT + timedelta(minutes=15))
-    assert policy().verdict(OK, 3, "blue", "Update", AT) == ("delivered", None, AT + timedelta(minutes=120))
+    assert policy().verdict(OK, 1, "red", False, AT) == ("delivered", None, AT + timedelta(minutes=15))
+    assert policy().verdict(OK, 3, "blue", False, AT) == ("delivered", None, AT + timedelta(minutes=120))
 
 
-def test_a_delivered_cancel_needs_no_answer():
-    assert policy().verdict(OK, 1, "red", "Cancel", AT) == ("delivered", None, None)
+def test_a_delivered_all_clear_needs_no_answer_unless_configured():
+    assert policy().verdict(OK, 1, "red", True, AT) == ("delivered", None, None)
+    assert policy().ack_span("red", True) is None
+    asked = policy(all_clear={"ack": True})
+    assert asked.verdict(OK, 1, "red", True, AT) == ("delivered", None, AT + timedelta(minutes=15))
 
 
 def test_a_refusal_fails_at_once():
-    assert policy().verdict(REFUSED, 1, "red", "Alert", AT) == ("failed", None, None)
+    assert policy().verdict(REFUSED, 1, "red", False, AT) == ("failed", None, None)
 
 
 def test_a_retryable_failure_waits_a_backoff_then_dies_after_max_attempts():
     for attempt in range(1, RETRY.max_attempts):
         delay = timedelta(seconds=backoff(attempt, 2, 60, 0.2, random.Random(7)))
-        assert policy(seed=7).verdict(BUSY, attempt, "red", "Alert", AT) == ("pending", AT + delay, None)
+        assert policy(seed=7).verdict(BUSY, attempt, "red", False, AT) == ("pending", AT + delay, None)
         assert timedelta(seconds=1.6) <= delay <= timedelta(seconds=72)
-    assert policy().verdict(BUSY, RETRY.max_attempts, "red", "Alert", AT) == ("dead", None, None)
-    assert policy().verdict(BUSY, RETRY.max_attempts + 3, "red", "Alert", AT) == ("dead", None, None)
+    assert policy().verdict(BUSY, RETRY.max_attempts, "red", False, AT) == ("dead", None, None)
+    assert policy().verdict(BUSY, RETRY.max_attempts + 3, "red", False, AT) == ("dead", None, None)
 
 
 def test_a_429_waits_at_least_its_retry_after():
     throttled = ChannelResult(ok=False, retry=True, detail="HTTP 429", status=429, retry_after=600)
-    assert policy().verdict(throttled, 1, "red", "Alert", AT) == ("pending", AT + timedelta(seconds=600), None)
+    assert policy().verdict(throttled, 1, "red", False, AT) == ("pending", AT + timedelta(seconds=600), None)
     soon = ChannelResult(ok=False, retry=True, detail="HTTP 429", status=429, retry_after=0.5)
-    status, next_attempt_at, _ = policy().verdict(soon, 1, "red", "Alert", AT)
+    status, next_attempt_at, _ = policy().verdict(soon, 1, "red", False, AT)
     assert status == "pending" and next_attempt_at - AT >= timedelta(seconds=1.6)  # the backoff is longer
-    assert policy().verdict(throttled, RETRY.max_attempts, "red", "Alert", AT) == ("dead", None, None)
+    assert policy().verdict(throttled, RETRY.max_attempts, "red", False, AT) == ("dead", None, None)
 
 
 @pytest.mark.parametrize("colour, minutes", [("red", 15), ("orange", 30), ("yellow", 60), ("blue", 120),

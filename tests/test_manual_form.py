@@ -60,6 +60,9 @@ def test_variants():
     assert later.headline == "自定标题"
     only_codes = parse_manual(_form(areas={"unit_codes": ["410100000000"]}, onset=None), NOW, SENDER)
     assert only_codes.areas[0].polygons == () and only_codes.onset == NOW.replace(microsecond=0)
+    # Units only: named after them once the registry is read (manual_areas); a drawn area says so.
+    assert only_codes.areas[0].description == ""
+    assert parse_manual(_form(), NOW, SENDER).areas[0].description == "手工划定区域"
     feature = {"type": "Feature", "properties": {}, "geometry": SQUARE}
     multi = {"type": "MultiPolygon", "coordinates": [SQUARE["coordinates"],
                                                      [[[113.0, 34.0], [113.1, 34.0], [113.1, 34.1], [113.0, 34.0]]]]}

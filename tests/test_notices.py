@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
-from support.warning_factories import DISTRICT_B, NOON, STREET_3, make_warning, notifications, warning_settings
+from support.warning_factories import (DISTRICT_B, EAST_VILLAGE, NOON, STREET_3, make_warning, notifications,
+                                       warning_settings)
 
 from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.escalation import escalate_due
@@ -87,6 +88,7 @@ async def test_reminders_and_escalations_are_made_by_the_same_writer(sessions, c
     assert _recipient_columns(reminder) == _recipient_columns(source)
     assert reminder.payload == {**source.payload, "purpose": "reminder", "title_prefix": "【第1次提醒·请叫应】"}
     assert reminder.payload["role"] == "responsible"
+    assert reminder.payload["duty"] == source.payload["duty"] == f"您是 东村 防汛责任人（《{EAST_VILLAGE}flood_plan》）"
 
     unreachable = notices["三号街道主任"]
     escalation, = escalations
@@ -98,10 +100,12 @@ async def test_reminders_and_escalations_are_made_by_the_same_writer(sessions, c
     assert (escalation.purpose, escalation.escalation_step, escalation.escalated_from_id, escalation.priority) == (
         "escalation", 1, unreachable.id, PRIORITIES["red"])
     assert (escalation.unit_code, escalation.level, escalation.status) == (DISTRICT_B, "district", "pending")
-    payload = {key: value for key, value in unreachable.payload.items() if key != "role"}
+    # The escalation says what its own recipient answers for, not what the one reported does.
+    payload = {key: value for key, value in unreachable.payload.items() if key not in ("role", "duty")}
     assert escalation.payload == {**payload, "purpose": "escalation", "title_prefix": "【无法送达·逐级上报】",
                                   "note": "三号街道主任 收到预警后无法送达，现报告您，请督促落实并点击确认（叫应）。",
-                                  "escalated_from_ids": [unreachable.id]}
+                                  "escalated_from_ids": [unreachable.id],
+                                  "duty": f"您是 乙区 防汛责任人（《{DISTRICT_B}flood_plan》）"}
 
 
 async def test_quiet_hours_an_unreachable_person_and_a_holder(sessions, config, registry):

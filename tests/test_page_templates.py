@@ -74,9 +74,9 @@ def _overview() -> str:
 
 def _ack(acked: bool) -> str:
     warning = SimpleNamespace(colour=BAD, event=BAD, headline=BAD, sender_name=BAD, sent=AT, onset=AT, expires=None,
-                              status="cancelled", description=BAD, instruction=BAD, messages={})
-    notification = SimpleNamespace(payload={}, recipient_name=BAD, acked_at=AT if acked else None, acked_late=True,
-                                   ack_deadline=AT)
+                              status="cancelled", description=BAD, instruction=BAD, messages={}, all_clear=False)
+    notification = SimpleNamespace(payload={"duty": BAD}, recipient_name=BAD, acked_at=AT if acked else None,
+                                   acked_late=True, ack_deadline=AT)
     return ack_page(notification, warning, BAD, ZONE, just_acknowledged=acked)
 
 

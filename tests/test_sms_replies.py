@@ -161,8 +161,14 @@ def test_sms_text_with_a_title_too_long_for_anything_else_keeps_the_hint_whole()
     message = replace(MESSAGE, title="暴雨红色预警" * 20, text="")
     text = sms_text(message, "【郑州防汛】", 70, replies=True)
     assert len(text) == 70 and text.endswith(f"… {REPLY_HINT}") and MESSAGE.ack_url not in text
-    no_link = sms_text(replace(MESSAGE, ack_url=""), "【郑州防汛】", 300, replies=True)
-    assert no_link.endswith(f"。 {REPLY_HINT}") and "点击" not in no_link
+
+
+def test_a_message_that_asks_for_no_ack_asks_for_no_reply():
+    # An all-clear (解除) is sent without an ack link: nobody is asked to answer it, by link or by reply.
+    lifted = replace(MESSAGE, title="【解除】郑州市气象台解除暴雨红色预警信号", text="东村支书：郑州市气象台解除暴雨红色预警信号。",
+                     ack_url="")
+    assert sms_text(lifted, "【郑州防汛】", 300, replies=True) == (
+        "【郑州防汛】【解除】郑州市气象台解除暴雨红色预警信号：东村支书：郑州市气象台解除暴雨红色预警信号。")
 
 
 def test_a_channel_without_a_callback_asks_for_no_reply():

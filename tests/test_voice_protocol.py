@@ -88,6 +88,16 @@ def test_every_packaged_template_reads_out_without_its_link(settings):
         assert "东村支书" in spoken and ("100毫米" in spoken or "区域无法定位" in spoken), name
 
 
+def test_an_all_clear_read_out_asks_for_no_key_1(settings):
+    context = message_context(event="暴雨", colour="red", kind="all_clear", sender_name="郑州市气象台",
+                              description="降雨已基本结束。", areas=["金水区"], recipient="东村支书")
+    title, text = render(settings.warnings.templates["all_clear"], context)
+    spoken = speech_text(title, text, 2000, "", asks_ack=False)
+    assert spoken == ("【解除】郑州市气象台解除暴雨红色预警信号。东村支书：郑州市气象台解除暴雨红色预警信号。降雨已基本结束。"
+                      "解除区域：金水区。本条为解除通知，无需叫应。按2重听。")
+    assert "按1" not in spoken
+
+
 def test_an_instruction_joined_to_the_click_is_kept():
     note = escalation_note(["东村支书"], "逾期未叫应")
     assert spoken_line(note) == "东村支书 收到预警后逾期未叫应，现报告您，请督促落实"

@@ -103,6 +103,31 @@ def test_root_route_template_must_exist(tmp_path):
     assert failure(path) == f'{path}: warnings.default_route.template: 未知模板 "none"'
 
 
+def test_wording_names_templates_that_exist(tmp_path):
+    path = write(tmp_path, '[warnings.wording]\nupgrade = "shout"\n')
+    assert failure(path) == f'{path}: warnings.wording.upgrade: 未知模板 "shout"'
+
+
+def test_the_packaged_wording_and_all_clear(settings):
+    assert settings.warnings.wording.model_dump() == {"upgrade": "upgrade", "downgrade": "downgrade",
+                                                      "update": "update", "all_clear": "all_clear"}
+    assert settings.warnings.all_clear.ack is False
+
+
+def test_an_all_clear_that_asks_for_ack_needs_a_link_in_its_template(tmp_path):
+    path = write(tmp_path, '[warnings.all_clear]\nack = true\n')
+    assert failure(path) == (f'{path}: warnings.all_clear.ack: 解除需要叫应，但解除模板 "all_clear" 不含 {{ack_url}}')
+    fixed = write(tmp_path, '[warnings.all_clear]\nack = true\n[warnings.templates.all_clear]\n'
+                            'title = "【解除】{summary}"\ntext = "{summary}。请点击确认收到：{ack_url}"\n')
+    assert load_settings(fixed).warnings.all_clear.ack is True
+
+
+def test_a_template_with_both_guidance_and_instruction_fails_at_load(tmp_path):
+    path = write(tmp_path, '[warnings.templates.rainstorm]\ntitle = "暴雨"\ntext = "{guidance}\\n{instruction}"\n')
+    detail = failure(path)
+    assert detail.startswith(f"{path}: warnings.templates.rainstorm: ") and "不能与 {instruction} 同时使用" in detail
+
+
 def test_department_contact_with_unknown_channel(tmp_path):
     path = write(tmp_path, '[warnings.departments.fire]\nname = "市消防救援支队"\n'
                            'desk = { name = "值班室", channel = "record", address = "119" }\n'

@@ -16,7 +16,8 @@ from fangxun.warnings.delivery.channels.config import ChannelConfig
 from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
 
 PLACEHOLDERS = ("event", "colour_label", "headline", "description", "instruction", "guidance", "areas",
-                "onset", "expires", "ack_url", "recipient")
+                "onset", "expires", "ack_url", "recipient", "sender_name", "previous_colour_label", "change",
+                "summary", "duty")
 
 Colour = Literal[COLOURS]
 MsgType = Literal[MSG_TYPES]
@@ -72,6 +73,36 @@ class Template(_Strict):
             if field not in PLACEHOLDERS:
                 raise ValueError(f'未知占位符 "{{{field}}}"（可用：{"、".join(PLACEHOLDERS)}）')
         return value
+
+    @model_validator(mode="after")
+    def _guidance_once(self) -> Template:
+        used = self.placeholders
+        if "guidance" in used and "instruction" in used:
+            raise ValueError("{guidance} 已含发布单位的防御指引（无指引时才用国家标准防御指南），"
+                             "不能与 {instruction} 同时使用，否则指引会重复")
+        return self
+
+    @property
+    def placeholders(self) -> set[str]:
+        """The placeholders the title and text use."""
+        return {field for value in (self.title, self.text)
+                for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+
+
+class Wording(_Strict):
+    """The template of each kind of message that is not a first Alert (an Alert keeps its route's); "" keeps
+    the route's template for that kind too."""
+
+    upgrade: str = "upgrade"  # an Update that raises the colour (升级)
+    downgrade: str = "downgrade"  # an Update that lowers it (降级)
+    update: str = "update"  # any other Update (更新)
+    all_clear: str = "all_clear"  # a Cancel, an AllClear or a 解除
+
+
+class AllClear(_Strict):
+    """What an all-clear asks of its recipients: by default nothing (no 叫应 deadline, reminder or escalation)."""
+
+    ack: bool = False
 
 
 class DefaultRoute(_Strict):
@@ -326,6 +357,8 @@ class WarningSettings(_Strict):
     departments: dict[str, Department] = {}
     channels: dict[str, ChannelConfig] = {}
     templates: dict[str, Template] = {}
+    wording: Wording = Wording()
+    all_clear: AllClear = AllClear()
     default_route: DefaultRoute = DefaultRoute(template="default")
     routes: tuple[Route, ...] = ()
     ack_deadline_minutes: AckDeadlines = AckDeadlines()
@@ -406,4 +439,10 @@ def reference_problems(config: WarningSettings) -> list[tuple[Key, str]]:
 
     options(("default_route",), config.default_route)
     walk(("routes",), config.routes)
+    for kind, name in config.wording.model_dump().items():
+        if name and name not in config.templates:
+            problems.append((("wording", kind), f'未知模板 "{name}"'))
+    all_clear = config.templates.get(config.wording.all_clear)
+    if config.all_clear.ack and all_clear is not None and "ack_url" not in all_clear.placeholders:
+        problems.append((("all_clear", "ack"), f'解除需要叫应，但解除模板 "{config.wording.all_clear}" 不含 {{ack_url}}'))
     return problems

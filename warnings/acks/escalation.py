@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix, redial_recipient, sequences,
+                                              voice_channels)
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
-from fangxun.warnings.acks.redialling import decide, deputy_note, redial_prefix, redial_recipient, sequences, voice_channels
-from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, escalation_target, next_step
-from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, person_address
+from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, asks_ack, escalation_target, next_step
+from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
 MAX_NAMES = 20  # unanswered recipients named in one escalation message
@@ -40,10 +41,11 @@ def escalation_note(names: list[str], reason: str) -> str:
 
 
 def follow_up_recipient(kind: str, key: str, name: str, unit_code: str | None, level: str | None, channel: str,
-                        address: str) -> Recipient:
-    """Whom a reminder or escalation goes to; a person without an address cannot be reached (born failed)."""
+                        address: str, duty: str = "") -> Recipient:
+    """Whom a reminder or escalation goes to (with what they answer for); a person without an address cannot
+    be reached (born failed)."""
     return Recipient(kind, key, name, unit_code, level, channel, address, "", None,
-                     None if address or kind != "person" else NO_ADDRESS)
+                     None if address or kind != "person" else NO_ADDRESS, duty)
 
 
 def _recipient_of(row: Notification) -> Recipient:
@@ -85,7 +87,8 @@ class _Targets:
             channel = source.channel
             channel_kind = config.channels[channel].kind if channel in config.channels else ""
             self._persons[key] = [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, who, channel,
-                                                      person_address(p.channels, p.phone, channel, channel_kind))
+                                                      person_address(p.channels, p.phone, channel, channel_kind),
+                                                      duty_line(p.unit_name, p.role, p.plan_title))
                                   for p in await plan_persons(self.session, [code])]
         return self._persons[key]
 
@@ -110,7 +113,7 @@ async def answered_groups(session: AsyncSession, warning_ids: set[int]) -> set[t
     return found
 
 
-def _state(row, colour: str | None, last_reminder, group_answered: bool = False) -> AckState:
+def _state(row, colour: str | None, last_reminder, group_answered: bool = False, all_clear: bool = False) -> AckState:
     failed = row.status in ("failed", "dead")
     delivered = row.delivered_at
     if row.reminders_sent and last_reminder is not None:
@@ -121,7 +124,14 @@ def _state(row, colour: str | None, last_reminder, group_answered: bool = False)
                     ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
                     delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
                     acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step,
-                    group_answered=group_answered)
+                    group_answered=group_answered, all_clear=all_clear)
+
+
+def _followed_up(settings: Settings):
+    """SQL: the warnings whose notices are reminded, redialled and escalated: those in force, and all-clears
+    only when they ask for 叫应 (deadlines.asks_ack; by default an all-clear only informs)."""
+    in_force = and_(Warning.status == "active", Warning.all_clear.is_(False))
+    return or_(in_force, Warning.all_clear.is_(True)) if asks_ack(True, settings.warnings) else in_force
 
 
 async def escalate_due(session: AsyncSession, now: datetime, settings: Settings) -> int:
@@ -134,9 +144,9 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     """
     calling = voice_channels(settings)
     rows = (await session.execute(
-        select(Notification, Warning.colour)
+        select(Notification, Warning.colour, Warning.all_clear)
         .join(Warning, Warning.id == Notification.warning_id)
-        .where(Warning.status == "active", Warning.msg_type != "Cancel",
+        .where(_followed_up(settings),
                Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
                Notification.escalated_at.is_(None),
                or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
@@ -146,6 +156,8 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         .order_by(Notification.id))).all()
     if not rows:
         return 0
+    all_clear = {row.id: bool(lifted) for row, _, lifted in rows}
+    rows = [(row, colour) for row, colour, _ in rows]
     ids = [row.id for row, _ in rows]
     reminders, redials = {}, {}
     for part in range(0, len(ids), 1000):
@@ -157,7 +169,8 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
             redials.setdefault(reminder.escalated_from_id, []).append(reminder)
     answered = (await answered_groups(session, {row.warning_id for row, _ in rows})
                 if "one" in settings.warnings.group_answer else set())
-    states = {row.id: _state(row, colour, reminders.get(row.id), group_key(row) in answered) for row, colour in rows}
+    states = {row.id: _state(row, colour, reminders.get(row.id), group_key(row) in answered, all_clear[row.id])
+              for row, colour in rows}
     redialled = [row for row, colour in rows if _redials(row, colour, states[row.id], settings, calling)]
     found = await sequences(session, redialled, redials, settings) if redialled else {}
     calls = {row.id: decide(row, reminders.get(row.id), found[row.id], settings, colour, now)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import Contact
 from fangxun.settings import Settings
-from fangxun.warnings.routing.recipients import Recipient, person_address
+from fangxun.warnings.routing.recipients import Recipient, duty_line, person_address
 from fangxun.warnings.routing.redial import DEPUTY, LANDLINE, Attempt, Number, Redial, next_call
 from fangxun.warnings.tables import CallAttempt, Notification
 
@@ -97,7 +97,8 @@ async def sequences(session: AsyncSession, rows: list[Notification], redials: di
                         numbers.append(Number(DEPUTY, address))
                         deputies[address] = Recipient("person", f"{person.unit_code}:{person.id}", person.name,
                                                       person.unit_code, row.level, row.channel, address, "", None,
-                                                      None)
+                                                      None, duty_line(person.unit_name, person.role,
+                                                                      person.plan_title))
         found[row.id] = Sequence(attempts[row.id], numbers, deputies)
     return found
 

@@ -34,13 +34,13 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_CHANNEL = "未配置的通知渠道"
 _OTHER = object()  # the claim slot of rows whose channel is not configured
-_UNKNOWN_WARNING = (None, "Alert")  # (colour, msg_type) of a warning not loaded
+_UNKNOWN_WARNING = (None, False)  # (colour, all-clear) of a warning not loaded
 WARNING_CACHE = 1000
 # How soon the pump looks again when nothing wakes it, and asks a drained channel again when it drains
 # until idle.
 TICK = 0.1
 # Payload fields that make up the message text rather than travel beside it.
-MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note"))
+MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note", "duty"))
 
 
 def channel_fields(payload: dict) -> dict:
@@ -77,7 +77,7 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self.policy = DeliveryPolicy(settings.warnings, self.rng)
         self._secret: bytes | None = None
-        self._warnings: dict[int, tuple[str | None, str]] = {}  # id -> (colour, msg_type)
+        self._warnings: dict[int, tuple[str | None, bool]] = {}  # id -> (colour, all-clear)
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
         # Rows from one intake share their payload, so their messages share this (read-only) dict.
         self._extra = PerDict(channel_fields)
@@ -292,15 +292,18 @@ class Dispatcher:
     def _message(self, row: Claimed) -> OutgoingMessage:
         url = ack_url(self.ack_base_url, row.ack_token or ack_token(self._secret, row.idempotency_key))
         payload = row.payload or {}
-        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name)
+        title, text = compose(payload, self._messages.get(row.warning_id, {}), row.recipient_name, row.duty)
         title, text = title.replace(ACK_SLOT, url), text.replace(ACK_SLOT, url)
+        # A message nobody has to answer (an all-clear) gives the channels no link to ask for 叫应 with.
+        colour, all_clear = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
+        asked = url if self.policy.ack_span(colour, all_clear) is not None else ""
         return OutgoingMessage(recipient_name=row.recipient_name, address=row.address, title=title, text=text,
-                               ack_url=url, idempotency_key=row.idempotency_key, payload=self._extra(payload))
+                               ack_url=asked, idempotency_key=row.idempotency_key, payload=self._extra(payload))
 
     def _outcome(self, row: Claimed, result: ChannelResult) -> Outcome:
         at = self.clock.now()
-        colour, msg_type = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
-        status, next_attempt_at, ack_deadline = self.policy.verdict(result, row.attempts + 1, colour, msg_type, at)
+        colour, all_clear = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
+        status, next_attempt_at, ack_deadline = self.policy.verdict(result, row.attempts + 1, colour, all_clear, at)
         return Outcome(row.id, status, at, result.ok, not result.ok and result.retry, result.status, result.detail,
                        next_attempt_at, ack_deadline)
 
@@ -325,7 +328,7 @@ class Dispatcher:
             log.exception("extending leases failed (worker %s)", self.worker_id)
 
     async def _load_warnings(self, session, ids: set[int]) -> None:
-        """Colour and msgType of the claimed rows' warnings (cached), and the secret ack links need."""
+        """Colour and all-clear of the claimed rows' warnings (cached), and the secret ack links need."""
         if self._secret is None:
             self._secret = await signing_secret(session)
         if len(self._warnings) > WARNING_CACHE:  # a long-running dispatcher forgets old warnings
@@ -333,10 +336,10 @@ class Dispatcher:
             self._messages.clear()
         missing = sorted(ids - set(self._warnings))
         if missing:
-            rows = await session.execute(select(Warning.id, Warning.colour, Warning.msg_type, Warning.messages)
+            rows = await session.execute(select(Warning.id, Warning.colour, Warning.all_clear, Warning.messages)
                                          .where(Warning.id.in_(missing)))
             for row in rows:
-                self._warnings[row.id] = (row.colour, row.msg_type)
+                self._warnings[row.id] = (row.colour, bool(row.all_clear))
                 self._messages[row.id] = row.messages or {}
 
 

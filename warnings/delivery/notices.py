@@ -40,7 +40,7 @@ N = Notification.__table__
 ROWS_PER_CHUNK = 1000
 _IDS_PER_STATEMENT = 1000
 # What a follow-up replaces of its source's payload.
-_FOLLOW_UP_KEYS = ("title_prefix", "note", "role", "escalated_from_ids")
+_FOLLOW_UP_KEYS = ("title_prefix", "note", "role", "duty", "escalated_from_ids")
 
 
 class NewNotice(NamedTuple):
@@ -75,7 +75,8 @@ def escalation_key(warning_id: int, step: int, recipient: Recipient, first_id: i
 
 def notice_payload(warning, template: str, role: str | None = None, **extra) -> dict:
     """A first notice's payload: the facts of `warning` (a Warning row, or anything with its attributes), the
-    template its text comes from (rendered once on the warning), the recipient's role and `extra`."""
+    template its text comes from (rendered once on the warning), the recipient's role and `extra`. (The writer
+    adds each recipient's duty line to the stored copy.)"""
     payload = {"warning_id": warning.id, "thread_id": warning.thread_id, "identifier": warning.identifier,
                "event": warning.event, "colour": warning.colour, "msg_type": warning.msg_type,
                "cap_status": warning.cap_status, "message": template, "purpose": "notice"}
@@ -88,13 +89,15 @@ def notice_payload(warning, template: str, role: str | None = None, **extra) -> 
 def follow_up_payload(source: dict, purpose: str, title_prefix: str, *, note: str = "", keep_role: bool = False,
                       sources: list[int] | None = None) -> dict:
     """A reminder's or escalation's payload: its source's message with a title prefix and a lead note of its
-    own (replacing the source's, so a chain of escalations never nests one text inside another)."""
+    own (replacing the source's, so a chain of escalations never nests one text inside another). A reminder
+    keeps its source's role and duty line (`keep_role`: the same person); an escalation's recipient brings
+    their own line."""
     payload = {key: value for key, value in source.items() if key not in _FOLLOW_UP_KEYS}
     payload.update(purpose=purpose, title_prefix=title_prefix)
     if note:
         payload["note"] = note
-    if keep_role and "role" in source:
-        payload["role"] = source["role"]
+    if keep_role:
+        payload.update({key: source[key] for key in ("role", "duty") if key in source})
     if sources:
         payload["escalated_from_ids"] = sources
     return payload
@@ -128,7 +131,7 @@ class NoticeWriter:
 
     def row(self, notice: NewNotice, now: datetime) -> dict:
         """The outbox row of `notice` made at `now`, as a dict for insert_notifications."""
-        return self._row(notice, now, self._stamp(notice.payload.get("colour"), now))[0]
+        return self._row(notice, now, self._stamp(notice.payload.get("colour"), now), {})[0]
 
     def _stamp(self, colour: str | None, now: datetime) -> _Stamp:
         """What the reachable rows of `colour` made at `now` share."""
@@ -138,10 +141,16 @@ class NoticeWriter:
             return _Stamp(due_at, priority, "sending", now + self.holder.lease, self.holder.worker_id)
         return _Stamp(due_at, priority, "pending", None, None)
 
-    def _row(self, notice: NewNotice, now: datetime, stamp: _Stamp) -> tuple[dict, str]:
-        """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`."""
+    def _row(self, notice: NewNotice, now: datetime, stamp: _Stamp, merged: dict) -> tuple[dict, str]:
+        """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`. The
+        stored payload carries the recipient's duty line (one copy per payload and line, kept in `merged`)."""
         warning_id, recipient, payload, key, purpose, step, escalated_from_id = notice
-        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem = recipient
+        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem, duty = recipient
+        if duty:
+            shared = (id(payload), duty)
+            if shared not in merged:
+                merged[shared] = {**payload, "duty": duty}
+            payload = merged[shared]
         due_at, priority, status, lease_until, claimed_by = stamp
         if problem:
             due_at, status, lease_until, claimed_by = None, "failed", None, None
@@ -173,6 +182,7 @@ class NoticeWriter:
         """The rows, made a chunk at a time as the insert takes them; with reserved `ids`, the rows born
         leased to the holder are added to `handed` as they are made."""
         stamps: dict[str | None, _Stamp] = {}  # by colour
+        merged: dict[tuple[int, str], dict] = {}  # (payload, duty line) -> the stored payload
         for start in range(0, len(notices), ROWS_PER_CHUNK):
             chunk = []
             for offset, notice in enumerate(notices[start:start + ROWS_PER_CHUNK], start):
@@ -180,11 +190,12 @@ class NoticeWriter:
                 stamp = stamps.get(colour)
                 if stamp is None:
                     stamp = stamps[colour] = self._stamp(colour, now)
-                row, token = self._row(notice, now, stamp)
+                row, token = self._row(notice, now, stamp, merged)
                 if ids is not None:
                     row["id"] = ids[offset]
                     if row["status"] == "sending":
-                        handed.append(Claimed.of_new_row(row, token))
+                        # The dispatcher gets the payload the notices share, and the line beside it.
+                        handed.append(Claimed.of_new_row(row, token, notice.payload, notice.recipient.duty))
                 chunk.append(row)
             yield chunk
 

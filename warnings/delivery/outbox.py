@@ -20,25 +20,38 @@ from fangxun.warnings.vocabulary import PRIORITIES
 N = Notification.__table__
 A = NotificationAttempt.__table__
 # Slots in stored message text: the dispatcher puts the ack link in at send time (so no token is
-# stored in clear), and a warning's shared text takes each recipient's name.
+# stored in clear), and a warning's shared text takes each recipient's name and the line saying what
+# they answer for (the payload's `duty`; its line is left out when they have none).
 ACK_SLOT = "{ack_url}"
 RECIPIENT_SLOT = "\x00recipient\x00"
+DUTY_SLOT = "\x00duty\x00"
 ATTEMPT_COLUMNS = ("notification_id", "at", "ok", "retry", "status", "detail", "worker")
 
 
-def compose(payload: dict, messages: dict, recipient_name: str) -> tuple[str, str]:
+def compose(payload: dict, messages: dict, recipient_name: str, duty: str | None = None) -> tuple[str, str]:
     """(title, text) of a notification: its warning's shared message for its template (or a title and
-    text of its own), with the recipient's name, a title prefix and a lead note (reminders, escalations).
-    The ack link slot is left for the dispatcher."""
+    text of its own), with the recipient's name and duty line (`duty`, else the payload's), a title prefix
+    and a lead note (reminders, escalations). The ack link slot is left for the dispatcher."""
     if payload.get("message") in messages:
         title, text = messages[payload["message"]]
     else:
         title, text = payload.get("title", ""), payload.get("text", "")
     title = payload.get("title_prefix", "") + title.replace(RECIPIENT_SLOT, recipient_name)
-    text = text.replace(RECIPIENT_SLOT, recipient_name)
+    line = payload.get("duty", "") if duty is None else duty
+    text = _fill_line(text.replace(RECIPIENT_SLOT, recipient_name), DUTY_SLOT, line)
     if payload.get("note"):
         text = f"{payload['note']}\n\n{text}"
     return title, text
+
+
+def _fill_line(text: str, slot: str, value: str) -> str:
+    """`text` with `slot` replaced by `value`; an empty value takes a line holding only the slot with it."""
+    if slot not in text:
+        return text
+    if not value:
+        lines = [line for line in text.split("\n") if line != slot]
+        text = "\n".join(lines)
+    return text.replace(slot, value)
 
 
 class Claimed(NamedTuple):
@@ -61,13 +74,18 @@ class Claimed(NamedTuple):
     # The ack token, when the intake that wrote the row hands it over (it has just derived it to
     # store its hash); otherwise the dispatcher derives it again from the idempotency key.
     ack_token: str | None = None
+    # The recipient's duty line when handed over beside a payload shared with other recipients; None: the
+    # payload's own (a row read back from the database).
+    duty: str | None = None
 
     @classmethod
-    def of_new_row(cls, row: dict, ack_token: str | None = None) -> Claimed:
-        """A row made by notices.NoticeWriter with a holder, as claimed by that holder."""
+    def of_new_row(cls, row: dict, ack_token: str | None = None, payload: dict | None = None,
+                   duty: str | None = None) -> Claimed:
+        """A row made by notices.NoticeWriter with a holder, as claimed by that holder (with the `payload` the
+        notices share and the `duty` line beside it, when given)."""
         return cls(row["id"], row["warning_id"], row["channel"], row["address"], row["recipient_name"],
-                   row["payload"], row["idempotency_key"], row["attempts"], row["purpose"], row["priority"],
-                   ack_token)
+                   row["payload"] if payload is None else payload, row["idempotency_key"], row["attempts"],
+                   row["purpose"], row["priority"], ack_token, duty)
 
 
 class Handoff(Protocol):

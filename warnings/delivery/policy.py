@@ -37,14 +37,16 @@ class DeliveryPolicy:
         self.quiet: QuietHours = config.quiet_hours
         self.rng = rng
         self._config = config
-        self._spans: dict[str | None, timedelta] = {}  # colour -> time allowed to acknowledge
+        # (colour, all-clear) -> time allowed to acknowledge, None: no answer asked
+        self._spans: dict[tuple[str | None, bool], timedelta | None] = {}
 
-    def verdict(self, result: ChannelResult, attempt: int, colour: str | None, msg_type: str,
+    def verdict(self, result: ChannelResult, attempt: int, colour: str | None, all_clear: bool,
                 at: datetime) -> Verdict:
-        """What try number `attempt` of a notification of a `colour` warning of `msg_type` becomes at `at`."""
+        """What try number `attempt` of a notification of a `colour` warning (an all-clear or not) becomes at `at`."""
         if result.ok:
-            # A 解除 (Cancel) only informs: nobody has to answer it.
-            return "delivered", None, None if msg_type == "Cancel" else at + self.ack_span(colour)
+            # An all-clear (解除) only informs unless configured otherwise: then it has no deadline.
+            span = self.ack_span(colour, all_clear)
+            return "delivered", None, None if span is None else at + span
         if not result.retry:
             return "failed", None, None
         retry = self.retry
@@ -53,12 +55,12 @@ class DeliveryPolicy:
         delay = backoff(attempt, retry.base_seconds, retry.max_seconds, retry.jitter, self.rng, result.retry_after)
         return "pending", at + timedelta(seconds=delay), None
 
-    def ack_span(self, colour: str | None) -> timedelta:
-        """How long a recipient has to acknowledge a delivered notification of `colour`."""
-        span = self._spans.get(colour)
-        if span is None:
-            span = self._spans[colour] = ack_span(colour, self._config)
-        return span
+    def ack_span(self, colour: str | None, all_clear: bool = False) -> timedelta | None:
+        """How long a recipient has to acknowledge a delivered notification of `colour`; None: no answer asked."""
+        key = (colour, all_clear)
+        if key not in self._spans:
+            self._spans[key] = ack_span(colour, self._config, all_clear)
+        return self._spans[key]
 
     def releases(self, now: datetime, colour_of: Callable[[int], str | None]) -> Callable[[int], datetime | None]:
         """Per warning (`colour_of` its id; worked out once a warning): when its rows due at `now` may go

@@ -15,7 +15,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import level_rank
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payload, signed_writer
-from fangxun.warnings.delivery.outbox import ACK_SLOT, RECIPIENT_SLOT, Claimed, Handoff
+from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.fanout import fan_out, locate
@@ -23,6 +23,7 @@ from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, unlocated_recipients
 from fangxun.warnings.routing.templates import message_context, render
+from fangxun.warnings.routing.wording import ALL_CLEAR, message_kind, template_for
 from fangxun.warnings.tables import Warning, WarningUnit
 from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
@@ -67,12 +68,17 @@ class IntakeResult:
                 "notes": list(self.warning.notes or [])}
 
 
-async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: list[WarnedUnit]) -> list[str]:
-    """The areas as people read them: the message's own descriptions, else the top warned units' names."""
+async def _area_names(session: AsyncSession, warning: NormalisedWarning, units: list[WarnedUnit],
+                      previous: Warning | None = None) -> list[str]:
+    """The areas as people read them: the message's own descriptions, else the top warned units' names, else
+    (a Cancel naming no area) those of the warning it changes."""
     described = [area.description for area in warning.areas if area.description.strip()]
     if described:
         return list(dict.fromkeys(described))[:_MAX_AREA_NAMES]
     if not units:
+        if previous is not None and not warning.areas:
+            earlier = [area.get("description", "") for area in previous.areas or ()]
+            return list(dict.fromkeys(name for name in earlier if name.strip()))[:_MAX_AREA_NAMES]
         return []
     top = min(level_rank(unit.level) for unit in units)
     codes = [unit.code for unit in units if level_rank(unit.level) == top][:_MAX_AREA_NAMES]
@@ -174,19 +180,47 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     return result
 
 
+async def _previous(session: AsyncSession, warning: NormalisedWarning, row: Warning) -> Warning | None:
+    """The latest of the warnings `warning` changes: those it refers to and those accepting it closed (a
+    Cancel of a thread's first signal also ends the upgrade that followed it)."""
+    if not warning.references:
+        return None
+    referenced, _ = await lifecycle.find_referenced(session, warning.references)
+    closed = (await session.execute(select(Warning).where(Warning.superseded_by_id == row.id))).scalars()
+    return max([*referenced, *closed], key=lambda earlier: (earlier.sent, earlier.id), default=None)
+
+
 async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
                    recipients: list[Recipient], settings: Settings) -> list[NewNotice]:
-    """The first notice of each recipient; renders the warning's messages onto `row` once."""
+    """The first notice of each recipient; renders the warning's messages onto `row` once.
+
+    The wording follows the kind of message (routing.wording): an Alert takes its route's template; an
+    Update (升级/降级/更新, against the colour of the warning it changes) and an all-clear (解除) the one
+    `[warnings.wording]` names. An all-clear naming no event or colour says those of what it lifts.
+    """
     config = settings.warnings
+    previous = await _previous(session, warning, row)
+    before = previous.colour if previous is not None else None
+    kind = message_kind(warning.msg_type, warning.all_clear, warning.colour, before)
+    event = warning.event or (previous.event if previous is not None else "")
+    colour = warning.colour or (before if kind == ALL_CLEAR else None)
     context = message_context(
-        event=warning.event, colour=warning.colour, headline=warning.headline, description=warning.description,
-        instruction=warning.instruction, areas=await _area_names(session, warning, fan.units),
-        onset=warning.onset, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone)
-    # Each template is rendered once, kept on the warning; a notification names its template.
-    row.messages = {name: list(render(config.templates[name], {**context, "recipient": RECIPIENT_SLOT}))
-                    for name in sorted({recipient.template for recipient in recipients})}
+        event=event, colour=colour, headline=warning.headline, description=warning.description,
+        instruction=warning.instruction, areas=await _area_names(session, warning, fan.units, previous),
+        onset=warning.start, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone,
+        kind=kind, previous_colour=before, sender_name=warning.sender_name)
+    wording = config.wording.model_dump()
+    # The duty desk asked to place an unlocatable warning is told that, whatever the kind of message.
+    chosen = {name: name if name == UNLOCATED_TEMPLATE else template_for(name, kind, wording)
+              for name in {recipient.template for recipient in recipients}}
+    # Each template is rendered once, kept on the warning; a notification names its template, and its
+    # recipient's name and duty line (the writer keeps it with the row) fill their slots when it is sent
+    # (outbox.compose).
+    slots = {"recipient": RECIPIENT_SLOT, "duty": DUTY_SLOT}
+    row.messages = {name: list(render(config.templates[name], {**context, **slots}))
+                    for name in sorted(set(chosen.values()))}
     # Recipients of the same template and role share one payload (written once by the bulk insert).
-    payloads = {(template, role): notice_payload(row, template, role)
+    payloads = {(template, role): notice_payload(row, chosen[template], role)
                 for template, role in {(recipient.template, recipient.role) for recipient in recipients}}
     warning_id = row.id  # read once: an ORM attribute costs more than the per-row work
     return [NewNotice(warning_id, recipient, payloads[recipient.template, recipient.role],

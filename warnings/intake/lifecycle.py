@@ -117,9 +117,10 @@ async def previous_recipients(session: AsyncSession, warning_ids: list[int], tem
     found: dict[tuple, Recipient] = {}
     for row in rows:
         problem = row.last_error if row.status == "failed" and not row.address else None
+        payload = row.payload or {}
         found.setdefault((row.recipient_kind, row.recipient_key, row.channel), Recipient(
             row.recipient_kind, row.recipient_key, row.recipient_name, row.unit_code, row.level, row.channel,
-            row.address, template, (row.payload or {}).get("role"), problem))
+            row.address, template, payload.get("role"), problem, payload.get("duty", "")))
     return list(found.values())
 
 

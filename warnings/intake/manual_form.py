@@ -26,7 +26,9 @@ MAX_VERTICES = 10_000
 MAX_UNIT_CODES = 10_000
 MAX_REFERENCES = 100
 DEFAULT_SENDER_NAME = "郑州市防汛抗旱指挥部办公室"
-DEFAULT_AREA = "手工划定区域"
+# The description of a drawn area given none (an area of unit codes only is named after its units once
+# the registry is read: manual_areas.named_areas).
+DRAWN_AREA = "手工划定区域"
 # Times typed without a zone are Beijing time (China has no daylight saving).
 
 _UNIT_CODE = re.compile(r"\d{12}")
@@ -163,7 +165,7 @@ def _areas(value, required: bool) -> tuple[WarningArea, ...]:
         if not required:
             return ()
         raise _bad("areas", "至少给出 unit_codes 或 polygon 之一")
-    description = _text(value, "areas.description", "description") or DEFAULT_AREA
+    description = _text(value, "areas.description", "description") or (DRAWN_AREA if rings else "")
     return (WarningArea(description, rings, (), codes),)
 
 

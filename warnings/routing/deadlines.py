@@ -1,4 +1,9 @@
-"""叫应 deadlines, reminders and the escalation chain for unacknowledged notifications."""
+"""叫应 deadlines, reminders and the escalation chain for unacknowledged notifications.
+
+Whether a notification asks for 叫应 at all is decided here (`asks_ack`): an all-clear (解除) only informs,
+unless `[warnings.all_clear] ack`. Its notifications get no deadline when delivered (delivery.policy), no
+reminder and no escalation (next_step, and the query of acks.escalation), and the channels are given no
+ack link to append (delivery.dispatcher)."""
 
 from __future__ import annotations
 
@@ -27,6 +32,7 @@ class AckState:
     acked_at: datetime | None = None
     unreachable: bool = False  # delivery failed for good (dead): nobody to remind
     escalation_step: int = 0  # 0 for an original notification, n for the n-th escalation
+    all_clear: bool = False  # the notification is of an all-clear (解除)
     group_answered: bool = False  # someone of its group (same warning, step and unit or desk) acknowledged
 
 
@@ -46,14 +52,25 @@ def _aware(moment: datetime) -> datetime:
     return moment
 
 
-def ack_span(colour: str | None, config: WarningSettings) -> timedelta:
-    """How long a recipient has to acknowledge a notification of `colour` once delivered."""
+def asks_ack(all_clear: bool, config: WarningSettings) -> bool:
+    """Whether the recipients of a warning must acknowledge it (叫应): yes, but for an all-clear only when
+    `[warnings.all_clear] ack` asks."""
+    return not all_clear or config.all_clear.ack
+
+
+def ack_span(colour: str | None, config: WarningSettings, all_clear: bool = False) -> timedelta | None:
+    """How long a recipient has to acknowledge a notification of `colour` once delivered; None: nobody has
+    to (an all-clear, see asks_ack)."""
+    if not asks_ack(all_clear, config):
+        return None
     return timedelta(minutes=config.ack_deadline_minutes.minutes(colour))
 
 
-def ack_deadline(colour: str | None, delivered_at: datetime, config: WarningSettings) -> datetime:
-    """When a notification of `colour` delivered at `delivered_at` must have been acknowledged."""
-    return _aware(delivered_at) + ack_span(colour, config)
+def ack_deadline(colour: str | None, delivered_at: datetime, config: WarningSettings,
+                 all_clear: bool = False) -> datetime | None:
+    """When a notification of `colour` delivered at `delivered_at` must have been acknowledged; None: never."""
+    span = ack_span(colour, config, all_clear)
+    return None if span is None else _aware(delivered_at) + span
 
 
 def escalation_target(recipient_kind: str, level: str) -> Target | None:
@@ -80,7 +97,7 @@ def next_step(state: AckState, now: datetime, config: WarningSettings) -> Step:
     """Remind until `repeat_before_escalate` reminders went unanswered, then escalate once, then stop; nothing
     once its group answered where one answer is enough."""
     _aware(now)
-    if state.acked_at is not None or state.escalated:
+    if state.acked_at is not None or state.escalated or not asks_ack(state.all_clear, config):
         return Step("none")
     if answered_by_group(state, config):
         return Step("answered")
@@ -92,7 +109,7 @@ def next_step(state: AckState, now: datetime, config: WarningSettings) -> Step:
         return Step("escalate", now, target, state.escalation_step + 1)
     if state.delivered_at is None:
         return Step("wait")
-    deadline = ack_deadline(state.colour, state.delivered_at, config)
+    deadline = ack_deadline(state.colour, state.delivered_at, config, state.all_clear)
     if now < deadline:
         return Step("wait", deadline)
     if state.reminders < config.repeat_before_escalate:

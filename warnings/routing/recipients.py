@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from fangxun.plans.contact_rules import address_on
+from fangxun.plans.plan_fields import ROLE_LABELS
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.delivery.channels.config import PHONE_KINDS
 from fangxun.warnings.routing.tree import RecipientsPlan, department_contact
@@ -40,6 +41,8 @@ class Recipient(NamedTuple):
     template: str
     role: str | None = None
     problem: str | None = None
+    # Who a person answers for (duty_line); "" for a department.
+    duty: str = ""
 
     @property
     def slot(self) -> tuple[str, str, str]:
@@ -68,6 +71,15 @@ def person_address(contact_channels: dict | None, phone: str | None, channel: st
     """A person's address on a channel: an entry under the channel's name or kind, else the phone where
     the kind takes one (its registration in channels/config.py KINDS says)."""
     return address_on(contact_channels, phone, channel, kind, kind in PHONE_KINDS)
+
+
+def duty_line(unit_name: str, role: str | None, plan_title: str = "") -> str:
+    """Who a plan's person answers for: 您是 东村 防汛责任人（《东村防汛应急预案》）; "" without a unit name."""
+    if not unit_name:
+        return ""
+    title = plan_title.strip().strip("《》")
+    plan = f"（《{title}》）" if title else ""
+    return f"您是 {unit_name} 防汛{ROLE_LABELS.get(role or '', '责任人')}{plan}"
 
 
 def department_recipients(plan: RecipientsPlan, config: WarningSettings) -> list[Recipient]:
@@ -101,16 +113,17 @@ def person_recipients(plan: RecipientsPlan, config: WarningSettings, units: list
         level = level_of.get(person.unit_code)
         routes = channels_by_level.get(level, [])
         key = f"{person.unit_code}:{person.id}"
+        duty = duty_line(person.unit_name, person.role, person.plan_title) if routes else ""
         reached = []
         for channel, template in routes:
             address = person_address(person.channels, person.phone, channel, kinds[channel])
             if address:
                 reached.append(Recipient("person", key, person.name, person.unit_code, level, channel, address,
-                                         template, person.role))
+                                         template, person.role, None, duty))
         if not reached and routes:
             channel, template = routes[0]
             reached.append(Recipient("person", key, person.name, person.unit_code, level, channel, "",
-                                     template, person.role, NO_ADDRESS))
+                                     template, person.role, NO_ADDRESS, duty))
         found += reached
     nobody = [unit.code for unit in units if unit.level in channels_by_level and unit.code not in by_unit]
     return found, nobody

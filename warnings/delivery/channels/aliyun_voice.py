@@ -73,7 +73,8 @@ class AliyunVoiceChannel:
     def _body(self, call: str, to: str, message: OutgoingMessage) -> bytes:
         """The signed form body of the call's IvrCall."""
         config = self._config
-        text = speech_text(message.title, message.text, config.max_chars, message.ack_url)
+        # An all-clear comes without an ack link: nobody is asked to press 1.
+        text = speech_text(message.title, message.text, config.max_chars, message.ack_url, bool(message.ack_url))
         params = ivr_params(region_id=config.region_id, called_show_number=config.called_show_number, to=to,
                             tts_code=config.tts_code, tts_param=config.tts_param, text=text,
                             play_times=config.repeat, key_timeout_ms=config.key_timeout_ms,

@@ -16,10 +16,11 @@ from fangxun.warnings.delivery.channels.transport import finish, post
 
 def sms_text(message: OutgoingMessage, sign: str, max_chars: int, *, replies: bool = False) -> str:
     """sign + title and text, cut to `max_chars` characters, the ack link kept whole; when the channel takes
-    replies, ending with 回复1确认收到, the link kept too when it fits beside the whole title."""
+    replies, ending with 回复1确认收到, the link kept too when it fits beside the whole title. A message that
+    asks for no 叫应 (an all-clear: no ack link) asks for no reply either."""
     head = f"{sign}{message.title}"
     body = f"：{message.text}" if message.text else ""
-    if not replies:
+    if not replies or not message.ack_url:
         return fit_chars(head, body, f" 收到请点击确认：{message.ack_url}" if message.ack_url else "", max_chars)
     tail = f" {REPLY_HINT}"
     if message.ack_url:

@@ -8,6 +8,8 @@ import re
 from fangxun.warnings.delivery.channels.text import fit_chars
 
 KEY_PROMPT = "按1确认收到，按2重听。"
+# The prompt of a message that asks for no 叫应 (an all-clear).
+REPEAT_PROMPT = "按2重听。"
 _URL = re.compile(r"https?://\S+")
 # A clause asking to click (a link or a button) means nothing on the phone.
 _CLICK = re.compile(r"点击|点此|点开|链接")
@@ -42,8 +44,9 @@ def spoken(text: str) -> str:
     return "".join(sentences)
 
 
-def speech_text(title: str, text: str, max_chars: int = 500, ack_url: str = "") -> str:
-    """What the call says: the title, the text, then 按1确认收到，按2重听 (kept whole when the text is cut)."""
+def speech_text(title: str, text: str, max_chars: int = 500, ack_url: str = "", asks_ack: bool = True) -> str:
+    """What the call says: the title, the text, then 按1确认收到，按2重听 (kept whole when the text is cut); only
+    按2重听 when the message asks for no 叫应 (an all-clear)."""
     if ack_url:
         title, text = title.replace(ack_url, ""), text.replace(ack_url, "")
-    return fit_chars(spoken(title), spoken(text), KEY_PROMPT, max_chars)
+    return fit_chars(spoken(title), spoken(text), KEY_PROMPT if asks_ack else REPEAT_PROMPT, max_chars)

@@ -67,7 +67,8 @@ class VoiceChannel:
             return ChannelResult(ok=call.acknowledged, retry=False, detail=call.reason)
         if call.accepted:
             return ChannelResult(ok=True, retry=False, detail=f"call {call.call_id} already taken by the gateway")
-        text = speech_text(message.title, message.text, self._max_chars, message.ack_url)
+        # An all-clear comes without an ack link: nobody is asked to press 1.
+        text = speech_text(message.title, message.text, self._max_chars, message.ack_url, bool(message.ack_url))
         body = call_request(call.call_id, to, text, self._repeat, self._callback_url)
         signature = body_signature(self._secret, body)
         headers = {"Content-Type": "application/json; charset=utf-8", SIGNATURE_HEADER: signature,
