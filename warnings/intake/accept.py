@@ -18,6 +18,7 @@ from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payl
 from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
+from fangxun.warnings.intake.expiry import expiry_caveat
 from fangxun.warnings.intake.fanout import fan_out, locate
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
@@ -208,7 +209,7 @@ async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarni
         event=event, colour=colour, headline=warning.headline, description=warning.description,
         instruction=warning.instruction, areas=await _area_names(session, warning, fan.units, previous),
         onset=warning.start, expires=warning.expires, ack_url=ACK_SLOT, zone=config.quiet_hours.timezone,
-        kind=kind, previous_colour=before, sender_name=warning.sender_name)
+        kind=kind, previous_colour=before, sender_name=warning.sender_name, expires_caveat=expiry_caveat(warning))
     wording = config.wording.model_dump()
     # The duty desk asked to place an unlocatable warning is told that, whatever the kind of message.
     chosen = {name: name if name == UNLOCATED_TEMPLATE else template_for(name, kind, wording)

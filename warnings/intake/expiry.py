@@ -14,6 +14,14 @@ def assumed_expiry_note(hours: int) -> str:
     return f"未注明失效时间，按 {hours} 小时计"
 
 
+def expiry_caveat(warning: NormalisedWarning) -> str:
+    """What a message adds after an assumed expiry ("未注明失效时间，按 24 小时计"); empty when the issuer named it."""
+    if not warning.expires_assumed or warning.expires is None:
+        return ""
+    hours = round((warning.expires - (warning.start or warning.sent)).total_seconds() / 3600)
+    return assumed_expiry_note(hours)
+
+
 def assume_expiry(warning: NormalisedWarning, lifetime: Lifetime) -> NormalisedWarning:
     """The warning with expires = start (else sent) + the configured hours, expires_assumed and a note.
 

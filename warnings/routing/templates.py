@@ -68,9 +68,10 @@ def message_context(*, event: str, colour: str | None, headline: str = "", descr
                     instruction: str = "", areas: Iterable[str] = (), onset: datetime | None = None,
                     expires: datetime | None = None, ack_url: str = "", recipient: str = "",
                     zone: str = DISPLAY_ZONE, kind: str = ALERT, previous_colour: str | None = None,
-                    sender_name: str = "", duty: str = "") -> dict[str, str]:
+                    sender_name: str = "", duty: str = "", expires_caveat: str = "") -> dict[str, str]:
     """Every placeholder's text for one message of `kind` (wording.KINDS); `areas` are Chinese unit names
-    given by the caller, `previous_colour` that of the warning an Update changes."""
+    given by the caller, `previous_colour` that of the warning an Update changes, `expires_caveat` what follows
+    an expiry the issuer did not name."""
     return {
         "event": event,
         "colour_label": COLOUR_LABELS.get(colour or "", ""),
@@ -80,7 +81,7 @@ def message_context(*, event: str, colour: str | None, headline: str = "", descr
         "guidance": defence_guidance(event, colour, instruction, kind),
         "areas": "、".join(areas),
         "onset": display_time(onset, zone),
-        "expires": display_time(expires, zone),
+        "expires": display_time(expires, zone) + (f"（{expires_caveat}）" if expires and expires_caveat else ""),
         "ack_url": ack_url,
         "recipient": recipient,
         "sender_name": sender_name,
