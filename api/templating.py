@@ -11,8 +11,11 @@ from fangxun.report.templating import environment
 from fangxun.warnings.vocabulary import COLOUR_LABELS
 
 
-def local_time(moment: datetime | None, zone: str) -> str:
-    """`2026-07-20 16:05` in the service's zone (Beijing time); blank for None."""
+def local_time(moment: datetime | str | None, zone: str) -> str:
+    """`2026-07-20 16:05` in the service's zone (Beijing time), from an aware datetime or its ISO text; blank for
+    None."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 

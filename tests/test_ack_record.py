@@ -135,3 +135,25 @@ async def test_the_report_counts_acknowledgements_by_way_and_calls_by_outcome(se
     tables = {table.key: table for table in notification_tables({"warnings": figures, "decisions": figures})}
     assert ("其中语音按键确认", 1, 1) in tables["ack_ways"].rows and ("其中短信回复确认", 1, 1) in tables["ack_ways"].rows
     assert ("未接通", 2, 2) in tables["calls"].rows and ("按1确认", 1, 1) in tables["calls"].rows
+
+
+async def test_the_event_page_shows_the_record(client, sessions, config, clock, user):
+    from sqlalchemy import select
+    from support.api_fixtures import PASSWORD, sign_in
+
+    from fangxun.warnings.events.tables import EventWarning
+
+    warning_id, rows = await _story(sessions, config, clock)
+    async with sessions() as session:
+        event_id = (await session.execute(select(EventWarning.event_id)
+                                          .where(EventWarning.warning_id == warning_id))).scalar_one()
+    await sign_in(client, user, PASSWORD)
+    page = await client.get(f"/events/{event_id}")
+    html = await page.text()
+    assert page.status == 200 and "叫应记录（最需关注的" in html
+    row = html.split(f'data-notification="{rows["东村支书"].id}"')[1].split("</tr>")[0]
+    assert "3 次（重拨 2 次）" in row and "无人接听、无人接听、已接听（按键 1）" in row and "语音按键" in row
+    replied = html.split(f'data-notification="{rows["二号镇镇长"].id}"')[1].split("</tr>")[0]
+    assert "收到" in replied and "短信回复" in replied
+    silent = html.split(f'data-notification="{rows["东村主任"].id}"')[1].split("</tr>")[0]
+    assert "二号镇镇长" in silent

@@ -32,11 +32,19 @@ def _acks() -> dict:
     return {"sent": 3, "pending": 0, "delivered": 1, "acknowledged": 2, "escalated": 0, "failed": 0, "ack_rate": 2 / 3}
 
 
+def _recipient() -> dict:
+    call = {"status_label": BAD, "keys": BAD}
+    record = {"call_count": 2, "redials": 1, "first_called_at": AT, "calls": [call, call],
+              "sms_replies": [{"received_at": AT, "text": BAD}], "ack": {"label": BAD, "at": AT},
+              "told_above": [{"recipient_name": BAD, "told_at": AT, "acked_at": None}]}
+    return {"id": 9, "recipient_name": BAD, "unit_name": BAD, "overdue": False, "state": "delivered", "record": record}
+
+
 def _timeline() -> dict:
     common = {"at": AT, "notifications": _acks()}
     items = [
         {**common, "type": "warning", "id": 1, "colour": BAD, "event": BAD, "colour_label": BAD, "msg_label": BAD,
-         "headline": BAD},
+         "headline": BAD, "recipients": [_recipient()]},
         {**common, "type": "decision", "id": 2, "seconds_to_decide": 3600, "decided_by": f"user:{BAD}",
          "recorded_by": BAD, "proposed_level_label": BAD, "proposal_rule": BAD, "note": BAD, "action_label": BAD,
          "level_label": BAD},
@@ -47,6 +55,7 @@ def _timeline() -> dict:
     event = {"id": 7, "name": BAD, "kind_label": BAD, "status_label": BAD, "started_at": AT, "ended_at": AT,
              "close_reason_label": BAD, "note": BAD}
     return {"event": event, "districts": [{"name": BAD}], "current_level_label": BAD, "items": items,
+            "state_labels": {"delivered": BAD},
             "counts": {"warnings": 1, "decisions": 1, "journal_entries": 1},
             "totals": {name: None for name in JOURNAL_FIGURES}}
 

@@ -285,6 +285,19 @@ async def recipients(session: AsyncSession, warning_id: int, now: datetime, *, s
             "items": items}
 
 
+async def most_urgent_recipients(session: AsyncSession, warning_id: int, now: datetime, limit: int) -> list[dict]:
+    """A message's recipients, most urgent first (overdue, undeliverable, escalated, waiting, delivered,
+    acknowledged), without their addresses (phone numbers stay off wall screens and printed pages)."""
+    rows = (await session.execute(
+        select(*_RECIPIENT_COLUMNS).where(N.c.warning_id == warning_id, N.c.purpose != "reminder")
+        .order_by(_rank_sql(now), N.c.escalation_step.desc(), N.c.id).limit(limit))).all()
+    units, sources = await _names(session, rows)
+    items = [recipient_view(r, now, units, sources) for r in rows]
+    for item in items:
+        item.pop("address")
+    return items
+
+
 async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT,
                 channels: Mapping[str, object] | None = None) -> dict:
     """The duty board: active messages and those closed in the last hours, each with counts and its most
@@ -299,13 +312,7 @@ async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24,
     counts = await state_counts(session, ids, now)
     entries = []
     for row in shown:
-        rows = (await session.execute(
-            select(*_RECIPIENT_COLUMNS).where(N.c.warning_id == row.id, N.c.purpose != "reminder")
-            .order_by(_rank_sql(now), N.c.escalation_step.desc(), N.c.id).limit(limit))).all()
-        units, sources = await _names(session, rows)
-        items = [recipient_view(r, now, units, sources) for r in rows]
-        for item in items:
-            item.pop("address")  # phone numbers stay off the wall screen
+        items = await most_urgent_recipients(session, row.id, now, limit)
         entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
                         "recipients_shown": len(items)})
     shown_recipients = [item for entry in entries for item in entry["recipients"]]

@@ -17,10 +17,13 @@ from fangxun.warnings.events.journal import corrections, entries_of, entry_view,
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, figure_totals
 from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, Event, EventWarning, JournalEntry,
                                             ResponseDecision)
-from fangxun.warnings.queries import state_counts
+from fangxun.warnings.ack_record import attach_records
+from fangxun.warnings.queries import STATE_LABELS, most_urgent_recipients, state_counts
 from fangxun.warnings.tables import Warning, WarningUnit
 from fangxun.warnings.vocabulary import COLOUR_LABELS, MSG_TYPE_LABELS
 
+# Recipients of each warning whose 叫应 record the event page shows, most urgent first.
+RECORD_ROWS = 50
 # Items at the same minute: the warning first, then the decision it led to, then the reports.
 _ORDER = {"warning": 0, "decision": 1, "journal": 2}
 
@@ -123,6 +126,9 @@ async def event_timeline(session: AsyncSession, event_id: int, settings: Setting
     names = await unit_names(session, {e.unit_code for e in entries if e.unit_code})
     departments = settings.warnings.departments
     items = [_warning_item(row, counts[row.id]) for row in warnings]
+    for item in items:
+        item["recipients"] = await most_urgent_recipients(session, item["id"], now, RECORD_ROWS)
+    await attach_records(session, [person for item in items for person in item["recipients"]])
     items += [_decision_item(d, notices.get(d.notice_warning_id), counts.get(d.notice_warning_id))
               for d in decisions]
     for entry in entries:
@@ -133,5 +139,5 @@ async def event_timeline(session: AsyncSession, event_id: int, settings: Setting
     return {"event": event_header(event, settings),
             "districts": await affected_districts(session, [w.id for w in warnings]),
             "current_level": level, "current_level_label": LEVEL_LABELS.get(level, ""),
-            "items": items, "totals": figure_totals(entries), "figure_labels": dict(FIGURE_LABELS),
+            "items": items, "state_labels": STATE_LABELS, "totals": figure_totals(entries), "figure_labels": dict(FIGURE_LABELS),
             "counts": {"warnings": len(warnings), "decisions": len(decisions), "journal_entries": len(entries)}}
