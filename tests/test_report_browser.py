@@ -62,7 +62,7 @@ def test_the_html_report_renders_with_its_charts(service):
         # July: the two rainstorm warnings W2 and W3 make the tallest column, its tooltip says so
         july = page.locator("svg[data-chart='warnings_by_month'] rect title", has_text="7月")
         assert july.count() == 1 and july.text_content() == "7月 气象预警：2"
-        assert page.locator("section[data-table]").count() == 15
+        assert page.locator("section[data-table]").count() == 17
         page.screenshot(path=str(ARTIFACTS / "annual_report.png"), full_page=True)
         problems = (list(watch.outside), list(watch.failed), list(watch.errors))
     assert problems == ([], [], [])

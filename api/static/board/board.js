@@ -79,8 +79,11 @@
     var box = el('section', 'held-back');
     box.setAttribute('id', 'held-back');
     lines.forEach(function (line) {
-      var p = el('p', 'alert', line.kind_label + ' ' + line.channel + ' 限速：' + line.waiting + ' 条等待发送，预计 ' +
-        when(line.until) + ' 前发完（每分钟 ' + line.per_minute + ' 条）');
+      var p = el('p', 'alert', line.blocked ?
+        line.kind_label + ' ' + line.channel + ' 因发送过快被平台暂停：' + line.waiting + ' 条等待，预计 ' +
+          when(line.until) + ' 恢复发送' :
+        line.kind_label + ' ' + line.channel + ' 限速：' + line.waiting + ' 条等待发送，预计 ' +
+          when(line.until) + ' 前发完（每分钟 ' + line.per_minute + ' 条）');
       p.setAttribute('data-channel', line.channel);
       box.appendChild(p);
     });

@@ -18,6 +18,8 @@ class ChannelResult:
     status: int | None = None
     # Seconds the receiver asked us to wait (HTTP Retry-After), when it said so.
     retry_after: float | None = None
+    # Seconds the provider now refuses every message of this channel (a robot blocked for sending too fast).
+    blocked_for: float | None = None
 
 
 @dataclass(frozen=True)

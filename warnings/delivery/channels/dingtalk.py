@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import aiohttp
 
@@ -16,6 +17,9 @@ from fangxun.warnings.delivery.channels.transport import SignedHttpChannel, fini
 MAX_TEXT_BYTES = 20000
 # 130101: sending too fast; -1: system busy, try again later.
 RETRYABLE_ERRCODES = frozenset({130101, -1})
+TOO_FAST = 130101
+# DingTalk blocks a robot that sends more than 20 messages a minute for 10 minutes.
+BLOCKED_SECONDS = 600.0
 
 
 def dingtalk_markdown(message: OutgoingMessage, max_bytes: int = MAX_TEXT_BYTES) -> dict:
@@ -43,10 +47,14 @@ class DingTalkChannel(SignedHttpChannel):
             url, sign = dingtalk_signed_url(self._url, self._secret, int(self._clock() * 1000))
             secrets += [url, sign]
         outcome = await post(self._http, url, body, headers, self._timeout, secrets, encoded=True)
-        return finish(
+        result = finish(
             outcome,
             lambda reply: classify_errcode(reply.status, reply.body, RETRYABLE_ERRCODES, secrets=secrets),
         )
+        if result.detail.startswith(f"errcode {TOO_FAST}"):
+            # Trying again before the block ends only prolongs it: every message of this robot waits.
+            return replace(result, retry_after=BLOCKED_SECONDS, blocked_for=BLOCKED_SECONDS)
+        return result
 
 
 def build(name: str, config: DingTalkConfig, http: aiohttp.ClientSession, secrets: Secrets) -> DingTalkChannel:

@@ -37,9 +37,21 @@ class Gate:
         # Waiters for a token queue here, so they start in arrival order.
         self._turn = asyncio.Lock()
         self.active = 0
+        # Nothing enters before this moment (of `clock`): the provider blocked the channel.
+        self.paused_until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        """Let nothing through for `seconds` from now (a later pause never shortens an earlier one)."""
+        self.paused_until = max(self.paused_until, self._clock() + seconds)
 
     async def __aenter__(self) -> Self:
         await self._slots.acquire()
+        while (wait := self.paused_until - self._clock()) > 0:
+            try:
+                await self._sleep(wait)
+            except BaseException:
+                self._slots.release()
+                raise
         if self.rate_per_second is not None:  # no rate limit: no token to wait for
             try:
                 await self._take_token()

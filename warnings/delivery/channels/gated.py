@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fangxun.warnings.delivery.channels.base import (Attachable, Channel, ChannelResult, DispatchContext,
                                                      OutgoingMessage)
 from fangxun.warnings.delivery.channels.gate import Gate
+from fangxun.warnings.delivery.limits import blocked_detail
 
 
 class GatedChannel:
@@ -19,7 +22,11 @@ class GatedChannel:
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """Wait for the gate, then deliver once."""
         async with self.gate:
-            return await self.inner.send(message)
+            result = await self.inner.send(message)
+        if result.blocked_for:
+            self.gate.pause(result.blocked_for)
+            result = replace(result, detail=blocked_detail(result.detail))
+        return result
 
     def attach(self, context: DispatchContext) -> None:
         """Attach the channel inside, when it keeps records of its own."""
