@@ -3,16 +3,21 @@ gateway said to the request and, later, what became of the call (the result call
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from fangxun.warnings.delivery.channels.base import ChannelResult, OutgoingMessage
 from fangxun.warnings.delivery.channels.voice_protocol import REQUESTED, CallOutcome, CallReport, call_id
 from fangxun.warnings.tables import CallAttempt, Notification
+
+log = logging.getLogger(__name__)
 
 C = CallAttempt.__table__
 N = Notification.__table__
@@ -195,3 +200,37 @@ class CallLedger:
     async def _run(self, step, *args) -> None:
         async with self.sessions() as session, session.begin():
             await step(session, *args)
+
+
+async def begin_call(ledger: CallLedger | None, message: OutgoingMessage, channel: str,
+                     taker: str) -> OpenCall | ChannelResult:
+    """The message's call, opened in the ledger (or found again) before its request goes out; or the result to
+    give when there is nothing to request (no number, no ledger, a call already answered or taken by `taker`)."""
+    to = message.address.strip()
+    if not to:
+        return ChannelResult(ok=False, retry=False, detail="no phone number")
+    if ledger is None:
+        return ChannelResult(ok=False, retry=False, detail="voice channel not attached to a dispatcher")
+    try:
+        call = await ledger.open(message.idempotency_key, channel, to)
+    except SQLAlchemyError as exc:
+        return ChannelResult(ok=False, retry=True, detail=f"call ledger unavailable ({type(exc).__name__})")
+    if call.call_id is None:
+        return ChannelResult(ok=call.acknowledged, retry=False, detail=call.reason)
+    if call.accepted:
+        return ChannelResult(ok=True, retry=False, detail=f"call {call.call_id} already taken by {taker}")
+    return call
+
+
+async def settle_call(ledger: CallLedger, channel: str, call: str, result: ChannelResult) -> ChannelResult:
+    """Note in the ledger what the provider said to the request; the result, naming the call."""
+    if result.ok:
+        step = ledger.accepted(call)
+    else:
+        step = (ledger.request_error if result.retry else ledger.refused)(call, result.detail)
+    try:
+        await step
+    except SQLAlchemyError:
+        # The request's fate is also the outbox row's; the call row still answers its callback.
+        log.warning("voice channel %s: could not note the request of call %s", channel, call, exc_info=True)
+    return replace(result, detail=f"{result.detail}, call {call}")

@@ -9,7 +9,6 @@ it may then ring twice, and the first record of the call counts).
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -17,9 +16,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import aiohttp
-from sqlalchemy.exc import SQLAlchemyError
 
-from fangxun.warnings.delivery.calls import CallLedger
+from fangxun.warnings.delivery.calls import CallLedger, begin_call, settle_call
 from fangxun.warnings.delivery.channels.aliyun_protocol import ACTION, VERSION, classify_answer, ivr_params, out_id
 from fangxun.warnings.delivery.channels.aliyun_signing import percent_encode, signed_params
 from fangxun.warnings.delivery.channels.base import ChannelResult, DispatchContext, OutgoingMessage
@@ -27,7 +25,6 @@ from fangxun.warnings.delivery.channels.config import AliyunVoiceConfig, Secrets
 from fangxun.warnings.delivery.channels.speech import speech_text
 from fangxun.warnings.delivery.channels.transport import USER_AGENT
 
-log = logging.getLogger(__name__)
 MAX_ANSWER_BYTES = 64 * 1024
 
 
@@ -54,21 +51,12 @@ class AliyunVoiceChannel:
 
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """Open (or find again) the message's call in the ledger, then request it."""
+        call = await begin_call(self._ledger, message, self.name, "Alibaba Cloud")
+        if isinstance(call, ChannelResult):
+            return call
         to = message.address.strip()
-        if not to:
-            return ChannelResult(ok=False, retry=False, detail="no phone number")
-        if self._ledger is None:
-            return ChannelResult(ok=False, retry=False, detail="voice channel not attached to a dispatcher")
-        try:
-            call = await self._ledger.open(message.idempotency_key, self.name, to)
-        except SQLAlchemyError as exc:
-            return ChannelResult(ok=False, retry=True, detail=f"call ledger unavailable ({type(exc).__name__})")
-        if call.call_id is None:
-            return ChannelResult(ok=call.acknowledged, retry=False, detail=call.reason)
-        if call.accepted:
-            return ChannelResult(ok=True, retry=False, detail=f"call {call.call_id} already taken by Alibaba Cloud")
         result = await self._request(self._body(call.call_id, to, message))
-        return await self._settle(call.call_id, result)
+        return await settle_call(self._ledger, self.name, call.call_id, result)
 
     def _body(self, call: str, to: str, message: OutgoingMessage) -> bytes:
         """The signed form body of the call's IvrCall."""
@@ -98,20 +86,6 @@ class AliyunVoiceChannel:
             return ChannelResult(ok=False, retry=False, detail="invalid URL in the channel configuration")
         except (aiohttp.ClientError, OSError) as exc:
             return ChannelResult(ok=False, retry=True, detail=f"connection failed ({type(exc).__name__})")
-
-    async def _settle(self, call: str, result: ChannelResult) -> ChannelResult:
-        """Write what Alibaba said to the ledger; the result names the call."""
-        if result.ok:
-            step = self._ledger.accepted(call)
-        else:
-            step = (self._ledger.request_error if result.retry else self._ledger.refused)(call, result.detail)
-        try:
-            await step
-        except SQLAlchemyError:
-            log.warning("aliyun voice channel %s: could not note the request of call %s", self.name, call,
-                        exc_info=True)
-        return ChannelResult(ok=result.ok, retry=result.retry, detail=f"{result.detail}, call {call}",
-                             status=result.status)
 
 
 async def _read_capped(answer: aiohttp.ClientResponse) -> bytes:

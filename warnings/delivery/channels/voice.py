@@ -8,13 +8,9 @@ and one the gateway already took is not requested again. The results come back b
 
 from __future__ import annotations
 
-import logging
-from dataclasses import replace
-
 import aiohttp
-from sqlalchemy.exc import SQLAlchemyError
 
-from fangxun.warnings.delivery.calls import CallLedger
+from fangxun.warnings.delivery.calls import CallLedger, begin_call, settle_call
 from fangxun.warnings.delivery.channels.base import ChannelResult, DispatchContext, OutgoingMessage
 from fangxun.warnings.delivery.channels.classify import url_secrets
 from fangxun.warnings.delivery.channels.config import Secrets, VoiceConfig
@@ -22,8 +18,6 @@ from fangxun.warnings.delivery.channels.signing import body_signature
 from fangxun.warnings.delivery.channels.speech import speech_text
 from fangxun.warnings.delivery.channels.transport import Reply, post
 from fangxun.warnings.delivery.channels.voice_protocol import SIGNATURE_HEADER, call_request, callback_url
-
-log = logging.getLogger(__name__)
 
 
 class VoiceChannel:
@@ -54,19 +48,10 @@ class VoiceChannel:
 
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """Open (or find again) the message's call in the ledger, then request it once."""
+        call = await begin_call(self._ledger, message, self.name, "the gateway")
+        if isinstance(call, ChannelResult):
+            return call
         to = message.address.strip()
-        if not to:
-            return ChannelResult(ok=False, retry=False, detail="no phone number")
-        if self._ledger is None:
-            return ChannelResult(ok=False, retry=False, detail="voice channel not attached to a dispatcher")
-        try:
-            call = await self._ledger.open(message.idempotency_key, self.name, to)
-        except SQLAlchemyError as exc:
-            return ChannelResult(ok=False, retry=True, detail=f"call ledger unavailable ({type(exc).__name__})")
-        if call.call_id is None:
-            return ChannelResult(ok=call.acknowledged, retry=False, detail=call.reason)
-        if call.accepted:
-            return ChannelResult(ok=True, retry=False, detail=f"call {call.call_id} already taken by the gateway")
         # An all-clear comes without an ack link: nobody is asked to press 1.
         text = speech_text(message.title, message.text, self._max_chars, message.ack_url, bool(message.ack_url))
         body = call_request(call.call_id, to, text, self._repeat, self._callback_url)
@@ -75,23 +60,9 @@ class VoiceChannel:
                    "Idempotency-Key": call.call_id}
         outcome = await post(self._http, self._url, body, headers, self._timeout,
                              [*self._secrets, signature.removeprefix("sha256=")])
-        return await self._settle(call.call_id, outcome)
-
-    async def _settle(self, call: str, outcome: Reply | ChannelResult) -> ChannelResult:
-        """Write what the gateway said to the ledger; the result names the call."""
         if isinstance(outcome, Reply):
-            result = ChannelResult(ok=True, retry=False, detail=f"HTTP {outcome.status}, call {call}",
-                                   status=outcome.status)
-            step = self._ledger.accepted(call)
-        else:
-            result = replace(outcome, detail=f"{outcome.detail}, call {call}")
-            step = (self._ledger.request_error if outcome.retry else self._ledger.refused)(call, outcome.detail)
-        try:
-            await step
-        except SQLAlchemyError:
-            # The request's fate is also the outbox row's; the call row still answers its callback.
-            log.warning("voice channel %s: could not note the request of call %s", self.name, call, exc_info=True)
-        return result
+            outcome = ChannelResult(ok=True, retry=False, detail=f"HTTP {outcome.status}", status=outcome.status)
+        return await settle_call(self._ledger, self.name, call.call_id, outcome)
 
 
 def build(name: str, config: VoiceConfig, http: aiohttp.ClientSession, secrets: Secrets) -> VoiceChannel:
