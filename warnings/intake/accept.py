@@ -166,7 +166,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
         recipients = _recipients(warning, fan, previous)
-        notices = await _notices(session, row, warning, fan, recipients, settings)
+        notices = await first_notices(session, row, warning, fan, recipients, settings)
         writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
         result.handed = await writer.write(session, notices, now)
         result.notifications = len(recipients)
@@ -191,7 +191,7 @@ async def _previous(session: AsyncSession, warning: NormalisedWarning, row: Warn
     return max([*referenced, *closed], key=lambda earlier: (earlier.sent, earlier.id), default=None)
 
 
-async def _notices(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
+async def first_notices(session: AsyncSession, row: Warning, warning: NormalisedWarning, fan: Fanout,
                    recipients: list[Recipient], settings: Settings) -> list[NewNotice]:
     """The first notice of each recipient; renders the warning's messages onto `row` once.
 

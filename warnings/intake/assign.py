@@ -18,7 +18,7 @@ from fangxun.plans.unit_rules import full_code
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import signed_writer
 from fangxun.warnings.delivery.outbox import Claimed, Handoff
-from fangxun.warnings.intake.accept import _notices
+from fangxun.warnings.intake.accept import first_notices
 from fangxun.warnings.intake.fanout import fan_out
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, within_jurisdiction
@@ -98,7 +98,7 @@ async def assign_units(session: AsyncSession, warning_id: int, codes: list[str],
     await bulk_insert(session, WarningUnit.__table__, [
         {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in units])
     earlier = dict(row.messages or {})
-    notices = await _notices(session, row, warning, fan, fan.recipients, settings)
+    notices = await first_notices(session, row, warning, fan, fan.recipients, settings)
     row.messages = {**earlier, **(row.messages or {})}  # the duty desk's notice keeps its text
     writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
     handed = await writer.write(session, notices, now)
