@@ -19,10 +19,10 @@ from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.expiry import expiry_caveat
-from fangxun.warnings.intake.fanout import fan_out, locate
+from fangxun.warnings.intake.fanout import fan_out_placed, locate
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
-from fangxun.warnings.routing.recipients import Fanout, Recipient, WarnedUnit, unlocated_recipients
+from fangxun.warnings.routing.recipients import UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.wording import ALL_CLEAR, message_kind, template_for
 from fangxun.warnings.tables import Warning, WarningUnit
@@ -31,8 +31,6 @@ from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
 _MAX_AREA_NAMES = 12
-# The template the city duty desk is told with when no area of a warning in force could be placed.
-UNLOCATED_TEMPLATE = "unlocated"
 UNLOCATED_NOTE = "预警区域无法定位到本辖区的区划：已通知市防汛值班室，请编辑人员人工指定影响区划"
 ORPHAN_ALL_CLEAR_NOTE = "解除消息未引用本系统收到的预警：仅存档，未通知任何人"
 
@@ -132,11 +130,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     referenced, missing = await lifecycle.find_referenced(session, warning.references)
     location = await locate(session, warning)
     jurisdiction = lifecycle.thread_jurisdiction(location.jurisdiction, referenced)
-    if jurisdiction == INSIDE:
-        fan = await fan_out(session, warning, settings.warnings, location.units)
-    else:
-        fan = Fanout(units=[], recipients=unlocated_recipients(settings.warnings)
-                     if jurisdiction == UNLOCATED and not warning.all_clear else [], template=UNLOCATED_TEMPLATE)
+    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units)
 
     row = _warning_row(warning, now, raw, source, entered_by)
     row.jurisdiction = jurisdiction

@@ -16,8 +16,9 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import in_subtrees, top_codes
 from fangxun.warnings.config import WarningSettings
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.jurisdiction import placement, widened
-from fangxun.warnings.routing.recipients import Fanout, WarnedUnit, recipients_for
+from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, placement, widened
+from fangxun.warnings.routing.recipients import (UNLOCATED_TEMPLATE, Fanout, WarnedUnit, recipients_for,
+                                                 unlocated_recipients)
 from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
 
 _CHUNK = 1000
@@ -85,3 +86,13 @@ async def fan_out(session: AsyncSession, warning: NormalisedWarning, config: War
     recipients, nobody = recipients_for(plan, config, units, persons)
     return Fanout(units=units, recipients=recipients, units_without_persons=nobody,
                   route_paths=plan.route_paths, template=decisions[0].template if decisions else "")
+
+
+async def fan_out_placed(session: AsyncSession, warning: NormalisedWarning, config: WarningSettings,
+                         jurisdiction: str, units: list[WarnedUnit]) -> Fanout:
+    """Everyone a placed warning reaches: inside, the routing of `units`; unlocated, the city duty desk (nobody
+    for an all-clear); outside, nobody."""
+    if jurisdiction == INSIDE:
+        return await fan_out(session, warning, config, units)
+    told = jurisdiction == UNLOCATED and not warning.all_clear
+    return Fanout(units=[], recipients=unlocated_recipients(config) if told else [], template=UNLOCATED_TEMPLATE)

@@ -11,10 +11,10 @@ from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.plans.unit_queries import top_codes
 from fangxun.warnings.intake.lifecycle import find_referenced, thread_jurisdiction
-from fangxun.warnings.intake.fanout import fan_out, locate, warned_units
+from fangxun.warnings.intake.fanout import fan_out_placed, locate, warned_units
 from fangxun.warnings.intake.normalised import NormalisedWarning
-from fangxun.warnings.routing.jurisdiction import INSIDE, JURISDICTION_LABELS, UNLOCATED
-from fangxun.warnings.routing.recipients import Fanout, WarnedUnit, unlocated_recipients
+from fangxun.warnings.routing.jurisdiction import INSIDE, JURISDICTION_LABELS
+from fangxun.warnings.routing.recipients import WarnedUnit
 
 
 async def _unit_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
@@ -38,11 +38,7 @@ async def preview(session: AsyncSession, warning: NormalisedWarning, settings: S
     location = await locate(session, warning)
     referenced, _ = await find_referenced(session, warning.references)
     jurisdiction = thread_jurisdiction(location.jurisdiction, referenced)
-    if jurisdiction == INSIDE:
-        fan = await fan_out(session, warning, settings.warnings, location.units)
-    else:
-        recipients = [] if warning.all_clear else unlocated_recipients(settings.warnings)
-        fan = Fanout(units=[], recipients=recipients if jurisdiction == UNLOCATED else [])
+    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units)
     names = await _unit_names(session, sorted({unit.code for unit in fan.units}))
     data = warning.as_json()
     data["in_jurisdiction"] = jurisdiction == INSIDE

@@ -14,6 +14,8 @@ from fangxun.warnings.delivery.channels.config import PHONE_KINDS
 from fangxun.warnings.routing.tree import RecipientsPlan, department_contact
 
 NO_ADDRESS = "无可用联系方式"
+# The template the city duty desk is told with when no area of a warning in force could be placed.
+UNLOCATED_TEMPLATE = "unlocated"
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def unlocated_recipients(config: WarningSettings) -> list[Recipient]:
     if config.escalation is None:
         return []
     desk = config.escalation.city_duty_desk
-    return [Recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address, "unlocated")]
+    return [Recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address, UNLOCATED_TEMPLATE)]
 
 
 def _dedupe(recipients: Iterable[Recipient]) -> list[Recipient]:
