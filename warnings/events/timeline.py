@@ -96,14 +96,14 @@ def _decision_item(decision: ResponseDecision, notice: Warning | None, counts: d
 
 
 async def affected_districts(session: AsyncSession, warning_ids: list[int]) -> list[dict]:
-    """The districts (区县) any of these warnings covers, by code."""
+    """The districts (区县) any of these warnings covers in whole or in part (a township or village warned counts
+    for its district), by code."""
     if not warning_ids:
         return []
-    rows = await session.execute(
-        select(WarningUnit.unit_code, AdminUnit.name).distinct()
-        .join(AdminUnit, AdminUnit.code == WarningUnit.unit_code)
-        .where(WarningUnit.warning_id.in_(warning_ids), WarningUnit.level == "district")
-        .order_by(WarningUnit.unit_code))
+    warned = (select(AdminUnit.district_code).join(WarningUnit, WarningUnit.unit_code == AdminUnit.code)
+              .where(WarningUnit.warning_id.in_(warning_ids), AdminUnit.district_code.is_not(None)))
+    rows = await session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(warned))
+                                 .order_by(AdminUnit.code))
     return [{"code": code, "name": name} for code, name in rows]
 
 
