@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fangxun.warnings.events.response_advice import Advice, current_text, proposal_advice
+from fangxun.warnings.events.response_advice import Advice, current_text, decision_headline, proposal_advice
 
 
 @pytest.mark.parametrize("proposed, current, advice", [
@@ -26,3 +26,8 @@ def test_the_level_in_force_says_who_decided_and_when():
     assert current_text("downgrade", 4, "李四", "2026-07-21 09:00") == "当前：Ⅳ级应急响应（2026-07-21 09:00 由 李四 决定）"
     assert current_text("terminate", 4, "王五", "2026-07-22 18:00") == (
         "当前：未启动应急响应（Ⅳ级应急响应已于 2026-07-22 18:00 由 王五 决定终止）")
+
+
+def test_a_decision_says_what_it_did():
+    assert [decision_headline(action, 3) for action in ("activate", "upgrade", "downgrade", "terminate")] == [
+        "启动Ⅲ级应急响应", "提升至Ⅲ级应急响应", "降低至Ⅲ级应急响应", "终止Ⅲ级应急响应"]

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from fangxun.warnings.events.config import LEVEL_LABELS
 
-# How a proposal reads against the level in force (levels are 1..4, Ⅰ the highest).
-_VERBS = {"activate": "启动", "upgrade": "提升至", "downgrade": "降低至"}
+# How a decision or a proposal reads: "提升至Ⅱ级应急响应" (levels are 1..4, Ⅰ the highest).
+DECISION_VERBS = {"activate": "启动", "upgrade": "提升至", "downgrade": "降低至", "terminate": "终止"}
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,12 @@ def proposal_advice(proposed: int | None, current: int | None) -> Advice:
     if current == proposed:
         return Advice(None, proposed, f"系统建议{label}，与当前响应一致")
     action = "activate" if current is None else ("upgrade" if proposed < current else "downgrade")
-    return Advice(action, proposed, f"建议{_VERBS[action]}{label}（尚未决定）")
+    return Advice(action, proposed, f"建议{DECISION_VERBS[action]}{label}（尚未决定）")
+
+
+def decision_headline(action: str, level: int) -> str:
+    """"降低至Ⅲ级应急响应": what a recorded decision did."""
+    return f"{DECISION_VERBS.get(action, action)}{LEVEL_LABELS.get(level, '')}应急响应"
 
 
 def current_text(last_action: str | None, last_level: int | None, decided_by: str, when: str) -> str:

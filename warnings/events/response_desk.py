@@ -13,7 +13,7 @@ from fangxun.plans.unit_search import place_labels
 from fangxun.settings import Settings
 from fangxun.warnings.events.config import LEVEL_KEYS
 from fangxun.warnings.events.decision_queries import decision_views
-from fangxun.warnings.events.response_advice import current_text, proposal_advice
+from fangxun.warnings.events.response_advice import current_text, decision_headline, proposal_advice
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.queries import STATE_LABELS, is_overdue, recipient_state
 from fangxun.warnings.routing.templates import display_time
@@ -26,12 +26,13 @@ LEVEL_CODES = {number: key for key, number in LEVEL_KEYS.items()}
 
 def notice_figures(counts: Mapping[str, int] | None) -> dict | None:
     """A notice's 叫应 in four figures: told (cancelled ones left out), acknowledged, waiting, escalated; and
-    failed and overdue."""
+    failed, overdue, and cancelled (a later decision's notice took over those not yet acknowledged)."""
     if counts is None:
         return None
     return {"told": counts["total"] - counts["cancelled"], "acknowledged": counts["acknowledged"],
             "waiting": counts["pending"] + counts["delivered"], "escalated": counts["escalated"],
-            "failed": counts["failed"] + counts["dead"], "overdue": counts["overdue"]}
+            "failed": counts["failed"] + counts["dead"], "overdue": counts["overdue"],
+            "cancelled": counts["cancelled"]}
 
 
 async def unanswered(session: AsyncSession, notice_ids: list[int], now: datetime) -> dict[int, list[dict]]:
@@ -76,6 +77,7 @@ async def response_desk(session: AsyncSession, settings: Settings, event_id: int
     departments = settings.warnings.departments
     for decision in decisions:
         people = waiting.get(decision["notice_warning_id"], [])
+        decision["headline"] = decision_headline(decision["action"], decision["level"])
         decision["notice"] = notice_figures(decision["notice_counts"])
         decision["unanswered"] = people[:UNANSWERED_SHOWN]
         decision["unanswered_more"] = max(0, len(people) - UNANSWERED_SHOWN)
