@@ -85,7 +85,7 @@ def test_the_desk_records_a_decision_on_a_desktop_and_a_phone(service):
         assert _counts(first) == {"told": str(TOLD_AT_II), "acknowledged": "0", "waiting": str(TOLD_AT_II),
                                   "escalated": "0"}
         assert first.locator(".unanswered li").count() == TOLD_AT_II
-        assert first.locator("a.board-link").get_attribute("href").startswith("/board?warning=")
+        assert first.locator("a.board-link").get_attribute("href").startswith("/board#warning-")
         assert page.locator("li.item-decision .badge").inner_text() == "启动Ⅱ级应急响应"
         page.screenshot(path=str(ARTIFACTS / "event_response_desktop.png"), full_page=True)
 

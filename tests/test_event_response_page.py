@@ -166,7 +166,7 @@ async def test_a_recorded_decision_appears_with_its_notices_ack_counts(client, s
     assert [int(n) for n, _, _ in names][0] == police.id and names[0][1]  # overdue first
     assert {int(n) for n, _, _ in names} == {row.id for row in rows} - {water.id}
     assert any(name.startswith("市公安局") for _, _, name in names)
-    assert f'href="/board?warning={decision.notice_warning_id}"' in item
+    assert f'href="/board#warning-{decision.notice_warning_id}"' in item
 
 
 async def test_the_unanswered_are_named_with_their_district(sessions, settings, registry):
