@@ -95,15 +95,16 @@ async def entry_form(request: web.Request) -> web.Response:
 
 @routes.post("/warnings/new/preview")
 async def entry_preview(request: web.Request) -> web.Response:
-    """The form checked by the API's rules and its dry run (JSON): the units and who would be told, per level and
-    department; or the error naming the field. Nothing is written."""
+    """The form checked by the API's rules and its dry run (JSON), nothing written: `valid` with the units and who
+    would be told, per level and department; or not `valid`, with the error naming the field. A check that finds a
+    problem has still done its job (200), so the page's console stays clean."""
     if not request[PRINCIPAL].can_write:
         return reply({"error": Forbidden.code, "detail": REFUSAL}, status=Forbidden.status)
     try:
         warning = await manual_warning(request, entry_body(await request.post()))
     except BadInput as exc:
-        return reply({**exc.extra, "error": exc.code, "detail": exc.detail}, status=exc.status)
-    return reply(await dry_run(request, warning))
+        return reply({"valid": False, **exc.extra, "error": exc.code, "detail": exc.detail})
+    return reply({"valid": True, **await dry_run(request, warning)})
 
 
 @routes.post("/warnings/new")

@@ -106,7 +106,8 @@ async def test_a_viewer_is_refused_in_chinese_and_a_stranger_sent_to_sign_in(cli
     ((DISTRICT_A,), {"expires": "2026-06-01T09:00"}, "expires", "失效时间必须晚于生效时间"),
     ((DISTRICT_A,), {"expires": ""}, "expires", "必须填写失效时间"),
     ((DISTRICT_A,), {"onset": "明天早上"}, "onset", "无法读取"),
-    ((DISTRICT_A,), {"colour": ""}, "colour", "无法识别"),
+    ((DISTRICT_A,), {"colour": ""}, "colour", "必须选择预警颜色"),
+    ((DISTRICT_A,), {"colour": "紫"}, "colour", "无法识别"),
     ((DISTRICT_A,), {"event": "洪水"}, "event", "不在列表中"),
     ((DISTRICT_A,), {"status": "Real"}, "status", "无法识别"),
     ((DISTRICT_A,), {"headline": "暴" * 201}, "headline", "超过上限 200 字"),
@@ -119,7 +120,8 @@ async def test_bad_fields_are_refused_by_name_and_nothing_is_written(client, ses
     await signed_in(client, sessions)
     previewed = await client.post("/warnings/new/preview", data=form_data(units, **changes))
     problem = await previewed.json()
-    assert previewed.status == 400 and problem["field"] == field and words in problem["detail"], problem
+    assert previewed.status == 200 and problem["valid"] is False and problem["error"] == "bad_input", problem
+    assert problem["field"] == field and words in problem["detail"]
     posted = await client.post("/warnings/new", data=form_data(units, **changes), allow_redirects=False)
     html = await posted.text()
     assert posted.status == 400
@@ -148,7 +150,7 @@ async def test_the_preview_is_the_api_dry_run(client, sessions, tokens, registry
         api = await client.post("/api/warnings", params={"dry_run": "1"}, json=api_form(units, polygon),
                                 headers=bearer(tokens["editor"]))
         shown, expected = await page.json(), await api.json()
-        assert page.status == api.status == 200 and shown["dry_run"] is expected["dry_run"] is True
+        assert page.status == api.status == 200 and shown["valid"] is shown["dry_run"] is expected["dry_run"] is True
         assert shown["recipients"] == expected["recipients"] and shown["units"] == expected["units"]
         assert shown["areas"] == expected["areas"] and shown["headline"] == expected["headline"]
     assert await stored(sessions) == (0, 0)

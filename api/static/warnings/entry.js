@@ -151,7 +151,7 @@
       .then(function (result) {
         if (mine !== asked) { return; }
         previewButton.disabled = false;
-        if (!result.ok) {
+        if (!result.ok || !result.data.valid) {
           previewState.textContent = '请先改正标出的错误';
           showError(result.data.field, result.data.detail);
           return;
@@ -173,7 +173,7 @@
 
   function startMap() {
     var box = document.getElementById('entry-map');
-    var map = L.map(box, {attributionControl: true}).setView(CITY_VIEW, 9);
+    var map = L.map(box, {attributionControl: true, zoomSnap: 0.25}).setView(CITY_VIEW, 9);
     map.attributionControl.setPrefix(false);
     var tiles = box.getAttribute('data-tile-url');
     if (tiles) { L.tileLayer(tiles, {attribution: box.getAttribute('data-tile-attribution') || ''}).addTo(map); }
