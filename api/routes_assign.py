@@ -11,7 +11,7 @@ from fangxun.api.csp import form_page_policy
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.api.params import path_id
-from fangxun.api.templating import render
+from fangxun.api.templating import render, user_name
 from fangxun.core.errors import BadInput, Conflict, Forbidden
 from fangxun.plans.unit_search import place_labels
 from fangxun.warnings.intake.assign import Assignment, assign_units, parse_unit_codes
@@ -46,6 +46,15 @@ async def warning_units_assign(request: web.Request) -> web.Response:
     return reply((await _assign(request, warning_id, parse_unit_codes(body.get("unit_codes")))).as_json())
 
 
+def assign_page(warning, user: str, zone: str, chosen: list[tuple[str, str]], codes: str = "", message: str = "",
+                reason: str = "") -> str:
+    """The form of a warning that could not be placed: its areas as received, the units picked as (code, place
+    label), what was typed, the error of the last attempt; `reason` says why nothing can be assigned."""
+    areas = [area.get("description", "") for area in warning.areas or [] if area.get("description")]
+    return render("assign.html", title="人工指定影响区划", user=user, zone=zone, warning=warning, areas=areas,
+                  chosen=chosen, codes=codes, message=message, assignable=not reason, reason=reason)
+
+
 async def _page(request: web.Request, warning_id: int, message: str = "", chosen: tuple[str, ...] = (),
                 codes: str = "", status: int = 200) -> web.Response:
     async with request.app[SESSIONS]() as session:
@@ -55,10 +64,8 @@ async def _page(request: web.Request, warning_id: int, message: str = "", chosen
     reason = ("当前账号只有查看权限，不能指定区划" if not principal.can_write
               else "该预警的区域已能定位，无需人工指定" if warning.jurisdiction != UNLOCATED
               else "该预警已不再生效" if warning.status != "active" else "")
-    areas = [area.get("description", "") for area in warning.areas or [] if area.get("description")]
-    html = render("assign.html", title="人工指定影响区划", user=principal.name, zone=request.app[SETTINGS].registry.timezone,
-                  warning=warning, areas=areas, chosen=[(code, labels.get(code, code)) for code in chosen],
-                  codes=codes, message=message, assignable=not reason, reason=reason)
+    html = assign_page(warning, user_name(principal.name), request.app[SETTINGS].registry.timezone,
+                       [(code, labels.get(code, code)) for code in chosen], codes, message, reason)
     return pages.html_response(html, status=status, headers={"Content-Security-Policy": form_page_policy(html)})
 
 

@@ -62,11 +62,21 @@ def _refuse_viewers(request: web.Request) -> None:
         raise Forbidden(REFUSAL)
 
 
+def entry_page(user: str, form: dict, chosen: list[tuple[str, str]], error_field: str | None = None,
+               error: str = "", tile_url: str = "", tile_attribution: str = "") -> str:
+    """The form with `form`'s values, the units picked as (code, place label), and the error beside its field's slot
+    (or above the form when no slot holds `error_field`)."""
+    values = {name: form.get(name, "") for name in (*TEXT_FIELDS, "polygon", "area_description")}
+    return render("warning_new.html", title="录入预警", user=user, form=values, events=EVENTS,
+                  colours=[(colour, COLOUR_LABELS[colour]) for colour in reversed(COLOURS)], statuses=STATUSES,
+                  chosen=chosen, error_slot=error_slot(error_field) if error_field is not None else "", error=error,
+                  tile_url=tile_url, tile_attribution=tile_attribution, leaflet_url=LEAFLET_URL)
+
+
 async def _page(request: web.Request, form=None, error: BadInput | None = None, status: int = 200) -> web.Response:
     settings = request.app[SETTINGS]
-    zone = settings.registry.timezone
     if form is None:
-        now = request.app[CLOCK].now().astimezone(ZoneInfo(zone))
+        now = request.app[CLOCK].now().astimezone(ZoneInfo(settings.registry.timezone))
         values = {"event": EVENTS[0], "status": "Actual", "onset": f"{now:%Y-%m-%dT%H:%M}"}
         codes: list[str] = []
     else:
@@ -74,14 +84,9 @@ async def _page(request: web.Request, form=None, error: BadInput | None = None, 
         codes = [str(code) for code in form.getall("unit_codes", [])][:1000]
     async with request.app[SESSIONS]() as session:
         labels = await place_labels(session, codes)
-    form_values = {name: values.get(name, "") for name in (*TEXT_FIELDS, "polygon", "area_description")}
-    field = str(error.extra.get("field", "")) if error is not None else ""
-    html = render("warning_new.html", title="录入预警", user=user_name(request[PRINCIPAL].name), form=form_values,
-                  events=EVENTS, colours=[(colour, COLOUR_LABELS[colour]) for colour in reversed(COLOURS)],
-                  statuses=STATUSES, chosen=[(code, labels.get(code, code)) for code in codes],
-                  error_slot=error_slot(field) if error is not None else "",
-                  error=error.detail if error is not None else "", tile_url=settings.map.tile_url,
-                  tile_attribution=settings.map.tile_attribution, leaflet_url=LEAFLET_URL)
+    html = entry_page(user_name(request[PRINCIPAL].name), values, [(code, labels.get(code, code)) for code in codes],
+                      str(error.extra.get("field", "")) if error is not None else None,
+                      error.detail if error is not None else "", settings.map.tile_url, settings.map.tile_attribution)
     return pages.html_response(html, status=status,
                                headers={"Content-Security-Policy": form_page_policy(html, settings.map.tile_url)})
 
