@@ -51,9 +51,12 @@ def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str
         dept_options = [("", "（不填部门）")] + [(key, d.name) for key, d in departments.items()]
     # A correction stays within its department: a department's account sees only its own entries here.
     standing = [e for e in entries if e["standing"] and e["department"] == (principal.department or e["department"])]
+
+    def who(e: dict) -> str:
+        return e["department_name"] or labels.get(e["unit_code"] or "") or e["unit_name"] or e["unit_code"] or ""
+
     correct_options = [("", "（新条目，不是更正）")] + [
-        (str(e["id"]), f'#{e["id"]} {local_time(datetime.fromisoformat(e["recorded_at"]), zone)} '
-                       f'{e["department_name"] or labels.get(e["unit_code"] or "") or e["unit_name"] or e["unit_code"] or ""} '
+        (str(e["id"]), f'#{e["id"]} {local_time(datetime.fromisoformat(e["recorded_at"]), zone)} {who(e)} '
                        f'{e["action"][:30]}')
         for e in standing]
     names = ("department", "unit_code", "action", "text", "corrects_id", *JOURNAL_FIGURES)
