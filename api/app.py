@@ -31,7 +31,7 @@ __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY
            "ACK_LIMITER", "PASSWORD_EXECUTOR", "WARNING_SERVICE", "PUBLIC_BASE", "PRINCIPAL", "AUTH_METHOD"]
 
 MAX_BODY_BYTES = 1024 * 1024
-# Two scrypt checks at a time (32 MiB each) at most, whatever the number of sign-in attempts.
+# Two password hashes at a time (argon2id, 64 MiB each) at most, whatever the number of sign-in attempts.
 PASSWORD_THREADS = 2
 
 
@@ -48,8 +48,8 @@ async def _signing_key(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _password_executor(app: web.Application) -> AsyncIterator[None]:
-    """A small thread pool for scrypt so sign-ins never block the event loop."""
-    executor = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="fangxun-scrypt")
+    """A small thread pool for password hashing so sign-ins never block the event loop."""
+    executor = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="fangxun-password")
     app[PASSWORD_EXECUTOR] = executor
     yield
     executor.shutdown(wait=False, cancel_futures=True)
