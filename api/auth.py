@@ -17,7 +17,7 @@ from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, S
 from fangxun.core.accounts import Principal, User, hash_password, principal_for_token, verify_password
 from fangxun.core.errors import Forbidden, Unauthorized
 
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
@@ -33,7 +33,7 @@ MAX_PASSWORD_LENGTH = 1024
 
 
 def is_public(request: web.Request) -> bool:
-    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links, signed gateway callbacks."""
+    """Paths anyone may reach: health, sign-in and out, the icon, static assets, 叫应 links, signed gateway callbacks."""
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 
