@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.unit_search import place_labels
@@ -19,10 +19,11 @@ AWAITING_STATES = ("pending", "delivered", "failed", "dead")
 MAX_AREA_CHARS = 80
 
 
-def in_force():
-    """SQL condition: a weather warning of ours in force now (not an all-clear, not a response-level notice)."""
+def in_force(now: datetime):
+    """SQL condition: a weather warning of ours in force at `now` (not an all-clear, not a response-level notice,
+    not past its expiry even before the scheduler closes it)."""
     return and_(Warning.status == "active", Warning.all_clear.is_(False), Warning.msg_type != "Cancel",
-                Warning.source != RESPONSE_SOURCE, ours())
+                Warning.source != RESPONSE_SOURCE, ours(), or_(Warning.expires.is_(None), Warning.expires > now))
 
 
 def area_text(areas: list[dict], units: int) -> str:
@@ -60,10 +61,10 @@ async def longest_waiting(session: AsyncSession, warning_id: int):
 async def warnings_in_force(session: AsyncSession, now: datetime, limit: int) -> dict:
     """The first `limit` warnings in force (red first, then newest) and how many there are in all; each with
     colour, area, issue time, counts 待确认/已确认/已上报 and the longest-waiting recipient."""
-    total = (await session.execute(select(func.count()).select_from(Warning).where(in_force()))).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(Warning).where(in_force(now)))).scalar_one()
     severity = case(*((Warning.colour == colour, rank) for colour, rank in PRIORITIES.items() if colour),
                     else_=PRIORITIES[None])
-    rows = (await session.execute(select(Warning).where(in_force()).order_by(severity, Warning.sent.desc(),
+    rows = (await session.execute(select(Warning).where(in_force(now)).order_by(severity, Warning.sent.desc(),
                                                                             Warning.id.desc()).limit(limit))
             ).scalars().all()
     ids = [row.id for row in rows]
