@@ -149,8 +149,9 @@ def _warning_collection(warnings: gpd.GeoDataFrame) -> dict:
 def _style_block() -> str:
     swatches = "".join(f".fx-swatch-{status}{{background:{colour}}}" for status, colour in STATUS_COLOURS.items())
     # Warnings are hatched with a dashed edge, as on the map: never a solid fill like a plan status.
-    swatches += "".join(f".fx-swatch-warning-{name}{{background:repeating-linear-gradient(45deg,{colour} 0 3px,"
-                        f"transparent 3px 7px);border:2px dashed {colour}}}" for name, colour in WARNING_COLOURS.items())
+    swatches += "".join(f".fx-swatch.fx-swatch-warning-{name}{{background:repeating-linear-gradient("
+                        f"45deg,{colour} 0 3px,transparent 3px 7px);border:2px dashed {colour}}}"
+                        for name, colour in WARNING_COLOURS.items())
     return f"<style>{swatches}</style>"
 
 

@@ -164,7 +164,8 @@ def test_place_names_come_per_level_with_the_zoom_from_which_they_fit():
 
 def test_label_zooms_follow_the_size_of_the_units():
     # Median widths (degrees) of Zhengzhou's districts, townships and villages in the demo registry.
-    assert [level_zoom(np.array(widths)) for widths in ([0.26, 0.2, 0.3], [0.077], [0.015, 0.0153, 0.02])] == [9, 11, 13]
+    widths = ([0.26, 0.2, 0.3], [0.077], [0.015, 0.0153, 0.02])
+    assert [level_zoom(np.array(level)) for level in widths] == [9, 11, 13]
     assert level_zoom(np.array([0.0, -1.0])) == 0     # nothing measurable: from the start
 
 
@@ -172,8 +173,8 @@ def test_warning_areas_are_hatched_never_a_solid_status_fill():
     html = _render(warnings=_warnings())
     assert WARNING_NOTE in html and "斜线填充" in WARNING_NOTE
     for name, colour in WARNING_COLOURS.items():
-        assert (f".fx-swatch-warning-{name}{{background:repeating-linear-gradient(45deg,{colour} 0 3px,"
-                f"transparent 3px 7px);border:2px dashed {colour}}}") in html
+        assert (f".fx-swatch.fx-swatch-warning-{name}{{background:repeating-linear-gradient("
+                f"45deg,{colour} 0 3px,transparent 3px 7px);border:2px dashed {colour}}}") in html
     assert f".fx-swatch-overdue{{background:{STATUS_COLOURS['overdue']}}}" in html
     assert WARNING_NOTE not in _render()
 

@@ -49,7 +49,8 @@
         var box = [point.x - half, point.y - LINE_PX / 2, point.x + half, point.y + LINE_PX / 2];
         if (taken.some(function (other) { return overlaps(box, other); })) { return false; }
         taken.push(box);
-        var icon = L.divIcon({className: 'fx-place fx-place-' + level, iconSize: null, html: FM.el('span', null, place[2])});
+        var icon = L.divIcon({className: 'fx-place fx-place-' + level, iconSize: null,
+                              html: FM.el('span', null, place[2])});
         self.addLayer(L.marker([place[0], place[1]], {icon: icon, pane: PANE, interactive: false, keyboard: false}));
         return taken.length >= MAX_SHOWN;
       });
