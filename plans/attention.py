@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.config import RegistrySettings
@@ -20,34 +20,35 @@ from fangxun.plans.unit_search import place_labels
 _HELD_LIFECYCLES = ("active", "revising")
 
 
-def _lacks(kind: str):
-    """SQL: the unit has no plan of `kind` that is not withdrawn."""
-    return ~exists().where(Plan.unit_code == AdminUnit.code, Plan.kind == kind, Plan.lifecycle.in_(_HELD_LIFECYCLES))
-
-
-def _gap_condition(registry: RegistrySettings):
-    """SQL: a unit missing at least one kind its level requires (None when no level requires anything)."""
-    per_level = [and_(AdminUnit.level == level, or_(*(_lacks(kind) for kind in kinds)))
-                 for level in LEVELS if (kinds := registry.required_kinds_for(level))]
-    return or_(*per_level) if per_level else None
+def _gaps_of_level(level: str, kinds: list[str]):
+    """SELECT of the codes of `level`'s units holding fewer than all of `kinds` (one plan per unit and kind)."""
+    held = and_(Plan.unit_code == AdminUnit.code, Plan.kind.in_(kinds), Plan.lifecycle.in_(_HELD_LIFECYCLES))
+    return (select(AdminUnit.code).outerjoin(Plan, held).where(AdminUnit.level == level)
+            .group_by(AdminUnit.code).having(func.count(Plan.id) < len(kinds)))
 
 
 async def gap_units(session: AsyncSession, registry: RegistrySettings, limit: int) -> dict:
     """Units missing a required plan, higher levels first (a district's gap before a village's): the first
     `limit` with what each lacks, and how many there are in all."""
-    condition = _gap_condition(registry)
-    if condition is None:
-        return {"total": 0, "items": []}
-    total = (await session.execute(select(func.count()).select_from(AdminUnit).where(condition))).scalar_one()
-    depth = case(*((AdminUnit.level == level, rank) for rank, level in enumerate(LEVELS)), else_=len(LEVELS))
-    units = (await session.execute(select(AdminUnit.code, AdminUnit.name, AdminUnit.level).where(condition)
-                                   .order_by(depth, AdminUnit.code).limit(limit))).all()
-    codes = [unit.code for unit in units]
+    total, codes = 0, []
+    for level in LEVELS:
+        kinds = registry.required_kinds_for(level)
+        if not kinds:
+            continue
+        gaps = _gaps_of_level(level, kinds)
+        total += (await session.execute(select(func.count()).select_from(gaps.subquery()))).scalar_one()
+        if len(codes) < limit:
+            codes += (await session.execute(gaps.order_by(AdminUnit.code).limit(limit - len(codes)))).scalars().all()
+    if not codes:
+        return {"total": total, "items": []}
+    units = {unit.code: unit for unit in (await session.execute(
+        select(AdminUnit.code, AdminUnit.name, AdminUnit.level).where(AdminUnit.code.in_(codes)))).all()}
     held = set((await session.execute(select(Plan.unit_code, Plan.kind).where(
-        Plan.unit_code.in_(codes), Plan.lifecycle.in_(_HELD_LIFECYCLES)))).all()) if codes else set()
+        Plan.unit_code.in_(codes), Plan.lifecycle.in_(_HELD_LIFECYCLES)))).all())
     places = await place_labels(session, codes)
     items = []
-    for code, name, level in units:
+    for code in codes:
+        name, level = units[code].name, units[code].level
         missing = [kind for kind in registry.required_kinds_for(level) if (code, kind) not in held]
         items.append({"code": code, "name": name, "level": level, "level_label": LEVEL_LABELS.get(level, level),
                       "place": places.get(code, name), "missing_kinds": missing,
