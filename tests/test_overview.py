@@ -115,14 +115,14 @@ async def test_a_warning_in_force_comes_first_with_its_counts_and_who_has_waited
     # The red 暴雨 opened a rainfall event; the rules propose a level while none is in force.
     events = section(page, "events")
     assert "降雨过程" in events and "当前响应 未启动应急响应" in events
-    assert "规则建议 Ⅰ级应急响应" in events and "规则建议启动Ⅰ级应急响应" in events
+    assert "规则建议 Ⅰ级应急响应" in events and "建议启动Ⅰ级应急响应（尚未决定）" in events
     event_id = int(re.search(r'href="/events/(\d+)"', section_html(page, "events")).group(1))
     async with sessions() as session, session.begin():
         await record_decision(session, config, event_id, action="activate", level="IV", decided_by="值班领导",
                               decided_at=None, principal="user:duty01", now=clock.now())
     page = await _overview(client, user)
     events = section(page, "events")
-    assert "当前响应 Ⅳ级应急响应" in events and "规则建议提升至Ⅰ级应急响应" in events
+    assert "当前响应 Ⅳ级应急响应" in events and "建议提升至Ⅰ级应急响应（尚未决定）" in events
     # The decision's notice to the departments is not a weather warning: still two in force.
     assert section(page, "in-force").startswith("生效中的预警（共 2 条）")
 

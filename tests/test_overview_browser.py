@@ -94,7 +94,7 @@ def test_the_overview_puts_the_warning_in_force_first(service, screen):
         assert page.evaluate("() => document.scrollingElement.scrollWidth") <= VIEWPORTS[screen]["width"]
 
         events = page.locator("#events").inner_text()
-        assert "降雨过程" in events and "未启动应急响应" in events and "规则建议启动Ⅱ级应急响应" in events
+        assert "降雨过程" in events and "未启动应急响应" in events and "建议启动Ⅱ级应急响应（尚未决定）" in events
         overdue = page.locator("#overdue tbody tr")
         assert overdue.count() == 20 and "共 " in page.locator("#overdue .more").inner_text()
         days = [int(row.locator("td").nth(4).inner_text().split()[0]) for row in overdue.all()]

@@ -103,7 +103,7 @@ def _overview() -> str:
                "expires": AT, "sender_name": BAD, "awaiting": 1, "acknowledged": 2, "escalated": 3, "total": 6,
                "oldest": oldest}
     event = {"id": 7, "name": BAD, "kind_label": BAD, "started_at": AT, "current_label": BAD, "proposed_label": BAD,
-             "proposal_rule": BAD, "advice": BAD}
+             "proposal_rule": BAD, "advice": BAD, "needs_decision": True}
     gap = {"code": BAD, "place": BAD, "level_label": BAD, "missing_labels": [BAD]}
     plan = {"unit_code": BAD, "place": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD,
             "days_overdue": 3}

@@ -11,24 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.settings import Settings
 from fangxun.warnings.events.config import LEVEL_LABELS
 from fangxun.warnings.events.decisions import decisions_of
+from fangxun.warnings.events.response_advice import proposal_advice
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.tables import Event
 from fangxun.warnings.events.timeline import current_level
 
 NO_LEVEL = "未启动应急响应"
-
-
-def advice(current: int | None, proposed: int | None) -> str:
-    """What the proposal asks of the duty officer against the level in force ("" when they agree)."""
-    if proposed == current:
-        return ""
-    if proposed is None:
-        return "规则未提出响应级别，请研判是否降低或终止响应"
-    if current is None:
-        return f"规则建议启动{LEVEL_LABELS[proposed]}应急响应"
-    # Ⅰ is the highest level: a smaller number is a stronger response.
-    verb = "提升至" if proposed < current else "降低至"
-    return f"规则建议{verb}{LEVEL_LABELS[proposed]}应急响应"
 
 
 def level_name(settings: Settings, level: int | None) -> str:
@@ -51,12 +39,15 @@ async def open_events(session: AsyncSession, settings: Settings, now: datetime, 
         level = current_level(await decisions_of(session, event.id))
         proposal = await current_proposal(session, settings, event.id, now)
         proposed = proposal.level if proposal else None
+        advice = proposal_advice(proposed, level)
         kind = settings.events.kinds.get(event.kind)
         items.append({
             "id": event.id, "name": event.name, "kind_label": kind.label if kind else event.kind,
             "started_at": event.started_at, "current_level": level,
             "current_label": level_name(settings, level),
             "proposed_level": proposed, "proposed_label": proposal.name if proposal else "无",
-            "proposal_rule": proposal.rule if proposal else "", "advice": advice(level, proposed),
+            "proposal_rule": proposal.rule if proposal else "", "advice": advice.text,
+            # A change to decide: the proposal points to another level, or no longer holds for the one in force.
+            "needs_decision": advice.action is not None or (proposed is None and level is not None),
         })
     return {"total": total, "items": items}
