@@ -13,7 +13,9 @@ import pytest
 from fangxun.api import pages
 from fangxun.api.ack_page import ack_page, invalid_page
 from fangxun.api.event_page import decision_form, event_page, events_list_page, journal_form_page
+from fangxun.api.routes_assign import assign_page
 from fangxun.api.routes_board import board_page
+from fangxun.api.routes_warning_entry import TEXT_FIELDS, entry_page
 from fangxun.api.templating import ENVIRONMENT as PAGES
 from fangxun.api.unit_page import unit_page
 from fangxun.core.errors import BadInput
@@ -131,6 +133,17 @@ def _journal_form() -> str:
                              BAD, ZONE)
 
 
+def _warning_entry() -> str:
+    form = {name: BAD for name in (*TEXT_FIELDS, "polygon", "area_description")}
+    return entry_page(BAD, form, [(BAD, BAD)], "areas.unit_codes[0]", BAD, BAD, BAD)
+
+
+def _assign() -> str:
+    warning = SimpleNamespace(id=4, event=BAD, colour=BAD, headline=BAD, sender_name=BAD, sender=BAD, sent=AT,
+                              areas=[{"description": BAD}], notes=[BAD])
+    return assign_page(warning, BAD, ZONE, [(BAD, BAD)], BAD, BAD)
+
+
 def _event_list() -> str:
     event = {"id": 7, "kind_label": BAD, "name": BAD, "started_at": AT, "ended_at": None, "status": BAD,
              "status_label": BAD, "current_level_label": BAD, "warnings": 1, "decisions": 0, "journal_entries": 2}
@@ -148,6 +161,9 @@ RENDERED = {
     "events": _event_list,
     "event": _event,
     "journal_form": _journal_form,
+    "warning_entry": _warning_entry,
+    "warning_entry_error_above": lambda: entry_page(BAD, {}, [], BAD, BAD),
+    "assign": _assign,
     "unit": lambda: unit_page(_sheet(), BAD, {BAD: BAD}),
     "board": lambda: board_page(BAD, BAD),
     "ack": lambda: _ack(False),
