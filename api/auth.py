@@ -20,7 +20,7 @@ from fangxun.core.accounts import Principal, User, principal_for_token, store_up
 from fangxun.core.errors import Forbidden, Unauthorized
 from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 
 
 def is_public(request: web.Request) -> bool:
-    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links, signed gateway callbacks."""
+    """Paths anyone may reach: health, sign-in and out, the icon, static assets, 叫应 links, signed gateway callbacks."""
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 

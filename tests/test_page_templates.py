@@ -100,8 +100,18 @@ def _overview() -> str:
              "due_soon_reviews": 0, "unreachable_plans": 0, "units_by_level": {"city": 1},
              "complete_by_level": {"city": {"complete": 0, "with_gaps": 1}},
              "plans_by_kind": {"flood_plan": 1}, "plans_by_status": {"overdue": 1}}
-    attention = [{"unit_name": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD}]
-    return pages.overview_page(stats, attention, BAD)
+    oldest = {"name": BAD, "place": BAD, "state_label": BAD, "since": AT, "waited_seconds": 600}
+    warning = {"id": 1, "colour": BAD, "colour_label": BAD, "event": BAD, "headline": BAD, "area": BAD, "sent": AT,
+               "expires": AT, "sender_name": BAD, "awaiting": 1, "acknowledged": 2, "escalated": 3, "total": 6,
+               "oldest": oldest}
+    event = {"id": 7, "name": BAD, "kind_label": BAD, "started_at": AT, "current_label": BAD, "proposed_label": BAD,
+             "proposal_rule": BAD, "advice": BAD, "needs_decision": True}
+    gap = {"code": BAD, "place": BAD, "level_label": BAD, "missing_labels": [BAD]}
+    plan = {"unit_code": BAD, "place": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD,
+            "days_overdue": 3}
+    desk = {"warnings": {"total": 2, "items": [warning]}, "events": {"total": 2, "items": [event]},
+            "gaps": {"total": 2, "items": [gap]}, "overdue": {"total": 2, "items": [plan]}}
+    return pages.overview_page(stats, desk, BAD, ZONE)
 
 
 def _ack(acked: bool) -> str:
