@@ -2,6 +2,7 @@
 
 from fangxun.core import audit  # noqa: F401
 from fangxun.core import accounts
+from fangxun.core import page_sessions  # noqa: F401
 from fangxun.core.db import Base
 from fangxun.plans import models  # noqa: F401
 from fangxun.warnings import tables  # noqa: F401

@@ -16,9 +16,11 @@ from fangxun.api import (routes_ack, routes_aliyun_voice, routes_assign, routes_
                          routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
+from fangxun.api.input_guard import input_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
                               PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
 from fangxun.api.login_limit import LoginLimiter
+from fangxun.api.static_files import add_static
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
@@ -76,7 +78,8 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     where its links point (`serve` decides it from the address it listens on); by default the configured one.
     """
     clock = clock or Clock(zone=settings.registry.timezone)
-    app = web.Application(middlewares=[error_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(middlewares=[error_middleware, auth_middleware, input_middleware],
+                          client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
     app[SETTINGS] = settings
@@ -97,6 +100,6 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
                    routes_aliyun_voice, routes_warning_entry):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
-    app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))
-    app.router.add_static(STATIC_URL.rstrip("/"), Path(str(static_dir())))
+    add_static(app, LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))
+    add_static(app, STATIC_URL.rstrip("/"), Path(str(static_dir())))
     return app

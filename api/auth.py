@@ -15,9 +15,10 @@ from yarl import URL
 
 from fangxun.api.cookies import COOKIE_NAME, read_session
 from fangxun.api.errors import error_response, is_api
-from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
+from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, PUBLIC_BASE, SESSIONS, SIGNING_KEY
 from fangxun.core.accounts import Principal, User, principal_for_token, store_upgraded_hash
 from fangxun.core.errors import Forbidden, Unauthorized
+from fangxun.core.page_sessions import session_principal
 from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
 PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
@@ -41,31 +42,43 @@ def is_public(request: web.Request) -> bool:
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 
-def same_origin(request: web.Request) -> bool:
-    """True when the request carries our CSRF header or an Origin naming this host."""
-    if request.headers.get(CSRF_HEADER) == CSRF_VALUE:
-        return True
-    origin = request.headers.get("Origin")
-    return bool(origin) and urlsplit(origin).netloc == request.host
+def _site(value: str) -> str | None:
+    """host[:port] of an Origin or Referer; None when it names no web site ("null", a file, garbage)."""
+    parts = urlsplit(value.strip())
+    return parts.netloc.lower() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def own_sites(request: web.Request) -> set[str]:
+    """The sites this service is reached as: the Host asked for, and the public address ([server] public_url)."""
+    return {request.host.lower(), urlsplit(request.app[PUBLIC_BASE].url).netloc.lower()} - {""}
 
 
 def cross_site_form(request: web.Request) -> bool:
-    """True when a browser says the form was posted from another site."""
+    """True when the browser says the write comes from elsewhere: an Origin of another site or "null" (a sandboxed
+    frame, a data: URL, a redirect across sites), or no Origin and a Referer from another site. With neither
+    header it is not a browser's cross-site post (browsers send Origin with those) and the cookie is SameSite."""
     origin = request.headers.get("Origin")
-    return bool(origin) and origin != "null" and urlsplit(origin).netloc != request.host
+    if origin is not None:
+        return _site(origin) not in own_sites(request)
+    referer = request.headers.get("Referer")
+    return bool(referer) and _site(referer) not in own_sites(request)
+
+
+def same_origin(request: web.Request) -> bool:
+    """True for a cookie write our own scripts made: not from elsewhere, with our CSRF header or our Origin."""
+    if cross_site_form(request):
+        return False
+    return request.headers.get(CSRF_HEADER) == CSRF_VALUE or request.headers.get("Origin") is not None
 
 
 async def principal_from_cookie(request: web.Request) -> Principal | None:
-    """The signed-in user of a valid session cookie who is still enabled (with the current role)."""
-    claims = read_session(request.app[SIGNING_KEY], request.cookies.get(COOKIE_NAME), request.app[CLOCK].now())
+    """The user of a well-signed cookie whose server-side session is open, still enabled, with the current role."""
+    now = request.app[CLOCK].now()
+    claims = read_session(request.app[SIGNING_KEY], request.cookies.get(COOKIE_NAME), now)
     if claims is None:
         return None
     async with request.app[SESSIONS]() as session:
-        row = (await session.execute(
-            select(User.role, User.disabled, User.department).where(User.username == claims.username))).first()
-    if row is None or row.disabled:
-        return None
-    return Principal(name=f"user:{claims.username}", role=row.role, department=row.department)
+        return await session_principal(session, claims.token, now)
 
 
 @functools.cache
@@ -145,6 +158,8 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
         if request.method in WRITE_METHODS:
             if not (principal.can_write or (principal.role == "reporter" and is_journal_write(request))):
                 raise Forbidden("当前账号只有查看权限，不能修改数据")
+            if method == "cookie" and cross_site_form(request):
+                raise Forbidden("拒绝来自其他网站的修改请求")
             if method == "cookie" and not same_origin(request):
                 raise Forbidden(f"网页会话的修改请求须带 {CSRF_HEADER}: {CSRF_VALUE} 请求头")
     else:

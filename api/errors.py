@@ -5,12 +5,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import uuid
 
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from fangxun.api import pages as templates
+from fangxun.api.keys import REQUEST_ID
+from fangxun.core.db_outage import is_outage, outage_error
 from fangxun.core.errors import BadInput, Conflict, FangxunError
 
 log = logging.getLogger("fangxun.api")
@@ -79,7 +82,9 @@ def is_api(request: web.Request) -> bool:
 
 
 def error_response(request: web.Request, error: FangxunError, headers: dict | None = None) -> web.Response:
-    """The response for `error`: JSON under /api, a small Chinese page elsewhere."""
+    """The response for `error`: JSON under /api, a small Chinese page elsewhere (Retry-After when it says when)."""
+    if "retry_after" in error.extra:
+        headers = {**(headers or {}), "Retry-After": str(error.extra["retry_after"])}
     if is_api(request):
         body = {**error.extra, "error": error.code, "detail": error.detail}
         return web.json_response(body, status=error.status, headers=headers, dumps=_dumps)
@@ -113,10 +118,26 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         if exc.status < 400:
             raise
         return error_response(request, _from_http(exc), headers=_kept_headers(exc))
-    except Exception:
-        log.exception("unexpected error on %s %s", request.method, request.path)
-        error = FangxunError("服务器内部错误，请联系管理员")
-        return error_response(request, error)
+    except Exception as exc:
+        if isinstance(exc, (SQLAlchemyError, OSError)) and is_outage(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            return error_response(request, outage_error())
+        return _internal_error(request)
+
+
+def request_id(request: web.Request) -> str:
+    """The id the log and the answer give this request (made on first use)."""
+    if REQUEST_ID not in request:
+        request[REQUEST_ID] = uuid.uuid4().hex[:16]
+    return request[REQUEST_ID]
+
+
+def _internal_error(request: web.Request) -> web.Response:
+    """A real fault: logged with its traceback and the request id, which the answer (and nothing else) repeats."""
+    number = request_id(request)
+    log.exception("unexpected error on %s %s (request %s)", request.method, request.path, number)
+    error = FangxunError(f"服务器内部错误，请联系管理员（错误编号 {number}）", extra={"request_id": number})
+    return error_response(request, error, headers={"X-Request-Id": number})
 
 
 def _kept_headers(exc: web.HTTPException) -> dict:

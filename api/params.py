@@ -7,6 +7,7 @@ from datetime import date
 from aiohttp import web
 
 from fangxun.core.errors import BadInput
+from fangxun.core.row_ids import MAX_ROW_ID, row_id_of_text
 from fangxun.plans.plan_fields import parse_date
 from fangxun.plans.unit_rules import is_valid_code
 
@@ -50,6 +51,7 @@ def check_code(value: str | None, name: str) -> str | None:
 def path_id(request: web.Request, name: str = "id") -> int:
     """A positive integer from the URL path."""
     raw = request.match_info[name]
-    if not raw.isdigit() or not 0 < int(raw) < 2**31:
-        raise BadInput(f"{name}：应为正整数：{raw!r}", extra={"field": name})
-    return int(raw)
+    value = row_id_of_text(raw)
+    if value is None:
+        raise BadInput(f"{name}：应为不超过 {MAX_ROW_ID} 的正整数：{raw[:30]!r}", extra={"field": name})
+    return value

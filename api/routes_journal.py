@@ -12,6 +12,7 @@ from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.core.errors import BadInput, Conflict, FangxunError, Forbidden, NotFound
+from fangxun.core.row_ids import row_id_of_text
 from fangxun.plans.unit_search import place_labels
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view, parse_entry,
@@ -100,7 +101,7 @@ def form_body(form) -> dict:
         body["figures"] = figures
     raw = str(form.get("corrects_id", "")).strip()
     if raw:
-        body["corrects_id"] = int(raw) if raw.isascii() and raw.isdigit() else raw
+        body["corrects_id"] = row_id_of_text(raw) or raw  # parse_entry names a text that is no id
     return body
 
 

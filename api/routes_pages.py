@@ -9,10 +9,11 @@ from aiohttp import web
 
 from fangxun.api import pages as templates
 from fangxun.api.auth import check_password, cross_site_form
-from fangxun.api.cookies import COOKIE_NAME, sign_session
+from fangxun.api.cookies import COOKIE_NAME, read_session, secure_cookie, sign_session
 from fangxun.api.event_page import page_policy
-from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
+from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY
 from fangxun.core.errors import Forbidden
+from fangxun.core.page_sessions import end_session, start_session
 from fangxun.geo.map_assets import static_dir
 from fangxun.plans.attention import gap_units, overdue_plans
 from fangxun.plans.stats import registry_stats
@@ -65,23 +66,33 @@ async def login(request: web.Request) -> web.Response:
     if principal is None:
         return templates.html_response(templates.login_page("用户名或密码错误", next_path, username), status=401)
     limiter.forgive(keys, stamp)
-    settings, clock = request.app[SETTINGS], request.app[CLOCK]
+    settings, now = request.app[SETTINGS], request.app[CLOCK].now()
+    hours = settings.auth.session_hours
+    async with request.app[SESSIONS]() as session, session.begin():
+        token = await start_session(session, username, now, hours)
     response = _see_other(next_path)
-    response.set_cookie(
-        COOKIE_NAME, sign_session(request.app[SIGNING_KEY], username, principal.role, clock.now(),
-                                  settings.auth.session_hours),
-        max_age=int(settings.auth.session_hours * 3600), path="/", httponly=True, samesite="Lax",
-        secure=request.secure)
+    response.set_cookie(COOKIE_NAME, sign_session(request.app[SIGNING_KEY], username, token, now, hours),
+                        max_age=int(hours * 3600), path="/", httponly=True, samesite="Lax",
+                        secure=_secure(request))
     return response
+
+
+def _secure(request: web.Request) -> bool:
+    return secure_cookie(request.secure, request.app[PUBLIC_BASE].url)
 
 
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
-    """Drop the session cookie and go back to the sign-in form."""
+    """End the session on the server (a copy of the cookie is refused from now on), drop the cookie and go back to
+    the sign-in form."""
     if cross_site_form(request):
         raise Forbidden("拒绝来自其他网站的表单提交")
+    claims = read_session(request.app[SIGNING_KEY], request.cookies.get(COOKIE_NAME), request.app[CLOCK].now())
+    if claims is not None:
+        async with request.app[SESSIONS]() as session, session.begin():
+            await end_session(session, claims.token)
     response = _see_other("/login")
-    response.del_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=request.secure)
+    response.del_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=_secure(request))
     return response
 
 

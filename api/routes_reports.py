@@ -21,7 +21,7 @@ def year_param(request: web.Request) -> int:
     raw = text_param(request, "year")
     if raw is None:
         raise BadInput("year：必须给出年份，如 year=2025", extra={"field": "year"})
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 4):
         raise BadInput(f"year：应为四位年份：{raw!r}", extra={"field": "year"})
     return check_year(int(raw))
 

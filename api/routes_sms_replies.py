@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
-from fangxun.api.jsonio import reply
+from fangxun.api.jsonio import decode_json, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
-from fangxun.core.errors import BadInput
 from fangxun.warnings.events.journal import entry_view, unit_names
 from fangxun.warnings.events.sms_reports import event_reports, report_to_journal
 
@@ -31,10 +28,7 @@ async def _optional_json(request: web.Request) -> object:
     body = await request.read() if request.can_read_body else b""
     if not body.strip():
         return None
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):
-        raise BadInput("请求体不是有效的 JSON") from None
+    return decode_json(body)
 
 
 async def _to_journal(request: web.Request, changes: object):

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from fangxun.core.times import FIRST_YEAR, LAST_YEAR, year_in_range
 from fangxun.plans.unit_rules import is_valid_code, normalise_code
 
 KIND_LABELS = {
@@ -49,10 +50,18 @@ def parse_date(value: object) -> date | None:
     """A date from a date, a datetime, or ISO / 2024/5/1 / 2024年5月1日 text; blank is None."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value.date()
     if isinstance(value, date):
-        return value
+        day = value.date() if isinstance(value, datetime) else value
+    else:
+        day = _date_of_text(value)
+        if day is None:
+            return None
+    if not year_in_range(day.year):  # a review date years later must still be on the calendar
+        raise ValueError(f"日期 {day.isoformat()} 超出可用范围（{FIRST_YEAR} 年至 {LAST_YEAR} 年）")
+    return day
+
+
+def _date_of_text(value: object) -> date | None:
     text = str(value).strip()
     if not text:
         return None

@@ -15,14 +15,16 @@ SECRET = b"k" * 32
 
 
 def test_session_cookie_round_trip_expiry_and_tampering():
-    value = sign_session(SECRET, "张三", "editor", NOW, hours=12)
+    value = sign_session(SECRET, "张三", "token-1", NOW, hours=12)
     claims = read_session(SECRET, value, NOW + timedelta(hours=11))
-    assert (claims.username, claims.role) == ("张三", "editor")
+    assert (claims.username, claims.token) == ("张三", "token-1")
     assert read_session(SECRET, value, NOW + timedelta(hours=12)) is None
     assert read_session(b"other-secret", value, NOW) is None
     version, payload, signature = value.split(".")
-    admin = sign_session(SECRET, "张三", "admin", NOW, hours=12).split(".")[1]
-    assert read_session(SECRET, f"{version}.{admin}.{signature}", NOW) is None
+    other = sign_session(SECRET, "张三", "token-2", NOW, hours=12).split(".")[1]
+    assert read_session(SECRET, f"{version}.{other}.{signature}", NOW) is None
+    # A well-signed cookie of the old format names no session that signing out could end.
+    assert read_session(SECRET, f"v1.{payload}.{signature}", NOW) is None
     for junk in (None, "", "a.b", "v2.x.y", "v1.!!.sig", "v1.e30.签名", value + "."):
         assert read_session(SECRET, junk, NOW) is None, junk
 

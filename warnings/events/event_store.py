@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
+from fangxun.core.row_ids import MAX_ROW_ID, is_row_id
 from fangxun.settings import Settings
 from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_rules import LinkedWarning, event_name, local_day, quiet_close_at, shown
@@ -86,7 +87,7 @@ async def _taken_names(session: AsyncSession, base: str) -> set[str]:
 
 
 def _check_kind(kind: object, settings: Settings) -> str:
-    if kind not in settings.events.kinds:
+    if not isinstance(kind, str) or kind not in settings.events.kinds:
         choices = "、".join(f"{key}（{value.label}）" for key, value in settings.events.kinds.items())
         raise BadInput(f"kind：事件类型应为 {choices} 之一", extra={"field": "kind"})
     return kind
@@ -180,8 +181,8 @@ async def close_by_hand(session: AsyncSession, event_id: int, actor: str, now: d
 async def link_by_hand(session: AsyncSession, event_id: int, warning_id: object, actor: str,
                        now: datetime) -> list[int]:
     """Link a warning (and the messages of its thread in no event) to an event; 409 if it is in another."""
-    if isinstance(warning_id, bool) or not isinstance(warning_id, int) or warning_id <= 0:
-        raise BadInput("warning_id：应为预警编号（正整数）", extra={"field": "warning_id"})
+    if not is_row_id(warning_id):
+        raise BadInput(f"warning_id：应为预警编号（不超过 {MAX_ROW_ID} 的正整数）", extra={"field": "warning_id"})
     await lock_events(session)
     event = await get_event(session, event_id)
     warning = await session.get(Warning, warning_id)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.accounts import Principal
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, Forbidden
+from fangxun.core.row_ids import is_row_id
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_search import place_labels
 from fangxun.settings import Settings
@@ -118,8 +119,7 @@ def parse_entry(body: object, departments: Mapping[str, object]) -> EntryFields:
         if checked is not None:
             figures[name] = checked
     corrects_id = body.get("corrects_id")
-    if corrects_id is not None and (isinstance(corrects_id, bool) or not isinstance(corrects_id, int)
-                                    or not 0 < corrects_id < 2**31):
+    if corrects_id is not None and not is_row_id(corrects_id):
         raise _bad("corrects_id", "应为被更正条目的编号（正整数）")
     if not (texts["action"] or texts["text"] or figures):
         raise _bad("action", "请填写采取的措施、上报的数字或说明")

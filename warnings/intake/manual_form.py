@@ -10,7 +10,7 @@ from datetime import datetime
 import shapely
 
 from fangxun.core.errors import BadInput
-from fangxun.core.times import parse_local_time
+from fangxun.core.times import OUT_OF_RANGE, parse_local_time
 from fangxun.warnings.intake.normalised import COLOUR_SEVERITY, NormalisedWarning, Reference, WarningArea, utc
 from fangxun.warnings.vocabulary import COLOUR_LABELS, COLOUR_NAMES, MSG_TYPES
 
@@ -121,7 +121,8 @@ def _time(value, field: str) -> datetime | None:
     """ISO 8601; a time without zone is Beijing time; whole seconds (as CAP carries them)."""
     moment = parse_local_time(value, field, empty=True, dates=False,
                               not_text="字段 {field}：必须是 ISO 8601 时间文本，如 2026-07-20T06:00:00+08:00",
-                              unreadable="字段 {field}：时间 {value!r} 无法读取（ISO 8601，如 2026-07-20T06:00:00+08:00）")
+                              unreadable="字段 {field}：时间 {value!r} 无法读取（ISO 8601，如 2026-07-20T06:00:00+08:00）",
+                              out_of_range="字段 " + OUT_OF_RANGE)
     return None if moment is None else moment.replace(microsecond=0)
 
 

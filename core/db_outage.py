@@ -1,0 +1,55 @@
+"""Whether a failure says the database cannot serve now (down, restarting, out of connections, its file unusable)
+rather than that the request was wrong: the first is worth retrying (503), the second is not."""
+
+from __future__ import annotations
+
+import socket
+
+from sqlalchemy.exc import DBAPIError
+
+from fangxun.core.errors import ServiceUnavailable
+
+# Seconds a client is asked to wait before trying again.
+RETRY_AFTER_SECONDS = 10
+# PostgreSQL SQLSTATEs: class 08 (connection exception), class 53 (insufficient resources: too many connections,
+# disk full, out of memory) and the server shutting down or starting up (57P01–57P03).
+_PG_CLASSES = ("08", "53")
+_PG_STATES = frozenset({"57P01", "57P02", "57P03"})
+# SQLite: the file cannot be opened, read or written, or another connection holds it too long.
+_SQLITE_NAMES = frozenset({"SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_IOERR", "SQLITE_PERM",
+                           "SQLITE_READONLY", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED"})
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database cannot be reached or used now; nothing about the request was wrong."""
+
+    code = "database_unavailable"
+
+
+def _chain(exc: BaseException):
+    seen = 0
+    while exc is not None and seen < 8:
+        yield exc
+        seen += 1
+        exc = getattr(exc, "orig", None) or exc.__cause__
+
+
+def _says_outage(exc: BaseException) -> bool:
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror)):
+        return True
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+    if isinstance(state, str) and (state.startswith(_PG_CLASSES) or state in _PG_STATES):
+        return True
+    return getattr(exc, "sqlite_errorname", None) in _SQLITE_NAMES
+
+
+def is_outage(exc: BaseException) -> bool:
+    """True when `exc` (or what it wraps) says the database is unreachable or unusable now."""
+    return any(_says_outage(link) for link in _chain(exc))
+
+
+def outage_error() -> DatabaseUnavailable:
+    """The error a client is shown during an outage (503, with Retry-After)."""
+    return DatabaseUnavailable("数据库暂时无法访问，请稍后重试", extra={"retry_after": RETRY_AFTER_SECONDS})
