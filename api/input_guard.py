@@ -4,11 +4,14 @@ parameter or posted form field holding it is named (400); JSON bodies are checke
 from __future__ import annotations
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from fangxun.api.jsonio import text_problem
 from fangxun.core.errors import BadInput, NotFound
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# The gateways' callbacks read their signed body themselves, under their own size limits: never read as a form.
+RAW_BODY_PREFIX = "/api/callbacks/"
 
 
 def _check(pairs) -> None:
@@ -25,6 +28,16 @@ async def input_middleware(request: web.Request, handler) -> web.StreamResponse:
     if text_problem(request.path):
         raise NotFound("请求的地址不存在")
     _check(request.query.items())
-    if request.method in ("POST", "PUT", "PATCH") and request.content_type in FORM_TYPES:
-        _check((await request.post()).items())  # aiohttp keeps the form: the route reads the same one
+    if (request.method in ("POST", "PUT", "PATCH") and request.content_type in FORM_TYPES
+            and not request.path.startswith(RAW_BODY_PREFIX)):
+        _check((await _form(request)).items())
     return await handler(request)
+
+
+async def _form(request: web.Request):
+    """The posted form, read once here (aiohttp keeps it: the route reads the same one); BadInput when unreadable."""
+    try:
+        return await request.post()
+    except (ValueError, LookupError, HttpProcessingError):  # no boundary, not UTF-8, unknown charset, bad part
+        raise BadInput("请求体不是可读的表单（application/x-www-form-urlencoded 或 multipart/form-data，UTF-8）",
+                       extra={"field": ""}) from None

@@ -273,3 +273,16 @@ async def test_a_real_fault_is_500_with_a_request_id_in_the_answer_and_the_log(a
     [record] = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert number in record.getMessage() and record.exc_info is not None
     assert "secret internals" not in await response.text()
+
+
+@pytest.mark.parametrize(("content_type", "body"), [
+    ("multipart/form-data", b"no boundary"), ("multipart/form-data; boundary=zz", b"--zz\r\nbroken"),
+    ("application/x-www-form-urlencoded", b"text=\xff\xfe"), ("application/x-www-form-urlencoded; charset=klingon",
+                                                              b"text=a")])
+async def test_an_unreadable_form_is_refused(client, sessions, world, user, content_type, body):
+    assert (await sign_in(client, user, PASSWORD)).status == 303
+    before = await table_counts(sessions)
+    for path in (f"/events/{world['event']}/journal", "/login"):
+        response = await client.post(path, data=body, headers={"Content-Type": content_type})
+        assert response.status == 400 and "不是可读的表单" in await response.text(), path
+    assert await table_counts(sessions) == before
