@@ -4,12 +4,13 @@ each package owns its section, the top-level settings module assembles them."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,8 +34,13 @@ class Strict(BaseModel):
 
 class AuthSettings(Strict):
     session_hours: float = Field(12, gt=0, le=24 * 30)
-    login_attempts: int = Field(5, ge=1)
-    login_window_seconds: int = Field(300, ge=1)
+    # Sign-in throttle (api/login_limit.py): only failures count; per user name and client address, then per
+    # client address (looser), each failure beyond the free ones makes the next attempt wait twice as long.
+    login_free_failures: int = Field(5, ge=1)
+    login_first_delay_seconds: float = Field(5, gt=0)
+    login_max_delay_seconds: float = Field(300, gt=0)
+    address_free_failures: int = Field(30, ge=1)
+    address_max_delay_seconds: float = Field(900, gt=0)
 
 
 class ServerSettings(Strict):
@@ -43,6 +49,20 @@ class ServerSettings(Strict):
     # The address people reach the service at (ack links, the CAP feed); empty: the address `serve` listens on
     # (core/public_base.py decides).
     public_url: str = ""
+    # Proxies whose X-Forwarded-For (or Forwarded) names the client: addresses or networks; none by default, so
+    # a header sent by anyone else is ignored (api/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
+        return tuple(entry.strip() for entry in value)
 
     @field_validator("public_url")
     @classmethod
