@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fangxun.core.db_errors import reaching
+
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
@@ -21,14 +23,15 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to `revision`."""
+    """Bring the database schema to `revision`. Every command and `serve` start here: a database that cannot be
+    reached is a DatabaseUnreachable naming it."""
     config = alembic_config()
 
     def run(sync_connection) -> None:
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
+    async with reaching(engine.url), engine.begin() as connection:
         await connection.run_sync(run)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
@@ -89,11 +90,39 @@ def _deep_merge(base: dict, override: dict, patterns: tuple[Pattern, ...], path:
     return merged
 
 
+# tomllib's commonest complaints in Chinese; the others are kept as written, after the position.
+_TOML_MESSAGES = {
+    "Expected '=' after a key in a key/value pair": "键后面缺少“=”",
+    "Invalid value": "值无效（字符串要加引号）",
+    "Invalid statement": "无法识别的语句",
+    "Expected newline or end of document after a statement": "一行只能写一个键值（值有误，或缺少换行）",
+    "Invalid initial character for a key part": "键名的开头字符无效",
+    "Unterminated string": "字符串缺少结束引号",
+    "Unclosed array": "数组缺少“]”",
+    "Unclosed inline table": "内联表缺少“}”",
+    "Cannot overwrite a value": "同一个键写了两次",
+    "Expected ']' at the end of a table declaration": "表名后缺少“]”",
+}
+_TOML_POSITION = re.compile(r"^(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
+
+
+def _toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
+    """"Invalid value (at line 3, column 9)" as "第 3 行第 9 列：值无效（字符串要加引号）"."""
+    match = _TOML_POSITION.match(str(exc))
+    if match is None:
+        return str(exc)
+    where = f"第 {match['line']} 行第 {match['column']} 列" if match["line"] else "文件末尾"
+    message = match["message"]
+    known = _TOML_MESSAGES.get(message) or next(
+        (text for english, text in _TOML_MESSAGES.items() if message.startswith(english)), None)
+    return f"{where}：{known or message}"
+
+
 def _read_toml(text: str, name: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}：不是有效的 TOML：{exc}") from exc
+        raise ConfigError(f"{name}：不是有效的 TOML：{_toml_error_text(exc)}") from exc
 
 
 class Layers:
