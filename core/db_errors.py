@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -30,6 +31,10 @@ _SQLITE = {
 }
 
 
+# The first bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 class DatabaseUnreachable(ServiceUnavailable):
     """The database cannot be connected to (down, unknown host, wrong name or password, unusable file)."""
 
@@ -48,18 +53,46 @@ def _why(exc: BaseException, url: URL) -> str | None:
     return None
 
 
+def _sqlite_file_problem(url: URL) -> str | None:
+    """Why the SQLite file of `url` cannot be the database, seen before connecting (aiosqlite's worker thread
+    outlives a failed connection and can write a traceback after the command has ended)."""
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    path = Path(url.database).expanduser()
+    if path.is_dir():
+        return f"{path} 是目录，不是数据库文件"
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None   # created on first connection
+    except OSError as exc:
+        return f"无法打开数据库文件 {path}（{reason(exc)}）"
+    if header and header != SQLITE_HEADER:
+        return f"{path} 不是 SQLite 数据库文件"
+    return None
+
+
+def _unreachable(url: URL, why: str) -> DatabaseUnreachable:
+    shown = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
+    return DatabaseUnreachable(f"无法连接数据库 {shown}：{why}")
+
+
 def unreachable(exc: BaseException, url: URL) -> DatabaseUnreachable | None:
     """`exc` as a DatabaseUnreachable naming `url`, when it says the database cannot be reached; else None."""
     why = _why(exc, url)
     if why is None:
         return None
-    shown = url.set(drivername=url.get_backend_name()).render_as_string(hide_password=True)
-    return DatabaseUnreachable(f"无法连接数据库 {shown}：{why}")
+    return _unreachable(url, why)
 
 
 @asynccontextmanager
 async def reaching(url: URL) -> AsyncIterator[None]:
-    """Raise a failure to reach the database at `url` inside the block as DatabaseUnreachable; others unchanged."""
+    """Raise a failure to reach the database at `url` inside the block as DatabaseUnreachable (a SQLite file that
+    cannot be one before the block); others unchanged."""
+    problem = _sqlite_file_problem(url)
+    if problem is not None:
+        raise _unreachable(url, problem)
     try:
         yield
     except (OSError, DBAPIError) as exc:
