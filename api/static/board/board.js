@@ -20,7 +20,8 @@
     hour: '2-digit', minute: '2-digit', hour12: false
   });
   var board = {labels: {}, countLabels: {}, threads: [], thread: null};
-  var view = {threadId: null, scope: null, pages: {}, generation: 0, timer: null, busy: false};
+  // The groups opened stay open while filters come and go (and groups with them), until another thread is chosen.
+  var view = {threadId: null, scope: null, pages: {}, open: {}, generation: 0, timer: null, busy: false};
 
   function when(iso) { return iso ? clock.format(new Date(iso)) : ''; }
 
@@ -237,7 +238,7 @@
     if (select.getAttribute('data-options') === signature) { return; }
     var chosen = select.value;
     var known = {};
-    var nodes = [el('option', null, '全部')];
+    var nodes = [el('option', null, select.getAttribute('data-all') || '全部')];
     nodes[0].value = '';
     options.forEach(function (option) {
       var node = el('option', null, option[1]);
@@ -390,11 +391,14 @@
     details.appendChild(el('div', 'group-body'));
     details.addEventListener('toggle', function () {
       if (details.open) {
+        view.open[g.key] = true;
         loadGroup(details, view.generation);
       } else {
-        delete view.pages[details.getAttribute('data-group')];
+        delete view.open[g.key];
+        delete view.pages[g.key];
       }
     });
+    details.open = Boolean(view.open[g.key]);  // its toggle event loads it
     return details;
   }
 
@@ -410,8 +414,10 @@
     Array.prototype.forEach.call(container.children, function (node) {
       if (node.matches && node.matches('details.group')) { existing[node.getAttribute('data-group')] = node; }
     });
+    var reused = [];
     var nodes = groups.map(function (g) {
-      var node = existing[g.key] || groupNode(g);
+      var node = existing[g.key];
+      if (node) { reused.push(node); } else { node = groupNode(g); }
       fillSummary(node, g);
       return node;
     });
@@ -419,7 +425,7 @@
       nodes.push(el('p', 'empty', filtersSet() ? '没有符合条件的接收人。' : '没有接收人。'));
     }
     container.replaceChildren.apply(container, nodes);
-    var open = nodes.filter(function (node) { return node.open; });
+    var open = reused.filter(function (node) { return node.open; });
     return Promise.all(open.map(function (node) { return loadGroup(node, generation); }));
   }
 
@@ -511,6 +517,7 @@
     view.threadId = id;
     view.scope = null;
     view.pages = {};
+    view.open = {};
     view.generation += 1;
     groupsBox.replaceChildren();
     resultsBox.replaceChildren();
@@ -524,11 +531,10 @@
     restart();
   }
 
+  // Filters and scope apply to the groups as they are: those left open stay open, from their first page.
   function restart() {
     view.pages = {};
     view.generation += 1;
-    groupsBox.replaceChildren();
-    resultsBox.replaceChildren();
     loadThread(view.generation).catch(failed);
   }
 
