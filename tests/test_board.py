@@ -164,7 +164,8 @@ async def test_groups_count_desks_districts_townships_and_villages(client, story
         (f"self:{DISTRICT_A}", "甲区（本级）", False, 6), ("unit:410102001000", "一号街道", False, 1),
         (f"unit:{TOWN_2}", "二号镇", True, 6)]
     below_town = await _get(client, tokens, base, parent=f"unit:{TOWN_2}")
-    assert [(g["key"], g["label"], g["counts"]["total"], g["counts"]["acknowledged"]) for g in below_town["groups"]] == [
+    assert [(g["key"], g["label"], g["counts"]["total"], g["counts"]["acknowledged"])
+            for g in below_town["groups"]] == [
         (f"self:{TOWN_2}", "二号镇（本级）", 4, 0), (f"unit:{EAST_VILLAGE}", "东村", 2, 1)]
     village = await _get(client, tokens, f"/api/board/threads/{story.alert_id}/recipients",
                          group=f"unit:{EAST_VILLAGE}")
@@ -227,3 +228,15 @@ async def test_recipients_are_paged_on_the_server(client, story, tokens):
     record = next(item for item in (await _get(client, tokens, path, per_page=50))["items"]
                   if item["recipient_name"] == "东村支书")
     assert record["record"]["ack"]["way"] == "link" and record["sms_replies"] == []
+
+
+async def test_a_warning_that_could_not_be_placed_links_to_assigning_its_units(client, sessions, config, tokens):
+    async with sessions() as session, session.begin():
+        await add_registry(session)
+    unplaced = await ingest(sessions, make_warning("unplaced", geocodes=(), area_description="某地"), config, NOON)
+    listed = (await _get(client, tokens, "/api/board/threads"))["threads"]
+    assert [(t["thread_id"], t["unlocated_id"], t["areas"]) for t in listed] == [
+        (unplaced.warning.id, unplaced.warning.id, ["某地"])]
+    groups = (await _get(client, tokens, f"/api/board/threads/{unplaced.warning.id}/groups"))["groups"]
+    assert [(g["key"], g["counts"]["total"]) for g in groups] == [("desks", 1)]  # the city duty desk only
+    assert await _names(client, tokens, unplaced.warning.id) == ["市防指办值班室"]

@@ -1,6 +1,7 @@
-"""The duty board of one lifted warning in headless Chromium, at 1366×900 and on a 390×844 phone: the thread picker,
-the timeline (发布 → 解除), groups collapsed with their counts, a group opened down to its village, the reminded
-deadline, a filter and a search narrowing the rows; no console error and nothing loaded from outside the service."""
+"""The duty board in headless Chromium, at 1366×900 and on a 390×844 phone: the thread picker (a warning in force that
+could not be placed first, with its link to assign units, then a lifted one), the lifted thread's timeline (发布 →
+解除), groups collapsed with their counts, a group opened down to its village, the reminded deadline, a filter and a
+search narrowing the rows; no console error and nothing loaded from outside the service."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from support.api_fixtures import PASSWORD, MovableClock
 from support.board_story import Story
 from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
 from support.sinks import Sink
-from support.warning_factories import DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, TOWN_2, warning_settings
+from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, TOWN_2, make_warning,
+                                       warning_settings)
 
 from fangxun.core.accounts import create_user
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
 from fangxun.core.migrate import upgrade
 from fangxun.settings import load_settings
+from fangxun.warnings.intake.accept import ingest
 
 USER = "duty06"
 NOWHERE = "http://127.0.0.1:9/hook"  # the served board sends nothing
@@ -35,6 +38,8 @@ async def _database(url: str) -> Story:
         async with Sink() as sink:
             config = warning_settings(load_settings(), sink.url_for("/hook"), repeat=1)
             story = await Story(sessions, config, MovableClock(fixed=NOON)).run()
+            story.unplaced_id = (await ingest(sessions, make_warning("unplaced", geocodes=(), area_description="某地",
+                                                                     sent=LIFTED), config, LIFTED)).warning.id
         async with sessions() as session, session.begin():
             await create_user(session, USER, PASSWORD, "viewer")
         return story
@@ -70,7 +75,20 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
         sign_in(page, base, "/board", USER, "#groups[data-groups-ready='true'] details.group")
         page.wait_for_selector("#board[data-board-ready='true']")
 
-        # The picker lists the lifted thread; its timeline has the alert and its 解除, the alert shown first.
+        # The warning in force comes first and is shown: nobody but the city desk told, a link to assign its units.
+        threads = page.locator("#thread-list button.thread")
+        assert [threads.nth(i).get_attribute("data-thread-id") for i in range(threads.count())] == [
+            str(story.unplaced_id), str(story.alert_id)]
+        assert threads.nth(0).get_attribute("aria-pressed") == "true" and "生效中" in threads.nth(0).inner_text()
+        link = page.locator("#thread-unlocated a")
+        assert link.get_attribute("href") == f"/warnings/{story.unplaced_id}/assign" and link.is_visible()
+        assert page.locator("#groups > details.group").get_attribute("data-group") == "desks"
+
+        # The lifted thread, chosen: its timeline has the alert and its 解除, the alert shown first.
+        threads.nth(1).click()
+        page.wait_for_selector(f"#timeline li[data-message-id='{story.cancel_id}']")
+        page.wait_for_selector(f"#groups > details.group[data-group='unit:{DISTRICT_A}']")
+        assert page.url.endswith(f"#thread-{story.alert_id}") and page.locator("#thread-unlocated").is_hidden()
         picker = page.locator(f"button.thread[data-thread-id='{story.alert_id}']")
         assert picker.get_attribute("aria-pressed") == "true" and "已解除" in picker.inner_text()
         steps = page.locator("#timeline li.tl-item")

@@ -109,11 +109,11 @@ def board_item(row, now: datetime, places: dict[str, str], sources: dict[int, st
     its district, its number masked (139****0008) and never its address."""
     item = recipient_view(row, now, {}, sources)
     address = item.pop("address") or ""
+    item.pop("unit_name")  # `place` names it, with its district
     informed = bool(row.informed_now)
     item.update(ack_deadline=iso(row.deadline_now), first_deadline=iso(row.ack_deadline),
                 overdue=bool(row.overdue_now), informed=informed,
                 unreachable=bool(row.unreachable_now), place=places.get(row.unit_code or "", ""),
-                unit_name=places.get(row.unit_code or "", ""),
                 phone_masked=mask_phone(address) if address and phone_key(address) else "")
     if informed:
         item["state"] = "informed"

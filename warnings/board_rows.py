@@ -24,8 +24,8 @@ def like_pattern(text: str) -> str:
 
 
 class BoardRows:
-    """The rows of `warning_ids` as the board reads them at `now`: `source` to select from, `where` to keep, and
-    the SQL of each count, filter, group and the order of urgency."""
+    """The rows of `warning_ids` as the board reads them at `now`: `source` to select from (with the place of each
+    row's unit), `where` to keep, and the SQL of each count, filter, group and the order of urgency."""
 
     def __init__(self, warning_ids: list[int], now: datetime):
         reminder = N.alias("reminder")
@@ -35,8 +35,9 @@ class BoardRows:
                          .group_by(reminder.c.escalated_from_id).subquery("reminded"))
         # The deadline that applies now: a reminder restarts the clock once it is delivered.
         self.deadline = func.coalesce(self.reminded.c.deadline, N.c.ack_deadline)
-        self.source = (N.outerjoin(self.reminded, self.reminded.c.source == N.c.id)
-                       .outerjoin(U, U.c.code == N.c.unit_code))
+        # Counts by message need no place: `counted` leaves the units out.
+        self.counted = N.outerjoin(self.reminded, self.reminded.c.source == N.c.id)
+        self.source = self.counted.outerjoin(U, U.c.code == N.c.unit_code)
         self.where = [N.c.warning_id.in_(warning_ids), N.c.purpose != "reminder"]
         self.now = now
 

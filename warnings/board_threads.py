@@ -1,5 +1,6 @@
 """The duty board's warning threads: the picker (threads in force first, then those ended lately), and one thread's
-timeline (Alert → Update → Cancel) with each message's counts, the desks it reached and whether units must be assigned."""
+timeline (Alert → Update → Cancel) with each message's counts, the desks it reached and whether units must be
+assigned."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ async def message_counts(session: AsyncSession, warning_ids: list[int], now: dat
     if not warning_ids:
         return counts
     rows = BoardRows(warning_ids, now)
-    for row in await session.execute(select(N.c.warning_id, *rows.count_columns()).select_from(rows.source)
+    for row in await session.execute(select(N.c.warning_id, *rows.count_columns()).select_from(rows.counted)
                                      .where(*rows.where).group_by(N.c.warning_id)):
         add_counts(counts[row.warning_id], row)
     return counts

@@ -1,5 +1,6 @@
 /* The duty board: one warning thread at a time (its timeline, its recipients grouped district → township → village
-   with counts, collapsed), filtered and paged by the server; refreshed every few seconds. Every value is set as text. */
+   with counts, collapsed), filtered and paged by the server; refreshed every few seconds.
+   Every value is set as text. */
 (function () {
   'use strict';
   var root = document.getElementById('board');
@@ -152,7 +153,8 @@
       head.appendChild(el('span', 'status status-' + t.status, t.status_label));
       button.appendChild(head);
       button.appendChild(el('span', 'thread-areas', (t.areas.join('、') || t.headline)));
-      button.appendChild(el('span', 'thread-meta', t.last_step + ' ' + when(t.updated) + ' · 共 ' + t.messages + ' 条消息'));
+      button.appendChild(el('span', 'thread-meta',
+        t.last_step + ' ' + when(t.updated) + ' · 共 ' + t.messages + ' 条消息'));
       var line = el('span', 'thread-counts');
       line.appendChild(el('span', null, '待确认 ' + t.counts.unacknowledged));
       if (t.counts.overdue) { line.appendChild(el('span', 'alert', ' · 逾期 ' + t.counts.overdue)); }
@@ -497,8 +499,13 @@
       var groups = both[1];
       var total = groups.groups.reduce(function (sum, g) { return sum + g.counts.total; }, 0);
       document.getElementById('filter-summary').textContent = groups.filtered ? '符合条件：' + total + ' 人' : '';
-      groupsBox.setAttribute('data-groups-ready', 'true');
-      return Promise.all([renderGroups(groupsBox, groups.groups, generation), loadResults(generation)]);
+      var shown = Promise.all([renderGroups(groupsBox, groups.groups, generation), loadResults(generation)]);
+      if (!groupsBox.hasAttribute('data-groups-ready')) {
+        groupsBox.setAttribute('data-groups-ready', 'true');
+        // At the next frame, the group list in the page: the benchmark reads it (tests/bench/bench_board.py).
+        window.requestAnimationFrame(function () { performance.mark('board-groups-shown'); });
+      }
+      return shown;
     });
   }
 
