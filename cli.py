@@ -214,15 +214,18 @@ async def cmd_events_decide(ctx: CommandContext) -> None:
 
 
 async def cmd_events_proposal(ctx: CommandContext) -> None:
-    from fangxun.warnings.events.response_metrics import current_proposal
+    from fangxun.warnings.events.response_desk import response_desk
 
     async with ctx.database() as (_, sessions), sessions() as session:
-        proposal = await current_proposal(session, ctx.settings, ctx.args.event_id, ctx.clock.now())
+        desk = await response_desk(session, ctx.settings, ctx.args.event_id, ctx.clock.now())
+    proposal = desk["proposal"]
+    print(f"事件 {ctx.args.event_id}：{desk['current_text']}")
     if proposal is None:
-        print(f"事件 {ctx.args.event_id}：当前生效预警未达到任何响应级别的条件")
+        print(f"事件 {ctx.args.event_id}：{desk['advice']['text']}")
         return
-    print(f"事件 {ctx.args.event_id}：建议启动{proposal.name}（{proposal.rule}；触发预警 {proposal.trigger_warning_id}）")
-    for department, actions in proposal.actions.items():
+    print(f"事件 {ctx.args.event_id}：{desk['advice']['text']}；依据：{proposal['rule']}，"
+          f"触发预警 {proposal['trigger_warning_id']}")
+    for department, actions in proposal["actions"].items():
         name = ctx.settings.warnings.departments[department].name if department in ctx.settings.warnings.departments \
             else department
         print(f"  {name}：{'；'.join(actions)}")

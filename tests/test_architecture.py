@@ -39,7 +39,8 @@ PURE_MODULES = [
     "fangxun.warnings.delivery.channels.aliyun_signing", "fangxun.warnings.delivery.channels.aliyun_protocol",
     "fangxun.warnings.acks.tokens", "fangxun.warnings.acks.reply_rules", "fangxun.warnings.acks.inbound_sms",
     "fangxun.warnings.acks.ways", "fangxun.warnings.delivery.limits",
-    "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules", "fangxun.warnings.board_rules",
+    "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
+    "fangxun.warnings.events.response_advice", "fangxun.warnings.board_rules",
     "fangxun.warnings.events.journal_rules",
 ]
 # The outbox has one writer: rows are made and changed only inside warnings/delivery.

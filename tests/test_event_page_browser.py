@@ -52,7 +52,7 @@ def test_the_event_page_renders_prints_and_takes_a_report(service):
     watch = Watch()
     path = f"/events/{story.event_id}"
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         watch(page)
         sign_in(page, base, path, USER, "ol.timeline")
         assert page.locator("ol.timeline > li.item").count() == 8

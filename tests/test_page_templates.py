@@ -12,10 +12,11 @@ import pytest
 
 from fangxun.api import pages
 from fangxun.api.ack_page import ack_page, invalid_page
-from fangxun.api.event_page import event_page, events_list_page, journal_form_page
+from fangxun.api.event_page import decision_form, event_page, events_list_page, journal_form_page
 from fangxun.api.routes_board import board_page
 from fangxun.api.templating import ENVIRONMENT as PAGES
 from fangxun.api.unit_page import unit_page
+from fangxun.core.errors import BadInput
 from fangxun.report.charts import Series, bar_chart, column_chart
 from fangxun.report.model import Table
 from fangxun.report.render_html import table_html
@@ -47,7 +48,7 @@ def _timeline() -> dict:
          "headline": BAD, "recipients": [_recipient()]},
         {**common, "type": "decision", "id": 2, "seconds_to_decide": 3600, "decided_by": f"user:{BAD}",
          "recorded_by": BAD, "proposed_level_label": BAD, "proposal_rule": BAD, "note": BAD, "action_label": BAD,
-         "level_label": BAD},
+         "level_label": BAD, "headline": BAD},
         {"type": "journal", "id": 3, "at": AT, "department_name": BAD, "unit_name": BAD, "unit_code": None,
          "figures": {"evacuated": 120}, "corrects_id": 1, "corrected_by": None, "action": BAD, "text": BAD,
          "author": BAD},
@@ -58,6 +59,26 @@ def _timeline() -> dict:
             "state_labels": {"delivered": BAD},
             "counts": {"warnings": 1, "decisions": 1, "journal_entries": 1},
             "totals": {name: None for name in JOURNAL_FIGURES}}
+
+
+def _desk() -> dict:
+    proposal = {"level": 2, "level_name": BAD, "rule": BAD, "trigger_warning_id": 1, "trigger_at": AT.isoformat(),
+                "districts": 1, "city_fraction": 0.25}
+    notice = {"told": 2, "acknowledged": 0, "waiting": 1, "escalated": 1, "failed": 0, "overdue": 1, "cancelled": 0}
+    decision = {"id": 2, "decided_at": AT.isoformat(), "headline": BAD, "decided_by": BAD, "recorded_by": BAD,
+                "note": BAD, "notice_warning_id": 5, "notice": notice, "unanswered_more": 3,
+                "unanswered": [{"id": 9, "name": BAD, "place": BAD, "state_label": BAD, "overdue": True}]}
+    return {"current_level": 3, "current_text": BAD, "proposal": proposal,
+            "advice": {"action": "upgrade", "level": 2, "level_code": "II", "text": BAD},
+            "districts": [{"code": BAD, "label": BAD, "share": 0.25}],
+            "department_actions": [{"key": BAD, "name": BAD, "actions": [BAD]}], "decisions": [decision]}
+
+
+def _event() -> str:
+    desk = _desk()
+    values = {"action": BAD, "level": BAD, "decided_by": BAD, "decided_at": BAD, "note": BAD}
+    form = decision_form(desk, values, BadInput(f"decided_by：{BAD}", extra={"field": "decided_by"}))
+    return event_page(_timeline(), BAD, ZONE, can_write=True, desk=desk, form=form)
 
 
 def _sheet() -> dict:
@@ -115,7 +136,7 @@ RENDERED = {
     "error": lambda: pages.error_page(400, BAD),
     "overview": _overview,
     "events": _event_list,
-    "event": lambda: event_page(_timeline(), BAD, ZONE),
+    "event": _event,
     "journal_form": _journal_form,
     "unit": lambda: unit_page(_sheet(), BAD, {BAD: BAD}),
     "board": lambda: board_page(BAD, BAD),
