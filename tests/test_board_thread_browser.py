@@ -154,6 +154,17 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
         page.wait_for_function("() => document.querySelector(\"#totals [data-count='total'] b\")?.textContent"
                                " === '35'")
         no_overflow = page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
+
+        # The event page links a message as /board#warning-N: its thread, that message's recipients (followed
+        # within the page, and opened afresh).
+        for _ in ("hash changed", "opened afresh"):
+            page.goto(f"{base}/board#warning-{story.cancel_id}")
+            page.wait_for_selector(f"#timeline li[data-message-id='{story.cancel_id}'] button[aria-pressed='true']")
+            page.wait_for_function("() => document.querySelector(\"#totals [data-count='informed'] b\")"
+                                   "?.textContent === '11'")
+            assert page.locator(f"button.thread[data-thread-id='{story.alert_id}']").get_attribute(
+                "aria-pressed") == "true"
+            page.goto("about:blank")
         problems = (list(watch.outside), list(watch.failed), list(watch.errors))
         context.close()
     assert no_overflow

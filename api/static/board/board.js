@@ -509,9 +509,11 @@
     });
   }
 
-  function threadFromHash() {
+  // #thread-N: a thread; #warning-N (links from the event page and the assignment of units): the thread of message
+  // N, showing that message's recipients.
+  function fromHash() {
     var match = /^#(thread|warning)-(\d+)$/.exec(window.location.hash);
-    return match ? Number(match[2]) : null;
+    return match ? {id: Number(match[2]), message: match[1] === 'warning' ? match[2] : null} : null;
   }
 
   function markThread() {
@@ -520,15 +522,15 @@
     });
   }
 
-  function chooseThread(id) {
+  function chooseThread(id, message) {
     view.threadId = id;
-    view.scope = null;
+    view.scope = message || null;
     view.pages = {};
     view.open = {};
     view.generation += 1;
     groupsBox.replaceChildren();
     resultsBox.replaceChildren();
-    history.replaceState(null, '', '#thread-' + id);
+    if (!message) { history.replaceState(null, '', '#thread-' + id); }
     markThread();
     loadThread(view.generation).catch(failed);
   }
@@ -565,7 +567,9 @@
         data.sms_replies_unmatched && data.sms_replies_unmatched.length ?
           unmatchedReplies(data.sms_replies_unmatched, data.recent_hours) : '');
       if (view.threadId === null) {
-        view.threadId = threadFromHash() || (data.threads.length ? data.threads[0].thread_id : null);
+        var linked = fromHash();
+        view.threadId = linked ? linked.id : (data.threads.length ? data.threads[0].thread_id : null);
+        view.scope = linked ? linked.message : null;
       }
       renderThreads(data);
       fillFilters(data, null);
@@ -591,8 +595,8 @@
   });
   form.addEventListener('reset', function () { window.setTimeout(restart, 0); });
   window.addEventListener('hashchange', function () {
-    var id = threadFromHash();
-    if (id !== null && id !== view.threadId) { chooseThread(id); }
+    var linked = fromHash();
+    if (linked && (linked.id !== view.threadId || linked.message)) { chooseThread(linked.id, linked.message); }
   });
 
   refresh();
