@@ -49,6 +49,12 @@ async def cmd_db_upgrade(ctx: CommandContext) -> None:
     print(f"数据库结构已是最新：{_safe_url(ctx.url)}")
 
 
+def cmd_backup(ctx: CommandContext) -> None:
+    from fangxun.core.backup import back_up
+
+    print(back_up(ctx.url, Path(ctx.args.file)))
+
+
 async def cmd_demo_load(ctx: CommandContext) -> None:
     from fangxun.demo.history import load_history, past_year, registry_loaded
     from fangxun.demo.registry import load_demo
@@ -417,6 +423,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="数据库维护").add_subparsers(dest="action", required=True)
     db.add_parser("upgrade", help="升级数据库结构到最新").set_defaults(handler=cmd_db_upgrade)
+
+    backup = commands.add_parser("backup", help="备份数据库（服务运行时也可）：SQLite 在线备份；PostgreSQL 调用 pg_dump")
+    backup.add_argument("file", metavar="FILE", help="备份文件（不覆盖已有文件）")
+    backup.set_defaults(handler=cmd_backup)
 
     demo = commands.add_parser("demo", help="演示数据").add_subparsers(dest="action", required=True)
     demo_load = demo.add_parser("load", help="载入郑州演示登记库（需空库）")

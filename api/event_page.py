@@ -62,8 +62,10 @@ def event_page(timeline: dict, user: str, zone: str, sms_reports: Sequence[dict]
 
 
 def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str, object], principal,
-                      values: dict, message: str, zone: str) -> str:
-    """The form of a new journal entry (or a correction), with the error of the last attempt."""
+                      values: dict, message: str, zone: str, unit_labels: Mapping[str, str] | None = None) -> str:
+    """The form of a new journal entry (or a correction), with the error of the last attempt; units are named by
+    `unit_labels` (with their district: place_labels) where given."""
+    labels = unit_labels or {}
     if principal.department:
         dept = departments.get(principal.department)
         dept_options = [(principal.department, getattr(dept, "name", principal.department))]
@@ -71,12 +73,17 @@ def journal_form_page(event: dict, entries: list[dict], departments: Mapping[str
         dept_options = [("", "（不填部门）")] + [(key, d.name) for key, d in departments.items()]
     # A correction stays within its department: a department's account sees only its own entries here.
     standing = [e for e in entries if e["standing"] and e["department"] == (principal.department or e["department"])]
+
+    def who(e: dict) -> str:
+        return e["department_name"] or labels.get(e["unit_code"] or "") or e["unit_name"] or e["unit_code"] or ""
+
     correct_options = [("", "（新条目，不是更正）")] + [
-        (str(e["id"]), f'#{e["id"]} {local_time(datetime.fromisoformat(e["recorded_at"]), zone)} '
-                       f'{e["department_name"] or e["unit_name"] or e["unit_code"] or ""} {e["action"][:30]}')
+        (str(e["id"]), f'#{e["id"]} {local_time(datetime.fromisoformat(e["recorded_at"]), zone)} {who(e)} '
+                       f'{e["action"][:30]}')
         for e in standing]
     names = ("department", "unit_code", "action", "text", "corrects_id", *JOURNAL_FIGURES)
     form = {name: str(values.get(name, "") or "") for name in names}
+    chosen = [(form["unit_code"], labels.get(form["unit_code"], form["unit_code"]))] if form["unit_code"] else []
     return render("journal_form.html", title=f"填报事件日志 - {event['name']}", user=user_name(principal.name),
-                  event=event, message=message, form=form, department_options=dept_options,
+                  event=event, message=message, form=form, chosen_unit=chosen, department_options=dept_options,
                   correction_options=correct_options, figure_labels=FIGURE_LABELS, journal_figures=JOURNAL_FIGURES)

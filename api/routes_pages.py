@@ -1,7 +1,8 @@
-"""The pages: sign-in, sign-out and the overview of the registry."""
+"""The pages: sign-in, sign-out, the duty officer's overview and the icon."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -9,12 +10,19 @@ from aiohttp import web
 from fangxun.api import pages as templates
 from fangxun.api.auth import check_password, cross_site_form
 from fangxun.api.cookies import COOKIE_NAME, sign_session
+from fangxun.api.event_page import page_policy
 from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
 from fangxun.core.errors import Forbidden
-from fangxun.plans.plan_queries import PlanFilter, list_plans
+from fangxun.geo.map_assets import static_dir
+from fangxun.plans.attention import gap_units, overdue_plans
 from fangxun.plans.stats import registry_stats
+from fangxun.warnings.events.in_progress import open_events
+from fangxun.warnings.in_force import warnings_in_force
 
 routes = web.RouteTableDef()
+# Rows of each list on the overview (each says how many there are in all): a big registry stays quick to show.
+WARNING_ROWS = 10
+EVENT_ROWS = 5
 ATTENTION_ROWS = 20
 
 
@@ -79,11 +87,22 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def overview(request: web.Request) -> web.Response:
-    """The registry in figures, with the overdue plans listed."""
-    settings, today = request.app[SETTINGS], request.app[CLOCK].today()
+    """The duty officer's overview: warnings in force, open events, then the registry's gaps and overdue plans."""
+    settings, clock = request.app[SETTINGS], request.app[CLOCK]
+    today, now = clock.today(), clock.now()
     async with request.app[SESSIONS]() as session:
         stats = await registry_stats(session, settings.registry, today)
-        attention = (await list_plans(session, PlanFilter(status="overdue", per_page=ATTENTION_ROWS),
-                                      settings.registry, today))["items"]
+        desk = {"warnings": await warnings_in_force(session, now, WARNING_ROWS),
+                "events": await open_events(session, settings, now, EVENT_ROWS),
+                "gaps": await gap_units(session, settings.registry, ATTENTION_ROWS),
+                "overdue": await overdue_plans(session, settings.registry, today, ATTENTION_ROWS)}
     user = request[PRINCIPAL].name.removeprefix("user:")
-    return templates.html_response(templates.overview_page(stats, attention, user))
+    html = templates.overview_page(stats, desk, user, settings.registry.timezone)
+    return templates.html_response(html, headers={"Content-Security-Policy": page_policy(html)})
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The service's icon (two white waves on the registry's blue), for browsers that ask for it by this name."""
+    return web.FileResponse(Path(str(static_dir())) / "favicon.ico",
+                            headers={"Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400"})

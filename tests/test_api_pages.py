@@ -142,5 +142,5 @@ async def test_password_checks_do_not_block_the_event_loop(client, user):
         elapsed = time.perf_counter() - started
     finally:
         task.cancel()
-    # scrypt takes ~0.1 s; run on the loop it would freeze the ticker for all of it.
+    # argon2id takes ~0.1 s; run on the loop it would freeze the ticker for all of it.
     assert ticks >= elapsed / 0.005 / 4

@@ -207,9 +207,15 @@ async def test_units_are_assigned_on_the_page(client, sessions, config, user, re
     await sign_in(client, user, PASSWORD)
     page = await client.get(f"/warnings/{warning_id}/assign")
     html = await page.text()
-    assert page.status == 200 and "区域无法定位" in html and "甲区（全区）" in html and "原文区域：某地" in html
-    wrong = await client.post(f"/warnings/{warning_id}/assign", data={"codes": "41010"}, allow_redirects=False)
-    assert wrong.status == 400 and "不是 6、9 或 12 位区划代码" in await wrong.text()
+    assert page.status == 200 and "区域无法定位" in html and "原文区域：某地" in html
+    # units are found by name (with their district) or in the tree: the picker and the JSON it reads
+    assert '<div class="unit-picker" id="assign-units" data-name="unit_codes" data-multiple="true"' in html
+    assert "connect-src 'self'" in page.headers["Content-Security-Policy"]
+    wrong = await client.post(f"/warnings/{warning_id}/assign", data={"unit_codes": "410102001000", "codes": "41010"},
+                              allow_redirects=False)
+    shown = await wrong.text()
+    assert wrong.status == 400 and "不是 6、9 或 12 位区划代码" in shown
+    assert '<span class="unit-picker-place">甲区 · 一号街道</span>' in shown   # the pick kept, with its district
     done = await client.post(f"/warnings/{warning_id}/assign", data={"unit_codes": DISTRICT_B},
                              allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == f"/board#warning-{warning_id}"

@@ -13,7 +13,9 @@ import pytest
 from fangxun.api import pages
 from fangxun.api.ack_page import ack_page, invalid_page
 from fangxun.api.event_page import decision_form, event_page, events_list_page, journal_form_page
+from fangxun.api.routes_assign import assign_page
 from fangxun.api.routes_board import board_page
+from fangxun.api.routes_warning_entry import TEXT_FIELDS, entry_page
 from fangxun.api.templating import ENVIRONMENT as PAGES
 from fangxun.api.unit_page import unit_page
 from fangxun.core.errors import BadInput
@@ -98,8 +100,18 @@ def _overview() -> str:
              "due_soon_reviews": 0, "unreachable_plans": 0, "units_by_level": {"city": 1},
              "complete_by_level": {"city": {"complete": 0, "with_gaps": 1}},
              "plans_by_kind": {"flood_plan": 1}, "plans_by_status": {"overdue": 1}}
-    attention = [{"unit_name": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD}]
-    return pages.overview_page(stats, attention, BAD)
+    oldest = {"name": BAD, "place": BAD, "state_label": BAD, "since": AT, "waited_seconds": 600}
+    warning = {"id": 1, "colour": BAD, "colour_label": BAD, "event": BAD, "headline": BAD, "area": BAD, "sent": AT,
+               "expires": AT, "sender_name": BAD, "awaiting": 1, "acknowledged": 2, "escalated": 3, "total": 6,
+               "oldest": oldest}
+    event = {"id": 7, "name": BAD, "kind_label": BAD, "started_at": AT, "current_label": BAD, "proposed_label": BAD,
+             "proposal_rule": BAD, "advice": BAD, "needs_decision": True}
+    gap = {"code": BAD, "place": BAD, "level_label": BAD, "missing_labels": [BAD]}
+    plan = {"unit_code": BAD, "place": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD,
+            "days_overdue": 3}
+    desk = {"warnings": {"total": 2, "items": [warning]}, "events": {"total": 2, "items": [event]},
+            "gaps": {"total": 2, "items": [gap]}, "overdue": {"total": 2, "items": [plan]}}
+    return pages.overview_page(stats, desk, BAD, ZONE)
 
 
 def _ack(acked: bool) -> str:
@@ -121,6 +133,17 @@ def _journal_form() -> str:
                              BAD, ZONE)
 
 
+def _warning_entry() -> str:
+    form = {name: BAD for name in (*TEXT_FIELDS, "polygon", "area_description")}
+    return entry_page(BAD, form, [(BAD, BAD)], "areas.unit_codes[0]", BAD, BAD, BAD)
+
+
+def _assign() -> str:
+    warning = SimpleNamespace(id=4, event=BAD, colour=BAD, headline=BAD, sender_name=BAD, sender=BAD, sent=AT,
+                              areas=[{"description": BAD}], notes=[BAD])
+    return assign_page(warning, BAD, ZONE, [(BAD, BAD)], BAD, BAD)
+
+
 def _event_list() -> str:
     event = {"id": 7, "kind_label": BAD, "name": BAD, "started_at": AT, "ended_at": None, "status": BAD,
              "status_label": BAD, "current_level_label": BAD, "warnings": 1, "decisions": 0, "journal_entries": 2}
@@ -138,6 +161,9 @@ RENDERED = {
     "events": _event_list,
     "event": _event,
     "journal_form": _journal_form,
+    "warning_entry": _warning_entry,
+    "warning_entry_error_above": lambda: entry_page(BAD, {}, [], BAD, BAD),
+    "assign": _assign,
     "unit": lambda: unit_page(_sheet(), BAD, {BAD: BAD}),
     "board": lambda: board_page(BAD, BAD),
     "ack": lambda: _ack(False),

@@ -427,7 +427,7 @@ async def test_a_report_is_offered_to_the_event_journal_and_made_an_entry_once(c
     listed = await (await client.get(f"/api/events/{event_id}/sms-replies", headers=bearer(tokens["viewer"]))).json()
     assert [(r["sender_name"], r["text"], r["unit_code"], r["unit_name"], r["state"], r["state_label"])
             for r in listed["items"]] == [
-        ("东村支书", "已转移30人，安置在村委会", EAST_VILLAGE, "东村", "unverified", "待核实"),
+        ("东村支书", "已转移30人，安置在村委会", EAST_VILLAGE, "甲区 · 二号镇 · 东村", "unverified", "待核实"),
         ("乙区区长", "道路积水，已封闭两处", "410103000000", "乙区", "unverified", "待核实")]
     village_report, district_report = (r["id"] for r in listed["items"])
 

@@ -71,7 +71,7 @@ async def units(sessions):
 
 @pytest.fixture
 async def user(sessions):
-    """An editor who signs in to the pages as `duty01` (one scrypt hash: create few of these)."""
+    """An editor who signs in to the pages as `duty01` (one argon2id hash: create few of these)."""
     async with sessions() as session, session.begin():
         await create_user(session, "duty01", PASSWORD, "editor")
     return "duty01"
