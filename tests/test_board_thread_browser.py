@@ -107,9 +107,9 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
         summary = district_a.locator("summary").inner_text()
         assert "甲区" in summary and "13" in summary and "已确认 1" in summary and "发送失败 1" in summary
         assert page.locator("tr[data-recipient-id]").count() == 0  # no row is fetched before its group opens
+        page.screenshot(path=str(ARTIFACTS / f"board_thread_{size}.png"), full_page=True)
         groups_top = page.locator(_group("desks")).bounding_box()["y"]
         assert groups_top < VIEWPORTS[size]["height"] - 60  # the group list starts on the first screen
-        page.screenshot(path=str(ARTIFACTS / f"board_thread_{size}.png"), full_page=True)
 
         # Opening 甲区 → 二号镇 → 东村 shows the two village rows, the overdue one first, names with their district.
         district_a.locator("summary").click()
