@@ -155,10 +155,11 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
                                " === '35'")
         no_overflow = page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
 
-        # The event page links a message as /board#warning-N: its thread, that message's recipients (followed
-        # within the page, and opened afresh).
-        for _ in ("hash changed", "opened afresh"):
-            page.goto(f"{base}/board#warning-{story.cancel_id}")
+        # The event page links a message as /board#warning-N, the overview and the entry page as /board?warning=N:
+        # its thread, that message's recipients (followed within the page, and opened afresh).
+        for link in (f"/board#warning-{story.cancel_id}", f"/board#warning-{story.cancel_id}",
+                     f"/board?warning={story.cancel_id}"):
+            page.goto(f"{base}{link}")
             page.wait_for_selector(f"#timeline li[data-message-id='{story.cancel_id}'] button[aria-pressed='true']")
             page.wait_for_function("() => document.querySelector(\"#totals [data-count='informed'] b\")"
                                    "?.textContent === '11'")

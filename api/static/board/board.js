@@ -509,11 +509,13 @@
     });
   }
 
-  // #thread-N: a thread; #warning-N (links from the event page and the assignment of units): the thread of message
-  // N, showing that message's recipients.
+  // #thread-N: a thread; #warning-N (the event page, the assignment of units) or ?warning=N (the overview, the entry
+  // page): the thread of message N, showing that message's recipients. The hash wins: choosing a thread writes it.
   function fromHash() {
     var match = /^#(thread|warning)-(\d+)$/.exec(window.location.hash);
-    return match ? {id: Number(match[2]), message: match[1] === 'warning' ? match[2] : null} : null;
+    if (match) { return {id: Number(match[2]), message: match[1] === 'warning' ? match[2] : null}; }
+    var query = new URLSearchParams(window.location.search).get('warning');
+    return query && /^\d+$/.test(query) ? {id: Number(query), message: query} : null;
   }
 
   function markThread() {
