@@ -154,6 +154,7 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
         page.wait_for_function("() => document.querySelector(\"#totals [data-count='total'] b\")?.textContent"
                                " === '35'")
         no_overflow = page.evaluate("() => document.scrollingElement.scrollWidth <= window.innerWidth")
+        failed_before_leaving = list(watch.failed)
 
         # The event page links a message as /board#warning-N, the overview and the entry page as /board?warning=N:
         # its thread, that message's recipients (followed within the page, and opened afresh).
@@ -166,7 +167,9 @@ def test_one_thread_grouped_collapsed_filtered_and_searched(service, size):
             assert page.locator(f"button.thread[data-thread-id='{story.alert_id}']").get_attribute(
                 "aria-pressed") == "true"
             page.goto("about:blank")
-        problems = (list(watch.outside), list(watch.failed), list(watch.errors))
+        # Leaving a page aborts its refresh still under way: that is no failure of the page.
+        left = [failure for failure in watch.failed[len(failed_before_leaving):] if not failure.endswith("ERR_ABORTED")]
+        problems = (list(watch.outside), failed_before_leaving + left, list(watch.errors))
         context.close()
     assert no_overflow
     assert problems == ([], [], [])

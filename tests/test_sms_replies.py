@@ -535,6 +535,7 @@ def test_the_board_and_the_event_page_show_the_replies_in_a_browser(tmp_path):
         assert "未知号码" in unmatched and "138****5678" in unmatched and "我是新任村支书" in unmatched
         assert "13900000008" not in page.content()
         page.screenshot(path=str(ARTIFACTS / "duty_board_sms_replies.png"), full_page=True)
+        page.wait_for_load_state("networkidle")  # between two refreshes: leaving aborts none
 
         # On the event page the report waits to be verified; one click makes it a journal entry.
         page.goto(f"{base}/events/{event_id}")
