@@ -11,13 +11,9 @@ from fangxun.api import pages as templates
 from fangxun.api.auth import cross_site_form, throttled_sign_in
 from fangxun.api.client_address import client_address
 from fangxun.api.cookies import COOKIE_NAME, sign_session
-<<<<<<< HEAD
 from fangxun.api.event_page import page_policy
-from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
-=======
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
 from fangxun.api.login_limit import retry_text
->>>>>>> wt-edges
 from fangxun.core.errors import Forbidden
 from fangxun.geo.map_assets import static_dir
 from fangxun.plans.attention import gap_units, overdue_plans
