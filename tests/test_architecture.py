@@ -40,7 +40,7 @@ PURE_MODULES = [
     "fangxun.warnings.acks.tokens", "fangxun.warnings.acks.reply_rules", "fangxun.warnings.acks.inbound_sms",
     "fangxun.warnings.acks.ways", "fangxun.warnings.delivery.limits",
     "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
-    "fangxun.warnings.events.response_advice",
+    "fangxun.warnings.events.response_advice", "fangxun.warnings.board_rules",
     "fangxun.warnings.events.journal_rules",
     "fangxun.api.login_limit", "fangxun.core.os_errors",
 ]
