@@ -7,23 +7,18 @@ import socket
 
 from sqlalchemy.exc import DBAPIError
 
-from fangxun.core.errors import ServiceUnavailable
+from fangxun.core.db_errors import DatabaseUnreachable
 
 # Seconds a client is asked to wait before trying again.
 RETRY_AFTER_SECONDS = 10
-# PostgreSQL SQLSTATEs: class 08 (connection exception), class 53 (insufficient resources: too many connections,
-# disk full, out of memory) and the server shutting down or starting up (57P01–57P03).
-_PG_CLASSES = ("08", "53")
-_PG_STATES = frozenset({"57P01", "57P02", "57P03"})
+# PostgreSQL SQLSTATEs: class 08 (connection exception), 28 (the server refuses our user or password), 53
+# (insufficient resources: too many connections, disk full, out of memory), the server shutting down or starting up
+# (57P01–57P03) and the database gone (3D000).
+_PG_CLASSES = ("08", "28", "53")
+_PG_STATES = frozenset({"57P01", "57P02", "57P03", "3D000"})
 # SQLite: the file cannot be opened, read or written, or another connection holds it too long.
 _SQLITE_NAMES = frozenset({"SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_IOERR", "SQLITE_PERM",
                            "SQLITE_READONLY", "SQLITE_FULL", "SQLITE_BUSY", "SQLITE_LOCKED"})
-
-
-class DatabaseUnavailable(ServiceUnavailable):
-    """The database cannot be reached or used now; nothing about the request was wrong."""
-
-    code = "database_unavailable"
 
 
 def _chain(exc: BaseException):
@@ -50,6 +45,7 @@ def is_outage(exc: BaseException) -> bool:
     return any(_says_outage(link) for link in _chain(exc))
 
 
-def outage_error() -> DatabaseUnavailable:
-    """The error a client is shown during an outage (503, with Retry-After)."""
-    return DatabaseUnavailable("数据库暂时无法访问，请稍后重试", extra={"retry_after": RETRY_AFTER_SECONDS})
+def outage_error() -> DatabaseUnreachable:
+    """The error a client is shown during an outage (503, with Retry-After); the database's address stays in the
+    log."""
+    return DatabaseUnreachable("数据库暂时无法访问，请稍后重试", extra={"retry_after": RETRY_AFTER_SECONDS})

@@ -53,7 +53,7 @@ async def assert_unavailable(client, token: str, number: int) -> None:
                      await client.post("/api/events", json={"kind": "rainfall"}, headers=CSRF)):
         body = await response.json()
         assert response.status == 503, body
-        assert body["error"] == "database_unavailable" and body["retry_after"] == RETRY_AFTER_SECONDS, body
+        assert body["error"] == "database_unreachable" and body["retry_after"] == RETRY_AFTER_SECONDS, body
         assert response.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
         assert "稍后重试" in body["detail"]
     for response in (await client.get("/", allow_redirects=False),
