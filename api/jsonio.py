@@ -23,7 +23,7 @@ INT_RANGE = (-(2**63), 2**63 - 1)
 
 
 class _Unusable:
-    """A number JSON allows but nothing here can store (huge, infinite, NaN), left to be named by its field."""
+    """A number JSON allows but nothing here can store (huge, NaN, Infinity), left to be named by its field."""
 
     def __init__(self, text: str):
         self.text = text
@@ -34,11 +34,6 @@ def _integer(text: str) -> int | _Unusable:
     if len(text.lstrip("-")) > MAX_DIGITS or not INT_RANGE[0] <= int(text) <= INT_RANGE[1]:
         return _Unusable(text)
     return int(text)
-
-
-def _number(text: str) -> float | _Unusable:
-    value = float(text)
-    return value if math.isfinite(value) else _Unusable(text)
 
 
 def _bad(path: tuple, detail: str) -> BadInput:
@@ -57,26 +52,58 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+def _problem(value: object) -> str | None:
+    """Why a scalar cannot be stored, or None."""
+    if type(value) is float:
+        return None if math.isfinite(value) else "数值超出可处理的范围"
+    if type(value) is str:
+        return text_problem(value)
+    if type(value) is _Unusable:
+        return f"数值 {value.text[:30]}{'…' if len(value.text) > 30 else ''} 超出可处理的范围"
+    return None
+
+
+def _path(node: tuple | None) -> tuple:
+    """The keys from the document's root down to `node` (a (parent node, key) chain)."""
+    keys = []
+    while node is not None:
+        node, key = node
+        keys.append(key)
+    return tuple(reversed(keys))
+
+
+def _all_finite_numbers(values: list) -> bool:
+    """True when every item is a finite number (fsum refuses anything else, and sums to inf or NaN over either)."""
+    try:
+        return math.isfinite(math.fsum(values))
+    except (TypeError, OverflowError, ValueError):
+        return False
+
+
 def check_document(document: object) -> None:
     """BadInput naming the first field that is nested too deep, a number out of range, or text with NUL or a
     lone surrogate (no column takes those; PostgreSQL refuses NUL outright). Walked without recursion."""
-    stack: list[tuple[tuple, object]] = [((), document)]
+    if problem := _problem(document):
+        raise _bad((), problem)
+    stack: list[tuple[object, int, tuple | None]] = [(document, 0, None)]
     while stack:
-        path, value = stack.pop()
-        if isinstance(value, _Unusable):
-            raise _bad(path, f"数值 {value.text[:30]}{'…' if len(value.text) > 30 else ''} 超出可处理的范围")
-        if isinstance(value, str):
-            problem = text_problem(value)
-            if problem:
-                raise _bad(path, problem)
-        elif isinstance(value, (dict, list)):
-            if len(path) >= MAX_DEPTH:
-                raise _bad(path, f"嵌套超过 {MAX_DEPTH} 层")
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in reversed(list(items)):
-                if isinstance(key, str) and (problem := text_problem(key)):
-                    raise _bad(path, f"字段名{problem}")
-                stack.append(((*path, key), item))
+        container, depth, node = stack.pop()
+        if depth >= MAX_DEPTH:
+            raise _bad(_path(node), f"嵌套超过 {MAX_DEPTH} 层")
+        items = container.items() if type(container) is dict else enumerate(container)
+        for key, item in items:
+            kind = type(item)
+            if kind is float or kind is int or kind is bool or item is None:
+                if kind is float and item - item != 0:   # inf - inf and NaN are NaN
+                    raise _bad(_path((node, key)), "数值超出可处理的范围")
+            elif kind is list and depth + 1 < MAX_DEPTH and _all_finite_numbers(item):
+                continue   # a vertex of a polygon: checked in C, not walked
+            elif kind is dict or kind is list:
+                stack.append((item, depth + 1, (node, key)))
+            elif problem := _problem(item):
+                raise _bad(_path((node, key)), problem)
+            if type(key) is str and (problem := text_problem(key)):
+                raise _bad(_path(node), f"字段名{problem}")
 
 
 def _deep_field(raw: bytes | str) -> str | None:
@@ -107,7 +134,7 @@ def _deep_field(raw: bytes | str) -> str | None:
 def decode_json(raw: bytes | str) -> object:
     """A request body read as JSON and checked by check_document; BadInput when it is not usable JSON."""
     try:
-        document = json.loads(raw, parse_int=_integer, parse_float=_number, parse_constant=_Unusable)
+        document = json.loads(raw, parse_int=_integer, parse_constant=_Unusable)
     except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
         raise BadInput("请求体不是有效的 JSON") from None
     except RecursionError:
