@@ -7,25 +7,28 @@ The kill tests print the time from the restart (or the kill) to the last recipie
 from __future__ import annotations
 
 import asyncio
-import signal
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from sqlalchemy import func, select
+from support import dispatch_runs
+from support.dispatch_runs import delivered, last_reached, stop
 from support.sinks import Answer, Sink
 from support.waiting import wait_until
-from support.warning_factories import HookKeys, add_wide_registry, make_warning, search_path, warning_settings
+from support.warning_factories import HookKeys, add_wide_registry, make_warning, warning_settings
 
 from fangxun.warnings.delivery.outbox import INTERRUPTED
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.tables import DispatchWorker, Notification, NotificationAttempt
 
-CHILD = Path(__file__).resolve().parent / "support" / "dispatch_child.py"
 DEPARTMENTS = 3
 CONCURRENCY = 4  # the child's webhook channel
 LEASE_SECONDS = 120.0  # as in service: recovery must not wait for it
 WATCHDOG = 60  # seconds: far beyond the targets (15 s), only so that a hang fails
+
+
+async def spawn(engine, hook_url: str, worker: str) -> asyncio.subprocess.Process:
+    """A dispatcher process as these tests run it (lease as in service, concurrency 4)."""
+    return await dispatch_runs.spawn(engine, hook_url, worker, LEASE_SECONDS, CONCURRENCY)
 
 
 async def fan_out(engine, sessions, settings, hook_url) -> list[str]:
@@ -39,38 +42,6 @@ async def fan_out(engine, sessions, settings, hook_url) -> list[str]:
     assert result.notifications == persons + DEPARTMENTS > 300
     async with sessions() as session:
         return list((await session.execute(select(Notification.idempotency_key))).scalars())
-
-
-async def spawn(engine, hook_url: str, worker: str) -> asyncio.subprocess.Process:
-    path = await search_path(engine) or "-"
-    url = engine.url.render_as_string(hide_password=False)
-    if engine.dialect.name == "sqlite":
-        url = url.replace("sqlite+aiosqlite", "sqlite")
-    else:
-        url = url.replace("postgresql+asyncpg", "postgresql")
-    child = await asyncio.create_subprocess_exec(sys.executable, str(CHILD), url, path, hook_url, worker,
-                                                 str(LEASE_SECONDS), str(CONCURRENCY), stdout=asyncio.subprocess.PIPE)
-    assert (await asyncio.wait_for(child.stdout.readline(), 30)).strip() == b"ready"
-    return child
-
-
-async def delivered(sessions) -> int:
-    async with sessions() as session:
-        return (await session.execute(select(func.count()).select_from(Notification)
-                                      .where(Notification.status == "delivered"))).scalar_one()
-
-
-async def stop(child: asyncio.subprocess.Process) -> None:
-    child.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(child.wait(), 30) == 0
-
-
-def last_reached(sink) -> float:
-    """When the last recipient got their first message (the sink's clock: the test's event loop)."""
-    first: dict[str, float] = {}
-    for request in sink.requests:
-        first.setdefault(request.headers.get("Idempotency-Key"), request.at)
-    return max(first.values())
 
 
 async def some_received(sink, count: int = 60) -> None:
@@ -126,8 +97,7 @@ async def test_sigkill_mid_fan_out_then_restart_delivers_everyone_within_seconds
         keys = await fan_out(engine, sessions, settings, sink.url_for("/hook"))
         first = await spawn(engine, sink.url_for("/hook"), "first")
         await some_received(sink)
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+        await dispatch_runs.kill(first)
         assert await delivered(sessions) < len(keys) and len(sink.requests) < len(keys)  # killed in the middle
 
         restarted = asyncio.get_running_loop().time()
@@ -152,8 +122,7 @@ async def test_sigkill_with_another_dispatcher_running_its_rows_are_taken_over_w
         first, second = await asyncio.gather(spawn(engine, sink.url_for("/hook"), "first"),
                                              spawn(engine, sink.url_for("/hook"), "second"))
         await some_received(sink)
-        first.send_signal(signal.SIGKILL)
-        await first.wait()
+        await dispatch_runs.kill(first)
         killed = asyncio.get_running_loop().time()
         async with sessions() as session:
             stranded = (await session.execute(select(func.count()).select_from(Notification).where(

@@ -172,10 +172,13 @@ async def begin_attempts(session: AsyncSession, worker: str, ids: list[int], now
     """Mark rows begun just before they are sent; the ids still held by `worker` (only those may go out)."""
     begun: set[int] = set()
     for part in _chunks(ids):
-        result = await session.execute(update(N).where(N.c.id.in_(part), N.c.claimed_by == worker,
-                                                       N.c.status == "sending")
-                                       .values(attempt_started_at=now).returning(N.c.id))
-        begun.update(result.scalars())
+        held = and_(N.c.id.in_(part), N.c.claimed_by == worker, N.c.status == "sending")
+        result = await session.execute(update(N).where(held).values(attempt_started_at=now))
+        if result.rowcount == len(part):  # the usual case, without a round trip for RETURNING
+            begun.update(part)
+        else:
+            marked = select(N.c.id).where(held, N.c.attempt_started_at == now)
+            begun.update((await session.execute(marked)).scalars())
     return begun
 
 
@@ -275,6 +278,8 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
     if not warning_ids:
         return 0
     values = {"status": "cancelled", "last_error": reason, "lease_until": None, "claimed_by": None}
+    # A send begun under a lease that lapsed (its holder stopped) goes on record before its row is cancelled.
+    await settle_begun(session, and_(N.c.warning_id.in_(warning_ids), N.c.lease_until < now), now)
     result = await session.execute(
         update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now)).values(**values))
     cancelled = result.rowcount or 0
