@@ -9,7 +9,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from support.sinks import Answer, Sink
 from support.waiting import wait_until
 from support.warning_api import post_cap, zz
@@ -167,6 +167,26 @@ async def test_a_dispatcher_takes_over_the_rows_of_a_silent_worker(sessions, set
     assert interrupted == [(key, "ghost") for key in sorted(ids[:3])]  # the attempts that may have gone out
     assert sorted(key for key, ok, _, worker in tries if ok and worker == "live") == sorted(ids)
     assert await workers(sessions) == []
+
+
+async def test_a_send_begun_under_a_lease_that_lapsed_with_nobody_alive_behind_it_goes_again(sessions, settings,
+                                                                                             registry, clock, sink):
+    config = warning_settings(settings, sink.url_for("/hook"))
+    ids = await ghost_holding(sessions, config, clock, begun=2)
+    async with sessions() as session, session.begin():  # no heartbeat to go by (an older version, say)
+        await session.execute(delete(DispatchWorker))
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    async with new_http_session(config.warnings.channels) as http:
+        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "live",
+                                lease=LEASE, poll_seconds=0.05, heartbeat_seconds=0.05)
+        stop = asyncio.Event()
+        task = asyncio.create_task(dispatcher.run_forever(stop))
+        await wait_until(lambda: _delivered(sessions, SENT), timeout=10, every=0.02)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+    assert set(HookKeys.of(sink).counts.values()) == {1} and len(HookKeys.of(sink).counts) == SENT
+    interrupted = [(key, worker) for key, _, detail, worker in await attempts(sessions) if detail == INTERRUPTED]
+    assert interrupted == [(key, "ghost") for key in sorted(ids[:2])]
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

@@ -52,20 +52,38 @@ async def forget(session: AsyncSession, worker: str) -> None:
     await session.execute(delete(W).where(W.c.id == worker))
 
 
+def _silent(stale_seconds: float):
+    return W.c.beat_at < database_seconds() - stale_seconds
+
+
+def _abandoned(now: datetime, stale_seconds: float):
+    """SQL: rows under a lapsed lease whose holder is not alive."""
+    return and_(N.c.lease_until < now, N.c.claimed_by.not_in(select(W.c.id).where(~_silent(stale_seconds))))
+
+
+async def anything_to_take_over(session: AsyncSession, worker: str, now: datetime,
+                                stale_seconds: float = STALE_SECONDS) -> bool:
+    """Whether another worker is silent, or a send begun under a lapsed lease was abandoned (reads only)."""
+    silent = select(W.c.id).where(_silent(stale_seconds), W.c.id != worker).limit(1)
+    abandoned = select(N.c.id).where(_abandoned(now, stale_seconds), N.c.status == "sending",
+                                     N.c.attempt_started_at.is_not(None)).limit(1)
+    return (await session.execute(silent)).first() is not None or \
+        (await session.execute(abandoned)).first() is not None
+
+
 async def take_over(session: AsyncSession, worker: str, now: datetime, stale_seconds: float = STALE_SECONDS
                     ) -> dict[str, int]:
     """Give back the rows of every other worker silent for `stale_seconds`, and settle sends begun under a
     lapsed lease whose holder is not alive; {dead worker: rows given back}.
 
     Deleting a dead worker's entry comes first: of two workers noticing the same death, one takes over."""
-    silent = W.c.beat_at < database_seconds() - stale_seconds
+    silent = _silent(stale_seconds)
     dead = list((await session.execute(select(W.c.id).where(silent, W.c.id != worker))).scalars())
     taken = {}
     for name in dead:
         if (await session.execute(delete(W).where(W.c.id == name, silent))).rowcount:
             taken[name] = await release(session, name, now)
-    alive = select(W.c.id).where(~silent)
-    await settle_begun(session, and_(N.c.lease_until < now, N.c.claimed_by.not_in(alive)), now)
+    await settle_begun(session, _abandoned(now, stale_seconds), now)
     return taken
 
 
@@ -100,12 +118,7 @@ class Heartbeat:
         while True:
             await asyncio.sleep(self.every)
             try:
-                async with self.sessions() as session, session.begin():
-                    # The beat is the transaction's first statement: on SQLite it takes the write lock at once.
-                    if not await beat(session, self.worker):
-                        log.warning("dispatcher %s was taken for dead; its rows went to others", self.worker)
-                        await register(session, self.worker, self.now())
-                    taken = await take_over(session, self.worker, self.now(), self.stale)
+                taken = await self._beat()
             except Exception:
                 log.exception("heartbeat of dispatcher %s failed", self.worker)
                 continue
@@ -113,3 +126,17 @@ class Heartbeat:
                 log.warning("dispatcher %s silent for over %s s: %d of its rows given back", name, self.stale, rows)
             if any(taken.values()):
                 self.taken_over()
+
+    async def _beat(self) -> dict[str, int]:
+        # A beat alone holds SQLite's write lock for one statement; looking for the dead only reads; a
+        # takeover, rare, beats again first, so that it holds the lock from its first statement on.
+        async with self.sessions() as session, session.begin():
+            if not await beat(session, self.worker):
+                log.warning("dispatcher %s was taken for dead; its rows went to others", self.worker)
+                await register(session, self.worker, self.now())
+        async with self.sessions() as session:
+            if not await anything_to_take_over(session, self.worker, self.now(), self.stale):
+                return {}
+        async with self.sessions() as session, session.begin():
+            await beat(session, self.worker)
+            return await take_over(session, self.worker, self.now(), self.stale)
