@@ -126,7 +126,7 @@ async def test_handed_rows_stay_leased_while_they_wait_to_be_sent(sessions, conf
     dispatcher = new_dispatcher(sessions, channels, config, clock, "web-1")
     result = await ingest(sessions, make_warning(), config, NOON, handoff=dispatcher)
     clock.advance(seconds=60)
-    await dispatcher._heartbeat(dispatcher.handed_ids())
+    await dispatcher._renew_leases(dispatcher.handed_ids())
     async with sessions() as session:
         rows = await notifications(session, result.warning.id, status="sending")
     assert {row.lease_until for row in rows} == {clock.now() + LEASE}

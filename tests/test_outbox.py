@@ -116,10 +116,11 @@ async def begin_in(sessions, worker, ids, now=NOON):
 
 
 async def attempts_of(sessions, notification_id) -> list[tuple]:
+    """(at, ok, detail, worker) of each attempt of a notification, in order."""
+    A = NotificationAttempt
+    query = select(A.at, A.ok, A.detail, A.worker).where(A.notification_id == notification_id).order_by(A.id)
     async with sessions() as session:
-        return [tuple(row) for row in (await session.execute(
-            select(NotificationAttempt.at, NotificationAttempt.ok, NotificationAttempt.detail, NotificationAttempt.worker)
-            .where(NotificationAttempt.notification_id == notification_id).order_by(NotificationAttempt.id))).all()]
+        return [tuple(row) for row in (await session.execute(query)).all()]
 
 
 async def test_only_rows_still_held_are_marked_begun_and_the_outcome_clears_the_mark(sessions, outbox):
@@ -147,7 +148,8 @@ async def test_a_stopped_holders_begun_sends_are_on_record_as_interrupted_and_it
         assert await release(session, "w1", NOON + timedelta(seconds=5)) == 4
     async with sessions() as session:
         rows = [await session.get(Notification, key) for key in ids]
-    assert {(r.status, r.claimed_by, r.lease_until, r.attempt_started_at) for r in rows} == {("pending", None, None, None)}
+    assert {(r.status, r.claimed_by, r.lease_until, r.attempt_started_at) for r in rows} == \
+        {("pending", None, None, None)}
     assert [r.attempts for r in rows] == [1, 1, 0, 0] and rows[0].last_error == INTERRUPTED
     for key in ids[:2]:
         assert await attempts_of(sessions, key) == [(started, False, INTERRUPTED, "w1")]

@@ -199,9 +199,9 @@ class Dispatcher:
             self._top_up(state)
             # Between exchanges (the two would update the same rows in two transactions), and before the
             # next one starts: back-to-back exchanges on a slow database must not starve the leases.
-            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(state.held | self.handed_ids())
-                state.last_beat = time.monotonic()
+            if state.exchange is None and time.monotonic() - state.last_renewal >= self.lease.total_seconds() / 3:
+                await self._renew_leases(state.held | self.handed_ids())
+                state.last_renewal = time.monotonic()
             now = time.monotonic()
             if self._fresh_rows:
                 self._fresh_rows = False
@@ -390,7 +390,7 @@ class Dispatcher:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    async def _heartbeat(self, held_ids: set[int]) -> None:
+    async def _renew_leases(self, held_ids: set[int]) -> None:
         if not held_ids:
             return
         try:

@@ -40,7 +40,7 @@ class Pipeline:
         self.stopping = False
         self.dry_until: dict[object, float] = {}
         self.handled = 0
-        self.last_flush = self.last_beat = time.monotonic()
+        self.last_flush = self.last_renewal = time.monotonic()
 
     def enqueue(self, row: Claimed, slot: object) -> None:
         """Queue a row to begin; one already held (handed over, then claimed again) is not queued twice."""
