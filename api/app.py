@@ -13,12 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from fangxun.api import (routes_ack, routes_aliyun_voice, routes_assign, routes_board, routes_cap, routes_decisions,
                          routes_event_page, routes_events, routes_journal, routes_map, routes_pages, routes_plans,
                          routes_reports, routes_sms, routes_sms_replies, routes_status, routes_units, routes_voice,
-                         routes_warnings)
+                         routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
                               PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
-from fangxun.api.login_limit import LoginLimiter
+from fangxun.api.login_limit import sign_in_throttle
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
@@ -31,7 +31,7 @@ __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY
            "ACK_LIMITER", "PASSWORD_EXECUTOR", "WARNING_SERVICE", "PUBLIC_BASE", "PRINCIPAL", "AUTH_METHOD"]
 
 MAX_BODY_BYTES = 1024 * 1024
-# Two scrypt checks at a time (32 MiB each) at most, whatever the number of sign-in attempts.
+# Two password hashes at a time (argon2id, 64 MiB each) at most, whatever the number of sign-in attempts.
 PASSWORD_THREADS = 2
 
 
@@ -48,8 +48,8 @@ async def _signing_key(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _password_executor(app: web.Application) -> AsyncIterator[None]:
-    """A small thread pool for scrypt so sign-ins never block the event loop."""
-    executor = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="fangxun-scrypt")
+    """A small thread pool for password hashing so sign-ins never block the event loop."""
+    executor = ThreadPoolExecutor(max_workers=PASSWORD_THREADS, thread_name_prefix="fangxun-password")
     app[PASSWORD_EXECUTOR] = executor
     yield
     executor.shutdown(wait=False, cancel_futures=True)
@@ -82,8 +82,10 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[PUBLIC_BASE] = base or public_base(settings.server)
-    app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
-                                      now=lambda: clock.now().timestamp())
+    auth = settings.auth
+    app[LOGIN_LIMITER] = sign_in_throttle(auth.login_free_failures, auth.login_first_delay_seconds,
+                                          auth.login_max_delay_seconds, auth.address_free_failures,
+                                          auth.address_max_delay_seconds, now=lambda: clock.now().timestamp())
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
     app.cleanup_ctx.append(_signing_key)
     app.cleanup_ctx.append(_password_executor)
@@ -94,7 +96,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
                    routes_ack, routes_board, routes_cap, routes_events, routes_decisions, routes_journal,
                    routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies, routes_voice,
-                   routes_aliyun_voice):
+                   routes_aliyun_voice, routes_warning_entry):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from yarl import URL
 
 from fangxun.api.cookies import COOKIE_NAME, read_session
 from fangxun.api.errors import error_response, is_api
-from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
-from fangxun.core.accounts import Principal, User, hash_password, principal_for_token, verify_password
+from fangxun.api.keys import AUTH_METHOD, CLOCK, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
+from fangxun.api.login_limit import sign_in_keys
+from fangxun.core.accounts import Principal, User, principal_for_token, store_upgraded_hash
 from fangxun.core.errors import Forbidden, Unauthorized
+from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout"})
+PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
@@ -30,10 +35,11 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 JOURNAL_WRITE = re.compile(r"^(/api)?/events/\d+/journal$")
 CSRF_HEADER, CSRF_VALUE = "X-Requested-With", "fangxun"
 MAX_PASSWORD_LENGTH = 1024
+logger = logging.getLogger(__name__)
 
 
 def is_public(request: web.Request) -> bool:
-    """Paths anyone may reach: health, sign-in and out, static assets, 叫应 links, signed gateway callbacks."""
+    """Paths anyone may reach: health, sign-in and out, the icon, static assets, 叫应 links, signed gateway callbacks."""
     return request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES)
 
 
@@ -70,12 +76,12 @@ def _decoy_hash() -> str:
 
 
 def _verify(password: str, stored: str | None) -> bool:
-    # An unknown user costs one scrypt too, so timing does not tell which names exist.
+    # An unknown user costs one hash check too, so timing does not tell which names exist.
     return verify_password(password, stored or _decoy_hash()) and stored is not None
 
 
 async def check_password(app: web.Application, username: str, password: str) -> Principal | None:
-    """The principal of an enabled user with this password; scrypt runs off the event loop."""
+    """The principal of an enabled user with this password; hashing runs off the event loop."""
     if len(password) > MAX_PASSWORD_LENGTH:
         return None
     async with app[SESSIONS]() as session:
@@ -85,7 +91,46 @@ async def check_password(app: web.Application, username: str, password: str) -> 
     ok = await loop.run_in_executor(app[PASSWORD_EXECUTOR], _verify, password, stored)
     if not (ok and user and not user.disabled):
         return None
+    if needs_rehash(stored):
+        await _upgrade_hash(app, user.id, stored, password)
     return Principal(name=f"user:{user.username}", role=user.role, department=user.department)
+
+
+async def _upgrade_hash(app: web.Application, user_id: int, stored: str, password: str) -> None:
+    """Replace an older hash (scrypt) by argon2id, now that the password is known to be right."""
+    new_hash = await asyncio.get_running_loop().run_in_executor(app[PASSWORD_EXECUTOR], hash_password, password)
+    try:
+        async with app[SESSIONS]() as session, session.begin():
+            await store_upgraded_hash(session, user_id, stored, new_hash)
+    except SQLAlchemyError:
+        # The sign-in stands; the next one tries again.
+        logger.warning("could not store the upgraded password hash of user %s", user_id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the principal, or why not and how long to wait before the next try."""
+
+    principal: Principal | None
+    wait: int = 0
+    refused: bool = False   # not even checked: the name from this address, or the address, must wait
+
+
+async def throttled_sign_in(app: web.Application, username: str, password: str, address: str) -> SignIn:
+    """check_password behind the sign-in throttle (api/login_limit.py): refused unchecked while the name from this
+    address, or the address, must wait; a failure makes them wait longer; a success clears the name from this
+    address. Nothing another address does can make this one wait."""
+    throttle = app[LOGIN_LIMITER]
+    pair, where = sign_in_keys(username, address)
+    wait = throttle.begin((pair, where))
+    if wait:
+        return SignIn(None, wait, refused=True)
+    principal = await check_password(app, username, password)
+    if principal is None:
+        return SignIn(None, throttle.wait((pair, where)))
+    throttle.forgive((where,))
+    throttle.clear((pair,))
+    return SignIn(principal)
 
 
 def is_journal_write(request: web.Request) -> bool:

@@ -1,4 +1,4 @@
-"""Content-Security-Policy of the map page: our own origin, plus the hashes of the page's inline blocks."""
+"""Content-Security-Policy of the pages with scripts: our own origin, plus the hashes of the page's inline blocks."""
 
 from __future__ import annotations
 
@@ -36,3 +36,12 @@ def map_policy(html: str, tile_url: str | None = None) -> str:
             f"script-src 'self' {' '.join(inline_hashes(html, 'script'))}; "
             f"style-src 'self' {' '.join(inline_hashes(html, 'style'))}; "
             f"img-src {images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+
+
+def form_page_policy(html: str, tile_url: str | None = None) -> str:
+    """A form page with our own scripts that read our JSON (the unit picker, the entry map): this service only
+    (and the configured tiles), the frame's inline style by its hash; forms post back here."""
+    images = " ".join(filter(None, ["'self'", tile_source(tile_url)]))
+    return ("default-src 'none'; script-src 'self'; "
+            f"style-src 'self' {' '.join(inline_hashes(html, 'style'))}; connect-src 'self'; img-src {images}; "
+            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")

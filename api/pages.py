@@ -10,7 +10,7 @@ from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.unit_rules import LEVEL_LABELS
 
 PAGE_HEADERS = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
@@ -23,9 +23,10 @@ def html_response(body: str, status: int = 200, headers: dict | None = None) -> 
                         headers={**PAGE_HEADERS, **(headers or {})})
 
 
-def login_page(message: str = "", next_path: str = "/", username: str = "") -> str:
-    """The sign-in form (用户名, 密码, 登录)."""
-    return render("login.html", title="登录", user=None, message=message, next_path=next_path, username=username)
+def login_page(message: str = "", next_path: str = "/", username: str = "", retry_after: int = 0) -> str:
+    """The sign-in form (用户名, 密码, 登录), with why the last try failed and how many seconds to wait."""
+    return render("login.html", title="登录", user=None, message=message, next_path=next_path, username=username,
+                  retry_after=retry_after)
 
 
 def error_page(status: int, detail: str) -> str:
@@ -33,8 +34,10 @@ def error_page(status: int, detail: str) -> str:
     return render("error.html", title="出错了", user=None, status=status, detail=detail)
 
 
-def overview_page(stats: dict, attention: list[dict], user: str) -> str:
-    """The overview of the registry: units, plans, coverage gaps and the plans needing attention."""
+def overview_page(stats: dict, desk: dict, user: str, zone: str) -> str:
+    """The duty officer's overview: warnings in force first, then the open events, then the registry's health
+    (gaps and overdue reviews, worst first) and its figures. `desk`: warnings, events, gaps and overdue, each
+    {"total", "items"}."""
     year = int(stats["as_of"][:4])
     figures = [("覆盖缺口", int(stats["gap_units"]), "个区划缺少有效预案"),
                ("逾期未评估", int(stats["overdue_reviews"]), "件预案"),
@@ -45,9 +48,8 @@ def overview_page(stats: dict, attention: list[dict], user: str) -> str:
                "with_gaps": int(stats["complete_by_level"][level]["with_gaps"])}
               for level, count in stats["units_by_level"].items()]
     return render(
-        "overview.html", title="概况", user=user, root=stats.get("root"), as_of=stats["as_of"],
+        "overview.html", title="概况", user=user, zone=zone, root=stats.get("root"), as_of=stats["as_of"],
         report_years=(year - 1, year), figures=figures, levels=levels,
         kinds=[(KIND_LABELS[k], int(n)) for k, n in stats["plans_by_kind"].items()],
         statuses=[(STATUS_LABELS[s], int(n)) for s, n in stats["plans_by_status"].items()],
-        attention=[{"unit_name": p.get("unit_name", ""), "title": p["title"], "kind_label": p["kind_label"],
-                    "next_review_due": p["next_review_due"]} for p in attention])
+        warnings=desk["warnings"], events=desk["events"], gaps=desk["gaps"], overdue=desk["overdue"])

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from sqlalchemy import select
 
 from fangxun.api import pages
+from fangxun.api.csp import form_page_policy
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.api.params import path_id
-from fangxun.api.templating import render
+from fangxun.api.templating import render, user_name
 from fangxun.core.errors import BadInput, Conflict, Forbidden
-from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_search import place_labels
 from fangxun.warnings.intake.assign import Assignment, assign_units, parse_unit_codes
 from fangxun.warnings.queries import get_warning
 from fangxun.warnings.routing.jurisdiction import UNLOCATED
@@ -46,36 +46,32 @@ async def warning_units_assign(request: web.Request) -> web.Response:
     return reply((await _assign(request, warning_id, parse_unit_codes(body.get("unit_codes")))).as_json())
 
 
-async def _districts(session) -> list[dict]:
-    rows = (await session.execute(select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code)
-                                  .where(AdminUnit.level.in_(("district", "township"))).order_by(AdminUnit.code))).all()
-    districts = {row.code: {"code": row.code, "name": row.name, "townships": []}
-                 for row in rows if row.level == "district"}
-    for row in rows:
-        if row.level == "township" and row.parent_code in districts:
-            districts[row.parent_code]["townships"].append({"code": row.code, "name": row.name})
-    return list(districts.values())
+def assign_page(warning, user: str, zone: str, chosen: list[tuple[str, str]], codes: str = "", message: str = "",
+                reason: str = "") -> str:
+    """The form of a warning that could not be placed: its areas as received, the units picked as (code, place
+    label), what was typed, the error of the last attempt; `reason` says why nothing can be assigned."""
+    areas = [area.get("description", "") for area in warning.areas or [] if area.get("description")]
+    return render("assign.html", title="人工指定影响区划", user=user, zone=zone, warning=warning, areas=areas,
+                  chosen=chosen, codes=codes, message=message, assignable=not reason, reason=reason)
 
 
 async def _page(request: web.Request, warning_id: int, message: str = "", chosen: tuple[str, ...] = (),
                 codes: str = "", status: int = 200) -> web.Response:
     async with request.app[SESSIONS]() as session:
         warning = await get_warning(session, warning_id)
-        districts = await _districts(session)
+        labels = await place_labels(session, chosen)
     principal = request[PRINCIPAL]
     reason = ("当前账号只有查看权限，不能指定区划" if not principal.can_write
               else "该预警的区域已能定位，无需人工指定" if warning.jurisdiction != UNLOCATED
               else "该预警已不再生效" if warning.status != "active" else "")
-    areas = [area.get("description", "") for area in warning.areas or [] if area.get("description")]
-    html = render("assign.html", title="人工指定影响区划", user=principal.name, zone=request.app[SETTINGS].registry.timezone,
-                  warning=warning, areas=areas, districts=districts, chosen=set(chosen), codes=codes,
-                  message=message, assignable=not reason, reason=reason)
-    return pages.html_response(html, status=status)
+    html = assign_page(warning, user_name(principal.name), request.app[SETTINGS].registry.timezone,
+                       [(code, labels.get(code, code)) for code in chosen], codes, message, reason)
+    return pages.html_response(html, status=status, headers={"Content-Security-Policy": form_page_policy(html)})
 
 
 @routes.get("/warnings/{id}/assign")
 async def assign_form(request: web.Request) -> web.Response:
-    """The form: the warning, its unplaceable areas, districts and townships to pick."""
+    """The form: the warning, its unplaceable areas, and the unit picker (by name with district, or the tree)."""
     return await _page(request, path_id(request))
 
 
@@ -86,7 +82,7 @@ async def assign_form_post(request: web.Request) -> web.Response:
     if not request[PRINCIPAL].can_write:
         raise Forbidden("当前账号只有查看权限，不能指定区划")
     form = await request.post()
-    chosen = tuple(str(value) for value in form.getall("unit_codes", []))
+    chosen = tuple(str(value) for value in form.getall("unit_codes", []))[:1000]
     typed = str(form.get("codes", "")).strip()
     try:
         codes = parse_unit_codes([*chosen, *(part for part in _SEPARATORS.split(typed) if part)])

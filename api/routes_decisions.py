@@ -9,13 +9,12 @@ from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.warnings.events.decision_queries import decision_view, decision_views
-from fangxun.warnings.events.decisions import parse_time, record_decision
+from fangxun.warnings.events.decisions import DECISION_FIELDS, decide
 from fangxun.warnings.events.response_metrics import current_proposal
 from fangxun.warnings.events.tables import Event
 from fangxun.warnings.queries import state_counts
 
 routes = web.RouteTableDef()
-FIELDS = ("action", "level", "decided_by", "decided_at", "note")
 
 
 async def _event(session, event_id: int) -> Event:
@@ -50,17 +49,13 @@ async def post_decision(request: web.Request) -> web.Response:
     """Record activation, upgrade, downgrade or termination; 201 once the decision and its notices are stored."""
     event_id = path_id(request)
     body = await json_object(request)
-    unknown = sorted(set(body) - set(FIELDS))
+    unknown = sorted(set(body) - set(DECISION_FIELDS))
     if unknown:
-        raise BadInput(f"{unknown[0]}：未知字段（可用 {'、'.join(FIELDS)}）", extra={"field": unknown[0]})
-    decided_at = parse_time(body.get("decided_at"), "decided_at")
+        raise BadInput(f"{unknown[0]}：未知字段（可用 {'、'.join(DECISION_FIELDS)}）", extra={"field": unknown[0]})
     settings, now = request.app[SETTINGS], request.app[CLOCK].now()
     async with request.app[SESSIONS]() as session:
         async with session.begin():
-            decision = await record_decision(
-                session, settings, event_id, action=body.get("action"), level=body.get("level"),
-                decided_by=body.get("decided_by"), decided_at=decided_at, note=body.get("note") or "",
-                principal=request[PRINCIPAL], now=now)
+            decision = await decide(session, settings, event_id, body, principal=request[PRINCIPAL], now=now)
         counts = await state_counts(session, [decision.notice_warning_id], now)
         view = decision_view(decision, counts[decision.notice_warning_id])
     response = reply(view, status=201)

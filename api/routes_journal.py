@@ -6,11 +6,13 @@ from aiohttp import web
 
 from fangxun.api import pages as templates
 from fangxun.api.errors import error_response
-from fangxun.api.event_page import journal_form_page, page_policy
+from fangxun.api.csp import form_page_policy
+from fangxun.api.event_page import journal_form_page
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.core.errors import BadInput, Conflict, FangxunError, Forbidden, NotFound
+from fangxun.plans.unit_search import place_labels
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import (add_entry, corrections, entries_of, entry_view, journal_view, parse_entry,
                                              unit_names)
@@ -116,12 +118,15 @@ async def _form_context(request: web.Request, event_id: int) -> tuple[dict, list
     return {"id": event.id, "name": event.name, "status": event.status}, views
 
 
-def _render_form(request: web.Request, event: dict, views: list[dict], values: dict, message: str = "",
-                 status: int = 200) -> web.Response:
+async def _render_form(request: web.Request, event: dict, views: list[dict], values: dict, message: str = "",
+                       status: int = 200) -> web.Response:
     principal = request[PRINCIPAL]
+    codes = {view["unit_code"] for view in views if view["unit_code"]} | {str(values.get("unit_code") or "")}
+    async with request.app[SESSIONS]() as session:
+        labels = await place_labels(session, codes - {""})
     html = journal_form_page(event, views, request.app[SETTINGS].warnings.departments, principal, values,
-                             message, request.app[SETTINGS].registry.timezone)
-    return templates.html_response(html, status=status, headers={"Content-Security-Policy": page_policy(html)})
+                             message, request.app[SETTINGS].registry.timezone, labels)
+    return templates.html_response(html, status=status, headers={"Content-Security-Policy": form_page_policy(html)})
 
 
 @routes.get("/events/{id}/journal")
@@ -140,7 +145,7 @@ async def journal_form(request: web.Request) -> web.Response:
     elif request[PRINCIPAL].department:
         values = {"department": request[PRINCIPAL].department}
     message = "当前账号只有查看权限，不能填写事件日志" if request[PRINCIPAL].role == "viewer" else ""
-    return _render_form(request, event, views, values, message)
+    return await _render_form(request, event, views, values, message)
 
 
 @routes.post("/events/{id}/journal")
@@ -157,5 +162,5 @@ async def journal_form_post(request: web.Request) -> web.Response:
     except (BadInput, Forbidden, Conflict) as exc:
         event, views = await _form_context(request, event_id)
         values = {name: str(form.get(name, "")) for name in form}
-        return _render_form(request, event, views, values, exc.detail, exc.status)
+        return await _render_form(request, event, views, values, exc.detail, exc.status)
     return web.Response(status=303, headers={"Location": f"/events/{event_id}#entry-{entry.id}"})

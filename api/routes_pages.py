@@ -1,20 +1,30 @@
-"""The pages: sign-in, sign-out and the overview of the registry."""
+"""The pages: sign-in, sign-out, the duty officer's overview and the icon."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from aiohttp import web
 
 from fangxun.api import pages as templates
-from fangxun.api.auth import check_password, cross_site_form
+from fangxun.api.auth import cross_site_form, throttled_sign_in
+from fangxun.api.client_address import client_address
 from fangxun.api.cookies import COOKIE_NAME, sign_session
-from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
+from fangxun.api.event_page import page_policy
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
+from fangxun.api.login_limit import retry_text
 from fangxun.core.errors import Forbidden
-from fangxun.plans.plan_queries import PlanFilter, list_plans
+from fangxun.geo.map_assets import static_dir
+from fangxun.plans.attention import gap_units, overdue_plans
 from fangxun.plans.stats import registry_stats
+from fangxun.warnings.events.in_progress import open_events
+from fangxun.warnings.in_force import warnings_in_force
 
 routes = web.RouteTableDef()
+# Rows of each list on the overview (each says how many there are in all): a big registry stays quick to show.
+WARNING_ROWS = 10
+EVENT_ROWS = 5
 ATTENTION_ROWS = 20
 
 
@@ -47,16 +57,15 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()[:100]
     password = str(form.get("password", ""))
     next_path = local_path(form.get("next"))
-    limiter = request.app[LOGIN_LIMITER]
-    keys = (("user", username), ("address", request.remote or ""))
-    stamp = limiter.begin(keys)
-    if stamp is None:
-        page = templates.login_page("登录尝试次数过多，请稍后再试", next_path, username)
-        return templates.html_response(page, status=429, headers={"Retry-After": str(limiter.retry_after(keys))})
-    principal = await check_password(request.app, username, password)
+    outcome = await throttled_sign_in(request.app, username, password, client_address(request))
+    principal = outcome.principal
     if principal is None:
-        return templates.html_response(templates.login_page("用户名或密码错误", next_path, username), status=401)
-    limiter.forgive(keys, stamp)
+        retry = {"Retry-After": str(outcome.wait)} if outcome.wait else {}
+        message = "登录失败次数过多" if outcome.refused else "用户名或密码错误"
+        if outcome.wait:
+            message += f"，请在 {retry_text(outcome.wait)}后重试"
+        page = templates.login_page(message, next_path, username, retry_after=outcome.wait)
+        return templates.html_response(page, status=429 if outcome.refused else 401, headers=retry)
     settings, clock = request.app[SETTINGS], request.app[CLOCK]
     response = _see_other(next_path)
     response.set_cookie(
@@ -79,11 +88,22 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def overview(request: web.Request) -> web.Response:
-    """The registry in figures, with the overdue plans listed."""
-    settings, today = request.app[SETTINGS], request.app[CLOCK].today()
+    """The duty officer's overview: warnings in force, open events, then the registry's gaps and overdue plans."""
+    settings, clock = request.app[SETTINGS], request.app[CLOCK]
+    today, now = clock.today(), clock.now()
     async with request.app[SESSIONS]() as session:
         stats = await registry_stats(session, settings.registry, today)
-        attention = (await list_plans(session, PlanFilter(status="overdue", per_page=ATTENTION_ROWS),
-                                      settings.registry, today))["items"]
+        desk = {"warnings": await warnings_in_force(session, now, WARNING_ROWS),
+                "events": await open_events(session, settings, now, EVENT_ROWS),
+                "gaps": await gap_units(session, settings.registry, ATTENTION_ROWS),
+                "overdue": await overdue_plans(session, settings.registry, today, ATTENTION_ROWS)}
     user = request[PRINCIPAL].name.removeprefix("user:")
-    return templates.html_response(templates.overview_page(stats, attention, user))
+    html = templates.overview_page(stats, desk, user, settings.registry.timezone)
+    return templates.html_response(html, headers={"Content-Security-Policy": page_policy(html)})
+
+
+@routes.get("/favicon.ico")
+async def favicon(request: web.Request) -> web.FileResponse:
+    """The service's icon (two white waves on the registry's blue), for browsers that ask for it by this name."""
+    return web.FileResponse(Path(str(static_dir())) / "favicon.ico",
+                            headers={"Content-Type": "image/x-icon", "Cache-Control": "public, max-age=86400"})

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from aiohttp import web
 
 from fangxun.api.jsonio import json_object, reply
-from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
+from fangxun.api.manual_entry import accept_manual, dry_run, handoff_of, manual_warning
 from fangxun.api.params import int_param, path_id, text_param
 from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.core.times import parse_local_time
-from fangxun.warnings.intake.accept import IntakeResult, ingest
+from fangxun.warnings.intake.accept import IntakeResult
 from fangxun.warnings.intake.cap_intake import ingest_cap, read_cap
-from fangxun.warnings.intake.manual_areas import named_areas
-from fangxun.warnings.intake.manual_form import parse_manual
 from fangxun.warnings.queries import (MAX_PAGE_SIZE, WarningFilter, list_warnings, recipients, thread_view,
                                       warning_detail)
 from fangxun.warnings.vocabulary import COLOUR_NAMES
 
 routes = web.RouteTableDef()
 CAP_TYPES = frozenset({"application/cap+xml", "application/xml", "text/xml"})
-# The CAP sender of warnings entered by hand here (the person is kept as entered_by).
-MANUAL_SENDER = "duty@fangxun"
 _CHUNK = 64 * 1024
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
@@ -85,25 +81,25 @@ def _intake_reply(result: IntakeResult, skipped: tuple[str, ...]) -> web.Respons
 async def post_warning(request: web.Request) -> web.Response:
     """Accept a CAP document (?lenient=1 to parse what can be read) or the hand-entry form.
 
-    The warning and every notification are stored before the answer: 201 new, 200 already held.
+    The warning and every notification are stored before the answer: 201 new, 200 already held. With
+    ?dry_run=1 nothing is stored: the answer (200) is the warning, its units and who would be told.
     """
-    sessions, settings = request.app[SESSIONS], request.app[SETTINGS]
-    now, actor = request.app[CLOCK].now(), request[PRINCIPAL].name
-    # The dispatcher of this process, if it runs one, takes the new rows straight away.
-    service = request.app.get(WARNING_SERVICE)
-    handoff = service.dispatcher if service is not None else None
+    settings = request.app[SETTINGS]
+    dry = bool_param(request, "dry_run")
     if request.content_type in CAP_TYPES:
         lenient = bool_param(request, "lenient")
         data = await read_limited(request, settings.warnings.max_cap_bytes)
         warning = read_cap(data, settings, lenient=lenient)
-        result = await ingest_cap(sessions, warning, data, settings, now, source="cap", entered_by=actor,
-                                  handoff=handoff)
+        if dry:
+            return reply(await dry_run(request, warning))
+        result = await ingest_cap(request.app[SESSIONS], warning, data, settings, request.app[CLOCK].now(),
+                                  source="cap", entered_by=request[PRINCIPAL].name, handoff=handoff_of(request))
     elif request.content_type == "application/json":
         form = await json_object(request)
-        async with sessions() as session:
-            warning = await named_areas(session, parse_manual(form, now, MANUAL_SENDER))
-        result = await ingest(sessions, warning, settings, now, raw=json.dumps(form, ensure_ascii=False),
-                              source="manual", entered_by=actor, handoff=handoff)
+        warning = await manual_warning(request, form)
+        if dry:
+            return reply(await dry_run(request, warning))
+        result = await accept_manual(request, form, warning)
     else:
         raise UnsupportedMediaType("请求体应为 CAP XML（application/cap+xml、application/xml 或 text/xml）"
                                    "或手工录入表单（application/json）")

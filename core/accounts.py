@@ -2,26 +2,23 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy import Boolean, Integer, String, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fangxun.core.audit import record
 from fangxun.core.db import Base, UTCDateTime, utcnow
 from fangxun.core.errors import BadInput, Conflict
+from fangxun.core.passwords import hash_password
 from fangxun.core.settings import ROLES
 
 TOKEN_PREFIX = "fx_"
-# scrypt at 2**15 costs ~0.1 s and 32 MiB per check: slow for a guesser, fine for a sign-in.
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -122,33 +119,9 @@ async def principal_for_token(session: AsyncSession, token: str) -> Principal | 
                      department=row.department)
 
 
-def hash_password(password: str, salt: bytes | None = None) -> str:
-    """A scrypt hash string carrying its own parameters and salt."""
-    salt = salt or os.urandom(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P,
-                            maxmem=64 * 1024 * 1024, dklen=32)
-    b64 = lambda b: base64.b64encode(b).decode()  # noqa: E731
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${b64(salt)}${b64(digest)}"
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """True when `password` matches the stored scrypt hash."""
-    try:
-        _, n, r, p, salt, digest = stored.split("$")
-        expected = base64.b64decode(digest)
-        actual = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                                p=int(p), maxmem=64 * 1024 * 1024, dklen=len(expected))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, expected)
-
-
-_DUMMY_HASH = hash_password("timing-equaliser", salt=b"0" * 16)
-
-
 async def create_user(session: AsyncSession, username: str, password: str, role: str,
                       actor: str = "cli", department: str | None = None) -> User:
-    """Add a page user; the password is stored as a scrypt hash; `department` scopes journal writes."""
+    """Add a page user; the password is stored as an argon2id hash; `department` scopes journal writes."""
     _check_role(role)
     username = username.strip()
     if not username or len(username) > 50:
@@ -165,13 +138,15 @@ async def create_user(session: AsyncSession, username: str, password: str, role:
     return user
 
 
-async def principal_for_password(session: AsyncSession, username: str, password: str) -> Principal | None:
-    """The principal of an enabled user whose password matches, else None (same cost either way)."""
-    user = (await session.execute(select(User).where(User.username == username))).scalar_one_or_none()
-    ok = verify_password(password, user.password_hash if user else _DUMMY_HASH)
-    if not (user and ok and not user.disabled):
-        return None
-    return Principal(name=f"user:{user.username}", role=user.role, department=user.department)
+async def store_upgraded_hash(session: AsyncSession, user_id: int, old_hash: str, new_hash: str) -> bool:
+    """Put `new_hash` in place of the user's older `old_hash` (not if the password changed meanwhile)."""
+    result = await session.execute(update(User).where(User.id == user_id, User.password_hash == old_hash)
+                                   .values(password_hash=new_hash))
+    if result.rowcount != 1:
+        return False
+    await record(session, "system", "user.password_rehash", "user", user_id,
+                 before={"scheme": old_hash.lstrip("$").split("$")[0]}, after={"scheme": "argon2id"})
+    return True
 
 
 async def signing_secret(session: AsyncSession) -> bytes:

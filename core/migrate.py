@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fangxun.core.db_errors import reaching
+
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent.parent / "migrations")
+# The first key of fangxun's PostgreSQL advisory lock on migrations (the second is its schema's hash).
+MIGRATION_LOCK_KEY = 0x66786D67  # "fxmg"
+# How long a SQLite upgrade waits for another process's upgrade (each try waits the busy timeout).
+SQLITE_LOCK_WAIT_S = 600
 
 
 def alembic_config() -> Config:
@@ -21,15 +30,39 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to `revision`."""
+    """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock).
+    Every command and `serve` start here: a database that cannot be reached is a DatabaseUnreachable naming it."""
     config = alembic_config()
 
     def run(sync_connection) -> None:
+        hold_migration_lock(sync_connection)
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    async with reaching(engine.url):
+        if revision == "head" and await schema_is_current(engine):
+            return  # nothing to do: no lock taken
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+
+
+def hold_migration_lock(connection: Connection) -> None:
+    """One process migrates at a time, until its transaction ends; the others wait, then find the schema at head.
+
+    PostgreSQL: a transaction-level advisory lock per schema. SQLite: the database's write lock (BEGIN IMMEDIATE),
+    which also makes the whole upgrade one transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key, hashtext(coalesce(current_schema(), '')))"),
+                           {"key": MIGRATION_LOCK_KEY})
+    elif connection.dialect.name == "sqlite":
+        deadline = time.monotonic() + SQLITE_LOCK_WAIT_S
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
 
 
 async def schema_is_current(engine: AsyncEngine) -> bool:

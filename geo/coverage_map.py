@@ -19,6 +19,7 @@ from folium.template import Template
 
 from fangxun.geo.geojson import feature_collection
 from fangxun.geo.map_assets import Asset
+from fangxun.geo.place_labels import place_labels
 from fangxun.geo.simplify import simplify_for_level, snap_to_grid
 
 LEVELS = ("district", "township", "village")
@@ -27,6 +28,7 @@ STATUS_COLOURS = {"current": "#2e7d32", "due_soon": "#f9a825", "overdue": "#c628
 WARNING_COLOURS = {"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00", "red": "#e53935"}
 WARNING_LABELS = {"blue": "蓝色预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
 SYNTHETIC_NOTE = "示意边界（非真实界线）"
+WARNING_NOTE = "斜线填充、粗虚线边框：气象预警覆盖范围（与预案状态无关）"
 UNIT_COLUMNS = ("code", "name", "level", "status", "synthetic")
 # Popup lists a unit may carry; each entry is a short list (see MapOptions.labels for the keys in them).
 LIST_COLUMNS = ("plans", "persons", "shelters")
@@ -54,6 +56,8 @@ class MapOptions:
     # "{code}" is replaced by the unit's code; None (an exported file) shows no link.
     unit_link: str | None = "/units/{code}"
     home_link: str | None = "/"
+    # The page's icon (a URL, or a data: URI in an exported file); None adds none.
+    icon: str | None = None
     default_level: str = "township"
     # "unit_status", "plan_status", "kind", "role": key -> Chinese label.
     labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -144,7 +148,10 @@ def _warning_collection(warnings: gpd.GeoDataFrame) -> dict:
 
 def _style_block() -> str:
     swatches = "".join(f".fx-swatch-{status}{{background:{colour}}}" for status, colour in STATUS_COLOURS.items())
-    swatches += "".join(f".fx-swatch-warning-{name}{{background:{colour}}}" for name, colour in WARNING_COLOURS.items())
+    # Warnings are hatched with a dashed edge, as on the map: never a solid fill like a plan status.
+    swatches += "".join(f".fx-swatch.fx-swatch-warning-{name}{{background:repeating-linear-gradient("
+                        f"45deg,{colour} 0 3px,transparent 3px 7px);border:2px dashed {colour}}}"
+                        for name, colour in WARNING_COLOURS.items())
     return f"<style>{swatches}</style>"
 
 
@@ -156,17 +163,19 @@ def _legend_html(options: MapOptions, synthetic: bool, warnings: bool) -> str:
                 "none": "缺少所需预案（或已废止）"}
     rows = "".join(f'<li><i class="fx-swatch fx-swatch-{status}"></i><b>{escape(status_text.get(status, status))}</b>'
                    f'<span>{escape(meaning)}</span></li>' for status, meaning in meanings.items())
-    parts = [f'<h2>图例</h2><h3>预案状态</h3><ul>{rows}</ul>',
+    parts = [f'<summary>图例</summary><h3>预案状态</h3><ul>{rows}</ul>',
              '<h3>避险安置点</h3><ul><li><i class="fx-shelter-icon"></i>避险安置点</li>'
              '<li><i class="fx-cluster-icon">5</i>聚合的安置点（数字为个数）</li></ul>']
     if warnings:
-        items = "".join(f'<li><i class="fx-swatch fx-swatch-warning-{name}"></i>{escape(label)}</li>'
+        items = "".join(f'<li><i class="fx-swatch fx-swatch-warning fx-swatch-warning-{name}"></i>{escape(label)}</li>'
                         for name, label in WARNING_LABELS.items())
-        parts.append(f"<h3>预警区域</h3><ul>{items}</ul>")
+        parts.append(f'<h3>预警区域</h3><p class="fx-warning-note">{escape(WARNING_NOTE)}</p>'
+                     f'<ul class="fx-warning-swatches">{items}</ul>')
     if synthetic:
         parts.append('<ul><li><i class="fx-swatch fx-synthetic-swatch"></i>'
                      f'虚线边框：{escape(SYNTHETIC_NOTE)}</li></ul>')
-    return f'<div id="fx-legend" class="fx-legend">{"".join(parts)}</div>'
+    # Open on a wide screen; start.js folds it on a phone, where it would cover the map.
+    return f'<details id="fx-legend" class="fx-legend" open>{"".join(parts)}</details>'
 
 
 def _title_html(options: MapOptions, without_geometry: int) -> str:
@@ -210,6 +219,8 @@ def _new_map(units: gpd.GeoDataFrame, options: MapOptions) -> folium.Map:
     fmap.default_css = [(a.url, a.url) for a in options.assets if a.kind == "style" and a.text is None]
     header = fmap.get_root().header
     header.add_child(Element(f"<title>{escape(options.title)}</title>"), name="fx_title")
+    if options.icon:
+        header.add_child(Element(f'<link rel="icon" href="{escape(options.icon)}">'), name="fx_icon")
     for index, asset in enumerate(a for a in options.assets if a.text is not None):
         tag = "script" if asset.kind == "script" else "style"
         if f"</{tag}" in asset.text.lower():
@@ -251,6 +262,7 @@ def render_coverage_map(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame | No
     outline_data = {"type": "FeatureCollection",
                     "features": [{**f, "properties": {}} for f in collections["district"]["features"]]}
     outlines = _layer(fmap, "区县界线", "outlineLayer", outline_data)
+    _layer(fmap, "地名", "placeLabels", place_labels(units))
     _layer(fmap, "避险安置点", "shelterClusters", _shelter_rows(shelters))
     has_warnings = warnings is not None and not warnings.empty
     warning_layer = _layer(fmap, "预警区域", "warningLayer", _warning_collection(warnings)) if has_warnings else None

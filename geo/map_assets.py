@@ -9,6 +9,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 
 STATIC_URL = "/static/"
+ICON_FILE = "favicon.svg"
 LEAFLET_URL = "/static/vendor/leaflet/"
 # (kind, base URL, file) in load order: Leaflet before the scripts that use it.
 MAP_FILES = (
@@ -16,6 +17,8 @@ MAP_FILES = (
     ("style", STATIC_URL, "map/coverage-map.css"),
     ("script", LEAFLET_URL, "leaflet.js"),
     ("script", STATIC_URL, "map/units.js"),
+    ("script", STATIC_URL, "map/warnings.js"),
+    ("script", STATIC_URL, "map/labels.js"),
     ("script", STATIC_URL, "map/shelters.js"),
     ("script", STATIC_URL, "map/search.js"),
     ("script", STATIC_URL, "map/start.js"),
@@ -68,3 +71,11 @@ def map_assets(inline: bool = False) -> list[Asset]:
     """The map's assets as URLs under /static/, or (inline) with their text and images as data: URIs."""
     return [Asset(kind, base_url + name, _read(kind, base_url, name) if inline else None)
             for kind, base_url, name in MAP_FILES]
+
+
+def map_icon(inline: bool = False) -> str:
+    """The page icon: its URL under /static/, or (inline) the SVG itself as a data: URI."""
+    if not inline:
+        return STATIC_URL + ICON_FILE
+    data = base64.b64encode(static_dir().joinpath(ICON_FILE).read_bytes()).decode("ascii")
+    return f"data:image/svg+xml;base64,{data}"

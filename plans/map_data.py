@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.config import MapSettings
 from fangxun.geo.coverage_map import MapOptions, render_coverage_map
-from fangxun.geo.map_assets import map_assets
+from fangxun.geo.map_assets import map_assets, map_icon
 from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.plan_fields import KIND_LABELS, ROLE_LABELS, STATUS_LABELS, format_phone
@@ -106,6 +106,7 @@ async def coverage_map_html(session: AsyncSession, registry: RegistrySettings, t
         "tile_url": basemap.tile_url or None, "tile_attribution": basemap.tile_attribution, "labels": MAP_LABELS,
         # An exported file has no server behind it: no links to pages it cannot open.
         "unit_link": None if inline_assets else "/units/{code}", "home_link": None if inline_assets else "/",
+        "icon": map_icon(inline_assets),
     }
     # Simplifying and serialising thousands of polygons is CPU work: keep it off the event loop.
     return await asyncio.to_thread(_render, units, shelters, warnings, options, inline_assets)

@@ -159,6 +159,24 @@ async def test_the_form_appends_and_goes_back_to_the_timeline(client, sessions, 
     assert f'<option value="{entry.id}" selected>' in await correcting.text()
 
 
+async def test_the_form_finds_the_unit_by_name_and_shows_it_with_its_district(client, sessions, user, event_id):
+    await sign_in(client, user, PASSWORD)
+    page = await client.get(f"/events/{event_id}/journal")
+    html = await page.text()
+    # the typed code gave way to the picker (names with their district from /api/units/search); the code still posts
+    assert '<div class="unit-picker" id="unit-picker" data-name="unit_code" data-multiple="false"' in html
+    assert '<script src="/static/units/picker.js" defer></script>' in html and 'name="unit_code" value' not in html
+    assert "connect-src 'self'" in page.headers["Content-Security-Policy"]
+    response = await client.post(f"/events/{event_id}/journal", data={**FORM, "unit_code": "410102001000"},
+                                 allow_redirects=False)
+    [entry] = await _entries(sessions)
+    assert response.status == 303 and entry.unit_code == "410102001000"
+    correcting = await (await client.get(f"/events/{event_id}/journal?corrects={entry.id}")).text()
+    assert ('<li class="unit-picker-chip" data-code="410102001000"><span class="unit-picker-place">甲区 · 一号街道'
+            '</span><input type="hidden" name="unit_code" value="410102001000">') in correcting
+    assert f'<option value="{entry.id}" selected>' in correcting and "市水利局 转移甲区低洼地带群众" in correcting
+
+
 @pytest.mark.parametrize(("change", "words"), [
     ({"evacuated": "-3"}, "figures.evacuated：转移人数应为不小于 0 的整数"),
     ({"housed": "十二"}, "figures.housed：安置人数应为数字"),

@@ -396,7 +396,8 @@ async def test_the_command_records_a_decision(engine, sessions, settings, event_
 
     code, out, err = fangxun("proposal", str(event_id))
     assert code == 0, err
-    assert f"事件 {event_id}：建议启动Ⅲ级应急响应（发布暴雨橙色预警；触发预警 1）" in out
+    assert f"事件 {event_id}：当前：未启动应急响应\n" in out
+    assert f"事件 {event_id}：建议启动Ⅲ级应急响应（尚未决定）；依据：发布暴雨橙色预警，触发预警 1\n" in out
     assert "市水利局：水库、河道加强巡查，闸坝预泄腾库" in out
     code, out, err = fangxun("decide", str(event_id), "--action", "upgrade", "--level", "II", "--by", "张三")
     assert code == 2 and "action：本事件当前未启动应急响应，不能提升，应先启动" in err
@@ -408,3 +409,7 @@ async def test_the_command_records_a_decision(engine, sessions, settings, event_
         decision = (await session.execute(select(ResponseDecision))).scalar_one()
     assert (decision.level, decision.recorded_by) == (3, "cli")
     assert decision.decided_at == START + timedelta(hours=1, minutes=10)
+    code, out, err = fangxun("proposal", str(event_id))
+    assert code == 0, err
+    assert f"事件 {event_id}：当前：Ⅲ级应急响应（2026-06-01 08:10 由 张三 决定）\n" in out
+    assert f"事件 {event_id}：系统建议Ⅲ级应急响应，与当前响应一致；依据：发布暴雨橙色预警" in out

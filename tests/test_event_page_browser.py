@@ -52,7 +52,7 @@ def test_the_event_page_renders_prints_and_takes_a_report(service):
     watch = Watch()
     path = f"/events/{story.event_id}"
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="zh-CN")
+        page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         watch(page)
         sign_in(page, base, path, USER, "ol.timeline")
         assert page.locator("ol.timeline > li.item").count() == 8
@@ -60,7 +60,7 @@ def test_the_event_page_renders_prints_and_takes_a_report(service):
         assert page.locator("#totals tr[data-total='evacuated'] td.n").inner_text() == "320"
         assert page.locator(f"#entry-{story.entries['first']} .mark-corrected").is_visible()
         assert page.evaluate("() => window.__xss") is None
-        for selector in ("header", "nav.site-nav", "#print-button"):
+        for selector in ("header", "nav.top-nav", "#print-button"):
             assert page.locator(selector).is_visible(), selector
         page.screenshot(path=str(ARTIFACTS / "event_timeline.png"), full_page=True)
 
@@ -70,7 +70,7 @@ def test_the_event_page_renders_prints_and_takes_a_report(service):
         assert page.evaluate("() => window.__printed") is True
 
         page.emulate_media(media="print")
-        for selector in ("header", "nav.site-nav", "#print-button", ".toolbar", ".correct-link >> nth=0"):
+        for selector in ("header", "nav.top-nav", "#print-button", ".toolbar", ".correct-link >> nth=0"):
             assert not page.locator(selector).is_visible(), selector
         assert page.locator("ol.timeline").is_visible() and page.locator("#totals").is_visible()
         assert page.evaluate("() => getComputedStyle(document.body).backgroundColor") == "rgb(255, 255, 255)"

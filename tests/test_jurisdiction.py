@@ -18,7 +18,8 @@ from fangxun.report.warning_figures import warning_figures
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.assign import assign_units
 from fangxun.warnings.intake.preview import preview
-from fangxun.warnings.queries import WarningFilter, board, held_for_feed, list_warnings
+from fangxun.warnings.board_threads import board_threads
+from fangxun.warnings.queries import WarningFilter, held_for_feed, list_warnings
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED, placement, widened
 from fangxun.warnings.tables import Warning, WarningUnit
 
@@ -55,7 +56,7 @@ async def test_a_warning_for_another_province_is_stored_as_outside_and_goes_nowh
         assert await notifications(session, result.warning.id) == []
         listed = await list_warnings(session, WarningFilter())
         assert [(item["id"], item["status_label"]) for item in listed["items"]] == [(result.warning.id, "辖区外预警")]
-        assert (await board(session, NOON))["warnings"] == []
+        assert (await board_threads(session, NOON, recent_hours=24))["threads"] == []
         assert await held_for_feed(session, NOON, 30) == []
         figures = await warning_figures(session, YEAR)
     assert figures["total"] == 0 and figures["by_event"] == {}
@@ -68,7 +69,7 @@ async def test_an_all_clear_from_another_city_never_reads_as_in_force(sessions, 
     result = await ingest(sessions, macao, config, NOON)
     assert result.warning.status == "outside" and result.warning.all_clear and result.notifications == 0
     async with sessions() as session:
-        assert (await board(session, NOON))["warnings"] == []
+        assert (await board_threads(session, NOON, recent_hours=24))["threads"] == []
         assert await held_for_feed(session, NOON, 30) == []
         assert (await warning_figures(session, YEAR))["cancels"] == 0
 
@@ -206,9 +207,15 @@ async def test_units_are_assigned_on_the_page(client, sessions, config, user, re
     await sign_in(client, user, PASSWORD)
     page = await client.get(f"/warnings/{warning_id}/assign")
     html = await page.text()
-    assert page.status == 200 and "区域无法定位" in html and "甲区（全区）" in html and "原文区域：某地" in html
-    wrong = await client.post(f"/warnings/{warning_id}/assign", data={"codes": "41010"}, allow_redirects=False)
-    assert wrong.status == 400 and "不是 6、9 或 12 位区划代码" in await wrong.text()
+    assert page.status == 200 and "区域无法定位" in html and "原文区域：某地" in html
+    # units are found by name (with their district) or in the tree: the picker and the JSON it reads
+    assert '<div class="unit-picker" id="assign-units" data-name="unit_codes" data-multiple="true"' in html
+    assert "connect-src 'self'" in page.headers["Content-Security-Policy"]
+    wrong = await client.post(f"/warnings/{warning_id}/assign", data={"unit_codes": "410102001000", "codes": "41010"},
+                              allow_redirects=False)
+    shown = await wrong.text()
+    assert wrong.status == 400 and "不是 6、9 或 12 位区划代码" in shown
+    assert '<span class="unit-picker-place">甲区 · 一号街道</span>' in shown   # the pick kept, with its district
     done = await client.post(f"/warnings/{warning_id}/assign", data={"unit_codes": DISTRICT_B},
                              allow_redirects=False)
     assert done.status == 303 and done.headers["Location"] == f"/board#warning-{warning_id}"

@@ -11,6 +11,7 @@ from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, UNIT_STA
 
 from fangxun.api.app import create_app
 from fangxun.geo.config import MapSettings
+from fangxun.geo.map_assets import map_icon
 from fangxun.plans.map_data import coverage_map_html
 
 TILES = "http://tiles.intranet.example/{z}/{x}/{y}.png"
@@ -71,6 +72,7 @@ async def test_map_page_is_strict_and_self_contained(client, user, registry):
     assert east["persons"] == [[HOSTILE_PERSON, "responsible", "139-0000-1234"], ["李四", "deputy", "037160000001"]]
     assert east["shelters"] == [[HOSTILE_SHELTER, 300]]
     assert "统计日期：2026-06-01" in page and 'href="/"' in page and "另有" not in page
+    assert '<link rel="icon" href="/static/favicon.svg">' in page
 
 
 async def test_empty_registry_gives_an_empty_map(client, user):
@@ -96,6 +98,8 @@ async def test_static_files_are_served_locally_to_anyone(client):
                        ("/static/vendor/leaflet/images/layers.png", "image/png"),
                        ("/static/map/units.js", "javascript"), ("/static/map/shelters.js", "javascript"),
                        ("/static/map/search.js", "javascript"), ("/static/map/start.js", "javascript"),
+                       ("/static/map/warnings.js", "javascript"), ("/static/map/labels.js", "javascript"),
+                       ("/static/favicon.svg", "image/svg+xml"),
                        ("/static/map/coverage-map.css", "css")):
         response = await client.get(path)
         assert response.status == 200 and kind in response.content_type, path
@@ -108,6 +112,9 @@ async def test_static_files_are_served_locally_to_anyone(client):
 async def test_exported_map_inlines_everything(sessions, settings, today, registry):
     async with sessions() as session:
         html = await coverage_map_html(session, settings.registry, today, inline_assets=True)
-    assert "<script src" not in html and "<link" not in html and "/static/" not in html
+    assert "<script src" not in html and "/static/" not in html
+    # The only link is the page's icon, itself inside the file.
+    assert re.findall(r"<link[^>]*>", html) == [f'<link rel="icon" href="{map_icon(inline=True)}">']
+    assert map_icon(inline=True).startswith("data:image/svg+xml;base64,")
     assert "/units/" not in html.split("FangxunMap.configure(")[1].split(");")[0]   # no link without a server
     assert len(_features(html)) == 7

@@ -4,10 +4,13 @@ import json
 import re
 
 import geopandas as gpd
+import numpy as np
 import pytest
 import shapely
 
-from fangxun.geo.coverage_map import LAYER_NAMES, SYNTHETIC_NOTE, MapOptions, render_coverage_map
+from fangxun.geo.coverage_map import (LAYER_NAMES, STATUS_COLOURS, SYNTHETIC_NOTE, WARNING_COLOURS, WARNING_NOTE,
+                                      MapOptions, render_coverage_map)
+from fangxun.geo.place_labels import level_zoom
 from fangxun.geo.map_assets import map_assets
 from fangxun.plans.map_data import MAP_LABELS
 
@@ -96,7 +99,8 @@ def test_exported_page_inlines_everything():
     html = _render(inline=True, unit_link=None, home_link=None)
     assert "<script src" not in html and "<link" not in html
     assert _references(html) == []
-    assert re.findall(r"url\((?!data:|#default#VML)", html) == []   # VML: an old-IE behaviour, no file
+    # "url(#…" names something inside the page: the warnings' hatching, or old IE's VML behaviour.
+    assert re.findall(r"url\((?!data:|#)", html) == []
     assert "url(data:image/png;base64," in html    # the layer-control icon
     # What is left of http(s) is inside Leaflet's own code: the SVG namespace and its attribution constant.
     assert set(re.findall(r"https?://[\w./-]+", html)) <= {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
@@ -106,8 +110,8 @@ def test_exported_page_inlines_everything():
 def test_registry_text_is_escaped_and_survives_as_data():
     html = _render(warnings=_warnings())
     assert HOSTILE not in html and "</script><script>" not in html
-    # Exactly folium's two inline scripts and our seven files: nothing injected.
-    assert len(re.findall(r"<script", html)) == 2 + 5
+    # Exactly folium's two inline scripts and seven script files (Leaflet and our six): nothing injected.
+    assert len(re.findall(r"<script", html)) == 2 + 7
     features = _unit_features(html)
     assert features["410102001000"]["properties"]["name"] == f"{HOSTILE}街道"
     assert features["410102001001"]["properties"]["parent"] == "x</script><script>alert(2)</script>"
@@ -121,7 +125,8 @@ def test_registry_text_is_escaped_and_survives_as_data():
 def test_layers_legend_and_statuses():
     html = _render()
     keys = [json.loads(f'"{key}"') for key in re.findall(r'"((?:\\u[0-9a-f]{4})+)" : feature_group_', html)]
-    assert keys == [LAYER_NAMES["district"], LAYER_NAMES["township"], LAYER_NAMES["village"], "区县界线", "避险安置点"]
+    assert keys == [LAYER_NAMES["district"], LAYER_NAMES["township"], LAYER_NAMES["village"], "区县界线", "地名",
+                    "避险安置点"]
     assert "base_layers" in html
     for text in ("图例", "预案状态", "有效", "即将到期", "逾期", "无预案", "避险安置点", "统计日期：2026-06-01"):
         assert text in html, text
@@ -139,6 +144,44 @@ def test_layers_legend_and_statuses():
 
     with_warnings = _render(warnings=_warnings())
     assert "预警区域" in with_warnings and "橙色预警" in with_warnings
+
+
+def test_place_names_come_per_level_with_the_zoom_from_which_they_fit():
+    html = _render()
+    [labels] = _embedded(html, "placeLabels")
+    assert labels["levels"] == ["district", "township", "village"]
+    # A district of the test frame is a degree wide, a village half a degree: its names fit one zoom later.
+    assert labels["zooms"] == {"district": 7, "township": 7, "village": 8}
+    places = [(name, labels["levels"][level]) for _, _, name, level in labels["places"]]
+    assert places == [("甲区", "district"), ("乙区", "district"), (f"{HOSTILE}街道", "township"),
+                      ("三号街道", "township"), ("东村", "village"), ("西村", "village")]   # 无边界村 has no place
+    # Each name sits inside its unit.
+    where = {name: shapely.Point(lon, lat) for lat, lon, name, _ in labels["places"]}
+    assert shapely.box(113, 34, 114, 35).contains(where["甲区"])
+    assert shapely.box(113.5, 34, 114, 35).contains(where["西村"])
+    assert HOSTILE not in html     # a hostile name stays escaped data
+
+
+def test_label_zooms_follow_the_size_of_the_units():
+    # Median widths (degrees) of Zhengzhou's districts, townships and villages in the demo registry.
+    widths = ([0.26, 0.2, 0.3], [0.077], [0.015, 0.0153, 0.02])
+    assert [level_zoom(np.array(level)) for level in widths] == [9, 11, 13]
+    assert level_zoom(np.array([0.0, -1.0])) == 0     # nothing measurable: from the start
+
+
+def test_warning_areas_are_hatched_never_a_solid_status_fill():
+    html = _render(warnings=_warnings())
+    assert WARNING_NOTE in html and "斜线填充" in WARNING_NOTE
+    for name, colour in WARNING_COLOURS.items():
+        assert (f".fx-swatch.fx-swatch-warning-{name}{{background:repeating-linear-gradient("
+                f"45deg,{colour} 0 3px,transparent 3px 7px);border:2px dashed {colour}}}") in html
+    assert f".fx-swatch-overdue{{background:{STATUS_COLOURS['overdue']}}}" in html
+    assert WARNING_NOTE not in _render()
+
+
+def test_the_page_names_its_icon_when_given_one():
+    assert '<link rel="icon" href="/static/favicon.svg">' in _render(icon="/static/favicon.svg")
+    assert 'rel="icon"' not in _render()
 
 
 def test_synthetic_boundaries_are_flagged():

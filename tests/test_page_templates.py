@@ -12,10 +12,13 @@ import pytest
 
 from fangxun.api import pages
 from fangxun.api.ack_page import ack_page, invalid_page
-from fangxun.api.event_page import event_page, events_list_page, journal_form_page
+from fangxun.api.event_page import decision_form, event_page, events_list_page, journal_form_page
+from fangxun.api.routes_assign import assign_page
 from fangxun.api.routes_board import board_page
+from fangxun.api.routes_warning_entry import TEXT_FIELDS, entry_page
 from fangxun.api.templating import ENVIRONMENT as PAGES
 from fangxun.api.unit_page import unit_page
+from fangxun.core.errors import BadInput
 from fangxun.report.charts import Series, bar_chart, column_chart
 from fangxun.report.model import Table
 from fangxun.report.render_html import table_html
@@ -47,7 +50,7 @@ def _timeline() -> dict:
          "headline": BAD, "recipients": [_recipient()]},
         {**common, "type": "decision", "id": 2, "seconds_to_decide": 3600, "decided_by": f"user:{BAD}",
          "recorded_by": BAD, "proposed_level_label": BAD, "proposal_rule": BAD, "note": BAD, "action_label": BAD,
-         "level_label": BAD},
+         "level_label": BAD, "headline": BAD},
         {"type": "journal", "id": 3, "at": AT, "department_name": BAD, "unit_name": BAD, "unit_code": None,
          "figures": {"evacuated": 120}, "corrects_id": 1, "corrected_by": None, "action": BAD, "text": BAD,
          "author": BAD},
@@ -58,6 +61,26 @@ def _timeline() -> dict:
             "state_labels": {"delivered": BAD},
             "counts": {"warnings": 1, "decisions": 1, "journal_entries": 1},
             "totals": {name: None for name in JOURNAL_FIGURES}}
+
+
+def _desk() -> dict:
+    proposal = {"level": 2, "level_name": BAD, "rule": BAD, "trigger_warning_id": 1, "trigger_at": AT.isoformat(),
+                "districts": 1, "city_fraction": 0.25}
+    notice = {"told": 2, "acknowledged": 0, "waiting": 1, "escalated": 1, "failed": 0, "overdue": 1, "cancelled": 0}
+    decision = {"id": 2, "decided_at": AT.isoformat(), "headline": BAD, "decided_by": BAD, "recorded_by": BAD,
+                "note": BAD, "notice_warning_id": 5, "notice": notice, "unanswered_more": 3,
+                "unanswered": [{"id": 9, "name": BAD, "place": BAD, "state_label": BAD, "overdue": True}]}
+    return {"current_level": 3, "current_text": BAD, "proposal": proposal,
+            "advice": {"action": "upgrade", "level": 2, "level_code": "II", "text": BAD},
+            "districts": [{"code": BAD, "label": BAD, "share": 0.25}],
+            "department_actions": [{"key": BAD, "name": BAD, "actions": [BAD]}], "decisions": [decision]}
+
+
+def _event() -> str:
+    desk = _desk()
+    values = {"action": BAD, "level": BAD, "decided_by": BAD, "decided_at": BAD, "note": BAD}
+    form = decision_form(desk, values, BadInput(f"decided_by：{BAD}", extra={"field": "decided_by"}))
+    return event_page(_timeline(), BAD, ZONE, can_write=True, desk=desk, form=form)
 
 
 def _sheet() -> dict:
@@ -77,8 +100,18 @@ def _overview() -> str:
              "due_soon_reviews": 0, "unreachable_plans": 0, "units_by_level": {"city": 1},
              "complete_by_level": {"city": {"complete": 0, "with_gaps": 1}},
              "plans_by_kind": {"flood_plan": 1}, "plans_by_status": {"overdue": 1}}
-    attention = [{"unit_name": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD}]
-    return pages.overview_page(stats, attention, BAD)
+    oldest = {"name": BAD, "place": BAD, "state_label": BAD, "since": AT, "waited_seconds": 600}
+    warning = {"id": 1, "colour": BAD, "colour_label": BAD, "event": BAD, "headline": BAD, "area": BAD, "sent": AT,
+               "expires": AT, "sender_name": BAD, "awaiting": 1, "acknowledged": 2, "escalated": 3, "total": 6,
+               "oldest": oldest}
+    event = {"id": 7, "name": BAD, "kind_label": BAD, "started_at": AT, "current_label": BAD, "proposed_label": BAD,
+             "proposal_rule": BAD, "advice": BAD, "needs_decision": True}
+    gap = {"code": BAD, "place": BAD, "level_label": BAD, "missing_labels": [BAD]}
+    plan = {"unit_code": BAD, "place": BAD, "title": BAD, "kind_label": BAD, "next_review_due": BAD,
+            "days_overdue": 3}
+    desk = {"warnings": {"total": 2, "items": [warning]}, "events": {"total": 2, "items": [event]},
+            "gaps": {"total": 2, "items": [gap]}, "overdue": {"total": 2, "items": [plan]}}
+    return pages.overview_page(stats, desk, BAD, ZONE)
 
 
 def _ack(acked: bool) -> str:
@@ -100,6 +133,17 @@ def _journal_form() -> str:
                              BAD, ZONE)
 
 
+def _warning_entry() -> str:
+    form = {name: BAD for name in (*TEXT_FIELDS, "polygon", "area_description")}
+    return entry_page(BAD, form, [(BAD, BAD)], "areas.unit_codes[0]", BAD, BAD, BAD)
+
+
+def _assign() -> str:
+    warning = SimpleNamespace(id=4, event=BAD, colour=BAD, headline=BAD, sender_name=BAD, sender=BAD, sent=AT,
+                              areas=[{"description": BAD}], notes=[BAD])
+    return assign_page(warning, BAD, ZONE, [(BAD, BAD)], BAD, BAD)
+
+
 def _event_list() -> str:
     event = {"id": 7, "kind_label": BAD, "name": BAD, "started_at": AT, "ended_at": None, "status": BAD,
              "status_label": BAD, "current_level_label": BAD, "warnings": 1, "decisions": 0, "journal_entries": 2}
@@ -115,8 +159,11 @@ RENDERED = {
     "error": lambda: pages.error_page(400, BAD),
     "overview": _overview,
     "events": _event_list,
-    "event": lambda: event_page(_timeline(), BAD, ZONE),
+    "event": _event,
     "journal_form": _journal_form,
+    "warning_entry": _warning_entry,
+    "warning_entry_error_above": lambda: entry_page(BAD, {}, [], BAD, BAD),
+    "assign": _assign,
     "unit": lambda: unit_page(_sheet(), BAD, {BAD: BAD}),
     "board": lambda: board_page(BAD, BAD),
     "ack": lambda: _ack(False),

@@ -147,3 +147,14 @@ def test_a_rule_with_no_events_takes_any_type_and_cover_is_capped():
     proposal = propose(response, [over])
     assert (proposal.level, proposal.city_fraction, proposal.actions) == (3, 1.0, {})
     assert propose(response, [WarningFact(1, "大风", "red", T0, {DISTRICTS[0]: 0.9})]) is None
+
+
+def test_the_proposal_names_the_districts_and_shares_behind_it(response):
+    """Only the warnings the rule looks at count: the blue 大风 over a third district does not."""
+    red_a = fact(1, "red", [DISTRICTS[0]], fraction=0.5)
+    red_ab = fact(2, "red", DISTRICTS[:2])
+    wind = fact(3, "blue", [DISTRICTS[2]], event="大风")
+    proposal = propose(response, [red_a, red_ab, wind])
+    assert proposal.cover == {DISTRICTS[0]: SHARE, DISTRICTS[1]: SHARE}
+    assert proposal.as_json()["cover"] == {DISTRICTS[0]: round(SHARE, 4), DISTRICTS[1]: round(SHARE, 4)}
+    assert proposal.districts == len(proposal.cover) and proposal.city_fraction == sum(proposal.cover.values())

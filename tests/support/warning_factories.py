@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, insert, select, text
 from support.sinks import Sink
-from support.tree import add_units
+from support.tree import SMALL_TREE, add_units
 
 from fangxun.core.db import create_engine
 from fangxun.plans.models import Contact, Plan
@@ -102,9 +102,9 @@ def make_warning(identifier: str = "zz-2026-0001", *, msg_type: str = "Alert", c
                            geocodes=tuple(geocodes)),))
 
 
-async def add_registry(session, persons=PERSONS) -> dict[tuple[str, str], int]:
-    """The small tree with plans and the PERSONS above; returns plan ids by (unit, kind)."""
-    await add_units(session)
+async def add_registry(session, persons=PERSONS, units=SMALL_TREE) -> dict[tuple[str, str], int]:
+    """The small tree (or `units`) with plans and the PERSONS above; returns plan ids by (unit, kind)."""
+    await add_units(session, units)
     plans: dict[tuple[str, str], int] = {}
     for unit, _, _, _, _, kind, withdrawn in persons:
         if kind and (unit, kind) not in plans:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,6 +39,8 @@ FUTURE_SLACK = timedelta(minutes=1)
 TERMINATED_NOTICE_LIFETIME = timedelta(hours=24)
 LEVEL_SEVERITIES = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}
 MAX_NOTE = 2000
+# What a decision is recorded from, in the API's body and the page's form alike.
+DECISION_FIELDS = ("action", "level", "decided_by", "decided_at", "note")
 _ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "Ⅰ": 1, "Ⅱ": 2, "Ⅲ": 3, "Ⅳ": 4, "一": 1, "二": 2, "三": 3, "四": 4,
           "1": 1, "2": 2, "3": 3, "4": 4}
 _LEVEL_TEXT = re.compile(r"^(.+?)级?(应急响应)?$")
@@ -300,3 +303,13 @@ async def record_decision(session: AsyncSession, settings: Settings, event_id: i
         "proposal_rule": decision.proposal_rule, "notice_warning_id": notice.warning.id,
         "notifications": notice.notifications})
     return decision
+
+
+async def decide(session: AsyncSession, settings: Settings, event_id: int, fields: Mapping[str, object], *,
+                 principal: Principal | str, now: datetime) -> ResponseDecision:
+    """Record a decision from the fields of the API body or of the page's form (action, level, decided_by,
+    decided_at, note): one reading and one set of checks for both."""
+    return await record_decision(
+        session, settings, event_id, action=fields.get("action"), level=fields.get("level"),
+        decided_by=fields.get("decided_by"), decided_at=parse_time(fields.get("decided_at"), "decided_at"),
+        note=fields.get("note") or "", principal=principal, now=now)

@@ -15,6 +15,7 @@ from fangxun.core.accounts import Principal
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, Forbidden
 from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_search import place_labels
 from fangxun.settings import Settings
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES, figure_totals
@@ -234,11 +235,8 @@ def entry_view(entry: JournalEntry, corrected_by: int | None, departments: Mappi
 
 
 async def unit_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
-    """Names of the units with these codes."""
-    if not codes:
-        return {}
-    return dict((await session.execute(
-        select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(sorted(codes))))).all())
+    """Names of the units with these codes, each with its district and township ("甲区 · 二号镇 · 东村")."""
+    return await place_labels(session, codes) if codes else {}
 
 
 async def journal_view(session: AsyncSession, event_id: int, settings: Settings) -> dict:

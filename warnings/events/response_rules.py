@@ -55,6 +55,8 @@ class Proposal:
     districts: int
     city_fraction: float
     actions: Mapping[str, tuple[str, ...]]
+    # The districts behind the proposal and the city share covered in each (union_cover of warning_ids).
+    cover: Mapping[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """Plain JSON for the API."""
@@ -62,7 +64,8 @@ class Proposal:
                 "trigger_warning_id": self.trigger_warning_id, "trigger_at": self.trigger_at.isoformat(),
                 "warning_ids": list(self.warning_ids), "districts": self.districts,
                 "city_fraction": round(self.city_fraction, 4),
-                "actions": {department: list(items) for department, items in self.actions.items()}}
+                "actions": {department: list(items) for department, items in self.actions.items()},
+                "cover": {district: round(share, 4) for district, share in sorted(self.cover.items())}}
 
 
 def colour_rank(colour: str | None) -> int:
@@ -125,5 +128,5 @@ def propose(response: ResponseSettings, facts: Iterable[WarningFact]) -> Proposa
             rule=rule.name, trigger_warning_id=first.warning_id, trigger_at=first.received_at,
             warning_ids=tuple(fact.warning_id for fact in chosen), districts=len(cover),
             city_fraction=min(1.0, sum(cover.values())),
-            actions=dict(settings.actions) if settings else {})
+            actions=dict(settings.actions) if settings else {}, cover=cover)
     return None

@@ -76,7 +76,8 @@ class ResponseDecision(Base):
 
 class JournalEntry(Base):
     """A department's or unit's report against an event. Append-only: the database refuses UPDATE and
-    DELETE (migration 0003 installs triggers); a correction is a new entry naming the one it corrects."""
+    DELETE, and on SQLite REPLACE (migrations 0003, 0008 install triggers); a correction is a new entry naming
+    the one it corrects."""
 
     __tablename__ = "journal_entries"
 

@@ -15,6 +15,7 @@ from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_store import get_event
 from fangxun.warnings.events.journal import corrections, entries_of, entry_view, unit_names
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, figure_totals
+from fangxun.warnings.events.response_advice import decision_headline
 from fangxun.warnings.events.tables import (CLOSE_REASON_LABELS, EVENT_STATUS_LABELS, Event, EventWarning, JournalEntry,
                                             ResponseDecision)
 from fangxun.warnings.ack_record import attach_records
@@ -85,6 +86,7 @@ def _decision_item(decision: ResponseDecision, notice: Warning | None, counts: d
         waited = (decision.decided_at - decision.trigger_at).total_seconds()
     return {"type": "decision", "at": decision.decided_at, "id": decision.id, "action": decision.action,
             "action_label": DECISION_LABELS.get(decision.action, decision.action), "level": decision.level,
+            "headline": decision_headline(decision.action, decision.level),
             "level_label": LEVEL_LABELS.get(decision.level, str(decision.level)),
             "previous_level_label": LEVEL_LABELS.get(decision.previous_level, ""),
             "proposed_level_label": LEVEL_LABELS.get(decision.proposed_level, ""),
@@ -96,14 +98,14 @@ def _decision_item(decision: ResponseDecision, notice: Warning | None, counts: d
 
 
 async def affected_districts(session: AsyncSession, warning_ids: list[int]) -> list[dict]:
-    """The districts (区县) any of these warnings covers, by code."""
+    """The districts (区县) any of these warnings covers in whole or in part (a township or village warned counts
+    for its district), by code."""
     if not warning_ids:
         return []
-    rows = await session.execute(
-        select(WarningUnit.unit_code, AdminUnit.name).distinct()
-        .join(AdminUnit, AdminUnit.code == WarningUnit.unit_code)
-        .where(WarningUnit.warning_id.in_(warning_ids), WarningUnit.level == "district")
-        .order_by(WarningUnit.unit_code))
+    warned = (select(AdminUnit.district_code).join(WarningUnit, WarningUnit.unit_code == AdminUnit.code)
+              .where(WarningUnit.warning_id.in_(warning_ids), AdminUnit.district_code.is_not(None)))
+    rows = await session.execute(select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(warned))
+                                 .order_by(AdminUnit.code))
     return [{"code": code, "name": name} for code, name in rows]
 
 

@@ -15,6 +15,7 @@ from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import in_subtrees, top_codes
 from fangxun.plans.unit_rules import full_code
+from fangxun.plans.unit_search import PATH_SEPARATOR, place_labels
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import signed_writer
 from fangxun.warnings.delivery.outbox import Claimed, Handoff
@@ -62,11 +63,10 @@ def parse_unit_codes(raw: object) -> list[str]:
 
 
 async def _checked_units(session: AsyncSession, codes: list[str]) -> tuple[list[WarnedUnit], list[str]]:
-    """The named units with everything below them, and the names of the named ones; BadInput for an unknown
-    code or one outside the jurisdiction."""
+    """The named units with everything below them, and the names of the named ones with their district
+    (乙区新华路街道); BadInput for an unknown code or one outside the jurisdiction."""
     tops = await top_codes(session)
-    named = dict((await session.execute(
-        select(AdminUnit.code, AdminUnit.name).where(AdminUnit.code.in_(codes)))).all())
+    named = {code: label.replace(PATH_SEPARATOR, "") for code, label in (await place_labels(session, codes)).items()}
     for index, code in enumerate(codes):
         if code not in named:
             raise BadInput(f"unit_codes[{index}]：区划代码 {code} 不在登记库中", extra={"field": f"unit_codes[{index}]"})

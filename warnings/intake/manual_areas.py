@@ -1,18 +1,17 @@
-"""The areas of a hand-entered warning named after their units (影响区域：上街区), read from the registry."""
+"""The areas of a hand-entered warning named after their units (影响区域：上街区、巩义市新华路街道), read from the
+registry: a unit below a district is named with its district, so that two towns of one name cannot be mistaken."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import significant_prefix
+from fangxun.plans.unit_search import PATH_SEPARATOR, place_labels
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
 
 MAX_NAMES = 12
-_CHUNK = 1000
 
 
 def _outermost(codes: tuple[str, ...]) -> list[str]:
@@ -31,20 +30,17 @@ def area_description(names: list[str]) -> str:
 
 async def named_areas(session: AsyncSession, warning: NormalisedWarning) -> NormalisedWarning:
     """`warning` with every area that names units only (no description, nothing drawn) described by the names
-    of its outermost units that the registry holds."""
-    if not any(not area.description and not area.polygons and area.geocodes for area in warning.areas):
+    of its outermost units that the registry holds, each with the district and township above it."""
+    unnamed = [area for area in warning.areas if not area.description and not area.polygons and area.geocodes]
+    if not unnamed:
         return warning
-    codes = sorted({code for area in warning.areas for code in area.geocodes})
-    names: dict[str, str] = {}
-    for start in range(0, len(codes), _CHUNK):
-        rows = await session.execute(select(AdminUnit.code, AdminUnit.name)
-                                     .where(AdminUnit.code.in_(codes[start:start + _CHUNK])))
-        names.update((code, name) for code, name in rows)
+    outermost = {area.geocodes: _outermost(area.geocodes) for area in unnamed}
+    labels = await place_labels(session, {code for codes in outermost.values() for code in codes})
 
     def described(area: WarningArea) -> WarningArea:
-        if area.description or area.polygons:
+        if area.description or area.polygons or not area.geocodes:
             return area
-        known = [names[code] for code in _outermost(area.geocodes) if code in names]
+        known = [labels[code].replace(PATH_SEPARATOR, "") for code in outermost[area.geocodes] if code in labels]
         return replace(area, description=area_description(known))
 
     return replace(warning, areas=tuple(described(area) for area in warning.areas))

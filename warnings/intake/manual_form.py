@@ -55,6 +55,8 @@ def parse_manual(body: dict, now: datetime, sender: str) -> NormalisedWarning:
     if event not in EVENTS:
         raise _bad("event", f"预警种类 {event!r} 不在列表中（{'、'.join(EVENTS)}）")
     colour = COLOUR_NAMES.get(body["colour"].strip().lower()) if isinstance(body.get("colour"), str) else None
+    if colour is None and body.get("colour") in (None, ""):
+        raise _bad("colour", "必须选择预警颜色（蓝、黄、橙、红或 blue、yellow、orange、red）")
     if colour is None:
         raise _bad("colour", f"颜色 {body.get('colour')!r} 无法识别（蓝、黄、橙、红或 blue、yellow、orange、red）")
     msg_type = body.get("msg_type", "Alert")

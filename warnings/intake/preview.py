@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
-from fangxun.settings import Settings
 from fangxun.plans.unit_queries import top_codes
+from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
+from fangxun.settings import Settings
 from fangxun.warnings.intake.lifecycle import find_referenced, thread_jurisdiction
 from fangxun.warnings.intake.fanout import fan_out_placed, locate, warned_units
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, JURISDICTION_LABELS
-from fangxun.warnings.routing.recipients import WarnedUnit
+from fangxun.warnings.routing.recipients import Fanout, WarnedUnit
 
 
 async def _unit_names(session: AsyncSession, codes: list[str]) -> dict[str, str]:
@@ -28,6 +30,34 @@ async def _unit_names(session: AsyncSession, codes: list[str]) -> dict[str, str]
 def _unit_json(unit: WarnedUnit, names: dict[str, str]) -> dict:
     return {"code": unit.code, "name": names.get(unit.code, ""), "level": unit.level,
             "fraction": round(unit.fraction, 4)}
+
+
+def told_by_level(fan: Fanout) -> list[dict]:
+    """Per level of the warned units (city first): how many units, 责任人 and notifications."""
+    counts = {level: {"units": 0, "persons": set(), "notifications": 0} for level in LEVELS}
+    for unit in fan.units:
+        counts[unit.level]["units"] += 1
+    for recipient in fan.recipients:
+        if recipient.kind == "person" and recipient.level in counts:
+            counts[recipient.level]["persons"].add(recipient.key)
+            counts[recipient.level]["notifications"] += 1
+    return [{"level": level, "level_label": LEVEL_LABELS[level], "units": found["units"],
+             "persons": len(found["persons"]), "notifications": found["notifications"]}
+            for level, found in counts.items() if found["units"] or found["notifications"]]
+
+
+def told_by_department(fan: Fanout, departments: Mapping[str, object]) -> list[dict]:
+    """Per department (in configuration order; then the duty desk): how many notifications its desks get."""
+    counts: dict[tuple[str, str], int] = {}
+    for recipient in fan.recipients:
+        if recipient.kind == "person":
+            continue
+        department = departments.get(recipient.key) if recipient.kind != "duty_desk" else None
+        name = getattr(department, "name", recipient.name)
+        counts[(recipient.key, name)] = counts.get((recipient.key, name), 0) + 1
+    order = {key: index for index, key in enumerate(departments)}
+    return [{"key": key, "name": name, "notifications": count}
+            for (key, name), count in sorted(counts.items(), key=lambda item: order.get(item[0][0], len(order)))]
 
 
 async def preview(session: AsyncSession, warning: NormalisedWarning, settings: Settings) -> dict:
@@ -55,5 +85,7 @@ async def preview(session: AsyncSession, warning: NormalisedWarning, settings: S
         "unreachable": [{"name": r.name, "unit_code": r.unit_code, "problem": r.problem} for r in fan.unreachable],
         "units_without_persons": fan.units_without_persons,
         "routes": list(fan.route_paths),
+        "by_level": told_by_level(fan),
+        "by_department": told_by_department(fan, settings.warnings.departments),
     }
     return data

@@ -2,6 +2,7 @@
 (function () {
   'use strict';
   var FM = window.FangxunMap = window.FangxunMap || {};
+  var NARROW = '(max-width: 600px)';
 
   function control(map, id, position) {
     var element = document.getElementById(id);
@@ -22,6 +23,9 @@
     control(map, 'fx-title', 'topleft');
     control(map, 'fx-search', 'topleft');
     control(map, 'fx-legend', 'bottomright');
+    if (window.matchMedia && window.matchMedia(NARROW).matches) {
+      document.getElementById('fx-legend').removeAttribute('open');  // folded on a phone: a tap on 图例 opens it
+    }
     FM.unitSearch(map, parts.levels, document.getElementById('fx-search'));
     map.on('baselayerchange', function () {
       // Unit fills are redrawn on top when the level changes; the outlines and warnings stay above them.

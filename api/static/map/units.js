@@ -90,24 +90,4 @@
   FM.outlineLayer = function (data) {
     return L.geoJSON(data, {interactive: false, style: {color: '#1a237e', weight: 2.2, opacity: 0.8, fill: false}});
   };
-
-  FM.warningLayer = function (data) {
-    var c = FM.config;
-    return L.geoJSON(data, {
-      style: function (feature) {
-        var colour = c.warningColours[feature.properties.colour] || '#888';
-        return {color: colour, weight: 2, fillColor: colour, fillOpacity: 0.25, dashArray: '8 4'};
-      },
-      onEachFeature: function (feature, layer) {
-        var p = feature.properties;
-        layer.bindPopup(function () {
-          var box = FM.el('div', 'fx-popup');
-          box.appendChild(FM.el('h3', null, (p.event || '') + label(c.warningLabels, p.colour)));
-          if (p.headline) { box.appendChild(FM.el('p', null, p.headline)); }
-          if (p.expires) { box.appendChild(FM.el('p', 'fx-meta', c.text.expires + ' ' + p.expires)); }
-          return box;
-        });
-      }
-    });
-  };
 }());
