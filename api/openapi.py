@@ -10,7 +10,10 @@ from aiohttp import web
 import fangxun
 from fangxun.api.cookies import COOKIE_NAME
 from fangxun.api.openapi_operations import OPERATIONS, operation
+from fangxun.api.keys import SETTINGS
 from fangxun.api.openapi_schemas import component_schemas
+from fangxun.settings import Settings
+from fangxun.warnings.delivery.channels.config import AliyunVoiceConfig, VoiceConfig
 
 DESCRIPTION = """防汛预案登记、预警叫应、事件与应急响应的接口。
 
@@ -44,7 +47,7 @@ def openapi_document(app: web.Application) -> dict:
         op = OPERATIONS.get((method, path))
         if op is not None:
             paths.setdefault(path, {})[method] = operation(method, path, op, getattr(handler, "__doc__", None))
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "fangxun 防汛 API", "version": fangxun.__version__, "description": DESCRIPTION},
         "servers": [{"url": "/"}],
@@ -60,4 +63,32 @@ def openapi_document(app: web.Application) -> dict:
             },
         },
     }
+    return for_this_service(document, app[SETTINGS])
 
+
+def _choices(schema: dict, names: list[str]) -> dict:
+    return {**schema, "enum": names} if names else schema
+
+
+def for_this_service(document: dict, settings: Settings) -> dict:
+    """The choices this service's configuration fixes: event kinds, departments, gateway channel names."""
+    schemas = document["components"]["schemas"]
+    properties = schemas["EventOpen"]["properties"]
+    properties["kind"] = _choices(properties["kind"], list(settings.events.kinds))
+    for name in ("JournalEntryBody", "SmsReportToJournal"):
+        properties = schemas[name]["properties"]
+        properties["department"] = _choices(properties["department"], list(settings.warnings.departments))
+    channels = settings.warnings.channels
+    names = {
+        "/api/callbacks/sms/{channel}": [name for name, config in channels.items()
+                                         if config.kind == "sms" and config.callback_secret_env],
+        "/api/callbacks/voice/{channel}": [name for name, config in channels.items() if isinstance(config, VoiceConfig)],
+        "/api/callbacks/voice/{channel}/{token}": [name for name, config in channels.items()
+                                                   if isinstance(config, AliyunVoiceConfig)],
+    }
+    for path, configured in names.items():
+        operation = document["paths"].get(path, {}).get("post")
+        if operation is not None:
+            operation["parameters"] = [{**param, "schema": _choices(param["schema"], configured)}
+                                       if param["name"] == "channel" else param for param in operation["parameters"]]
+    return document

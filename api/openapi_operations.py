@@ -207,18 +207,18 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         "短信网关推送上行短信（回复 1/收到 即叫应）；以签名为凭据", "网关回调",
         {200: json_reply("已保存（重复推送只保存一次）", "SmsCallbackReply")},
         params=[path("channel", {"type": "string"}, "[warnings.channels] 中的短信渠道名"), SIGNATURE],
-        body=json_body("InboundSms"), errors=(404, 503), public=True),
+        body=json_body("InboundSms"), errors=(401, 404, 503), public=True),
     ("post", "/api/callbacks/voice/{channel}"): Op(
         "语音网关推送呼叫结果（按 1 即叫应）；以签名为凭据", "网关回调",
         {200: json_reply("已记录（重复推送不改变任何内容）", "VoiceCallbackReply")},
         params=[path("channel", {"type": "string"}, "[warnings.channels] 中的语音渠道名"), SIGNATURE],
-        body=json_body("CallReport"), errors=(404, 503), public=True),
+        body=json_body("CallReport"), errors=(401, 404, 503), public=True),
     ("post", "/api/callbacks/voice/{channel}/{token}"): Op(
         "阿里云语音服务推送呼叫记录（VoiceReport）；地址中的令牌即凭据", "网关回调",
         {200: json_reply("已接收", "AliyunTaken")},
         params=[path("channel", {"type": "string"}, "阿里云语音渠道名"),
                 path("token", {"type": "string"}, "callback_token_env 所指的令牌")],
-        body=json_body("AliyunVoiceReport"), errors=(404, 503), public=True),
+        body=json_body("AliyunVoiceReport"), errors=(401, 404, 503), public=True),
 }
 # The journal only grows: its PUT, PATCH and DELETE answer 405 with the way to correct.
 _ENTRY_ID = path("entry_id", ID, "日志条目编号")
@@ -256,7 +256,7 @@ def operation(method: str, route: str, op: Op, handler_doc: str | None) -> dict:
     if handler_doc:
         result["description"] = " ".join(handler_doc.split())
     if op.params:
-        result["parameters"] = op.params
+        result["parameters"] = list(op.params)
     if op.body:
         result["requestBody"] = {"required": op.body_required,
                                  "content": {kind: {"schema": schema} for kind, schema in op.body.items()}}
