@@ -3,6 +3,8 @@ from anywhere else and no script."""
 
 from __future__ import annotations
 
+import json
+
 from fangxun.api.templating import render
 
 METHOD_ORDER = ("get", "post", "patch", "put", "delete")
@@ -19,7 +21,7 @@ def type_text(schema: dict) -> str:
     if "$ref" in schema:
         return schema_name(schema["$ref"])
     if "const" in schema:
-        return repr(schema["const"]).replace("'", '"')
+        return json.dumps(schema["const"], ensure_ascii=False)
     if "enum" in schema:
         return " | ".join(f'"{value}"' for value in schema["enum"])
     for combiner, joiner in (("anyOf", " | "), ("oneOf", " | "), ("allOf", " + ")):
@@ -39,7 +41,7 @@ def rules_text(schema: dict) -> str:
     for option in [schema, *schema.get("anyOf", [])]:
         parts += [f"{key} {option[key]}" for key in _SIMPLE_KEYS if key in option]
     if "default" in schema:
-        parts.append(f"默认 {schema['default']!r}".replace("'", '"'))
+        parts.append(f"默认 {json.dumps(schema['default'], ensure_ascii=False)}")
     return "；".join(parts)
 
 
