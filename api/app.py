@@ -18,7 +18,7 @@ from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
                               PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
-from fangxun.api.login_limit import LoginLimiter
+from fangxun.api.login_limit import sign_in_throttle
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
@@ -82,8 +82,10 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[PUBLIC_BASE] = base or public_base(settings.server)
-    app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
-                                      now=lambda: clock.now().timestamp())
+    auth = settings.auth
+    app[LOGIN_LIMITER] = sign_in_throttle(auth.login_free_failures, auth.login_first_delay_seconds,
+                                          auth.login_max_delay_seconds, auth.address_free_failures,
+                                          auth.address_max_delay_seconds, now=lambda: clock.now().timestamp())
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
     app.cleanup_ctx.append(_signing_key)
     app.cleanup_ctx.append(_password_executor)

@@ -13,6 +13,8 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fangxun.core.db_errors import reaching
+
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent.parent / "migrations")
 # The first key of fangxun's PostgreSQL advisory lock on migrations (the second is its schema's hash).
 MIGRATION_LOCK_KEY = 0x66786D67  # "fxmg"
@@ -28,7 +30,8 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock)."""
+    """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock).
+    Every command and `serve` start here: a database that cannot be reached is a DatabaseUnreachable naming it."""
     if revision == "head" and await schema_is_current(engine):
         return  # nothing to do: no lock taken
     config = alembic_config()
@@ -38,7 +41,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
+    async with reaching(engine.url), engine.begin() as connection:
         await connection.run_sync(run)
 
 
