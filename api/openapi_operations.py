@@ -11,6 +11,7 @@ from fangxun.plans.plan_queries import MAX_PAGE_SIZE as MAX_PLANS
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.report.export import FORMATS, MEDIA_TYPES
 from fangxun.report.period import MAX_YEAR, MIN_YEAR
+from fangxun.warnings.board_rules import FILTERS, LEVEL_FILTERS, MAX_PER_PAGE, MAX_QUERY_CHARS, PER_PAGE
 from fangxun.warnings.delivery.channels.voice_protocol import SIGNATURE_HEADER
 from fangxun.warnings.queries import MAX_PAGE_SIZE as MAX_WARNINGS, STATES
 from fangxun.warnings.vocabulary import COLOURS, WARNING_STATUSES
@@ -52,6 +53,14 @@ EVENT_ID = path("id", {**ID, "examples": [1]}, "事件编号")
 WARNING_ID = path("id", {**ID, "examples": [1]}, "预警编号")
 PLAN_ID = path("id", {**ID, "examples": [1]}, "预案编号")
 ROOT = query("root", CODE, "只看该区划及其下级（默认全市）")
+GROUP = {"type": "string", "pattern": r"^(desks|other|(unit|self):\d{12})$",
+         "description": "desks、other、unit:<区划代码> 或 self:<区划代码>"}
+BOARD_FILTERS = [
+    query("message", {"type": "string", "pattern": r"^(all|\d+)$"}, "all，或过程中的一条消息编号（省略：当前消息）"),
+    query("filter", {"enum": list(FILTERS)}, "只看：" + "、".join(FILTERS.values())),
+    query("level", {"enum": list(LEVEL_FILTERS)}, "责任人所在级别"),
+    query("department", {"type": "string", "maxLength": 64}, "部门键"),
+    query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "按姓名、区划或电话号码查找")]
 SIGNATURE = {"name": SIGNATURE_HEADER, "in": "header", "required": True,
              "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
              "description": "sha256=<请求体原文的 HMAC-SHA256 十六进制值，以渠道回调密钥为键>"}
@@ -152,8 +161,21 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", "/api/warnings/{id}/units"): Op("为无法定位的预警人工指定区划（随后照常发送）", "预警",
                                              {200: json_reply("已指定", "Assignment")}, params=[WARNING_ID],
                                              body=json_body("UnitAssign"), errors=(404, 409)),
-    ("get", "/api/board"): Op("值班看板数据", "预警", {200: json_reply("看板", "Board")}, params=[
-        query("hours", {"type": "integer", "minimum": 1, "maximum": 168, "default": 24}, "显示最近几小时内结束的预警")]),
+    ("get", "/api/board/threads"): Op(
+        "值班看板：生效中及最近结束的预警过程及其计数", "值班看板", {200: json_reply("预警过程", "BoardThreads")}, params=[
+            query("hours", {"type": "integer", "minimum": 1, "maximum": 168, "default": 24}, "显示最近几小时内结束的过程")]),
+    ("get", "/api/board/threads/{id}"): Op("一个预警过程（任一消息编号）的时间线与各消息计数", "值班看板",
+                                           {200: json_reply("预警过程", "BoardThread")}, params=[WARNING_ID],
+                                           errors=(404,)),
+    ("get", "/api/board/threads/{id}/groups"): Op(
+        "接收人按部门、区划分组的计数（parent 为上级分组）", "值班看板", {200: json_reply("分组", "BoardGroups")},
+        params=[WARNING_ID, *BOARD_FILTERS, query("parent", GROUP, "上级分组（省略：部门与各区县）")], errors=(404,)),
+    ("get", "/api/board/threads/{id}/recipients"): Op(
+        "一个分组中符合筛选的接收人（最紧急的在前），分页", "值班看板", {200: json_reply("一页接收人", "BoardRecipients")},
+        params=[WARNING_ID, *BOARD_FILTERS, query("group", GROUP, "分组（省略：全部）"),
+                query("page", {"type": "integer", "minimum": 1, "maximum": 100_000, "default": 1}, "页码"),
+                query("per_page", {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE},
+                      "每页条数")], errors=(404,)),
     ("post", "/api/acks/{token}"): Op("叫应（确认收到）：链接中的令牌即凭据", "叫应",
                                       {200: json_reply("已确认", "Acknowledged")},
                                       params=[path("token", {"type": "string", "maxLength": 200}, "叫应令牌")],

@@ -214,6 +214,10 @@ def _reply_schemas() -> dict[str, dict]:
                  "unit_code": ns, "unit_name": s, "corrects_id": ni, "corrected_by": ni, "standing": b, "action": s,
                  "figures": obj(figure_values, optional=JOURNAL_FIGURES), "text": s})
     page = {"total": i, "page": i, "per_page": i}
+    thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
+                  "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
+                  "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
+                  "counts": {"type": "object"}})
     intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
                   "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
                   "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,
@@ -248,11 +252,20 @@ def _reply_schemas() -> dict[str, dict]:
                            "unreachable": i}),
         "Acknowledged": obj({"acknowledged": {"const": True}, "acked_at": ns, "acked_via": ns, "acked_late": b,
                              "notification_id": i, "recipient_name": s, "warning_id": i, "warning_status": ns}),
-        "Board": obj({"as_of": s, "recent_hours": i, "state_labels": {"type": "object"},
-                      "warnings": array({"allOf": [ref("Warning"), obj({
-                          "counts": ref("StateCounts"), "recipients": array(ref("Recipient")),
-                          "recipients_shown": i})]}),
-                      "sms_replies_unmatched": {"type": "array"}, "held_back": {"type": "array"}}),
+        "BoardThreads": obj({"as_of": s, "recent_hours": i, "threads": array(ref("BoardThreadSummary")),
+                             "state_labels": {"type": "object"}, "count_labels": {"type": "object"},
+                             "filters": {"type": "object"}, "levels": {"type": "object"},
+                             "held_back": {"type": "array"}, "sms_replies_unmatched": {"type": "array"}}),
+        "BoardThreadSummary": thread,
+        "BoardThread": {"allOf": [ref("BoardThreadSummary"), obj({
+            "as_of": s, "timeline": array(obj({"id": i, "msg_type": s, "step": s, "step_label": s, "colour": ns,
+                                                "headline": s, "sent": s, "expires": ns, "closed_at": ns,
+                                                "status": s, "all_clear": b, "counts": {"type": "object"}})),
+            "all_counts": {"type": "object"}, "departments": array(obj({"key": s, "name": s}))})]},
+        "BoardGroups": obj({"thread_id": i, "message": s, "parent": ns, "filtered": b,
+                            "groups": array({"type": "object"})}),
+        "BoardRecipients": obj({"thread_id": i, "message": s, "group": ns, "total": i, "page": i, "per_page": i,
+                                "pages": i, "items": array({"type": "object"})}),
         "Event": event, "EventDetail": event_detail,
         "EventList": obj({"total": i, "items": array(ref("Event"))}),
         "Proposal": obj({"event_id": i, "proposal": null(obj({
