@@ -32,8 +32,6 @@ def alembic_config() -> Config:
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock).
     Every command and `serve` start here: a database that cannot be reached is a DatabaseUnreachable naming it."""
-    if revision == "head" and await schema_is_current(engine):
-        return  # nothing to do: no lock taken
     config = alembic_config()
 
     def run(sync_connection) -> None:
@@ -41,8 +39,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with reaching(engine.url), engine.begin() as connection:
-        await connection.run_sync(run)
+    async with reaching(engine.url):
+        if revision == "head" and await schema_is_current(engine):
+            return  # nothing to do: no lock taken
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
 
 
 def hold_migration_lock(connection: Connection) -> None:
