@@ -23,7 +23,6 @@ from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.tables import Notification
 
 USER = "duty03"
-
 ANSWERED = 40
 VIEWPORTS = {"desk": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 ZOOM_OF = "() => window.FangxunMap.map.getZoom()"
