@@ -24,7 +24,8 @@ from fangxun.core.errors import Forbidden, Unauthorized
 from fangxun.core.page_sessions import session_principal
 from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
-PUBLIC_PATHS = frozenset({"/api/health", "/login", "/logout", "/favicon.ico"})
+# The OpenAPI document and its page describe the interface and hold no data.
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/docs", "/login", "/logout", "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and

@@ -126,6 +126,9 @@ class Notification(Base):
     ack_check_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the holder just before it asks the channel, cleared with the outcome: a row still marked when
+    # its holder stopped may have gone out, and is recorded as an attempt of unknown outcome (outbox.settle_begun).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotificationAttempt(Base):
@@ -141,6 +144,20 @@ class NotificationAttempt(Base):
     status: Mapped[int | None] = mapped_column(Integer)
     detail: Mapped[str] = mapped_column(Text, default="")
     worker: Mapped[str] = mapped_column(String(100), default="")
+
+
+class DispatchWorker(Base):
+    """A running dispatcher and its heartbeat; one whose heartbeat stops has its rows taken over."""
+
+    __tablename__ = "dispatch_workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the worker id rows are claimed by
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last heartbeat in seconds since 1970 by the database's clock (core.db_clock): no host's clock
+    # is compared with another's.
+    beat_at: Mapped[float] = mapped_column(Float)
 
 
 class CallAttempt(Base):
