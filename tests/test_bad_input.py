@@ -175,6 +175,14 @@ async def test_ids_beyond_the_key_columns_are_refused_in_paths(client, world, ra
     assert response.status in (400, 404)
 
 
+@pytest.mark.parametrize("raw", ["2147483648", "9" * 5_000, "²", "-1"])
+async def test_ids_beyond_the_key_columns_are_refused_in_queries(client, world, raw):
+    for view in ("groups", "recipients"):
+        response = await client.get(f"/api/board/threads/{world['warning']}/{view}", params={"message": raw},
+                                    headers=world["admin"])
+        await refused(response, "message")
+
+
 @pytest.mark.parametrize(("field", "value"), [("approved_on", "9999-06-01"), ("approved_on", "0001-01-01"),
                                               ("last_reviewed_on", "9999-12-31")])
 async def test_a_plan_dated_off_the_calendar_is_refused(client, sessions, world, field, value):

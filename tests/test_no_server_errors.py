@@ -27,7 +27,7 @@ FIELDS = ["kind", "name", "started_at", "ended_at", "note", "warning_id", "actio
           "area_description"]
 PARAMETERS = ["since", "page", "per_page", "year", "root", "depth", "q", "limit", "hours", "days", "format",
               "dry_run", "lenient", "state", "due_before", "kind", "status", "level", "colour", "event", "corrects",
-              "next", "warning"]
+              "next", "warning", "message", "filter", "group", "parent", "department"]
 # Left out: the gateways' callbacks (signed with secrets a test run does not have) and signing out (ends the run's
 # own session).
 SKIPPED = re.compile(r"^/api/callbacks/|^/logout$")

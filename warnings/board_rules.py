@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fangxun.core.errors import BadInput
+from fangxun.core.row_ids import row_id_of_text
 from fangxun.plans.unit_rules import LEVEL_LABELS, is_valid_code, level_from_code
 from fangxun.warnings.vocabulary import COLOURS, PERSON_LEVELS
 
@@ -121,7 +122,8 @@ def parse_scope(text: str | None, message_ids: list[int], focus: int) -> tuple[s
         return str(focus), [focus]
     if text == ALL_MESSAGES:
         return ALL_MESSAGES, list(message_ids)
-    if text.isdigit() and int(text) in message_ids:
-        return text, [int(text)]
+    message_id = row_id_of_text(text)
+    if message_id in message_ids:
+        return text, [message_id]
     raise BadInput(f"message：应为 all 或本预警过程中的一条消息编号（{'、'.join(map(str, message_ids))}）：{text!r}",
                    extra={"field": "message"})
