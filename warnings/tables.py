@@ -143,6 +143,20 @@ class NotificationAttempt(Base):
     worker: Mapped[str] = mapped_column(String(100), default="")
 
 
+class DispatchWorker(Base):
+    """A running dispatcher and its heartbeat; one whose heartbeat stops has its rows taken over."""
+
+    __tablename__ = "dispatch_workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # the worker id rows are claimed by
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last heartbeat in seconds since 1970 by the database's clock (core.db_clock): no host's clock
+    # is compared with another's.
+    beat_at: Mapped[float] = mapped_column(Float)
+
+
 class CallAttempt(Base):
     """One voice call of a notification: on disk before its request goes out, then the gateway's result.
 
