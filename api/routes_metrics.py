@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from aiohttp import web
 from prometheus_client import REGISTRY, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
 from fangxun.api.keys import CLOCK, SESSIONS, SETTINGS
@@ -36,4 +36,4 @@ async def metrics(request: web.Request) -> web.Response:
     state = await read_state(app[SESSIONS], app[CLOCK].now())
     database = DatabaseCollector(state, settings.warnings.channels, settings.monitoring.heartbeat_stale_seconds)
     return web.Response(body=generate_latest(_Scrape(REGISTRY, database)),
-                        headers={"Content-Type": CONTENT_TYPE_LATEST, "Cache-Control": "no-store"})
+                        headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4, "Cache-Control": "no-store"})

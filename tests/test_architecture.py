@@ -42,6 +42,7 @@ PURE_MODULES = [
     "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
     "fangxun.warnings.events.response_advice",
     "fangxun.warnings.events.journal_rules",
+    "fangxun.warnings.readiness", "fangxun.core.redact",
 ]
 # The outbox has one writer: rows are made and changed only inside warnings/delivery.
 OUTBOX_WRITERS = "fangxun.warnings.delivery"
