@@ -3,8 +3,6 @@ the channel. Set with `log_context(...)`; every line logged inside carries it (c
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from contextvars import ContextVar
 
 # The fields a line may carry, in the order the human format shows them.
@@ -13,14 +11,21 @@ FIELDS = ("request_id", "warning_id", "notification_id", "channel")
 _current: ContextVar[dict[str, object]] = ContextVar("fangxun_log_context", default={})
 
 
-@contextmanager
-def log_context(**fields: object) -> Iterator[None]:
-    """Lines logged inside (in this task, and in tasks it starts) carry `fields` besides the outer ones."""
-    token = _current.set({**_current.get(), **{key: value for key, value in fields.items() if value is not None}})
-    try:
-        yield
-    finally:
-        _current.reset(token)
+class log_context:  # noqa: N801 (used like a function: `with log_context(warning_id=…):`)
+    """Lines logged inside (in this task, and in tasks it starts) carry `fields` besides the outer ones.
+    (A class rather than a generator: the dispatcher enters one per message.)"""
+
+    __slots__ = ("fields", "_token")
+
+    def __init__(self, **fields: object):
+        self.fields = fields
+
+    def __enter__(self) -> None:
+        self._token = _current.set({**_current.get(), **{key: value for key, value in self.fields.items()
+                                                         if value is not None}})
+
+    def __exit__(self, *exc_info: object) -> None:
+        _current.reset(self._token)
 
 
 def current() -> dict[str, object]:
