@@ -10,14 +10,20 @@ import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
 from fangxun import __version__
+from fangxun.cli_parser import ChineseArgumentParser, integer
 from fangxun.core.accounts import CLI_PRINCIPAL
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, database_url, session_factory
+from fangxun.core.db_errors import unreachable
 from fangxun.core.errors import BadInput, FangxunError, ImportRejected
 from fangxun.core.logs import FORMATS as LOG_FORMATS
 from fangxun.core.logs import setup_logging
 from fangxun.core.migrate import upgrade
+from fangxun.core.os_errors import os_error_text
 from fangxun.core.settings import ROLES
 from fangxun.settings import load_settings
 
@@ -417,17 +423,17 @@ def _log_format_option(command: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="fangxun", description="防汛预案登记与预警联动服务")
-    parser.add_argument("--version", action="version", version=f"fangxun {__version__}")
-    parser.add_argument("--database-url", help="sqlite:///路径 或 postgresql://…（默认 $FANGXUN_DATABASE_URL 或 sqlite:///fangxun.db）")
-    parser.add_argument("--config", help="合并到默认配置之上的 TOML 文件（默认 $FANGXUN_CONFIG）")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = ChineseArgumentParser(prog="fangxun", description="防汛预案登记与预警联动服务")
+    parser.add_argument("--version", action="version", version=f"fangxun {__version__}", help="显示版本号并退出")
+    parser.add_argument("--database-url", metavar="URL", help="sqlite:///路径 或 postgresql://…（默认 $FANGXUN_DATABASE_URL 或 sqlite:///fangxun.db）")
+    parser.add_argument("--config", metavar="FILE", help="合并到默认配置之上的 TOML 文件（默认 $FANGXUN_CONFIG）")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="命令")
 
     serve = commands.add_parser("serve", help="启动 HTTP 服务")
     serve.add_argument("--demo", action="store_true", help="空库时载入郑州演示登记库，并打印演示账号")
     serve.add_argument("--with-history", action="store_true", help="与 --demo 同用：再载入上一年度的演示历史")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="监听的地址（默认配置 [server] host，即 127.0.0.1；0.0.0.0 为所有网卡）")
+    serve.add_argument("--port", type=integer, help="监听的端口（默认配置 [server] port，即 8080；0 为任一空闲端口）")
     serve.add_argument("--no-dispatch", action="store_true",
                        help="不在本进程发送预警通知和运行定时任务（另行运行 fangxun dispatch 时）")
     _log_format_option(serve)
@@ -444,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo_load = demo.add_parser("load", help="载入郑州演示登记库（需空库）")
     demo_load.add_argument("--with-history", action="store_true",
                            help="再载入过去一年的演示历史（降雨过程、预警、通知与叫应、响应决策、事件日志）")
-    demo_load.add_argument("--history-year", type=int, help="演示历史的年份（默认上一个完整年度）")
+    demo_load.add_argument("--history-year", type=integer, help="演示历史的年份（默认上一个完整年度）")
     demo_load.set_defaults(handler=cmd_demo_load)
 
     units = commands.add_parser("units", help="行政区划").add_subparsers(dest="action", required=True)
@@ -515,14 +521,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="统计报告").add_subparsers(dest="action", required=True)
     report_annual = report.add_parser("annual", help="年度统计报告（JSON、每表一个 CSV、XLSX、HTML）")
-    report_annual.add_argument("--year", type=int, required=True, help="统计年份（北京时间的自然年）")
+    report_annual.add_argument("--year", type=integer, required=True, help="统计年份（北京时间的自然年）")
     report_annual.add_argument("--out", required=True, help="输出目录（不存在则创建）")
     report_annual.add_argument("--format", help="只生成这些格式，逗号分隔：json,csv,xlsx,html（默认全部）")
     report_annual.set_defaults(handler=cmd_report_annual)
 
     events = commands.add_parser("events", help="降雨过程、雨雪冰冻事件").add_subparsers(dest="action", required=True)
     events_decide = events.add_parser("decide", help="记录应急响应决策（启动、提升、降低、终止）并通知各部门")
-    events_decide.add_argument("event_id", type=int, metavar="EVENT_ID")
+    events_decide.add_argument("event_id", type=integer, metavar="EVENT_ID")
     events_decide.add_argument("--action", required=True, choices=("activate", "upgrade", "downgrade", "terminate"))
     events_decide.add_argument("--level", help="响应级别 I、II、III、IV（终止时可省略）")
     events_decide.add_argument("--by", required=True, help="决策人（会商研判的领导或值班长）")
@@ -530,10 +536,10 @@ def build_parser() -> argparse.ArgumentParser:
     events_decide.add_argument("--note", help="说明")
     events_decide.set_defaults(handler=cmd_events_decide)
     events_proposal = events.add_parser("proposal", help="按当前生效预警给出的响应级别建议")
-    events_proposal.add_argument("event_id", type=int, metavar="EVENT_ID")
+    events_proposal.add_argument("event_id", type=integer, metavar="EVENT_ID")
     events_proposal.set_defaults(handler=cmd_events_proposal)
     events_list = events.add_parser("list", help="列出事件（最新的在前）")
-    events_list.add_argument("--year", type=int, help="开始于该年（北京时间）")
+    events_list.add_argument("--year", type=integer, help="开始于该年（北京时间）")
     events_list.add_argument("--kind", help="rainfall（降雨过程）或 snow_ice（雨雪冰冻）")
     events_list.add_argument("--status", help="open（进行中）或 closed（已结束）")
     events_list.add_argument("--json", action="store_true")
@@ -545,7 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_open.add_argument("--note", help="备注")
     events_open.set_defaults(handler=cmd_events_open)
     events_close = events.add_parser("close", help="人工结束事件")
-    events_close.add_argument("id", type=int, metavar="ID")
+    events_close.add_argument("id", type=integer, metavar="ID")
     events_close.add_argument("--at", help="结束时间，ISO 8601（默认现在；不带时区按北京时间）")
     events_close.add_argument("--note", help="备注")
     events_close.set_defaults(handler=cmd_events_close)
@@ -574,8 +580,14 @@ def main(argv: list[str] | None = None) -> int:
     except FangxunError as exc:
         print(f"fangxun: {exc.detail}", file=sys.stderr)
         return EXIT_BAD_INPUT if exc.status < 500 or exc.code == "config_error" else EXIT_FAILURE
-    except (OSError, ConnectionError) as exc:
-        print(f"fangxun: {exc}", file=sys.stderr)
+    except OSError as exc:   # a file that cannot be read or written: one line, no traceback
+        print(f"fangxun: {os_error_text(exc)}", file=sys.stderr)
+        return EXIT_FAILURE
+    except DBAPIError as exc:   # the database lost after the first connection (which upgrade checks)
+        translated = unreachable(exc, make_url(database_url(args.database_url)))
+        if translated is None:
+            raise
+        print(f"fangxun: {translated.detail}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130

@@ -11,14 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fangxun.api import (routes_ack, routes_aliyun_voice, routes_assign, routes_board, routes_cap, routes_decisions,
-                         routes_event_page, routes_events, routes_journal, routes_map, routes_metrics, routes_pages,
-                         routes_plans, routes_reports, routes_sms, routes_sms_replies, routes_status, routes_units,
-                         routes_voice, routes_warning_entry, routes_warnings)
+                         routes_event_page, routes_events, routes_journal, routes_map, routes_metrics, routes_openapi,
+                         routes_pages, routes_plans, routes_reports, routes_sms, routes_sms_replies, routes_status,
+                         routes_units, routes_voice, routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
                               PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
-from fangxun.api.login_limit import LoginLimiter
+from fangxun.api.login_limit import sign_in_throttle
 from fangxun.api.request_ids import answer_request_id, request_id_middleware
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
@@ -91,8 +91,10 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[PUBLIC_BASE] = base or public_base(settings.server)
-    app[LOGIN_LIMITER] = LoginLimiter(settings.auth.login_attempts, settings.auth.login_window_seconds,
-                                      now=lambda: clock.now().timestamp())
+    auth = settings.auth
+    app[LOGIN_LIMITER] = sign_in_throttle(auth.login_free_failures, auth.login_first_delay_seconds,
+                                          auth.login_max_delay_seconds, auth.address_free_failures,
+                                          auth.address_max_delay_seconds, now=lambda: clock.now().timestamp())
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
     app.cleanup_ctx.append(signing_key_context)
     app.cleanup_ctx.append(_password_executor)
@@ -105,7 +107,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
                    routes_ack, routes_board, routes_cap, routes_events, routes_decisions, routes_journal,
                    routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies, routes_voice,
-                   routes_aliyun_voice, routes_warning_entry):
+                   routes_aliyun_voice, routes_warning_entry, routes_openapi):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     app.router.add_static(LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

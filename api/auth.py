@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -15,13 +16,16 @@ from yarl import URL
 
 from fangxun.api.cookies import COOKIE_NAME, read_session
 from fangxun.api.errors import error_response, is_api
-from fangxun.api.keys import AUTH_METHOD, CLOCK, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
+from fangxun.api.keys import AUTH_METHOD, CLOCK, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL, SESSIONS, SIGNING_KEY
+from fangxun.api.login_limit import sign_in_keys
 from fangxun.api.metrics_access import open_metrics
 from fangxun.core.accounts import Principal, User, principal_for_token, store_upgraded_hash
 from fangxun.core.errors import Forbidden, Unauthorized
 from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/ready", "/login", "/logout", "/favicon.ico"})
+# The OpenAPI document and its page describe the interface and hold no data.
+PUBLIC_PATHS = frozenset({"/api/health", "/api/ready", "/api/openapi.json", "/api/docs", "/login", "/logout",
+                          "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
@@ -104,6 +108,32 @@ async def _upgrade_hash(app: web.Application, user_id: int, stored: str, passwor
     except SQLAlchemyError:
         # The sign-in stands; the next one tries again.
         logger.warning("could not store the upgraded password hash of user %s", user_id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in: the principal, or why not and how long to wait before the next try."""
+
+    principal: Principal | None
+    wait: int = 0
+    refused: bool = False   # not even checked: the name from this address, or the address, must wait
+
+
+async def throttled_sign_in(app: web.Application, username: str, password: str, address: str) -> SignIn:
+    """check_password behind the sign-in throttle (api/login_limit.py): refused unchecked while the name from this
+    address, or the address, must wait; a failure makes them wait longer; a success clears the name from this
+    address. Nothing another address does can make this one wait."""
+    throttle = app[LOGIN_LIMITER]
+    pair, where = sign_in_keys(username, address)
+    wait = throttle.begin((pair, where))
+    if wait:
+        return SignIn(None, wait, refused=True)
+    principal = await check_password(app, username, password)
+    if principal is None:
+        return SignIn(None, throttle.wait((pair, where)))
+    throttle.forgive((where,))
+    throttle.clear((pair,))
+    return SignIn(principal)
 
 
 def is_journal_write(request: web.Request) -> bool:

@@ -7,7 +7,7 @@ from concurrent.futures import Executor
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from fangxun.api.login_limit import LoginLimiter
+from fangxun.api.login_limit import FailureThrottle
 from fangxun.core.accounts import Principal
 from fangxun.core.batches import Batcher
 from fangxun.core.clock import Clock
@@ -20,9 +20,10 @@ SESSIONS = web.AppKey("sessions", async_sessionmaker)
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
 SIGNING_KEY = web.AppKey("signing_key", bytes)
-LOGIN_LIMITER = web.AppKey("login_limiter", LoginLimiter)
-# Wrong 叫应 links per client address (guessing tokens).
-ACK_LIMITER = web.AppKey("ack_limiter", LoginLimiter)
+# Failed sign-ins per user name and client address, and per address.
+LOGIN_LIMITER = web.AppKey("login_limiter", FailureThrottle)
+# Wrong 叫应 links per client address and per token prefix (guessing tokens).
+ACK_LIMITER = web.AppKey("ack_limiter", FailureThrottle)
 PASSWORD_EXECUTOR = web.AppKey("password_executor", Executor)
 # Where the links the service hands out point: 叫应 links in messages, the CAP feed (core/public_base.py).
 PUBLIC_BASE = web.AppKey("public_base", PublicBase)

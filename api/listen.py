@@ -1,11 +1,14 @@
 """The listening sockets of `serve`, bound before the application starts so the address (and a port the OS
-chose for port 0) is known to the links the service hands out."""
+chose for port 0) is known to the links the service hands out. An address that cannot be listened on (a busy
+port, a privileged one, an unknown host) is one Chinese line: bad input, so `fangxun serve` exits 2."""
 
 from __future__ import annotations
 
+import errno
 import socket
 
-from fangxun.core.errors import FangxunError
+from fangxun.core.errors import BadInput
+from fangxun.core.os_errors import reason
 from fangxun.core.public_base import host_port
 
 
@@ -15,7 +18,7 @@ def bind(host: str, port: int) -> list[socket.socket]:
     try:
         infos = socket.getaddrinfo(host or None, port, socket.AF_UNSPEC, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise FangxunError(f"无法监听 {host_port(host, port)}：找不到该主机（{exc.strerror}）") from exc
+        raise BadInput(f"无法监听 {host_port(host, port)}：{reason(exc)}") from exc
     sockets: list[socket.socket] = []
     seen = set()
     try:
@@ -37,10 +40,19 @@ def bind(host: str, port: int) -> list[socket.socket]:
     except OSError as exc:
         for sock in sockets:
             sock.close()
-        raise FangxunError(f"无法监听 {host_port(host, port)}：{exc.strerror or exc}") from exc
+        raise BadInput(f"无法监听 {host_port(host, port)}：{_busy(exc, port)}") from exc
     if not sockets:
-        raise FangxunError(f"无法监听 {host_port(host, port)}：本机不支持该地址")
+        raise BadInput(f"无法监听 {host_port(host, port)}：本机不支持该地址")
     return sockets
+
+
+def _busy(exc: OSError, port: int) -> str:
+    """Why binding failed, with what to do about the common cases."""
+    if exc.errno == errno.EADDRINUSE:
+        return "端口已被占用（另一个程序正在使用它）；请换一个端口，如 --port " + str(port + 1 if 0 < port < 65535 else 8081)
+    if exc.errno in (errno.EACCES, errno.EPERM) and 0 < port < 1024:
+        return "权限不足（1024 以下的端口需要管理员权限）；请换一个端口，如 --port 8080"
+    return reason(exc)
 
 
 def bound_port(sockets: list[socket.socket]) -> int:

@@ -23,9 +23,10 @@ def html_response(body: str, status: int = 200, headers: dict | None = None) -> 
                         headers={**PAGE_HEADERS, **(headers or {})})
 
 
-def login_page(message: str = "", next_path: str = "/", username: str = "") -> str:
-    """The sign-in form (用户名, 密码, 登录)."""
-    return render("login.html", title="登录", user=None, message=message, next_path=next_path, username=username)
+def login_page(message: str = "", next_path: str = "/", username: str = "", retry_after: int = 0) -> str:
+    """The sign-in form (用户名, 密码, 登录), with why the last try failed and how many seconds to wait."""
+    return render("login.html", title="登录", user=None, message=message, next_path=next_path, username=username,
+                  retry_after=retry_after)
 
 
 def error_page(status: int, detail: str) -> str:

@@ -8,10 +8,12 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from fangxun.api import pages as templates
-from fangxun.api.auth import check_password, cross_site_form
+from fangxun.api.auth import cross_site_form, throttled_sign_in
+from fangxun.api.client_address import client_address
 from fangxun.api.cookies import COOKIE_NAME, sign_session
 from fangxun.api.event_page import page_policy
-from fangxun.api.keys import CLOCK, LOGIN_LIMITER, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
+from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, SIGNING_KEY
+from fangxun.api.login_limit import retry_text
 from fangxun.core.errors import Forbidden
 from fangxun.geo.map_assets import static_dir
 from fangxun.plans.attention import gap_units, overdue_plans
@@ -55,16 +57,15 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()[:100]
     password = str(form.get("password", ""))
     next_path = local_path(form.get("next"))
-    limiter = request.app[LOGIN_LIMITER]
-    keys = (("user", username), ("address", request.remote or ""))
-    stamp = limiter.begin(keys)
-    if stamp is None:
-        page = templates.login_page("登录尝试次数过多，请稍后再试", next_path, username)
-        return templates.html_response(page, status=429, headers={"Retry-After": str(limiter.retry_after(keys))})
-    principal = await check_password(request.app, username, password)
+    outcome = await throttled_sign_in(request.app, username, password, client_address(request))
+    principal = outcome.principal
     if principal is None:
-        return templates.html_response(templates.login_page("用户名或密码错误", next_path, username), status=401)
-    limiter.forgive(keys, stamp)
+        retry = {"Retry-After": str(outcome.wait)} if outcome.wait else {}
+        message = "登录失败次数过多" if outcome.refused else "用户名或密码错误"
+        if outcome.wait:
+            message += f"，请在 {retry_text(outcome.wait)}后重试"
+        page = templates.login_page(message, next_path, username, retry_after=outcome.wait)
+        return templates.html_response(page, status=429 if outcome.refused else 401, headers=retry)
     settings, clock = request.app[SETTINGS], request.app[CLOCK]
     response = _see_other(next_path)
     response.set_cookie(

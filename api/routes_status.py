@@ -22,8 +22,8 @@ async def health(request: web.Request) -> web.Response:
     loop has not stopped on an error). 503 means: restart it. Whether it can work is /api/ready's question."""
     service = request.app.get(WARNING_SERVICE)
     if service is not None and not service.dispatcher_running():
-        return reply({"status": "error", "alive": False, "detail": "本进程的预警发送循环已停止，请重启服务",
-                      "version": fangxun.__version__}, status=503)
+        return reply({"error": "not_alive", "status": "error", "alive": False,
+                      "detail": "本进程的预警发送循环已停止，请重启服务", "version": fangxun.__version__}, status=503)
     return reply({"status": "ok", "alive": True, "detail": "服务运行中", "version": fangxun.__version__})
 
 
@@ -34,7 +34,10 @@ async def ready(request: web.Request) -> web.Response:
     monitoring = request.app[SETTINGS].monitoring
     body = readiness(await ready_facts(request.app), monitoring.heartbeat_stale_seconds,
                      monitoring.feed_stale_intervals)
-    return reply({**body, "version": fangxun.__version__}, status=200 if body["ready"] else 503)
+    if body["ready"]:
+        return reply({**body, "version": fangxun.__version__})
+    # The error shape of every failure, with each check beside it.
+    return reply({"error": "not_ready", **body, "version": fangxun.__version__}, status=503)
 
 
 @routes.get("/api/coverage")

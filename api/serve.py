@@ -66,8 +66,13 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
     from fangxun.api.app import create_app
     from fangxun.api.listen import bind, bound_addresses, bound_port
 
-    lines = asyncio.run(prepare_demo(url, settings, clock, history)) if demo else []
-    sockets = bind(host, port)
+    sockets = bind(host, port)   # first: a busy port is said at once, before the demo takes its 20 s
+    try:
+        lines = asyncio.run(prepare_demo(url, settings, clock, history)) if demo else []
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     port = bound_port(sockets)
     base = public_base(settings.server, host, port, bound=bound_addresses(sockets))
     if dispatch:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from fangxun.core.errors import ConfigError
+from fangxun.core.os_errors import os_error_text
 
 DEFAULT_DATABASE_URL = "sqlite:///fangxun.db"
 
@@ -69,7 +70,11 @@ def async_url(url: str) -> str:
     if backend == "sqlite":
         parsed = parsed.set(drivername="sqlite+aiosqlite")
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(f"数据库地址 {url!r}：无法创建目录 {os_error_text(exc)}") from exc
     elif backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+asyncpg")
     else:

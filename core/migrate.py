@@ -14,6 +14,8 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fangxun.core.db_errors import reaching
+
 SCRIPT_LOCATION = str(Path(__file__).resolve().parent.parent / "migrations")
 # The first key of fangxun's PostgreSQL advisory lock on migrations (the second is its schema's hash).
 MIGRATION_LOCK_KEY = 0x66786D67  # "fxmg"
@@ -29,9 +31,8 @@ def alembic_config() -> Config:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock)."""
-    if revision == "head" and await schema_is_current(engine):
-        return  # nothing to do: no lock taken
+    """Bring the database schema to `revision`; processes doing it at once take turns (hold_migration_lock).
+    Every command and `serve` start here: a database that cannot be reached is a DatabaseUnreachable naming it."""
     config = alembic_config()
 
     def run(sync_connection) -> None:
@@ -39,8 +40,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         config.attributes["connection"] = sync_connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
+    async with reaching(engine.url):
+        if revision == "head" and await schema_is_current(engine):
+            return  # nothing to do: no lock taken
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
 
 
 def hold_migration_lock(connection: Connection) -> None:

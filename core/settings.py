@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -34,8 +35,13 @@ class Strict(BaseModel):
 
 class AuthSettings(Strict):
     session_hours: float = Field(12, gt=0, le=24 * 30)
-    login_attempts: int = Field(5, ge=1)
-    login_window_seconds: int = Field(300, ge=1)
+    # Sign-in throttle (api/login_limit.py): only failures count; per user name and client address, then per
+    # client address (looser), each failure beyond the free ones makes the next attempt wait twice as long.
+    login_free_failures: int = Field(5, ge=1)
+    login_first_delay_seconds: float = Field(5, gt=0)
+    login_max_delay_seconds: float = Field(300, gt=0)
+    address_free_failures: int = Field(30, ge=1)
+    address_max_delay_seconds: float = Field(900, gt=0)
 
 
 class ServerSettings(Strict):
@@ -44,6 +50,20 @@ class ServerSettings(Strict):
     # The address people reach the service at (ack links, the CAP feed); empty: the address `serve` listens on
     # (core/public_base.py decides).
     public_url: str = ""
+    # Proxies whose X-Forwarded-For (or Forwarded) names the client: addresses or networks; none by default, so
+    # a header sent by anyone else is ignored (api/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
+        return tuple(entry.strip() for entry in value)
 
     @field_validator("public_url")
     @classmethod
@@ -92,11 +112,39 @@ def _deep_merge(base: dict, override: dict, patterns: tuple[Pattern, ...], path:
     return merged
 
 
+# tomllib's commonest complaints in Chinese; the others are kept as written, after the position.
+_TOML_MESSAGES = {
+    "Expected '=' after a key in a key/value pair": "键后面缺少“=”",
+    "Invalid value": "值无效（字符串要加引号）",
+    "Invalid statement": "无法识别的语句",
+    "Expected newline or end of document after a statement": "一行只能写一个键值（值有误，或缺少换行）",
+    "Invalid initial character for a key part": "键名的开头字符无效",
+    "Unterminated string": "字符串缺少结束引号",
+    "Unclosed array": "数组缺少“]”",
+    "Unclosed inline table": "内联表缺少“}”",
+    "Cannot overwrite a value": "同一个键写了两次",
+    "Expected ']' at the end of a table declaration": "表名后缺少“]”",
+}
+_TOML_POSITION = re.compile(r"^(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
+
+
+def _toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
+    """"Invalid value (at line 3, column 9)" as "第 3 行第 9 列：值无效（字符串要加引号）"."""
+    match = _TOML_POSITION.match(str(exc))
+    if match is None:
+        return str(exc)
+    where = f"第 {match['line']} 行第 {match['column']} 列" if match["line"] else "文件末尾"
+    message = match["message"]
+    known = _TOML_MESSAGES.get(message) or next(
+        (text for english, text in _TOML_MESSAGES.items() if message.startswith(english)), None)
+    return f"{where}：{known or message}"
+
+
 def _read_toml(text: str, name: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}：不是有效的 TOML：{exc}") from exc
+        raise ConfigError(f"{name}：不是有效的 TOML：{_toml_error_text(exc)}") from exc
 
 
 class Layers:

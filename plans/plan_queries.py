@@ -34,15 +34,15 @@ class PlanFilter:
     def check(self) -> None:
         """Raise BadInput naming the first field out of range."""
         if self.kind is not None and self.kind not in PLAN_KINDS:
-            raise BadInput(f"kind 取值无效：{self.kind}（可选 {', '.join(PLAN_KINDS)}）")
+            raise BadInput(f"kind 取值无效：{self.kind}（可选 {', '.join(PLAN_KINDS)}）", extra={"field": "kind"})
         if self.status is not None and self.status not in STATUSES:
-            raise BadInput(f"status 取值无效：{self.status}（可选 {', '.join(STATUSES)}）")
+            raise BadInput(f"status 取值无效：{self.status}（可选 {', '.join(STATUSES)}）", extra={"field": "status"})
         if self.level is not None and self.level not in LEVELS:
-            raise BadInput(f"level 取值无效：{self.level}（可选 {', '.join(LEVELS)}）")
+            raise BadInput(f"level 取值无效：{self.level}（可选 {', '.join(LEVELS)}）", extra={"field": "level"})
         if self.page < 1:
-            raise BadInput("page 应不小于 1")
+            raise BadInput("page 应不小于 1", extra={"field": "page"})
         if not 1 <= self.per_page <= MAX_PAGE_SIZE:
-            raise BadInput(f"per_page 应在 1 到 {MAX_PAGE_SIZE} 之间")
+            raise BadInput(f"per_page 应在 1 到 {MAX_PAGE_SIZE} 之间", extra={"field": "per_page"})
 
 
 def status_condition(status: str, today: date, due_soon_days: int):

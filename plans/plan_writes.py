@@ -59,7 +59,8 @@ async def update_plan(session: AsyncSession, plan_id: int, changes: dict, regist
     """Change a plan's fields (not its unit or kind); the review date moves only by a review."""
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
-        raise BadInput(f"不能修改的字段：{', '.join(sorted(unknown))}（可修改：{', '.join(UPDATABLE)}）")
+        raise BadInput(f"不能修改的字段：{', '.join(sorted(unknown))}（可修改：{', '.join(UPDATABLE)}）",
+                       extra={"field": sorted(unknown)[0]})
     plan = await get_plan(session, plan_id)
     if plan.lifecycle == "withdrawn":
         raise Conflict(f"预案 {plan_id} 已废止，不能修改")

@@ -118,7 +118,7 @@ def test_the_board_says_what_the_rate_holds_back_and_shows_the_record(service):
         watch(board)
         sign_in(board, base, "/board", USER, "#board[data-board-ready='true']")
         posted = _post_warning(base, token)
-        board.wait_for_selector(f"article[data-warning-id='{posted['warning_id']}']", timeout=20_000)
+        board.wait_for_selector(f"button.thread[data-thread-id='{posted['warning_id']}']", timeout=20_000)
         # The first message went out at once; the rate holds the other nine back.
         board.wait_for_function("() => (document.querySelector(\"#held-back [data-channel='hook']\")?.textContent"
                                 f" || '').includes('{RECIPIENTS - 1} 条等待发送')", timeout=30_000)
@@ -128,7 +128,8 @@ def test_the_board_says_what_the_rate_holds_back_and_shows_the_record(service):
 
         # On the service's loop: the browser's driver holds one in this thread.
         asyncio.run_coroutine_threadsafe(_answered_on_the_third_call(url, "甲区区长"), running.loop).result(30)
-        row = "tr[data-state='acknowledged']"
+        board.fill("#filters input[name='q']", "甲区区长")  # the search lists the rows at once, refreshed
+        row = "#search-results tr[data-state='acknowledged']"
         board.wait_for_selector(row, timeout=30_000)
         record = board.locator(f"{row} td.record").inner_text()
         assert "甲区区长" in board.locator(row).inner_text()

@@ -161,3 +161,18 @@ async def test_list_filters_are_checked(client, tokens):
         assert response.status == 400 and (await response.json())["field"] == field, query
     assert (await client.get("/api/events/abc", headers=viewer)).status == 400
     assert (await client.get("/api/events/12345", headers=viewer)).status == 404
+
+
+@pytest.mark.parametrize("kind", [["rainfall"], {"rainfall": 1}, 7])
+async def test_an_event_kind_that_is_not_text_is_refused_naming_the_field(client, sessions, tokens, kind):
+    response = await open_event(client, tokens["editor"], kind=kind)
+    assert response.status == 400 and (await response.json())["field"] == "kind"
+    assert await count(sessions, Event) == 0
+
+
+@pytest.mark.parametrize("warning_id", [2**31, 30720103031399380046934465052672, 0])
+async def test_a_warning_id_outside_the_column_is_refused_naming_the_field(client, tokens, warning_id):
+    opened = await (await open_event(client, tokens["editor"], kind="rainfall")).json()
+    response = await client.post(f"/api/events/{opened['id']}/warnings", json={"warning_id": warning_id},
+                                 headers=bearer(tokens["editor"]))
+    assert response.status == 400 and (await response.json())["field"] == "warning_id"

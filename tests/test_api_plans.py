@@ -169,3 +169,10 @@ async def test_listing_filters_and_pages(client, units, editor, tokens):
         assert (await response.json())["detail"].startswith(name), query
     response = await client.get("/api/plans?root=410199000000", headers=viewer)
     assert response.status == 404
+
+
+@pytest.mark.parametrize("query, field", [("kind=poster", "kind"), ("status=lost", "status"), ("level=galaxy", "level")])
+async def test_a_bad_listing_filter_names_its_parameter(client, tokens, query, field):
+    response = await client.get(f"/api/plans?{query}", headers=bearer(tokens["viewer"]))
+    body = await response.json()
+    assert response.status == 400 and body["field"] == field and body["error"] == "bad_input"

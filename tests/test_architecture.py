@@ -40,8 +40,9 @@ PURE_MODULES = [
     "fangxun.warnings.acks.tokens", "fangxun.warnings.acks.reply_rules", "fangxun.warnings.acks.inbound_sms",
     "fangxun.warnings.acks.ways", "fangxun.warnings.delivery.limits",
     "fangxun.warnings.events.event_rules", "fangxun.warnings.events.response_rules",
-    "fangxun.warnings.events.response_advice",
+    "fangxun.warnings.events.response_advice", "fangxun.warnings.board_rules",
     "fangxun.warnings.events.journal_rules",
+    "fangxun.api.login_limit", "fangxun.core.os_errors",
     "fangxun.warnings.readiness", "fangxun.core.redact",
 ]
 # The outbox has one writer: rows are made and changed only inside warnings/delivery.

@@ -88,27 +88,41 @@ def _post_warning(base: str, token: str) -> dict:
         return json.loads(response.read())
 
 
-def _count(state: str) -> str:
-    return f"#board [data-count-state='{state}'] b"
+def _count(key: str) -> str:
+    return f"#totals [data-count='{key}'] b"
 
 
 def test_the_board_follows_dispatch_and_acknowledgement_live(service):
     base, token, running = service
     watch = Watch()
     with chromium() as browser:
-        board = browser.new_page(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
+        board = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
         watch(board)
         sign_in(board, base, "/board", USER, "#board[data-board-ready='true']")
-        assert "当前没有生效中的预警" in board.locator("#board-warnings").inner_text()
+        assert "当前没有生效中的预警" in board.locator("#thread-list").inner_text()
+        assert board.locator("#thread").is_hidden()
 
         posted = _post_warning(base, token)
-        card = f"article[data-warning-id='{posted['warning_id']}']"
-        board.wait_for_selector(card, timeout=20_000)
-        board.wait_for_function(f"() => document.querySelector(\"{_count('delivered')}\")?.textContent === "
+        board.wait_for_selector(f"button.thread[data-thread-id='{posted['warning_id']}']", timeout=20_000)
+        board.wait_for_function(f"() => document.querySelector(\"{_count('total')}\")?.textContent === "
                                 f"'{RECIPIENTS}'", timeout=30_000)
+        for _ in range(300):
+            if len({r.headers["Idempotency-Key"] for r in running.sink.requests}) == RECIPIENTS:
+                break
+            board.wait_for_timeout(100)
         assert len({r.headers["Idempotency-Key"] for r in running.sink.requests}) == RECIPIENTS
-        assert HOSTILE in board.locator(card).inner_text()   # shown as text, never parsed
+        # 甲区's own 责任人 once delivered, in their group opened by hand.
+        board.click("details.group[data-group='unit:410102000000'] > summary")
+        board.click("details.group[data-group='self:410102000000'] > summary", timeout=20_000)
+        chief = "details.group[data-group='self:410102000000'] tr[data-recipient-id]:has-text('甲区区长')"
+        board.wait_for_selector(f"{chief}[data-state='delivered']", timeout=30_000)
+        # A name is shown as text, never parsed.
+        board.fill("#filters input[name='q']", "东村支书")
+        board.wait_for_selector("#search-results:not([hidden]) tr[data-recipient-id]")
+        assert HOSTILE in board.locator("#search-results").inner_text()
         assert board.evaluate("() => window.__xss") is None
+        board.fill("#filters input[name='q']", "")
+        board.wait_for_selector("#search-results", state="hidden")
         board.screenshot(path=str(ARTIFACTS / "duty_board_delivered.png"), full_page=True)
 
         # 甲区区长 opens the link of the message they received on a phone and presses 收到.
@@ -128,11 +142,12 @@ def test_the_board_follows_dispatch_and_acknowledgement_live(service):
         phone.screenshot(path=str(ARTIFACTS / "ack_page_done.png"), full_page=True)
         phone_context.close()
 
+        # The board follows: the count, and the row of the group still open.
         board.wait_for_function(f"() => document.querySelector(\"{_count('acknowledged')}\")?.textContent === '1'",
                                 timeout=30_000)
-        row = board.locator(f"{card} tr[data-state='acknowledged']")
-        assert row.count() == 1 and "甲区区长" in row.inner_text()
-        assert board.locator(_count("delivered")).inner_text() == str(RECIPIENTS - 1)
+        board.wait_for_selector(f"{chief}[data-state='acknowledged']", timeout=30_000)
+        assert board.locator(_count("unacknowledged")).inner_text() == str(RECIPIENTS - 1)
+        assert board.locator("details.group[data-group='self:410102000000']").get_attribute("open") is not None
         board.screenshot(path=str(ARTIFACTS / "duty_board_acknowledged.png"), full_page=True)
         problems = (list(watch.outside), list(watch.failed), list(watch.errors))
     assert problems == ([], [], [])

@@ -18,7 +18,8 @@ from fangxun.report.warning_figures import warning_figures
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.assign import assign_units
 from fangxun.warnings.intake.preview import preview
-from fangxun.warnings.queries import WarningFilter, board, held_for_feed, list_warnings
+from fangxun.warnings.board_threads import board_threads
+from fangxun.warnings.queries import WarningFilter, held_for_feed, list_warnings
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED, placement, widened
 from fangxun.warnings.tables import Warning, WarningUnit
 
@@ -55,7 +56,7 @@ async def test_a_warning_for_another_province_is_stored_as_outside_and_goes_nowh
         assert await notifications(session, result.warning.id) == []
         listed = await list_warnings(session, WarningFilter())
         assert [(item["id"], item["status_label"]) for item in listed["items"]] == [(result.warning.id, "辖区外预警")]
-        assert (await board(session, NOON))["warnings"] == []
+        assert (await board_threads(session, NOON, recent_hours=24))["threads"] == []
         assert await held_for_feed(session, NOON, 30) == []
         figures = await warning_figures(session, YEAR)
     assert figures["total"] == 0 and figures["by_event"] == {}
@@ -68,7 +69,7 @@ async def test_an_all_clear_from_another_city_never_reads_as_in_force(sessions, 
     result = await ingest(sessions, macao, config, NOON)
     assert result.warning.status == "outside" and result.warning.all_clear and result.notifications == 0
     async with sessions() as session:
-        assert (await board(session, NOON))["warnings"] == []
+        assert (await board_threads(session, NOON, recent_hours=24))["threads"] == []
         assert await held_for_feed(session, NOON, 30) == []
         assert (await warning_figures(session, YEAR))["cancels"] == 0
 

@@ -15,7 +15,7 @@ from fangxun.api.app import create_app
 from fangxun.api.keys import WARNING_SERVICE
 from fangxun.core.db_clock import database_seconds
 from fangxun.warnings.delivery.heartbeat import beat
-from fangxun.warnings.readiness import Facts, FeedState, duration_text, readiness
+from fangxun.warnings.readiness import CHECKS, Facts, FeedState, duration_text, readiness
 from fangxun.warnings.tables import DispatchWorker
 
 T = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)
@@ -31,7 +31,7 @@ def facts(**changes) -> Facts:
 def test_all_in_order_is_ready():
     body = readiness(facts(), 30, 3)
     assert body["ready"] is True and body["status"] == "ready" and body["detail"] == "服务就绪"
-    assert all(check["ok"] for check in body["checks"].values())
+    assert all(check["ok"] for check in body["checks"].values()) and tuple(body["checks"]) == CHECKS
     assert body["checks"]["dispatcher"]["detail"] == "预警发送进程心跳正常（1 个，最近一次在 2 秒前）"
     assert body["checks"]["feeds"]["feeds"] == [{"name": "cma", "ok": True, "last_success": "2026-06-01T01:59:30+00:00",
                                                  "age_seconds": 30.0, "stale_after_seconds": 180}]
@@ -76,6 +76,7 @@ async def ready(client) -> tuple[int, dict]:
     response = await client.get("/api/ready")
     body = await response.json()
     assert body["status"] == ("ready" if response.status == 200 else "not_ready") and body["version"]
+    assert body.get("error") == (None if response.status == 200 else "not_ready")  # the shape of every failure
     return response.status, body
 
 
@@ -148,7 +149,9 @@ async def test_a_process_running_the_dispatcher_checks_its_scheduler_and_feeds(a
     service._task.cancel()  # the dispatcher's loop ends as if on an error: the process must be restarted
     await wait_until(lambda: _done(service), timeout=10)
     response = await client.get("/api/health")
-    assert response.status == 503 and (await response.json())["detail"] == "本进程的预警发送循环已停止，请重启服务"
+    body = await response.json()
+    assert response.status == 503 and body["error"] == "not_alive" and body["alive"] is False
+    assert body["detail"] == "本进程的预警发送循环已停止，请重启服务"
 
 
 async def _done(service) -> bool:

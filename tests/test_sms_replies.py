@@ -295,16 +295,18 @@ async def test_each_reply_form_acknowledges_only_the_senders_open_notifications_
     assert links == 2 * len(replies)
 
     # The board shows the report beside 乙区区长, and the answers by SMS; never a phone number.
-    response = await client.get("/api/board", headers=bearer(tokens["viewer"]))
-    board = await response.json()
-    card = next(w for w in board["warnings"] if w["id"] == current)
-    by_name = {r["recipient_name"]: r for r in card["recipients"]}
+    head = await client.get("/api/board/threads", headers=bearer(tokens["viewer"]))
+    board = await head.json()
+    assert current in [t["thread_id"] for t in board["threads"]]
+    response = await client.get(f"/api/board/threads/{current}/recipients", params={"per_page": "200"},
+                                headers=bearer(tokens["viewer"]))
+    by_name = {r["recipient_name"]: r for r in (await response.json())["items"]}
     assert [s["text"] for s in by_name["乙区区长"]["sms_replies"]] == ["收到，已转移30人"]
     assert by_name["乙区区长"]["state"] == "delivered"
     assert by_name["东村支书"]["state"] == "acknowledged" and by_name["东村支书"]["acked_via"] == "sms"
     assert by_name["东村支书"]["sms_replies"] == []  # a 收到 is shown as the state, not as a report
     assert board["sms_replies_unmatched"] == []
-    text = await response.text()
+    text = await response.text() + await head.text()
     assert all(phone not in text for phone in PHONES.values())
 
 
@@ -390,8 +392,9 @@ async def test_the_same_message_twice_is_kept_once(client, sessions, config, dis
     assert [(r.sender_name, r.text) for r in await kept(sessions)] == [
         ("东村支书", "收到"), ("东村主任", "已转移30人"), ("东村主任", "已转移30人")]
     assert [r.acked_via for r in await rows(sessions, warning_id, address=PHONES["东村支书"])] == ["sms"]
-    board = await (await client.get("/api/board", headers=bearer(tokens["viewer"]))).json()
-    by_name = {r["recipient_name"]: r for r in board["warnings"][0]["recipients"]}
+    page = await (await client.get(f"/api/board/threads/{warning_id}/recipients", params={"per_page": "200"},
+                                   headers=bearer(tokens["viewer"]))).json()
+    by_name = {r["recipient_name"]: r for r in page["items"]}
     assert [s["text"] for s in by_name["东村主任"]["sms_replies"]] == ["已转移30人", "已转移30人"]
 
 
@@ -402,7 +405,7 @@ async def test_replies_from_unknown_numbers_are_kept_and_flagged(client, session
     # In the registry (a withdrawn plan's deputy), but sent nothing: known, tied to no warning.
     contact = await (await sms_reply(client, "13900000004", "我已不负责该村")).json()
     assert (contact["kind"], contact["known"]) == ("report", True)
-    board = await (await client.get("/api/board", headers=bearer(tokens["viewer"]))).json()
+    board = await (await client.get("/api/board/threads", headers=bearer(tokens["viewer"]))).json()
     assert [(r["sender_name"], r["known"], r["phone_masked"], r["text"], r["is_ack"])
             for r in board["sms_replies_unmatched"]] == [
         ("乙区前副区长", True, "139****0004", "我已不负责该村", False), ("", False, "138****5678", "1", True)]
@@ -521,6 +524,8 @@ def test_the_board_and_the_event_page_show_the_replies_in_a_browser(tmp_path):
         page = browser.new_page(viewport={"width": 1500, "height": 1000}, locale="zh-CN")
         watch(page)
         browser_sign_in(page, base, "/board", BROWSER_USER, "#board[data-board-ready='true']")
+        page.fill("#filters input[name='q']", "东村")
+        page.wait_for_selector("#search-results:not([hidden]) tr[data-recipient-id]")
         secretary = page.locator("tr", has_text="东村支书")
         assert secretary.locator("small.sms-reply").inner_text() == "短信回复：已转移30人"
         head = page.locator("tr", has_text="东村主任")
@@ -530,6 +535,7 @@ def test_the_board_and_the_event_page_show_the_replies_in_a_browser(tmp_path):
         assert "未知号码" in unmatched and "138****5678" in unmatched and "我是新任村支书" in unmatched
         assert "13900000008" not in page.content()
         page.screenshot(path=str(ARTIFACTS / "duty_board_sms_replies.png"), full_page=True)
+        page.wait_for_load_state("networkidle")  # between two refreshes: leaving aborts none
 
         # On the event page the report waits to be verified; one click makes it a journal entry.
         page.goto(f"{base}/events/{event_id}")

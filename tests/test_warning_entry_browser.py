@@ -153,7 +153,9 @@ def test_a_warning_is_entered_by_picking_units_previewed_and_posted(service, scr
         message = thread["messages"][0]
         assert (message["colour"], message["source"], message["entered_by"]) == ("red", "manual", f"user:{USER}")
         assert message["instruction"] == "立即转移低洼地带人员。"
-        page.wait_for_selector("#board-warnings")
+        # The board opens on the new warning's thread: its message in the timeline, its recipients' groups.
+        page.wait_for_selector(f"#timeline li[data-message-id='{warning_id}']")
+        page.wait_for_selector("#groups > details.group")
         problems = (list(watch.outside), list(watch.failed), list(watch.errors))
     assert problems == ([], [], [])
 

@@ -1,4 +1,5 @@
-"""Read models of warnings: the list, a thread as one object, each recipient's 叫应 state, the duty board."""
+"""Read models of warnings: the list, a thread as one object, each recipient's 叫应 state (the duty board's are in
+board_threads and board_groups)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from collections.abc import Mapping
-
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.ack_record import attach_records
-from fangxun.warnings.acks.reply_queries import attach_reports, unmatched_replies
-from fangxun.warnings.delivery.backlog import held_back_lines
 from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -28,8 +25,6 @@ STATE_LABELS = {"pending": "待发送", "delivered": "已送达待确认", "ackn
 WARNING_STATUS_LABELS = {"active": "生效中", "superseded": "已更新", "cancelled": "已解除", "expired": "已过期",
                          "outside": "辖区外预警"}
 MAX_PAGE_SIZE = 500
-# The board shows the most urgent recipients first: overdue, undeliverable, escalated, then the rest.
-_RANK_LIMIT = 300
 
 _RECIPIENT_COLUMNS = (
     N.c.id, N.c.warning_id, N.c.recipient_kind, N.c.recipient_key, N.c.recipient_name, N.c.unit_code, N.c.level,
@@ -296,31 +291,6 @@ async def most_urgent_recipients(session: AsyncSession, warning_id: int, now: da
     for item in items:
         item.pop("address")
     return items
-
-
-async def board(session: AsyncSession, now: datetime, *, recent_hours: int = 24, limit: int = _RANK_LIMIT,
-                channels: Mapping[str, object] | None = None) -> dict:
-    """The duty board: active messages and those closed in the last hours, each with counts and its most
-    urgent recipients first (overdue, undeliverable, escalated, waiting, delivered, acknowledged), each with its
-    SMS reports and 叫应 record; the SMS replies of those hours tied to no warning; and the `channels` (the
-    configured ones) whose rate holds messages back."""
-    shown = (await session.execute(
-        select(Warning).where(or_(Warning.status == "active", Warning.closed_at >= now - timedelta(hours=recent_hours)),
-                              ours())
-        .order_by((Warning.status == "active").desc(), Warning.sent.desc(), Warning.id.desc()))).scalars().all()
-    ids = [row.id for row in shown]
-    counts = await state_counts(session, ids, now)
-    entries = []
-    for row in shown:
-        items = await most_urgent_recipients(session, row.id, now, limit)
-        entries.append({**warning_summary(row), "counts": counts[row.id], "recipients": items,
-                        "recipients_shown": len(items)})
-    shown_recipients = [item for entry in entries for item in entry["recipients"]]
-    await attach_reports(session, shown_recipients)
-    await attach_records(session, shown_recipients)
-    return {"as_of": iso(now), "recent_hours": recent_hours, "state_labels": STATE_LABELS, "warnings": entries,
-            "sms_replies_unmatched": await unmatched_replies(session, now - timedelta(hours=recent_hours)),
-            "held_back": await held_back_lines(session, channels or {}, now)}
 
 
 async def held_for_feed(session: AsyncSession, now: datetime, days: int) -> list[Warning]:

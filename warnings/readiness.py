@@ -9,6 +9,8 @@ from datetime import datetime
 
 # A feed is never called stale sooner than this, however short its interval.
 FEED_STALE_FLOOR_SECONDS = 120
+# The checks of /api/ready, in the order they are reported.
+CHECKS = ("database", "schema", "dispatcher", "scheduler", "feeds")
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,18 @@ async def sign_in(client, username: str, password: str, next_path: str = "/", he
     """Post the sign-in form without following the redirect."""
     return await client.post("/login", data={"username": username, "password": password, "next": next_path},
                              allow_redirects=False, headers=headers)
+
+
+def record_password_work(app) -> list[str]:
+    """Names of the functions the app hands to its password thread pool from now on (what ran off the loop)."""
+    from fangxun.api.keys import PASSWORD_EXECUTOR
+
+    executor, names = app[PASSWORD_EXECUTOR], []
+    submit = executor.submit
+
+    def recording_submit(fn, /, *args, **kwargs):
+        names.append(getattr(fn, "__name__", repr(fn)))
+        return submit(fn, *args, **kwargs)
+
+    executor.submit = recording_submit
+    return names

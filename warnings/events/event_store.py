@@ -86,7 +86,7 @@ async def _taken_names(session: AsyncSession, base: str) -> set[str]:
 
 
 def _check_kind(kind: object, settings: Settings) -> str:
-    if kind not in settings.events.kinds:
+    if not isinstance(kind, str) or kind not in settings.events.kinds:
         choices = "、".join(f"{key}（{value.label}）" for key, value in settings.events.kinds.items())
         raise BadInput(f"kind：事件类型应为 {choices} 之一", extra={"field": "kind"})
     return kind
@@ -180,7 +180,7 @@ async def close_by_hand(session: AsyncSession, event_id: int, actor: str, now: d
 async def link_by_hand(session: AsyncSession, event_id: int, warning_id: object, actor: str,
                        now: datetime) -> list[int]:
     """Link a warning (and the messages of its thread in no event) to an event; 409 if it is in another."""
-    if isinstance(warning_id, bool) or not isinstance(warning_id, int) or warning_id <= 0:
+    if isinstance(warning_id, bool) or not isinstance(warning_id, int) or not 0 < warning_id < 2**31:
         raise BadInput("warning_id：应为预警编号（正整数）", extra={"field": "warning_id"})
     await lock_events(session)
     event = await get_event(session, event_id)

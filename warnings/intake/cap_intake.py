@@ -10,6 +10,7 @@ from pathlib import Path
 from lxml import etree
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from fangxun.core.os_errors import reason
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.outbox import Handoff
 from fangxun.warnings.intake.accept import IntakeResult, ingest
@@ -57,7 +58,7 @@ def read_cap_bytes(path, max_bytes: int) -> bytes:
             # A pipe or a growing file reports a wrong size: never read more than the limit allows.
             data = handle.read(max_bytes + 1) if size <= max_bytes else b""
     except OSError as exc:
-        raise CapRejected(f"无法读取文件 {path}：{exc.strerror or exc}", extra={"path": str(path)}) from None
+        raise CapRejected(f"无法读取文件 {path}：{reason(exc)}", extra={"path": str(path)}) from None
     if size > max_bytes or len(data) > max_bytes:
         raise CapRejected(f"文件 {path.name} 有 {max(size, len(data))} 字节，超过上限 {max_bytes} 字节，未解析",
                           extra={"path": str(path), "max_bytes": max_bytes})

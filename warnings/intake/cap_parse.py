@@ -15,6 +15,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from lxml import etree
 
 from fangxun.core.errors import BadInput
+from fangxun.core.os_errors import reason
 from fangxun.warnings.intake.cap_shapes import read_circle, read_polygon
 from fangxun.warnings.intake.normalised import (CERTAINTIES, COLOUR_SEVERITY, RESPONSE_TYPES, SCOPES, SEVERITIES,
                                                 SEVERITY_COLOUR, STATUSES, URGENCIES, NormalisedWarning, Reference,
@@ -90,7 +91,7 @@ def read_cap_file(path, lenient: bool = False, max_bytes: int = MAX_CAP_BYTES) -
             # A pipe or a growing file reports a wrong size: never read more than the limit allows.
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise CapRejected(f"无法读取文件 {path}：{exc.strerror or exc}", extra={"path": str(path)}) from None
+        raise CapRejected(f"无法读取文件 {path}：{reason(exc)}", extra={"path": str(path)}) from None
     try:
         return parse_cap(data, lenient=lenient, max_bytes=max_bytes)
     except CapRejected as exc:

@@ -1,0 +1,321 @@
+"""The JSON Schemas of the OpenAPI document: request bodies (generated from the pydantic models where the routes
+validate with one, otherwise from the constants the hand-written checks read) and the replies."""
+
+from __future__ import annotations
+
+from pydantic.json_schema import models_json_schema
+
+from fangxun.api.routes_plans import ReviewBody, WithdrawBody
+from fangxun.plans.plan_fields import (KIND_LABELS, LIFECYCLE_LABELS, PLAN_COLUMNS, ROLE_LABELS, STATUS_LABELS, UPDATABLE,
+                                       ContactFields, PlanFields)
+from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
+from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
+from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
+from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
+from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
+from fangxun.warnings.events.sms_reports import CHANGEABLE as SMS_REPORT_CHANGEABLE
+from fangxun.warnings.intake.assign import MAX_ASSIGNED
+from fangxun.warnings.intake.manual_form import (AREA_FIELDS, EVENTS, FIELDS as WARNING_FIELDS, MAX_REFERENCES,
+                                                 MAX_UNIT_CODES, STATUSES, TEXT_LIMITS as WARNING_TEXT_LIMITS)
+from fangxun.warnings.readiness import CHECKS as READINESS_CHECKS
+from fangxun.warnings.vocabulary import COLOURS, MSG_TYPES
+
+REF = "#/components/schemas/{model}"
+STRING, INTEGER, NUMBER, BOOLEAN = ({"type": kind} for kind in ("string", "integer", "number", "boolean"))
+DATE = {"type": "string", "format": "date"}
+TIME = {"type": "string", "format": "date-time"}
+CODE = {"type": "string", "pattern": r"^\d{12}$", "description": "12 位统计用区划代码"}
+ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+# A time as the hand-entry forms take it: ISO 8601, without a zone Beijing time.
+LOCAL_TIME = {"type": "string", "description": "ISO 8601 时间，如 2026-07-20T06:00:00+08:00；不带时区为北京时间",
+              "examples": ["2026-07-20T06:00:00+08:00"]}
+
+
+def ref(name: str) -> dict:
+    """A reference to a component schema."""
+    return {"$ref": REF.format(model=name)}
+
+
+def null(schema: dict) -> dict:
+    """`schema` or JSON null."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def array(items: dict, **more) -> dict:
+    """An array of `items`."""
+    return {"type": "array", "items": items, **more}
+
+
+def obj(properties: dict, *, optional: tuple[str, ...] = (), closed: bool = False, **more) -> dict:
+    """An object whose properties are all present except `optional`; `closed` refuses any other property."""
+    schema = {"type": "object", "properties": properties,
+              "required": [name for name in properties if name not in optional]}
+    if closed:
+        schema["additionalProperties"] = False
+    return {**schema, **more}
+
+
+def counts_of(names, value: dict = INTEGER) -> dict:
+    """An object with one `value` per name (counts by status, by kind …)."""
+    return obj({name: value for name in names})
+
+
+def _pydantic_schemas() -> dict[str, dict]:
+    """The request models the routes validate with, as JSON Schemas (their $defs become components)."""
+    models = [(PlanFields, "validation"), (ContactFields, "validation"), (ReviewBody, "validation"),
+              (WithdrawBody, "validation"), (CallReport, "validation"), (VoiceRecord, "validation")]
+    _, document = models_json_schema(models, ref_template=REF)
+    return document["$defs"]
+
+
+def _plan_bodies(generated: dict[str, dict]) -> dict[str, dict]:
+    """POST /api/plans: PlanFields and its contacts; PATCH: the updatable fields, none required."""
+    fields = generated["PlanFields"]
+    for name, column in PLAN_COLUMNS.items():
+        described = fields["properties"][name]
+        described["description"] = column.label
+        if column.labels:
+            described["examples"] = [*column.labels, *column.labels.values()]
+    fields["properties"]["unit_code"]["examples"] = ["410105000000"]
+    contacts = array(ref("ContactFields"), description="责任人；修改时给出则整体替换")
+    create = {**fields, "title": "PlanCreate", "properties": {**fields["properties"], "contacts": contacts}}
+    update = {"title": "PlanUpdate", "type": "object", "additionalProperties": False, "minProperties": 1,
+              "properties": {**{name: fields["properties"][name] for name in UPDATABLE}, "contacts": contacts}}
+    return {"PlanCreate": create, "PlanUpdate": update}
+
+
+def _text(limit: int, description: str = "") -> dict:
+    return {"type": "string", "maxLength": limit, **({"description": description} if description else {})}
+
+
+def _figures() -> dict:
+    """The journal's figures: counts are whole numbers ≥ 0, the economic loss any number ≥ 0 (万元)."""
+    return {"type": "object", "additionalProperties": False,
+            "properties": {name: {"type": "number" if name == "economic_loss" else "integer", "minimum": 0,
+                                  "description": FIGURE_LABELS[name]} for name in JOURNAL_FIGURES}}
+
+
+def _request_bodies() -> dict[str, dict]:
+    """The bodies checked field by field in code: their properties are the field lists those checks read."""
+    limits = WARNING_TEXT_LIMITS
+    polygon = {"type": "object", "description": "GeoJSON Polygon 或 MultiPolygon（经度、纬度；只有外环），或含其一的 Feature",
+               "required": ["type", "coordinates"],
+               "properties": {"type": {"enum": ["Polygon", "MultiPolygon"]}, "coordinates": {"type": "array"}}}
+    warning_props = {
+        "event": {"enum": list(EVENTS), "description": "预警种类"},
+        "colour": {"type": "string", "description": "颜色：blue、yellow、orange、red 或 蓝、黄、橙、红",
+                   "examples": list(COLOURS)},
+        "areas": obj({"unit_codes": array(CODE, maxItems=MAX_UNIT_CODES), "polygon": polygon,
+                      "description": _text(limits["areas.description"])},
+                     optional=AREA_FIELDS, closed=True, description="unit_codes 和/或 polygon（Cancel 可省略）"),
+        "onset": {**LOCAL_TIME, "description": "生效时间（默认现在）"},
+        "expires": {**LOCAL_TIME, "description": "失效时间（Cancel 以外必填）"},
+        "headline": _text(limits["headline"]), "description": _text(limits["description"]),
+        "instruction": _text(limits["instruction"]),
+        "msg_type": {"enum": list(MSG_TYPES), "default": "Alert"},
+        "references": array(obj({"sender": STRING, "identifier": STRING, "sent": LOCAL_TIME}, closed=True),
+                            maxItems=MAX_REFERENCES, description="Update、Cancel 所引用的预警"),
+        "status": {"enum": list(STATUSES), "default": "Actual"},
+        "sender_name": _text(limits["sender_name"]),
+    }
+    assert tuple(warning_props) == WARNING_FIELDS
+    journal_props = {
+        "department": {"type": "string", "description": "部门键（配置 [warnings.departments]）"},
+        "unit_code": CODE,
+        "action": _text(JOURNAL_TEXT_LIMITS["action"], "采取的措施"),
+        "text": _text(JOURNAL_TEXT_LIMITS["text"], "说明"),
+        "figures": _figures(),
+        "corrects_id": {**ID, "description": "被更正条目的编号"},
+    }
+    assert set(journal_props) == set(JOURNAL_FIELDS)
+    level = {"description": "响应级别：1–4、I–IV、Ⅰ–Ⅳ 或 一级…四级", "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": 4}, {"type": "string"}]}
+    decision_props = {"action": {"enum": ["activate", "upgrade", "downgrade", "terminate"]}, "level": level,
+                      "decided_by": _text(100, "决策人"), "decided_at": LOCAL_TIME, "note": _text(MAX_NOTE)}
+    assert tuple(decision_props) == DECISION_FIELDS
+    return {
+        "WarningForm": {**obj(warning_props, optional=WARNING_FIELDS, closed=True), "required": ["event", "colour"],
+                        "description": "手工录入预警（JSON 表单），与录入预警页面同一套规则：expires 与 areas 除 Cancel 外必填"},
+        "JournalEntryBody": obj(journal_props, optional=tuple(journal_props), closed=True,
+                                description="部门（department）和区划（unit_code）至少一项；措施、说明、数字至少一项"),
+        "SmsReportToJournal": obj({name: journal_props[name] for name in SMS_REPORT_CHANGEABLE},
+                                  optional=SMS_REPORT_CHANGEABLE, closed=True,
+                                  description="核实后的部门、区划、措施和数字（可省略请求体）"),
+        "DecisionBody": obj(decision_props, optional=("level", "decided_at", "note"), closed=True),
+        "EventOpen": obj({"kind": {"type": "string", "description": "rainfall（降雨过程）或 snow_ice（雨雪冰冻）",
+                                   "examples": ["rainfall", "snow_ice"]},
+                          "name": _text(200), "started_at": LOCAL_TIME, "note": _text(2000)},
+                         optional=("name", "started_at", "note"), closed=True),
+        "EventClose": obj({"ended_at": LOCAL_TIME, "note": _text(2000)}, optional=("ended_at", "note"), closed=True),
+        "EventLink": obj({"warning_id": ID}, closed=True),
+        "UnitAssign": obj({"unit_codes": array({"type": "string", "pattern": r"^\d{6}(\d{3}(\d{3})?)?$"},
+                                               minItems=1, maxItems=MAX_ASSIGNED,
+                                               description="区划代码（6、9 或 12 位）")}, closed=True),
+        "InboundSms": obj({"from": {"type": "string", "minLength": 1, "maxLength": MAX_FROM_CHARS,
+                                    "examples": ["+8613900000008"]},
+                           "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS, "examples": ["1"]},
+                           "received_at": LOCAL_TIME},
+                          description="上行短信；其他字段忽略"),
+        "AliyunVoiceReport": array(ref("VoiceRecord"), title="AliyunVoiceReport"),
+    }
+
+
+def _reply_schemas() -> dict[str, dict]:
+    """What the routes answer."""
+    s, i, n, b = STRING, INTEGER, NUMBER, BOOLEAN
+    ns, ni = null(STRING), null(INTEGER)
+    unit = obj({"code": CODE, "name": s, "level": s, "level_label": s, "parent_code": ns})
+    plan_keys = {"id": i, "unit_code": CODE, "kind": {"enum": list(KIND_LABELS)}, "title": s, "owner_org": s,
+                 "approved_on": null(DATE), "last_reviewed_on": null(DATE), "review_cycle_months": ni, "version": s,
+                 "lifecycle": {"enum": list(LIFECYCLE_LABELS)}, "kind_label": s, "next_review_due": null(DATE),
+                 "status": {"enum": list(STATUS_LABELS)}, "status_label": s, "updated_at": s}
+    contact = obj({"id": i, "unit_code": CODE, "plan_id": ni, "role": s, "role_label": s, "name": s, "position": s,
+                   "phone": ns, "phone_display": s, "channels": {"type": "object"}},
+                  description="责任人（角色：" + "、".join(ROLE_LABELS) + "）")
+    shelter = obj({"id": i, "unit_code": CODE, "plan_id": ni, "name": s, "capacity": i, "address": s,
+                   "lon": null(n), "lat": null(n)})
+    revision = obj({"id": i, "action": s, "revised_on": DATE, "summary": s, "version": s,
+                    "entered_by": s, "created_at": s})
+    counts = obj({name: i for name in ("pending", "delivered", "acknowledged", "escalated", "failed", "dead",
+                                      "cancelled", "total", "overdue", "acknowledged_late")})
+    warning = obj({"id": i, "thread_id": i, "identifier": s, "sender": s, "sent": s, "msg_type": s, "cap_status": s,
+                   "status": s, "status_label": s, "event": s, "colour": ns, "colour_label": s, "severity": ns,
+                   "urgency": ns, "certainty": ns, "onset": ns, "expires": ns, "effective": ns,
+                   "expires_assumed": b, "notes": array(s), "headline": s, "sender_name": s, "source": s,
+                   "received_at": s, "closed_at": ns, "superseded_by_id": ni, "jurisdiction": s,
+                   "jurisdiction_label": s, "all_clear": b})
+    warning_detail = {"allOf": [ref("Warning"), obj({
+        "description": s, "instruction": s, "language": s, "scope": s, "references": array({"type": "object"}),
+        "areas": array({"type": "object"}), "entered_by": ns})]}
+    recipient = obj({"id": i, "warning_id": i, "recipient_kind": s, "recipient_key": s, "recipient_name": s,
+                     "unit_code": ns, "unit_name": s, "level": ns, "channel": s, "address": s, "purpose": s,
+                     "status": s, "state": s, "overdue": b, "attempts": i, "reminders": i, "last_error": ns,
+                     "created_at": s, "next_attempt_at": ns, "delivered_at": ns, "ack_deadline": ns, "acked_at": ns,
+                     "acked_via": ns, "acked_late": b, "escalation_step": i, "escalated_at": ns,
+                     "escalated_from_id": ni, "escalated_from": ns, "record": {"type": "object"}},
+                    optional=("address", "record"), description="一个接收人的通知状态与叫应记录")
+    event = obj({"id": i, "kind": s, "kind_label": s, "name": s, "status": s, "status_label": s, "started_at": s,
+                 "ended_at": ns, "opened_by": s, "opening_warning_id": ni, "closed_by": ns, "close_reason": ns,
+                 "close_reason_label": ns, "note": s, "warning_count": i})
+    event_detail = {"allOf": [ref("Event"), obj({
+        "created_at": ns, "warnings": array({"type": "object"}),
+        "units": obj({"total": i, "by_level": {"type": "object"}, "districts": array(obj({"code": s, "name": s}))}),
+        "notifications": {"type": "object"}, "decisions": i, "journal_entries": i})]}
+    level = null({"type": "integer", "minimum": 1, "maximum": 4})
+    decision = obj({"id": i, "event_id": i, "action": s, "action_label": s, "level": level["anyOf"][0],
+                    "level_label": s,
+                    "previous_level": level, "previous_level_label": s, "proposed_level": level,
+                    "proposed_level_label": s, "proposal_rule": s, "decided_by": s, "decided_at": s,
+                    "recorded_by": s, "recorded_at": s, "note": s, "trigger_warning_id": ni, "trigger_at": ns,
+                    "seconds_to_decision": ni, "time_to_decision": ns, "notice_warning_id": ni,
+                    "notice_counts": null(ref("StateCounts"))})
+    figure_values = {name: null(n) for name in JOURNAL_FIGURES}
+    entry = obj({"id": i, "event_id": i, "recorded_at": s, "author": s, "department": ns, "department_name": s,
+                 "unit_code": ns, "unit_name": s, "corrects_id": ni, "corrected_by": ni, "standing": b, "action": s,
+                 "figures": obj(figure_values, optional=JOURNAL_FIGURES), "text": s})
+    page = {"total": i, "page": i, "per_page": i}
+    thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
+                  "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
+                  "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
+                  "counts": {"type": "object"}})
+    intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
+                  "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
+                  "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,
+                  "event_id": ni, "jurisdiction": s, "in_jurisdiction": b, "all_clear": b, "notes": array(s),
+                  "warning": ref("WarningDetail"), "skipped": array(s), "thread": s})
+    return {
+        "Unit": unit,
+        "UnitTree": {"allOf": [ref("Unit"), obj({"children": array(ref("UnitTree"))}, optional=("children",))]},
+        "UnitDetail": {"allOf": [ref("Unit"), obj({
+            "parent": null(ref("Unit")), "children": array(ref("Unit")), "plans": array(ref("Plan")),
+            "contacts": array(ref("Contact")), "shelters": array(ref("Shelter"))})]},
+        "UnitSearch": obj({"units": array(obj({"code": CODE, "name": s, "level": s, "level_label": s,
+                                               "district": ns, "township": ns, "label": s}))}),
+        "Plan": obj(plan_keys | {"unit_name": s}, optional=("unit_name",)),
+        "PlanPage": obj(page | {"items": array(ref("Plan"))}),
+        "PlanDetail": {"allOf": [ref("Plan"), obj({"unit": ref("Unit"), "revisions": array(ref("Revision")),
+                                                   "contacts": array(ref("Contact")),
+                                                   "shelters": array(ref("Shelter"))})]},
+        "Contact": contact, "Shelter": shelter, "Revision": revision,
+        "StateCounts": counts,
+        "Warning": warning, "WarningDetail": warning_detail,
+        "WarningPage": obj(page | {"items": array(ref("Warning"))}),
+        "WarningThread": obj({"id": i, "thread_id": i, "status": s, "status_label": s,
+                              "current": ref("WarningDetail"), "event": s, "colour": ns, "areas": array({"type": "object"}),
+                              "units": array({"type": "object"}), "notifications": ref("StateCounts"),
+                              "messages": array(ref("WarningDetail"))}, optional=("areas_of",)),
+        "Recipient": recipient,
+        "RecipientPage": obj({"warning_id": i, **page, "counts": ref("StateCounts"), "items": array(ref("Recipient"))}),
+        "IntakeResult": intake,
+        "DryRun": obj({"dry_run": {"const": True}}, description="预演：将匹配的区划与接收人，不保存任何内容"),
+        "Assignment": obj({"warning_id": i, "jurisdiction": s, "units": i, "assigned": array(s), "notifications": i,
+                           "unreachable": i}),
+        "Acknowledged": obj({"acknowledged": {"const": True}, "acked_at": ns, "acked_via": ns, "acked_late": b,
+                             "notification_id": i, "recipient_name": s, "warning_id": i, "warning_status": ns}),
+        "BoardThreads": obj({"as_of": s, "recent_hours": i, "threads": array(ref("BoardThreadSummary")),
+                             "state_labels": {"type": "object"}, "count_labels": {"type": "object"},
+                             "filters": {"type": "object"}, "levels": {"type": "object"},
+                             "held_back": {"type": "array"}, "sms_replies_unmatched": {"type": "array"}}),
+        "BoardThreadSummary": thread,
+        "BoardThread": {"allOf": [ref("BoardThreadSummary"), obj({
+            "as_of": s, "timeline": array(obj({"id": i, "msg_type": s, "step": s, "step_label": s, "colour": ns,
+                                                "headline": s, "sent": s, "expires": ns, "closed_at": ns,
+                                                "status": s, "all_clear": b, "counts": {"type": "object"}})),
+            "all_counts": {"type": "object"}, "departments": array(obj({"key": s, "name": s}))})]},
+        "BoardGroups": obj({"thread_id": i, "message": s, "parent": ns, "filtered": b,
+                            "groups": array({"type": "object"})}),
+        "BoardRecipients": obj({"thread_id": i, "message": s, "group": ns, "total": i, "page": i, "per_page": i,
+                                "pages": i, "items": array({"type": "object"})}),
+        "Event": event, "EventDetail": event_detail,
+        "EventList": obj({"total": i, "items": array(ref("Event"))}),
+        "Proposal": obj({"event_id": i, "proposal": null(obj({
+            "level": i, "level_label": s, "level_name": s, "rule": s, "trigger_warning_id": ni, "trigger_at": s,
+            "warning_ids": array(i), "districts": {"type": "array"}, "city_fraction": n,
+            "actions": {"type": "object"}, "cover": {"type": "object"}}))}),
+        "Decision": decision,
+        "DecisionList": obj({"event_id": i, "decisions": array(ref("Decision"))}),
+        "JournalEntry": entry,
+        "Journal": obj({"event_id": i, "entries": array(ref("JournalEntry")),
+                        "totals": obj(figure_values), "figure_labels": counts_of(JOURNAL_FIGURES, s)}),
+        "SmsReports": obj({"event_id": i, "items": array(obj({
+            "id": i, "text": s, "received_at": s, "sender_name": ns, "phone_masked": s, "recipient_kind": s,
+            "recipient_name": s, "unit_code": ns, "unit_name": s, "department": ns, "department_name": s,
+            "warning_id": i, "state": {"enum": ["unverified", "journal"]}, "state_label": s,
+            "journal_entry_id": ni}))}),
+        "Health": obj({"status": {"enum": ["ok", "error"]}, "alive": b, "detail": s, "version": s}),
+        "Readiness": obj({"ready": b, "status": {"enum": ["ready", "not_ready"]}, "detail": s, "version": s,
+                          "checks": obj({name: ref("ReadinessCheck") for name in READINESS_CHECKS})}),
+        "ReadinessCheck": obj({"ok": b, "detail": s}, description="一项检查：是否通过与中文说明（另有该项的数值）"),
+        "Coverage": obj({"root": ref("Unit"), "as_of": DATE, "levels": {"type": "object"}, "plans": {"type": "object"},
+                         "overdue_reviews": i, "due_soon_reviews": i, "unreachable_plans": i,
+                         "unreachable_plan_ids": array(i), "gap_units": i, "gaps": array({"type": "object"})}),
+        "Stats": obj({"root": ref("Unit"), "as_of": DATE, "units_by_level": {"type": "object"}, "plans_total": i,
+                      "plans_by_kind": counts_of(KIND_LABELS), "plans_by_status": counts_of(STATUS_LABELS),
+                      "gap_units": i, "overdue_reviews": i, "due_soon_reviews": i, "unreachable_plans": i,
+                      "complete_by_level": {"type": "object"}}),
+        "FeatureCollection": obj({"type": {"const": "FeatureCollection"}, "features": array({"type": "object"})},
+                                 description="RFC 7946 GeoJSON"),
+        "AnnualReport": {"type": "object", "description": "年度统计报告（format=json）"},
+        "SmsCallbackReply": obj({"recorded": b, "duplicate": b, "reply_id": i, "kind": {"enum": ["ack", "report"]},
+                                 "acknowledged": i, "known": b}),
+        "VoiceCallbackReply": obj({"call_id": s, "recorded": b, "duplicate": b, "status": ns, "acknowledged": b}),
+        "AliyunTaken": obj({"code": {"const": 0}, "msg": s}),
+        "OpenApiDocument": obj({"openapi": s, "info": {"type": "object"}, "paths": {"type": "object"}},
+                               description="本文档"),
+    }
+
+
+ERROR = obj({"error": {"type": "string", "description": "错误代码，如 bad_input、not_found、unauthorized"},
+             "detail": {"type": "string", "description": "中文说明"},
+             "field": {"type": "string", "description": "出错的字段或参数（路径如 contacts[0].phone）"},
+             "errors": array(obj({"field": STRING, "detail": STRING})),
+             "problems": {"type": "array"}, "max_bytes": INTEGER},
+            optional=("field", "errors", "problems", "max_bytes"),
+            description='所有错误的形状：{"error": 代码, "detail": 中文说明, "field"?: 字段}')
+
+
+def component_schemas() -> dict[str, dict]:
+    """Every schema of components/schemas, by name."""
+    generated = _pydantic_schemas()
+    return {"Error": ERROR, **generated, **_plan_bodies(generated), **_request_bodies(), **_reply_schemas()}
