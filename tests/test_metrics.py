@@ -24,7 +24,7 @@ from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
-from fangxun.warnings.delivery.heartbeat import beat
+from fangxun.warnings.delivery.workers import register
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import WarningJobs
@@ -152,7 +152,7 @@ async def test_the_heartbeat_age_of_the_freshest_dispatcher(client, sessions, to
     assert (value(samples, "fangxun_dispatchers", state="fresh"), value(samples, "fangxun_dispatchers",
                                                                           state="stale")) == (0, 1)
     async with sessions() as session, session.begin():
-        await beat(session, "alive-2")
+        await register(session, "alive-2", NOON)
     samples = await scrape(client, tokens["viewer"])
     assert value(samples, "fangxun_dispatcher_heartbeat_age_seconds") < 5
     assert value(samples, "fangxun_dispatchers", state="fresh") == 1

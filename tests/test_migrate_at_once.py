@@ -12,7 +12,7 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from support.command_line import COMMAND
-from support.databases import PG_URL
+from support.databases import PG_URL, empty_engine
 
 from fangxun.core.db import create_engine
 from fangxun.core.migrate import alembic_config, hold_migration_lock, schema_is_current, upgrade
@@ -67,23 +67,8 @@ async def test_four_upgrades_at_once_on_a_fresh_database_all_succeed(fresh_url):
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def fresh_engine(request, tmp_path):
     """An engine on a new, empty database: a SQLite file, or a new schema of the test PostgreSQL database."""
-    name = f"fx_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path}/{name}.db")
+    async with empty_engine(request.param, tmp_path) as engine:
         yield engine
-        await engine.dispose()
-        return
-    admin = create_engine(PG_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{name}"'))
-    engine = create_engine(PG_URL, connect_args={"server_settings": {"search_path": name}})
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-        await admin.dispose()
 
 
 async def test_an_upgrade_waits_for_the_one_under_way(fresh_engine):

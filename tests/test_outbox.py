@@ -1,4 +1,5 @@
-"""Claiming outbox rows under a lease, writing outcomes back, holding rows."""
+"""Claiming outbox rows under a lease, marking sends begun, writing outcomes back, holding rows, giving back
+the rows of a holder that stopped."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from sqlalchemy import func, select
 from support.warning_factories import NOON, add_registry, make_warning, notifications, twin_engine, warning_settings
 
 from fangxun.core.db import session_factory
-from fangxun.warnings.delivery.outbox import Outcome, claim, extend_lease, hold, record
+from fangxun.warnings.delivery.outbox import (INTERRUPTED, Outcome, begin_attempts, cancel_unsent, claim, extend_lease,
+                                              hold, record, release, settle_begun, unmark_begun)
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.tables import Notification, NotificationAttempt
 
@@ -106,6 +108,80 @@ async def test_outcomes_are_written_back_by_the_holder_only(sessions, outbox):
     assert rows[1].next_attempt_at == at + timedelta(seconds=2) and rows[1].last_error == "HTTP 503"
     assert rows[2].last_error == "HTTP 400" and rows[2].lease_until is None
     assert attempts == 4
+
+
+async def begin_in(sessions, worker, ids, now=NOON):
+    async with sessions() as session, session.begin():
+        return await begin_attempts(session, worker, ids, now)
+
+
+async def attempts_of(sessions, notification_id) -> list[tuple]:
+    """(at, ok, detail, worker) of each attempt of a notification, in order."""
+    A = NotificationAttempt
+    query = select(A.at, A.ok, A.detail, A.worker).where(A.notification_id == notification_id).order_by(A.id)
+    async with sessions() as session:
+        return [tuple(row) for row in (await session.execute(query)).all()]
+
+
+async def test_only_rows_still_held_are_marked_begun_and_the_outcome_clears_the_mark(sessions, outbox):
+    taken = await claim_in(sessions, "w1", NOON, 3)
+    ids = [c.id for c in taken]
+    async with sessions() as session, session.begin():
+        await release(session, "w1", NOON)  # given back meanwhile (say, w1 was taken for dead)
+    again = await claim_in(sessions, "w2", NOON, 1)
+    assert await begin_in(sessions, "w1", ids) == set()  # no longer w1's: none of them may go out
+    assert await begin_in(sessions, "w2", [again[0].id]) == {again[0].id}
+    async with sessions() as session, session.begin():
+        await record(session, "w2", [Outcome(again[0].id, "delivered", NOON, True, False, 200, "ok")])
+    async with sessions() as session:
+        row = await session.get(Notification, again[0].id)
+    assert (row.status, row.attempt_started_at, row.attempts) == ("delivered", None, 1)
+
+
+async def test_a_stopped_holders_begun_sends_are_on_record_as_interrupted_and_its_rows_due_at_once(sessions, outbox):
+    taken = await claim_in(sessions, "w1", NOON, 4)
+    ids = [c.id for c in taken]
+    started = NOON + timedelta(seconds=1)
+    assert await begin_in(sessions, "w1", ids[:3], started) == set(ids[:3])
+    async with sessions() as session, session.begin():
+        await unmark_begun(session, "w1", [ids[2]])  # begun, never sent
+        assert await release(session, "w1", NOON + timedelta(seconds=5)) == 4
+    async with sessions() as session:
+        rows = [await session.get(Notification, key) for key in ids]
+    assert {(r.status, r.claimed_by, r.lease_until, r.attempt_started_at) for r in rows} == \
+        {("pending", None, None, None)}
+    assert [r.attempts for r in rows] == [1, 1, 0, 0] and rows[0].last_error == INTERRUPTED
+    for key in ids[:2]:
+        assert await attempts_of(sessions, key) == [(started, False, INTERRUPTED, "w1")]
+    assert await attempts_of(sessions, ids[2]) == []
+    again = await claim_in(sessions, "w2", NOON + timedelta(seconds=5), 100)
+    assert set(ids) <= {c.id for c in again}  # due at once, not when the lease would have lapsed
+
+
+async def test_a_begun_row_under_a_lapsed_lease_is_settled_before_it_is_taken(sessions, outbox):
+    taken = await claim_in(sessions, "w1", NOON, 2)
+    await begin_in(sessions, "w1", [taken[0].id])
+    after_lease = NOON + LEASE + timedelta(seconds=1)
+    # Its send may be under way: the lapsed lease alone does not hand it out again.
+    others = {c.id for c in await claim_in(sessions, "w2", after_lease, 50)}
+    assert taken[1].id in others and taken[0].id not in others
+    async with sessions() as session, session.begin():
+        assert await settle_begun(session, Notification.claimed_by == "w1", after_lease) == 1
+        assert await settle_begun(session, Notification.claimed_by == "w1", after_lease) == 0  # once only
+    assert [c.id for c in await claim_in(sessions, "w3", after_lease, 50)] == [taken[0].id]
+    assert [row[1:] for row in await attempts_of(sessions, taken[0].id)] == [(False, INTERRUPTED, "w1")]
+
+
+async def test_cancelling_a_warning_puts_a_begun_send_of_a_stopped_holder_on_record(sessions, outbox):
+    taken = await claim_in(sessions, "w1", NOON, 1)
+    await begin_in(sessions, "w1", [taken[0].id])
+    warning_id = taken[0].warning_id
+    async with sessions() as session, session.begin():
+        cancelled = await cancel_unsent(session, [warning_id], NOON + LEASE + timedelta(seconds=1), "解除")
+    async with sessions() as session:
+        row = await session.get(Notification, taken[0].id)
+    assert cancelled == 11 and (row.status, row.attempt_started_at, row.attempts) == ("cancelled", None, 1)
+    assert [row[1:] for row in await attempts_of(sessions, taken[0].id)] == [(False, INTERRUPTED, "w1")]
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)

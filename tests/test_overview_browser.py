@@ -9,24 +9,20 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from support.api_fixtures import PASSWORD, START
+from support.api_fixtures import START
 from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
-from support.warning_factories import make_warning
+from support.demo_warning import demo_with_red_warning
 
-from fangxun.core.accounts import create_user, signing_secret
+from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
-from fangxun.core.migrate import upgrade
-from fangxun.demo.registry import load_demo
 from fangxun.geo.coverage_map import STATUS_COLOURS, WARNING_NOTE
 from fangxun.settings import load_settings
 from fangxun.warnings.acks.acknowledging import acknowledge
 from fangxun.warnings.acks.tokens import ack_token
-from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.tables import Notification
 
 USER = "duty03"
-JINSHUI = "410105"
 ANSWERED = 40
 VIEWPORTS = {"desk": {"width": 1366, "height": 900}, "phone": {"width": 390, "height": 844}}
 ZOOM_OF = "() => window.FangxunMap.map.getZoom()"
@@ -38,15 +34,8 @@ async def _demo_database(url: str) -> dict:
     """The demo registry, a viewer, and a red 暴雨 warning over 金水区 issued 40 minutes ago, some answered."""
     engine = create_engine(url)
     try:
-        await upgrade(engine)
-        settings = load_settings()
-        async with session_factory(engine)() as session, session.begin():
-            await load_demo(session, settings, START.date())
-            await create_user(session, USER, PASSWORD, "viewer")
         issued = START - timedelta(minutes=40)
-        warning = make_warning("jinshui-red", geocodes=(JINSHUI,), sent=issued, expires=START + timedelta(hours=6),
-                               area_description="金水区")
-        result = await ingest(session_factory(engine), warning, settings, issued)
+        result = await demo_with_red_warning(engine, USER, "viewer", issued, "jinshui-red")
         async with session_factory(engine)() as session, session.begin():
             secret = await signing_secret(session)
             keys = (await session.execute(select(Notification.idempotency_key).where(

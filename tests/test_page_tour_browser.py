@@ -8,18 +8,15 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from support.api_fixtures import PASSWORD, START
+from support.api_fixtures import START
 from support.browser import ARTIFACTS, Watch, chromium, served, sign_in
-from support.warning_factories import make_warning
+from support.demo_warning import demo_with_red_warning
 
-from fangxun.core.accounts import Principal, create_user
+from fangxun.core.accounts import Principal
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
-from fangxun.core.migrate import upgrade
-from fangxun.demo.registry import load_demo
 from fangxun.settings import load_settings
 from fangxun.warnings.events.journal import EntryFields, add_entry
-from fangxun.warnings.intake.accept import ingest
 
 USER = "duty05"
 JINSHUI = "410105000000"
@@ -30,15 +27,8 @@ async def _demo_database(url: str) -> dict:
     """The demo registry, an editor, a red 暴雨 warning over 金水区 that opened an event, and a journal entry."""
     engine = create_engine(url)
     try:
-        await upgrade(engine)
         settings = load_settings()
-        async with session_factory(engine)() as session, session.begin():
-            await load_demo(session, settings, START.date())
-            await create_user(session, USER, PASSWORD, "editor")
-        issued = START - timedelta(minutes=30)
-        warning = make_warning("tour-red", geocodes=(JINSHUI[:6],), sent=issued, expires=START + timedelta(hours=6),
-                               area_description="金水区")
-        result = await ingest(session_factory(engine), warning, settings, issued)
+        result = await demo_with_red_warning(engine, USER, "editor", START - timedelta(minutes=30), "tour-red")
         async with session_factory(engine)() as session, session.begin():
             fields = EntryFields(department=None, unit_code=JINSHUI, corrects_id=None, action="巡查",
                                  text="金水区已组织巡查积水点", figures={})

@@ -14,7 +14,7 @@ from support.warning_factories import NOON, warning_settings
 from fangxun.api.app import create_app
 from fangxun.api.keys import WARNING_SERVICE
 from fangxun.core.db_clock import database_seconds
-from fangxun.warnings.delivery.heartbeat import beat
+from fangxun.warnings.delivery.workers import register
 from fangxun.warnings.readiness import CHECKS, Facts, FeedState, duration_text, readiness
 from fangxun.warnings.tables import DispatchWorker
 
@@ -85,7 +85,7 @@ async def test_ready_once_a_dispatcher_beats_and_not_when_its_heartbeat_is_stale
     assert status == 503 and body["checks"]["dispatcher"]["workers"] == 0
     assert body["checks"]["database"]["ok"] and body["checks"]["schema"]["ok"]
     async with sessions() as session, session.begin():
-        await beat(session, "web-1")
+        await register(session, "web-1", NOON)
     status, body = await ready(client)
     assert status == 200 and body["detail"] == "服务就绪"
     assert body["checks"]["scheduler"]["skipped"] is True  # the test app runs no dispatcher of its own
@@ -103,7 +103,7 @@ async def test_ready_once_a_dispatcher_beats_and_not_when_its_heartbeat_is_stale
 
 async def test_not_ready_when_the_schema_is_behind(client, engine, sessions):
     async with sessions() as session, session.begin():
-        await beat(session, "web-1")
+        await register(session, "web-1", NOON)
         head = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
         await session.execute(text("UPDATE alembic_version SET version_num = '0008'"))
     status, body = await ready(client)

@@ -81,7 +81,8 @@ class WarningService:
                  len(self.settings.warnings.feeds))
 
     async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-        """Stop scheduling, let running jobs and in-flight sends finish, close the client session."""
+        """Stop scheduling, let running jobs finish, stop the dispatcher (sends in flight finish within its grace,
+        unsent rows go back to the outbox at once), close the client session."""
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
@@ -92,7 +93,8 @@ class WarningService:
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=timeout)
             if not done:
-                # Rows still leased go back to the outbox when the lease runs out.
+                # Cancelled, it still gives its rows back; should that fail too, the other dispatchers take
+                # them over once its heartbeat is stale.
                 log.warning("dispatcher did not stop within %s s; cancelled", timeout)
                 self._task.cancel()
                 await asyncio.gather(self._task, return_exceptions=True)

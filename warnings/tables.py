@@ -126,6 +126,9 @@ class Notification(Base):
     ack_check_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the holder just before it asks the channel, cleared with the outcome: a row still marked when
+    # its holder stopped may have gone out, and is recorded as an attempt of unknown outcome (outbox.settle_begun).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class NotificationAttempt(Base):

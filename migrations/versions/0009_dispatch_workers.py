@@ -1,8 +1,8 @@
-"""dispatch_workers: running dispatchers and their heartbeats (the readiness check and /metrics read them)
+"""dispatch_workers: running dispatchers and their heartbeats; notifications.attempt_started_at marks a send begun
 
 Revision ID: 0009
 Revises: 0008
-Create Date: 2026-12-21 09:00:00
+Create Date: 2026-12-20 09:00:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -24,7 +24,11 @@ def upgrade() -> None:
     sa.Column('beat_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.add_column('notifications', sa.Column('attempt_started_at', fangxun.core.db.UTCDateTime(timezone=True),
+                                             nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('notifications') as batch:
+        batch.drop_column('attempt_started_at')
     op.drop_table('dispatch_workers')

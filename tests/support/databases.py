@@ -16,13 +16,13 @@ PG_URL = os.environ.get("FANGXUN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:
 
 
 @asynccontextmanager
-async def migrated_engine(dialect: str, folder: Path):
-    """An engine on a new, empty, migrated database of `dialect`; dropped afterwards."""
+async def empty_engine(dialect: str, folder: Path):
+    """An engine on a new, empty database of `dialect` (a SQLite file, or a new schema of the test PostgreSQL
+    database); dropped afterwards."""
     name = f"fx_{uuid.uuid4().hex[:12]}"
     if dialect == "sqlite":
         engine = create_engine(f"sqlite:///{folder}/{name}.db")
         try:
-            await upgrade(engine)
             yield engine
         finally:
             await engine.dispose()
@@ -32,10 +32,17 @@ async def migrated_engine(dialect: str, folder: Path):
         await connection.execute(text(f'CREATE SCHEMA "{name}"'))
     engine = create_engine(PG_URL, connect_args={"server_settings": {"search_path": name}})
     try:
-        await upgrade(engine)
         yield engine
     finally:
         await engine.dispose()
         async with admin.begin() as connection:
             await connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
         await admin.dispose()
+
+
+@asynccontextmanager
+async def migrated_engine(dialect: str, folder: Path):
+    """An engine on a new, empty, migrated database of `dialect`; dropped afterwards."""
+    async with empty_engine(dialect, folder) as engine:
+        await upgrade(engine)
+        yield engine

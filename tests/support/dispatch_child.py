@@ -1,7 +1,8 @@
 """A dispatcher in its own process, for the kill-and-restart and two-dispatcher tests.
 
-python tests/support/dispatch_child.py DATABASE_URL SEARCH_PATH HOOK_URL WORKER [LEASE_SECONDS]
-Drains the outbox through one webhook channel `hook` at HOOK_URL until SIGTERM (SEARCH_PATH "-": SQLite).
+python tests/support/dispatch_child.py DATABASE_URL SEARCH_PATH HOOK_URL WORKER [LEASE_SECONDS [CONCURRENCY]]
+Drains the outbox through one webhook channel `hook` at HOOK_URL until SIGTERM (SEARCH_PATH "-": SQLite), then
+gives back what it has not sent, as `fangxun dispatch` does.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ from fangxun.warnings.delivery.dispatcher import Dispatcher  # noqa: E402
 CONCURRENCY = 4
 
 
-async def main(url: str, search_path: str, hook: str, worker: str, lease: float) -> None:
+async def main(url: str, search_path: str, hook: str, worker: str, lease: float, concurrency: int) -> None:
     options = {} if search_path == "-" else {"connect_args": {"server_settings": {"search_path": search_path}}}
     engine = create_engine(url, **options)
-    config = warning_settings(load_settings(), hook, concurrency=CONCURRENCY)
+    config = warning_settings(load_settings(), hook, concurrency=concurrency)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     async with new_http_session(config.warnings.channels) as http:
@@ -43,4 +44,5 @@ async def main(url: str, search_path: str, hook: str, worker: str, lease: float)
 if __name__ == "__main__":
     logging.basicConfig(level=logging.WARNING)
     url, path, hook, worker = sys.argv[1:5]
-    asyncio.run(main(url, path, hook, worker, float(sys.argv[5]) if len(sys.argv) > 5 else 2.0))
+    asyncio.run(main(url, path, hook, worker, float(sys.argv[5]) if len(sys.argv) > 5 else 2.0,
+                     int(sys.argv[6]) if len(sys.argv) > 6 else CONCURRENCY))

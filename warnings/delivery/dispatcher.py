@@ -1,6 +1,9 @@
-"""The dispatcher's pump: drains the outbox through the channels, many sends in flight, outcomes written in
-batches, leases renewed. What an outcome is and when quiet hours let a row go are the policy's
-(`policy.py`); rows handed over by the intake of this process wait in the handoff queue (`handoff.py`)."""
+"""The dispatcher's pump: drains the outbox through the channels, many sends in flight, each marked begun
+before it goes and its outcome written back in batches, leases renewed. What an outcome is and when quiet
+hours let a row go are the policy's (`policy.py`); rows handed over by the intake of this process wait in
+the handoff queue (`handoff.py`); the queues and senders are the pipeline's (`pipeline.py`); the heartbeat
+that lets others take over after a crash is in `workers.py`. A stopping dispatcher gives back what it has
+not sent."""
 
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
@@ -25,10 +27,12 @@ from fangxun.warnings.acks.tokens import ack_token, ack_url
 from fangxun.warnings.delivery.channels.base import (Attachable, Channel, ChannelResult, DispatchContext,
                                                      OutgoingMessage)
 from fangxun.warnings.delivery.handoff import HandoffQueue
-from fangxun.warnings.delivery.heartbeat import beating
+from fangxun.warnings.delivery.outbox import (ACK_SLOT, Claimed, Outcome, begin_attempts, claim, compose, extend_lease,
+                                              hold, record, release, unmark_begun)
 from fangxun.warnings.delivery.outcome_log import report_outcome
-from fangxun.warnings.delivery.outbox import ACK_SLOT, Claimed, Outcome, claim, compose, extend_lease, hold, record
+from fangxun.warnings.delivery.pipeline import Pipeline
 from fangxun.warnings.delivery.policy import DeliveryPolicy, backoff
+from fangxun.warnings.delivery.workers import HEARTBEAT_SECONDS, STALE_SECONDS, Heartbeat, forget
 from fangxun.warnings.tables import Warning
 
 __all__ = ["Dispatcher", "UNKNOWN_CHANNEL", "backoff", "channel_fields"]
@@ -44,6 +48,9 @@ WARNING_CACHE = 1000
 TICK = 0.1
 # Payload fields that make up the message text rather than travel beside it.
 MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note", "duty"))
+# How long a stopping dispatcher lets its sends in flight finish; those still running then are cut off (and
+# on record as interrupted: they may have gone out).
+STOP_GRACE_SECONDS = 5.0
 
 
 def channel_fields(payload: dict) -> dict:
@@ -57,7 +64,9 @@ class Dispatcher:
     def __init__(self, sessions: async_sessionmaker, channels: Mapping[str, Channel], settings: Settings,
                  clock: Clock, worker_id: str, *, batch_size: int = 500, lease: timedelta = timedelta(seconds=120),
                  flush_every: float = 1.0, flush_size: int = 5000, poll_seconds: float = 1.0,
-                 ack_base_url: str | None = None, rng: random.Random | None = None):
+                 ack_base_url: str | None = None, rng: random.Random | None = None,
+                 stop_grace: float = STOP_GRACE_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
+                 stale_seconds: float = STALE_SECONDS):
         self.sessions = sessions
         self.channels = dict(channels)
         self.settings = settings
@@ -65,12 +74,13 @@ class Dispatcher:
         self.worker_id = worker_id
         self.batch_size = batch_size
         self.lease = lease
-        # Outcomes are written back once `flush_size` have gathered, when nothing is left to send, or
-        # `flush_every` seconds after the last write: during a city-wide burst the sending goes first and
-        # the bookkeeping follows in a few large statements (a crash meanwhile means resends, not losses).
+        # Outcomes are written back with the marks of the next rows begun (a channel's senders must not run
+        # dry), else once `flush_size` have gathered, when nothing is left to send, or `flush_every` seconds
+        # after the last write.
         self.flush_every = flush_every
         self.flush_size = flush_size
         self.poll_seconds = poll_seconds
+        self.stop_grace = stop_grace
         self.ack_base_url = ack_base_url or public_base(settings.server).url
         # Channels with records of their own (the voice channel's calls) keep them in our database.
         context = DispatchContext(sessions, clock.now, self.ack_base_url)
@@ -97,6 +107,9 @@ class Dispatcher:
         # Rows the intake of this process wrote leased to us (Handoff), not yet started.
         self._handed = HandoffQueue(self._slot)
         self._nudge = asyncio.Event()
+        self._fresh_rows = False  # another worker's rows were given back: look for due rows at once
+        self._heart = Heartbeat(sessions, worker_id, clock.now, every=heartbeat_seconds, stale=stale_seconds,
+                                taken_over=self._rows_given_back)
 
     # --- handoff (outbox.Handoff) -------------------------------------------------------------
 
@@ -116,7 +129,8 @@ class Dispatcher:
     # --- public loops -------------------------------------------------------------------------
 
     async def run_once(self, limit: int = 500) -> int:
-        """Claim up to `limit` due rows, send them all concurrently, record the outcomes; rows claimed."""
+        """Claim up to `limit` due rows, send them all concurrently, record the outcomes; rows claimed.
+        (All are marked begun at once: a crash meanwhile may send up to `limit` twice, each on record.)"""
         now = self.clock.now()
         async with self.sessions() as session, session.begin():
             claimed = await claim(session, self.worker_id, now, limit, self.lease)
@@ -125,7 +139,9 @@ class Dispatcher:
             await self._load_warnings(session, {row.warning_id for row in claimed})
             later = self._quiet(claimed, now)
             await hold(session, self.worker_id, later)
-        outcomes = await asyncio.gather(*(self._send(row) for row in claimed if row.id not in later))
+            begun = await begin_attempts(session, self.worker_id, [row.id for row in claimed if row.id not in later],
+                                         now)
+        outcomes = await asyncio.gather(*(self._send(row) for row in claimed if row.id in begun))
         async with self.sessions() as session, session.begin():
             await record(session, self.worker_id, list(outcomes))
         return len(claimed)
@@ -135,53 +151,75 @@ class Dispatcher:
         return await self._pump(stop=None, until_idle=True)
 
     async def run_forever(self, stop: asyncio.Event) -> int:
-        """Drain continuously, polling for new rows, until `stop` is set; in-flight sends finish first. The
-        dispatcher's heartbeat (heartbeat.py) beats meanwhile."""
-        async with beating(self.sessions, self.worker_id):
-            return await self._pump(stop=stop, until_idle=False)
+        """Drain continuously, polling for new rows, until `stop` is set; then sends in flight get
+        `stop_grace` seconds to finish, and every row not sent is given back to the outbox at once."""
+        return await self._pump(stop=stop, until_idle=False)
 
     # --- the pipeline -------------------------------------------------------------------------
 
     async def _pump(self, stop: asyncio.Event | None, until_idle: bool) -> int:
-        """Keep each channel's queue of rows full for its senders; write outcomes back and claim more in
-        one transaction, so the database sees a few large statements rather than one per notification."""
-        state = _Pipeline(self._send, self._senders)
+        """Keep each channel's queue of rows full for its senders; write outcomes back, mark the next rows
+        begun and claim more in one transaction, so the database sees a few statements per batch rather than
+        one per notification. A heartbeat runs beside it; whatever is not sent at the end is given back."""
+        state = Pipeline(self._send, self._senders)
+        await self._heart.enter()
+        heart = asyncio.create_task(self._heart.run(), name=f"fangxun-heartbeat-{self.worker_id}")
         try:
             return await self._drive(state, stop, until_idle)
         finally:
-            # Cancelled from outside: sends still running are dropped; their rows are sent again
-            # once the lease lapses (a recipient may get a duplicate, never nothing).
-            state.close()
+            # Senders still running are cut off: their rows stay marked begun, and the give-back records
+            # them as interrupted (they may have gone out) before another worker sends them again.
+            heart.cancel()
+            await state.close()
+            await asyncio.gather(heart, return_exceptions=True)
+            await self._give_back(state)
 
-    async def _drive(self, state: _Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
-        # The exchange (outcomes written back, more rows claimed) runs beside the sending: while it
-        # waits on the database, the senders keep going and handed rows keep flowing into their queues.
+    async def _drive(self, state: Pipeline, stop: asyncio.Event | None, until_idle: bool) -> int:
+        # The exchange (outcomes written back, rows marked begun, more rows claimed) runs beside the sending:
+        # while it waits on the database, the senders keep going with the rows begun before.
+        stopping_since = None
         while True:
             state.wake.clear()  # an outcome or the exchange finishing from here on wakes the wait below
-            stopping = stop is not None and stop.is_set()
+            if stopping_since is None and stop is not None and stop.is_set():
+                stopping_since = time.monotonic()
+                state.drop_unsent()
+                self._handed.clear()  # leased to us in the database: given back with the rest
+            stopping = stopping_since is not None
             if state.exchange is not None and state.exchange.done():
                 for row in state.exchange.result():
-                    state.enqueue(row, self._slot(row.channel))
+                    if not stopping:
+                        state.enqueue(row, self._slot(row.channel))
                 state.exchange = None
-            if not stopping:
-                self._top_up(state)
+            if stopping:
+                # Sends in flight finish (their outcomes are written with the give-back), within the grace;
+                # an exchange still waiting on the database then is cut off too (and rolled back).
+                if (state.exchange is None and not state.sending()) or \
+                        time.monotonic() - stopping_since >= self.stop_grace:
+                    return state.handled
+                await self._wait(state)
+                continue
+            self._top_up(state)
             # Between exchanges (the two would update the same rows in two transactions), and before the
             # next one starts: back-to-back exchanges on a slow database must not starve the leases.
-            if state.exchange is None and time.monotonic() - state.last_beat >= self.lease.total_seconds() / 3:
-                await self._heartbeat(state.held | self.handed_ids())
-                state.last_beat = time.monotonic()
+            if state.exchange is None and time.monotonic() - state.last_renewal >= self.lease.total_seconds() / 3:
+                await self._renew_leases(state.held | self.handed_ids())
+                state.last_renewal = time.monotonic()
             now = time.monotonic()
+            if self._fresh_rows:
+                self._fresh_rows = False
+                state.dry_until.clear()
             if state.exchange is None:
-                wanted = [] if stopping else self._wanted(state, now)
+                wanted = self._wanted(state, now)
+                begin = state.take_to_begin()
                 flush_due = bool(state.buffered) and (len(state.buffered) >= self.flush_size or not state.active()
                                                       or now - state.last_flush >= self.flush_every)
-                if wanted or flush_due:
-                    state.exchange = asyncio.create_task(self._exchange(state, wanted, until_idle))
+                if wanted or begin or flush_due:
+                    state.exchange = asyncio.create_task(self._exchange(state, wanted, begin, until_idle))
                     state.exchange.add_done_callback(lambda _: state.wake.set())
             if not state.active() and state.exchange is None:
                 if state.buffered:
                     continue
-                if stopping or (until_idle and self._all_dry(state.dry_until)):
+                if until_idle and self._all_dry(state.dry_until):
                     return state.handled
                 if until_idle:
                     # Only rows given back for quiet hours, or channels asked again shortly: no spin.
@@ -190,12 +228,16 @@ class Dispatcher:
                     await self._idle_wait(stop)
                     state.dry_until.clear()
                 continue
-            try:
-                await asyncio.wait_for(state.wake.wait(), timeout=TICK)
-            except asyncio.TimeoutError:
-                pass
+            await self._wait(state)
 
-    def _top_up(self, state: _Pipeline) -> None:
+    @staticmethod
+    async def _wait(state: Pipeline) -> None:
+        try:
+            await asyncio.wait_for(state.wake.wait(), timeout=TICK)
+        except asyncio.TimeoutError:
+            pass
+
+    def _top_up(self, state: Pipeline) -> None:
         """Move handed rows straight into their channel's queue while it has room: no transaction is
         needed once their warning is known and not held by quiet hours (the next exchange takes others)."""
         if not self._handed.pending():
@@ -210,7 +252,7 @@ class Dispatcher:
     def _all_dry(self, dry_until: dict[object, float]) -> bool:
         return all(key in dry_until for key in [*self.channels, _OTHER]) and not self._handed.pending()
 
-    def _wanted(self, state: _Pipeline, now: float) -> list[tuple[object, int]]:
+    def _wanted(self, state: Pipeline, now: float) -> list[tuple[object, int]]:
         """(channel, rows) to claim: channels not found empty lately whose window is half free."""
         wanted = []
         for key in [*self.channels, _OTHER]:
@@ -222,9 +264,11 @@ class Dispatcher:
                 wanted.append((key, room))
         return wanted
 
-    async def _exchange(self, state: _Pipeline, wanted: list[tuple[object, int]], until_idle: bool) -> list[Claimed]:
-        """One transaction: write the buffered outcomes, claim what `wanted` asks for, give back
-        quiet-hour rows. Returns the rows to send; on a database failure, logs and sends nothing."""
+    async def _exchange(self, state: Pipeline, wanted: list[tuple[object, int]], begin: dict[object, list[Claimed]],
+                        until_idle: bool) -> list[Claimed]:
+        """One transaction: write the buffered outcomes, mark the rows of `begin` begun (then they go to
+        the senders), claim what `wanted` asks for, give back quiet-hour rows. Returns the rows claimed;
+        on a database failure, logs, puts the rows back and sends nothing new."""
         outcomes = list(state.buffered)
         now, now_mono = self.clock.now(), time.monotonic()
         ready: list[Claimed] = []
@@ -232,6 +276,8 @@ class Dispatcher:
         try:
             async with self.sessions() as session, session.begin():
                 await record(session, self.worker_id, outcomes)
+                ids = [row.id for rows in begin.values() for row in rows]
+                marked = await begin_attempts(session, self.worker_id, ids, now) if ids else set()
                 claimed: list[Claimed] = []
                 for key, room in wanted:
                     handed = self._handed.take(key, room)
@@ -259,12 +305,35 @@ class Dispatcher:
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
             self._handed.put_back(taken)
+            state.put_back(begin)
             await asyncio.sleep(min(1.0, self.poll_seconds))
             return []
-        del state.buffered[:len(outcomes)]
-        state.held.difference_update(outcome.id for outcome in outcomes)
+        state.written(len(outcomes))
+        state.begun(begin, marked)
         state.last_flush = now_mono
         return ready
+
+    async def _give_back(self, state: Pipeline) -> None:
+        """The end of a run: write the outcomes not yet on record, and give every row still leased to us
+        back to the outbox, due at once (a send cut off is on record as interrupted); leave the list of
+        the living. Should the database fail now, the others take the rows over once our heartbeat is stale."""
+        try:
+            async with self.sessions() as session, session.begin():
+                await forget(session, self.worker_id)  # a write first: on SQLite the lock is ours from here
+                await record(session, self.worker_id, state.buffered)
+                await unmark_begun(session, self.worker_id, state.unsent_begun)
+                released = await release(session, self.worker_id, self.clock.now())
+        except Exception:
+            log.exception("giving back the rows of worker %s failed", self.worker_id)
+            return
+        state.written(len(state.buffered))
+        if released:
+            log.info("dispatcher %s stopped: %d unsent rows given back to the outbox", self.worker_id, released)
+
+    def _rows_given_back(self) -> None:
+        """Rows of a dead worker are due again: claim them without waiting for the next poll."""
+        self._fresh_rows = True
+        self._nudge.set()
 
     async def _idle_wait(self, stop: asyncio.Event | None) -> None:
         """Sleep a poll interval, or less: until stopped or handed new rows."""
@@ -326,7 +395,7 @@ class Dispatcher:
 
     # --- bookkeeping --------------------------------------------------------------------------
 
-    async def _heartbeat(self, held_ids: set[int]) -> None:
+    async def _renew_leases(self, held_ids: set[int]) -> None:
         if not held_ids:
             return
         try:
@@ -350,59 +419,3 @@ class Dispatcher:
                 self._warnings[row.id] = (row.colour, bool(row.all_clear))
                 self._messages[row.id] = row.messages or {}
 
-
-class _Pipeline:
-    """The pump's state: per claim slot a queue of rows and a fixed set of sender tasks that take from
-    it (as many as the channel may have in flight: a task per row would cost more than the send);
-    outcomes not yet written back."""
-
-    def __init__(self, send, senders: Mapping[object, int]):
-        self._send = send
-        self._senders = senders
-        self.queued: dict[object, deque[Claimed]] = {}
-        self.in_flight: dict[object, int] = {}
-        self._ready: dict[object, asyncio.Event] = {}  # per slot: rows are waiting
-        self._tasks: list[asyncio.Task] = []
-        self.wake = asyncio.Event()  # an outcome came in, or the exchange finished
-        self.exchange: asyncio.Task | None = None  # the one exchange with the database under way
-        self.buffered: list[Outcome] = []
-        self.held: set[int] = set()  # queued or sending under our lease, and not yet written back
-        self.dry_until: dict[object, float] = {}
-        self.handled = 0
-        self.last_flush = self.last_beat = time.monotonic()
-
-    def enqueue(self, row: Claimed, slot: object) -> None:
-        if slot not in self.queued:
-            self.queued[slot], self.in_flight[slot], self._ready[slot] = deque(), 0, asyncio.Event()
-            self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
-        self.queued[slot].append(row)
-        self._ready[slot].set()
-        self.held.add(row.id)
-        self.handled += 1
-
-    def busy(self, slot: object) -> int:
-        """Rows of `slot` queued or being sent."""
-        return len(self.queued.get(slot, ())) + self.in_flight.get(slot, 0)
-
-    def active(self) -> bool:
-        return any(self.queued.values()) or any(self.in_flight.values())
-
-    async def _sender(self, slot: object) -> None:
-        queue, ready = self.queued[slot], self._ready[slot]
-        while True:
-            if not queue:
-                ready.clear()
-                await ready.wait()
-                continue
-            row = queue.popleft()
-            self.in_flight[slot] += 1
-            try:
-                outcome = await self._send(row)  # never raises but for cancellation
-            finally:
-                self.in_flight[slot] -= 1
-            self.buffered.append(outcome)
-            self.wake.set()
-
-    def close(self) -> None:
-        for task in self._tasks + ([self.exchange] if self.exchange else []):
-            task.cancel()

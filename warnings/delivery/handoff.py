@@ -62,6 +62,10 @@ class HandoffQueue:
                 if queue:
                     break
 
+    def clear(self) -> None:
+        """Forget every waiting row (the dispatcher stops: they are given back in the database)."""
+        self._slots.clear()
+
     def pending(self, slot: object = None) -> bool:
         """Whether any row waits (in `slot`, when given)."""
         slots = self._slots.values() if slot is None else [self._slots.get(slot, {})]

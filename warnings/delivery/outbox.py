@@ -1,4 +1,5 @@
-"""The outbox store: claiming due notifications under a lease, recording outcomes in batches, holding, cancelling.
+"""The outbox store: claiming due notifications under a lease, marking sends begun, recording outcomes in
+batches, holding, cancelling, and giving back the rows of a holder that stopped.
 
 This is the sending state, the dispatcher's (and the lifecycle's, which cancels); rows are made and their
 叫应 state written in notices.py.
@@ -10,10 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import NamedTuple, Protocol
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.core.bulk import bulk_insert_values
+from fangxun.core.bulk import FAST_FROM, bulk_insert_values
 from fangxun.warnings.tables import Notification, NotificationAttempt
 from fangxun.warnings.vocabulary import PRIORITIES
 
@@ -26,6 +27,9 @@ ACK_SLOT = "{ack_url}"
 RECIPIENT_SLOT = "\x00recipient\x00"
 DUTY_SLOT = "\x00duty\x00"
 ATTEMPT_COLUMNS = ("notification_id", "at", "ok", "retry", "status", "detail", "worker")
+# The detail of an attempt whose holder stopped between marking it begun and recording its outcome: the
+# message may have gone out, and goes again (the recipient may have it twice).
+INTERRUPTED = "发送中断：发送进程在记录结果前停止，结果未知（可能已送达，将重发）"
 
 
 def compose(payload: dict, messages: dict, recipient_name: str, duty: str | None = None) -> tuple[str, str]:
@@ -131,7 +135,8 @@ async def claim(session: AsyncSession, worker: str, now: datetime, limit: int, l
     committed meanwhile; SQLite has a single writer, so the statement is atomic there as it is. Each
     pick walks one index range in order (an OR of both conditions would sort every due row each time).
     """
-    lapsed = and_(N.c.status == "sending", N.c.lease_until < now)
+    # A row whose send had begun when its lease lapsed is settled first (settle_begun), never taken as it is.
+    lapsed = and_(N.c.status == "sending", N.c.lease_until < now, N.c.attempt_started_at.is_(None))
     due = and_(N.c.status == "pending", N.c.next_attempt_at <= now)
     claimed = await _pick(session, lapsed, (N.c.lease_until,), worker, now, limit, lease, channel, exclude_channels)
     if len(claimed) < limit:
@@ -159,8 +164,55 @@ async def _pick(session, condition, order, worker, now, limit, lease, channel, e
 async def extend_lease(session: AsyncSession, worker: str, ids: list[int], until: datetime) -> None:
     """Keep holding rows still in flight (a slow channel must not let another worker take them)."""
     for part in _chunks(ids):
-        await session.execute(update(N).where(N.c.id.in_(part), N.c.claimed_by == worker,
-                                              N.c.status == "sending").values(lease_until=until))
+        await session.execute(update(N).where(N.c.id.in_(part), _held_by(worker)).values(lease_until=until))
+
+
+async def begin_attempts(session: AsyncSession, worker: str, ids: list[int], now: datetime) -> set[int]:
+    """Mark rows begun just before they are sent; the ids still held by `worker` (only those may go out)."""
+    begun: set[int] = set()
+    for part in _chunks(ids):
+        held = and_(N.c.id.in_(_padded(part)), _held_by(worker))
+        result = await session.execute(update(N).where(held).values(attempt_started_at=now))
+        if result.rowcount == len(set(part)):  # the usual case, without a round trip for RETURNING
+            begun.update(part)
+        else:
+            marked = select(N.c.id).where(held, N.c.attempt_started_at == now)
+            begun.update((await session.execute(marked)).scalars())
+    return begun
+
+
+async def unmark_begun(session: AsyncSession, worker: str, ids: list[int]) -> None:
+    """Rows marked begun that never went out (their holder is stopping): no attempt to record."""
+    for part in _chunks(ids):
+        await session.execute(update(N).where(N.c.id.in_(part), _held_by(worker)).values(attempt_started_at=None))
+
+
+async def settle_begun(session: AsyncSession, condition, now: datetime) -> int:
+    """Rows `condition` selects whose send had begun and was never recorded (their holder stopped): record
+    that attempt, outcome unknown (INTERRUPTED, by the holder, at the time it began) and clear the mark.
+
+    The rows are locked first, so two workers settling at once record each attempt once."""
+    chosen = select(N.c.id, N.c.attempt_started_at, N.c.claimed_by).where(
+        condition, N.c.status == "sending", N.c.attempt_started_at.is_not(None)).with_for_update()
+    rows = (await session.execute(chosen)).all()
+    if not rows:
+        return 0
+    await bulk_insert_values(session, A, ATTEMPT_COLUMNS, [
+        (row.id, row.attempt_started_at or now, False, True, None, INTERRUPTED, row.claimed_by or "") for row in rows])
+    for part in _chunks([row.id for row in rows]):
+        await session.execute(update(N).where(N.c.id.in_(part))
+                              .values(attempts=N.c.attempts + 1, attempt_started_at=None, last_error=INTERRUPTED))
+    return len(rows)
+
+
+async def release(session: AsyncSession, holder: str, now: datetime) -> int:
+    """Give every row `holder` still has back to the outbox, due at once (their begun sends settled first)."""
+    held = N.c.claimed_by == holder
+    await settle_begun(session, held, now)
+    result = await session.execute(update(N).where(held, N.c.status == "sending").values(
+        status="pending", lease_until=None, claimed_by=None,
+        next_attempt_at=func.coalesce(N.c.next_attempt_at, now)))
+    return result.rowcount or 0
 
 
 async def hold(session: AsyncSession, worker: str, until: dict[int, datetime]) -> None:
@@ -168,7 +220,7 @@ async def hold(session: AsyncSession, worker: str, until: dict[int, datetime]) -
     if not until:
         return
     await session.execute(
-        update(N).where(N.c.id == bindparam("b_id"), N.c.claimed_by == worker, N.c.status == "sending")
+        update(N).where(N.c.id == bindparam("b_id"), _held_by(worker))
         .values(status="pending", next_attempt_at=bindparam("b_next"), lease_until=None, claimed_by=None),
         [{"b_id": key, "b_next": when} for key, when in until.items()])
 
@@ -184,7 +236,7 @@ async def record(session: AsyncSession, worker: str, outcomes: list[Outcome]) ->
     """
     if not outcomes:
         return
-    held = and_(N.c.claimed_by == worker, N.c.status == "sending")
+    held = _held_by(worker)
     spans: dict[timedelta | None, list[Outcome]] = {}
     for outcome in outcomes:
         if outcome.status == "delivered":
@@ -193,19 +245,23 @@ async def record(session: AsyncSession, worker: str, outcomes: list[Outcome]) ->
     for span, group in spans.items():
         at = max(o.at for o in group)
         for part in _chunks([o.id for o in group]):
-            await session.execute(update(N).where(N.c.id.in_(part), held).values(
+            await session.execute(update(N).where(N.c.id.in_(_padded(part)), held).values(
                 status="delivered", attempts=N.c.attempts + 1, delivered_at=at,
-                ack_deadline=None if span is None else at + span, last_error=None, lease_until=None))
+                ack_deadline=None if span is None else at + span, last_error=None, lease_until=None,
+                attempt_started_at=None))
     others = [o for o in outcomes if o.status != "delivered"]
     if others:
         await session.execute(
             update(N).where(N.c.id == bindparam("b_id"), held)
-            .values(status=bindparam("b_status"), attempts=N.c.attempts + 1,
-                    next_attempt_at=bindparam("b_next"), last_error=bindparam("b_error"), lease_until=None),
+            .values(status=bindparam("b_status"), attempts=N.c.attempts + 1, next_attempt_at=bindparam("b_next"),
+                    last_error=bindparam("b_error"), lease_until=None, attempt_started_at=None),
             [{"b_id": o.id, "b_status": o.status, "b_next": o.next_attempt_at, "b_error": o.detail}
              for o in others])
-    await bulk_insert_values(session, A, ATTEMPT_COLUMNS, [
-        (o.id, o.at, o.ok, o.retry, o.http_status, o.detail[:2000], worker) for o in outcomes])
+    attempts = [(o.id, o.at, o.ok, o.retry, o.http_status, o.detail[:2000], worker) for o in outcomes]
+    if len(attempts) < FAST_FROM:  # a batch of the pipeline: one prepared INSERT beats a COPY's set-up
+        await session.execute(insert(A), [dict(zip(ATTEMPT_COLUMNS, row)) for row in attempts])
+    else:
+        await bulk_insert_values(session, A, ATTEMPT_COLUMNS, attempts)
 
 
 def cancellable_condition(now: datetime):
@@ -223,6 +279,8 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
     if not warning_ids:
         return 0
     values = {"status": "cancelled", "last_error": reason, "lease_until": None, "claimed_by": None}
+    # A send begun under a lease that lapsed (its holder stopped) goes on record before its row is cancelled.
+    await settle_begun(session, and_(N.c.warning_id.in_(warning_ids), N.c.lease_until < now), now)
     result = await session.execute(
         update(N).where(N.c.warning_id.in_(warning_ids), cancellable_condition(now)).values(**values))
     cancelled = result.rowcount or 0
@@ -232,6 +290,22 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
             N.c.id.in_(part), N.c.status == "sending", N.c.claimed_by == handoff.worker_id).values(**values))
         cancelled += result.rowcount or 0
     return cancelled
+
+
+def _held_by(worker: str):
+    """SQL: rows `worker` holds, for statements that pick rows by id. (The status is compared through
+    COALESCE so that the planner finds the rows by id and never walks every `sending` row through the
+    status index, as stale statistics after a large fan-out make PostgreSQL do: 10 ms a statement.)"""
+    return and_(N.c.claimed_by == worker, func.coalesce(N.c.status, "") == "sending")
+
+
+def _padded(ids: list[int]) -> list[int]:
+    """`ids` with the last repeated up to a power of two: IN lists of a few lengths only, so the driver
+    prepares a handful of statements once rather than one per length (the pipeline writes many batches)."""
+    size = 1
+    while size < len(ids):
+        size *= 2
+    return ids + ids[-1:] * (size - len(ids))
 
 
 def _chunks(ids: list[int], size: int = 1000):
