@@ -20,6 +20,8 @@ from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, database_url, session_factory
 from fangxun.core.db_errors import unreachable
 from fangxun.core.errors import BadInput, FangxunError, ImportRejected
+from fangxun.core.logs import FORMATS as LOG_FORMATS
+from fangxun.core.logs import setup_logging
 from fangxun.core.migrate import upgrade
 from fangxun.core.os_errors import os_error_text
 from fangxun.core.settings import ROLES
@@ -246,6 +248,7 @@ async def cmd_events_proposal(ctx: CommandContext) -> None:
 def cmd_serve(ctx: CommandContext) -> None:
     from fangxun.api.serve import serve
 
+    setup_logging(ctx.args.log_format, database_url=ctx.url)
     serve(ctx.url, ctx.settings, ctx.clock, host=ctx.args.host or ctx.settings.server.host,
           port=ctx.args.port if ctx.args.port is not None else ctx.settings.server.port, demo=ctx.args.demo,
           dispatch=not ctx.args.no_dispatch, history=ctx.args.with_history)
@@ -328,13 +331,14 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
 
 
 def cmd_dispatch(ctx: CommandContext):
-    import logging
     import signal
 
+    from fangxun.api.status_server import listen_address, serving_status
     from fangxun.warnings.acks.link_notice import link_lines
     from fangxun.warnings.service import run_dispatch
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging(ctx.args.log_format, database_url=ctx.url)
+    status = listen_address(ctx.args.status_listen) if ctx.args.status_listen else None
 
     def started(base) -> None:
         channels = "、".join(ctx.settings.warnings.channels) or "无"
@@ -348,7 +352,9 @@ def cmd_dispatch(ctx: CommandContext):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_dispatch(ctx.url, ctx.settings, ctx.clock, stop, started=started)
+        beside = (lambda engine, service: serving_status(engine, ctx.settings, ctx.clock, service, *status)
+                  ) if status else None
+        await run_dispatch(ctx.url, ctx.settings, ctx.clock, stop, started=started, beside=beside)
         print("fangxun dispatch 已停止", flush=True)
 
     return run()
@@ -410,6 +416,11 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _log_format_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--log-format", choices=LOG_FORMATS,
+                         help="日志格式：text 逐行可读（默认），json 每行一个 JSON 对象（默认 $FANGXUN_LOG_FORMAT）")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = ChineseArgumentParser(prog="fangxun", description="防汛预案登记与预警联动服务")
@@ -425,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=integer, help="监听的端口（默认配置 [server] port，即 8080；0 为任一空闲端口）")
     serve.add_argument("--no-dispatch", action="store_true",
                        help="不在本进程发送预警通知和运行定时任务（另行运行 fangxun dispatch 时）")
+    _log_format_option(serve)
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="数据库维护").add_subparsers(dest="action", required=True)
@@ -502,6 +514,9 @@ def build_parser() -> argparse.ArgumentParser:
     warnings_ingest.set_defaults(handler=cmd_warnings_ingest)
 
     dispatch = commands.add_parser("dispatch", help="单独运行预警通知发送和定时任务（叫应上报、过期关闭、订阅源）")
+    _log_format_option(dispatch)
+    dispatch.add_argument("--status-listen", metavar="[HOST:]PORT",
+                          help="在此地址提供 /api/health、/api/ready 和 /metrics（默认不提供；只写端口时为 127.0.0.1）")
     dispatch.set_defaults(handler=cmd_dispatch)
 
     report = commands.add_parser("report", help="统计报告").add_subparsers(dest="action", required=True)

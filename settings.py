@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from fangxun.core.settings import AuthSettings, Layers, ServerSettings, Strict
+from fangxun.core.settings import AuthSettings, Layers, MonitoringSettings, ServerSettings, Strict
 from fangxun.geo.config import MapSettings
 from fangxun.plans.config import RegistrySettings
 from fangxun.warnings.config import REPLACED_WHOLE, WarningSettings, reference_problems
@@ -19,6 +19,7 @@ class Settings(Strict):
     warnings: WarningSettings = WarningSettings()
     events: EventSettings = EventSettings()
     response: ResponseSettings = ResponseSettings()
+    monitoring: MonitoringSettings = MonitoringSettings()
     source: tuple[str, ...] = ()
 
 

@@ -11,19 +11,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fangxun.api import (routes_ack, routes_aliyun_voice, routes_assign, routes_board, routes_cap, routes_decisions,
-                         routes_event_page, routes_events, routes_journal, routes_map, routes_openapi, routes_pages,
-                         routes_plans, routes_reports, routes_sms, routes_sms_replies, routes_status, routes_units,
-                         routes_voice, routes_warning_entry, routes_warnings)
+                         routes_event_page, routes_events, routes_journal, routes_map, routes_metrics, routes_openapi,
+                         routes_pages, routes_plans, routes_reports, routes_sms, routes_sms_replies, routes_status,
+                         routes_units, routes_voice, routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.input_guard import input_middleware
 from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
                               PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
 from fangxun.api.login_limit import sign_in_throttle
+from fangxun.api.request_ids import answer_request_id, request_id_middleware
 from fangxun.api.static_files import add_static
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
 from fangxun.core.db import session_factory
+from fangxun.core.loop_lag import watching_loop_lag
 from fangxun.core.public_base import PublicBase, public_base
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.settings import Settings
@@ -37,7 +39,7 @@ MAX_BODY_BYTES = 1024 * 1024
 PASSWORD_THREADS = 2
 
 
-async def _signing_key(app: web.Application) -> AsyncIterator[None]:
+async def signing_key_context(app: web.Application) -> AsyncIterator[None]:
     """Load (or on a fresh database create) the session signing secret once."""
     try:
         async with app[SESSIONS]() as session, session.begin():
@@ -65,6 +67,12 @@ async def _warning_service(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
+    """The event-loop lag gauge of /metrics, sampled while the application runs."""
+    async with watching_loop_lag():
+        yield
+
+
 async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -78,7 +86,7 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     where its links point (`serve` decides it from the address it listens on); by default the configured one.
     """
     clock = clock or Clock(zone=settings.registry.timezone)
-    app = web.Application(middlewares=[error_middleware, auth_middleware, input_middleware],
+    app = web.Application(middlewares=[request_id_middleware, error_middleware, auth_middleware, input_middleware],
                           client_max_size=MAX_BODY_BYTES)
     app[ENGINE] = engine
     app[SESSIONS] = session_factory(engine)
@@ -90,13 +98,15 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
                                           auth.login_max_delay_seconds, auth.address_free_failures,
                                           auth.address_max_delay_seconds, now=lambda: clock.now().timestamp())
     app[ACK_LIMITER] = routes_ack.ack_limiter(clock)
-    app.cleanup_ctx.append(_signing_key)
+    app.cleanup_ctx.append(signing_key_context)
     app.cleanup_ctx.append(_password_executor)
     app.cleanup_ctx.append(routes_voice.call_results)
+    app.cleanup_ctx.append(_loop_lag)
     if dispatch:
         app.cleanup_ctx.append(_warning_service)
     app.on_response_prepare.append(_common_headers)
-    for module in (routes_status, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
+    app.on_response_prepare.append(answer_request_id)
+    for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_pages, routes_map, routes_warnings,
                    routes_ack, routes_board, routes_cap, routes_events, routes_decisions, routes_journal,
                    routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies, routes_voice,
                    routes_aliyun_voice, routes_warning_entry, routes_openapi):

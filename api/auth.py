@@ -19,20 +19,22 @@ from fangxun.api.errors import error_response, is_api
 from fangxun.api.keys import (AUTH_METHOD, CLOCK, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL, PUBLIC_BASE, SESSIONS,
                               SIGNING_KEY)
 from fangxun.api.login_limit import sign_in_keys
+from fangxun.api.metrics_access import open_metrics
 from fangxun.core.accounts import Principal, User, principal_for_token, store_upgraded_hash
 from fangxun.core.errors import Forbidden, Unauthorized
 from fangxun.core.page_sessions import session_principal
 from fangxun.core.passwords import hash_password, needs_rehash, verify_password
 
 # The OpenAPI document and its page describe the interface and hold no data.
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/docs", "/login", "/logout", "/favicon.ico"})
+PUBLIC_PATHS = frozenset({"/api/health", "/api/ready", "/api/openapi.json", "/api/docs", "/login", "/logout",
+                          "/favicon.ico"})
 # 叫应 links: the token in the path is the credential (a 责任人 has no account).
 PUBLIC_PREFIXES = ("/static/", "/ack/", "/api/acks/",
                    # The gateways' callbacks, signed with the channel's secret: inbound SMS (routes_sms) and
                    # call results (routes_voice; routes_aliyun_voice: the token in the path is the credential).
                    "/api/callbacks/sms/", "/api/callbacks/voice/")
 # Documents outside /api that other systems read: a bearer token works there as under /api.
-TOKEN_PREFIXES = ("/cap/",)
+TOKEN_PREFIXES = ("/cap/", "/metrics")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Where a reporter (a department's token or user) may write: new journal entries of an event.
 JOURNAL_WRITE = re.compile(r"^(/api)?/events/\d+/journal$")
@@ -179,7 +181,7 @@ async def _api_principal(request: web.Request) -> tuple[Principal | None, str, w
 @web.middleware
 async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
     """Let public paths through; demand a token or session elsewhere; writes need an editor."""
-    if is_public(request):
+    if is_public(request) or open_metrics(request):
         return await handler(request)
     if is_api(request) or request.path.startswith(TOKEN_PREFIXES):
         principal, method, refusal = await _api_principal(request)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import uuid
+import secrets
 
 from aiohttp import web
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from fangxun.api import pages as templates
-from fangxun.api.keys import REQUEST_ID
-from fangxun.core.db_outage import is_outage, outage_error
+from fangxun.api.request_ids import request_id
+from fangxun.core.db_outage import is_outage, outage_error, outage_reason
 from fangxun.core.errors import BadInput, Conflict, FangxunError
 
 log = logging.getLogger("fangxun.api")
@@ -120,24 +120,17 @@ async def error_middleware(request: web.Request, handler) -> web.StreamResponse:
         return error_response(request, _from_http(exc), headers=_kept_headers(exc))
     except Exception as exc:
         if isinstance(exc, (SQLAlchemyError, OSError)) and is_outage(exc):
-            log.warning("database unavailable on %s %s: %s", request.method, request.path, exc)
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, outage_reason(exc))
             return error_response(request, outage_error())
         return _internal_error(request)
 
 
-def request_id(request: web.Request) -> str:
-    """The id the log and the answer give this request (made on first use)."""
-    if REQUEST_ID not in request:
-        request[REQUEST_ID] = uuid.uuid4().hex[:16]
-    return request[REQUEST_ID]
-
-
 def _internal_error(request: web.Request) -> web.Response:
-    """A real fault: logged with its traceback and the request id, which the answer (and nothing else) repeats."""
-    number = request_id(request)
+    """A real fault: logged with its traceback and the request id (api/request_ids), which the answer repeats."""
+    number = request_id(request) or secrets.token_hex(8)
     log.exception("unexpected error on %s %s (request %s)", request.method, request.path, number)
     error = FangxunError(f"服务器内部错误，请联系管理员（错误编号 {number}）", extra={"request_id": number})
-    return error_response(request, error, headers={"X-Request-Id": number})
+    return error_response(request, error)
 
 
 def _kept_headers(exc: web.HTTPException) -> dict:

@@ -35,5 +35,3 @@ WARNING_SERVICE = web.AppKey("warning_service", WarningService)
 PRINCIPAL = web.RequestKey("principal", Principal)
 # How the principal was established: "token" or "cookie" (cookie writes need the CSRF header).
 AUTH_METHOD = web.RequestKey("auth_method", str)
-# The id a request's log lines and its error answer share (api/errors.py request_id).
-REQUEST_ID = web.RequestKey("request_id", str)

@@ -92,8 +92,14 @@ def json_body(schema: str) -> dict[str, dict]:
 
 OPERATIONS: dict[tuple[str, str], Op] = {
     # Status
-    ("get", "/api/health"): Op("服务与数据库是否可用", "状态", {200: json_reply("可用", "Health")},
-                               errors=(503,), public=True),
+    ("get", "/api/health"): Op("进程是否存活（不查询数据库）", "状态",
+                               {200: json_reply("存活", "Health"),
+                                503: json_reply("error 为 not_alive：本进程的预警发送循环已停止，需重启（另有 Health 的各字段）",
+                                               "Error")}, public=True),
+    ("get", "/api/ready"): Op("服务是否就绪：数据库、结构版本、发送进程心跳、定时任务、订阅源", "状态",
+                              {200: json_reply("就绪", "Readiness"),
+                               503: json_reply("error 为 not_ready：未就绪，另有 Readiness 的各字段（checks：各项检查及原因）",
+                                               "Error")}, public=True),
     ("get", "/api/coverage"): Op("预案覆盖与合规情况", "状态", {200: json_reply("覆盖情况", "Coverage")},
                                  params=[ROOT], errors=(404,)),
     ("get", "/api/stats"): Op("登记库统计", "状态", {200: json_reply("统计", "Stats")}, params=[ROOT], errors=(404,)),

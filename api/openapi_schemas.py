@@ -18,6 +18,7 @@ from fangxun.warnings.events.sms_reports import CHANGEABLE as SMS_REPORT_CHANGEA
 from fangxun.warnings.intake.assign import MAX_ASSIGNED
 from fangxun.warnings.intake.manual_form import (AREA_FIELDS, EVENTS, FIELDS as WARNING_FIELDS, MAX_REFERENCES,
                                                  MAX_UNIT_CODES, STATUSES, TEXT_LIMITS as WARNING_TEXT_LIMITS)
+from fangxun.warnings.readiness import CHECKS as READINESS_CHECKS
 from fangxun.warnings.vocabulary import COLOURS, MSG_TYPES
 
 REF = "#/components/schemas/{model}"
@@ -282,7 +283,10 @@ def _reply_schemas() -> dict[str, dict]:
             "recipient_name": s, "unit_code": ns, "unit_name": s, "department": ns, "department_name": s,
             "warning_id": i, "state": {"enum": ["unverified", "journal"]}, "state_label": s,
             "journal_entry_id": ni}))}),
-        "Health": obj({"status": {"enum": ["ok", "error"]}, "database": {"enum": ["ok", "error"]}, "version": s}),
+        "Health": obj({"status": {"enum": ["ok", "error"]}, "alive": b, "detail": s, "version": s}),
+        "Readiness": obj({"ready": b, "status": {"enum": ["ready", "not_ready"]}, "detail": s, "version": s,
+                          "checks": obj({name: ref("ReadinessCheck") for name in READINESS_CHECKS})}),
+        "ReadinessCheck": obj({"ok": b, "detail": s}, description="一项检查：是否通过与中文说明（另有该项的数值）"),
         "Coverage": obj({"root": ref("Unit"), "as_of": DATE, "levels": {"type": "object"}, "plans": {"type": "object"},
                          "overdue_reviews": i, "due_soon_reviews": i, "unreachable_plans": i,
                          "unreachable_plan_ids": array(i), "gap_units": i, "gaps": array({"type": "object"})}),

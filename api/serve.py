@@ -62,6 +62,7 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
           dispatch: bool = True, history: bool = False) -> None:
     """Run the service on `host`:`port` (0: a free port) until interrupted; `dispatch` runs the warning
     dispatcher and scheduler in it too."""
+    from fangxun.api.access_log import access_log_options
     from fangxun.api.app import create_app
     from fangxun.api.listen import bind, bound_addresses, bound_port
 
@@ -99,4 +100,4 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
         for line in notes:
             print(line, flush=True)
 
-    web.run_app(application(), sock=sockets, print=announce)
+    web.run_app(application(), sock=sockets, print=announce, **access_log_options())

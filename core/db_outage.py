@@ -45,6 +45,13 @@ def is_outage(exc: BaseException) -> bool:
     return any(_says_outage(link) for link in _chain(exc))
 
 
+def outage_reason(exc: BaseException) -> str:
+    """The driver's own words for the log, without the statement and its parameters SQLAlchemy would add."""
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}"
+
+
 def outage_error() -> DatabaseUnreachable:
     """The error a client is shown during an outage (503, with Retry-After); the database's address stays in the
     log."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -74,3 +75,19 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
 
     async with engine.connect() as connection:
         return await connection.run_sync(current) == head
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision (read once: the files do not change under a running process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def schema_revisions(engine: AsyncEngine) -> tuple[str | None, str]:
+    """(the database's revision, the newest migration's): equal when the schema is at head. Read from
+    alembic_version directly: a readiness probe asks often, and Alembic's context logs each time it is made."""
+    async with engine.connect() as connection:
+        revisions = []
+        if await connection.run_sync(lambda sync: inspect(sync).has_table("alembic_version")):
+            revisions = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    return (revisions[0] if len(revisions) == 1 else None), head_revision()

@@ -74,6 +74,28 @@ class ServerSettings(Strict):
         return value
 
 
+class MonitoringSettings(Strict):
+    """`[monitoring]`: who may read /metrics without credentials, and when /api/ready calls a part stale."""
+
+    # Addresses or networks that may read /metrics without a token (the socket's peer: a proxy's clients are not
+    # told apart, so never list a reverse proxy's address here). Everyone else needs credentials (any role).
+    metrics_allow: tuple[str, ...] = ()
+    # A dispatcher heartbeat older than this: /api/ready answers 503.
+    heartbeat_stale_seconds: float = Field(30, ge=2, le=3600)
+    # A feed not read successfully for this many of its intervals (and at least 2 minutes) is stale.
+    feed_stale_intervals: int = Field(3, ge=1, le=1000)
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
+        return tuple(entry.strip() for entry in value)
+
+
 def _replaced_whole(path: tuple[str, ...], patterns: Iterable[Pattern]) -> bool:
     return any(len(path) == len(pattern) and all(p in ("*", k) for p, k in zip(pattern, path))
                for pattern in patterns)

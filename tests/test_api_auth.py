@@ -1,4 +1,4 @@
-"""API authentication and roles: only health is open, tokens are checked, viewers cannot write."""
+"""API authentication and roles: only health and readiness are open, tokens are checked, viewers cannot write."""
 
 from datetime import datetime, timezone
 
@@ -16,21 +16,27 @@ WRITES = [("POST", "/api/plans"), ("PATCH", "/api/plans/1"), ("POST", "/api/plan
           ("POST", "/api/plans/1/withdraw")]
 
 
-async def test_health_is_open_and_checks_the_database(client):
+async def test_health_and_readiness_are_open(client):
     response = await client.get("/api/health")
     assert response.status == 200
     body = await response.json()
-    assert body["status"] == "ok" and body["database"] == "ok" and body["version"]
+    assert body["status"] == "ok" and body["alive"] is True and body["version"]
+    response = await client.get("/api/ready")  # no dispatcher runs here: not ready, but answered to anyone
+    assert response.status == 503
+    assert (await response.json())["checks"]["database"]["ok"] is True
 
 
-async def test_health_reports_a_dead_database_with_503(aiohttp_client, settings, monkeypatch):
+async def test_health_needs_no_database_and_readiness_reports_a_dead_one_with_503(aiohttp_client, settings,
+                                                                                 monkeypatch):
     monkeypatch.setenv("FANGXUN_SECRET_KEY", "test-only-key")  # start-up needs no database then
     dead = create_engine("postgresql://postgres@127.0.0.1:9/nowhere")
     try:
         client = await aiohttp_client(create_app(dead, settings))
-        response = await client.get("/api/health")
+        assert (await client.get("/api/health")).status == 200
+        response = await client.get("/api/ready")
         assert response.status == 503
-        assert (await response.json())["database"] == "error"
+        body = await response.json()
+        assert body["ready"] is False and body["checks"]["database"] == {"ok": False, "detail": "无法连接数据库"}
     finally:
         await dead.dispose()
 

@@ -18,10 +18,12 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fangxun.core.clock import Clock
 from fangxun.settings import Settings
+from fangxun.warnings import telemetry
 from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
 from fangxun.warnings.intake.lifecycle import close_expired
+from fangxun.warnings.readiness import FeedState
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ class WarningJobs:
         self.poller = poller
         self._feeds = {feed.name: feed for feed in settings.warnings.feeds}
         self._running: set[asyncio.Task] = set()
+        # For the readiness check: since when the feeds are polled here, and each one's last good read.
+        self.started_at = clock.now()
+        self.feed_success: dict[str, datetime] = {}
 
     async def escalate(self) -> int:
         """Remind and escalate unanswered notifications; returns the notifications created."""
@@ -78,12 +83,21 @@ class WarningJobs:
 
     async def poll_feed(self, name: str) -> FeedReport:
         """Poll the configured feed `name`."""
-        report = FeedReport(name)
+        report = FeedReport(name, failed=True)  # so it stays when the poll itself fails
         async with self._tracked(f"feed {name}"):
             if self.poller is None:
                 raise RuntimeError("no feed poller")
             report = await self.poller.poll(self._feeds[name])
+        at = self.clock.now()
+        if not report.failed:
+            self.feed_success[name] = at
+        telemetry.feed_polled(name, not report.failed, at)
         return report
+
+    def feed_states(self) -> tuple[FeedState, ...]:
+        """Each configured feed as polled here (the readiness check's facts)."""
+        return tuple(FeedState(feed.name, feed.interval_seconds, self.feed_success.get(feed.name), self.started_at)
+                     for feed in self._feeds.values())
 
     @asynccontextmanager
     async def _tracked(self, what: str):

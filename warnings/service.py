@@ -7,15 +7,18 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from fangxun.core.clock import Clock
 from fangxun.core.db import create_engine, session_factory
+from fangxun.core.loop_lag import watching_loop_lag
 from fangxun.core.migrate import upgrade
 from fangxun.core.public_base import PublicBase, public_base
 from fangxun.core.runtime import tune_for_service
 from fangxun.settings import Settings
+from fangxun.warnings import telemetry
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.intake.feeds import FeedPoller
@@ -73,6 +76,7 @@ class WarningService:
         if self.schedule:
             self.scheduler = build_scheduler(self.jobs, self.settings)
             self.scheduler.start()
+            telemetry.SCHEDULER_RUNNING.set(1)
         log.info("warning service started (worker %s, %d channels, %d feeds)", self.worker_id, len(channels),
                  len(self.settings.warnings.feeds))
 
@@ -82,6 +86,7 @@ class WarningService:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+            telemetry.SCHEDULER_RUNNING.set(0)
         if self.jobs is not None:
             await self.jobs.drain(timeout)
         self._stop.set()
@@ -98,6 +103,14 @@ class WarningService:
             await self.http.close()
             self.http = None
 
+    def dispatcher_running(self) -> bool:
+        """True while the dispatcher's loop runs here (False once it stopped on an error)."""
+        return self._task is not None and not self._task.done()
+
+    def scheduler_running(self) -> bool:
+        """True while the scheduled jobs run here."""
+        return self.scheduler is not None and self.scheduler.running
+
     async def __aenter__(self) -> WarningService:
         await self.start()
         return self
@@ -112,15 +125,20 @@ def _report_end(task: asyncio.Task) -> None:
 
 
 async def run_dispatch(url: str, settings: Settings, clock: Clock, stop: asyncio.Event,
-                       started: Callable[[PublicBase], None] | None = None) -> None:
+                       started: Callable[[PublicBase], None] | None = None,
+                       beside: Callable[[AsyncEngine, WarningService], AbstractAsyncContextManager] | None = None
+                       ) -> None:
     """`fangxun dispatch`: migrate, run the dispatcher and scheduler until `stop` is set, stop cleanly.
-    `started` is told the base of the 叫应 links it sends (public_url, else the configured host and port)."""
+    `started` is told the base of the 叫应 links it sends (public_url, else the configured host and port);
+    `beside(engine, service)` runs alongside (the status port of health, readiness and metrics)."""
     engine = create_engine(url)
     base = public_base(settings.server)
     try:
         await upgrade(engine)
-        async with WarningService(session_factory(engine), settings, clock, worker_id=worker_name("dispatch"),
-                                  ack_base_url=base.url):
+        async with (WarningService(session_factory(engine), settings, clock, worker_id=worker_name("dispatch"),
+                                   ack_base_url=base.url) as service,
+                    watching_loop_lag(),
+                    beside(engine, service) if beside is not None else nullcontext()):
             tune_for_service()
             if started is not None:
                 started(base)

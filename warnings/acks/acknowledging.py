@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -12,6 +13,8 @@ from fangxun.core.errors import NotFound
 from fangxun.warnings.acks.tokens import TOKEN_PATTERN, token_hash
 from fangxun.warnings.delivery.notices import record_ack, record_acks
 from fangxun.warnings.tables import Notification
+
+log = logging.getLogger(__name__)
 
 
 async def find_by_token(session: AsyncSession, token: str) -> Notification:
@@ -42,6 +45,8 @@ async def acknowledge_notification(session: AsyncSession, notification: Notifica
         return notification
     await record_ack(session, notification, now, via)
     await session.refresh(notification)
+    log.info("notification %s acknowledged via %s%s", notification.id, via, " (late)" if notification.acked_late else "",
+             extra={"notification_id": notification.id, "warning_id": notification.warning_id})
     return notification
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
+from fangxun.warnings import telemetry
 from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix, redial_recipient, sequences,
                                               voice_channels)
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
@@ -218,6 +219,8 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
     if created:
         writer = await signed_writer(session, settings.warnings.quiet_hours)
         await writer.write(session, created, now)
+        for purpose in ("reminder", "escalation"):
+            telemetry.followed_up(purpose, sum(1 for notice in created if notice.purpose == purpose))
     return len(created)
 
 

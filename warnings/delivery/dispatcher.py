@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from fangxun.core.accounts import signing_secret
 from fangxun.core.clock import Clock
+from fangxun.core.log_context import log_context
 from fangxun.core.memo import PerDict
 from fangxun.core.public_base import public_base
 from fangxun.settings import Settings
@@ -28,6 +29,7 @@ from fangxun.warnings.delivery.channels.base import (Attachable, Channel, Channe
 from fangxun.warnings.delivery.handoff import HandoffQueue
 from fangxun.warnings.delivery.outbox import (ACK_SLOT, Claimed, Outcome, begin_attempts, claim, compose, extend_lease,
                                               hold, record, release, unmark_begun)
+from fangxun.warnings.delivery.outcome_log import report_outcome
 from fangxun.warnings.delivery.pipeline import Pipeline
 from fangxun.warnings.delivery.policy import DeliveryPolicy, backoff
 from fangxun.warnings.delivery.workers import HEARTBEAT_SECONDS, STALE_SECONDS, Heartbeat, forget
@@ -351,15 +353,17 @@ class Dispatcher:
 
     async def _send(self, row: Claimed) -> Outcome:
         """One attempt; whatever happens becomes an Outcome (this is the one place that catches broadly)."""
-        channel = self.channels.get(row.channel)
-        if channel is None:
-            return self._outcome(row, ChannelResult(ok=False, retry=False, detail=f"{UNKNOWN_CHANNEL} {row.channel}"))
-        try:
-            result = await channel.send(self._message(row))
-        except Exception as exc:  # a channel bug must not stop the loop; the row is retried
-            log.exception("channel %s raised on notification %s", row.channel, row.id)
-            result = ChannelResult(ok=False, retry=True, detail=f"internal error: {type(exc).__name__}")
-        return self._outcome(row, result)
+        with log_context(notification_id=row.id, warning_id=row.warning_id, channel=row.channel):
+            channel = self.channels.get(row.channel)
+            if channel is None:
+                return self._outcome(row, ChannelResult(ok=False, retry=False,
+                                                        detail=f"{UNKNOWN_CHANNEL} {row.channel}"))
+            try:
+                result = await channel.send(self._message(row))
+            except Exception as exc:  # a channel bug must not stop the loop; the row is retried
+                log.exception("channel %s raised on notification %s", row.channel, row.id)
+                result = ChannelResult(ok=False, retry=True, detail=f"internal error: {type(exc).__name__}")
+            return self._outcome(row, result)
 
     def _message(self, row: Claimed) -> OutgoingMessage:
         url = ack_url(self.ack_base_url, row.ack_token or ack_token(self._secret, row.idempotency_key))
@@ -376,6 +380,7 @@ class Dispatcher:
         at = self.clock.now()
         colour, all_clear = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
         status, next_attempt_at, ack_deadline = self.policy.verdict(result, row.attempts + 1, colour, all_clear, at)
+        report_outcome(row, status, result.detail, next_attempt_at)
         return Outcome(row.id, status, at, result.ok, not result.ok and result.retry, result.status, result.detail,
                        next_attempt_at, ack_deadline)
 

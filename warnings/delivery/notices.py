@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.accounts import signing_secret
 from fangxun.core.bulk import bulk_insert, bulk_insert_chunks, reserve_ids
+from fangxun.warnings import telemetry
 from fangxun.warnings.acks.tokens import ack_token, token_hash
 from fangxun.warnings.config import QuietHours
 from fangxun.warnings.delivery.outbox import Claimed, Handoff
@@ -249,6 +250,8 @@ async def record_acks(session: AsyncSession, answered: Sequence, now: datetime, 
         if acked:
             await session.execute(update(N).where(N.c.id.in_(acked), N.c.acked_at.is_(None))
                                   .values(acked_at=now, acked_via=via, acked_late=late))
+            # Answers, not rows: the reminders that repeat an answered notice are not counted again.
+            telemetry.acknowledged(via, sum(1 for row in group if row.id in ids and row.acked_at is None))
         if stopped:
             await session.execute(update(N).where(N.c.id.in_(stopped), N.c.status == "pending")
                                   .values(status="cancelled", last_error="已叫应，无需再提醒"))

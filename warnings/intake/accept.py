@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -27,6 +28,8 @@ from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.wording import ALL_CLEAR, message_kind, template_for
 from fangxun.warnings.tables import Warning, WarningUnit
 from fangxun.warnings.vocabulary import RESPONSE_SOURCE
+
+log = logging.getLogger(__name__)
 
 # Test, System and Draft messages are stored but tell nobody; Exercise (演练) is sent like Actual.
 NOTIFYING_CAP_STATUSES = ("Actual", "Exercise")
@@ -240,4 +243,8 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
         return IntakeResult(existing, created=False)
     if handoff is not None and result.handed:
         handoff.take(result.handed)
+    row = result.warning
+    log.info("warning %s accepted: %s %s %s (%s), %d notifications, %d unreachable", row.id, row.msg_type, row.event,
+             row.colour or "-", row.jurisdiction, result.notifications, result.unreachable,
+             extra={"warning_id": row.id})
     return result

@@ -70,6 +70,7 @@ class FeedReport:
     repeated: int = 0  # documents already held (nothing written)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (document, reason)
     errors: list[str] = field(default_factory=list)  # fetch or read failures, retried next time
+    failed: bool = False  # the listing (or the directory) itself could not be read
 
 
 @dataclass
@@ -105,6 +106,7 @@ class FeedPoller:
                 await self._poll_directory(feed, report)
         except FeedError as exc:
             report.errors.append(str(exc))
+            report.failed = True
             log.warning("feed %s: %s", feed.name, exc)
         return report
 

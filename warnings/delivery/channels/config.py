@@ -211,6 +211,7 @@ class Secrets:
     def __init__(self, channel: str, environ: Mapping[str, str]):
         self.channel = channel
         self.environ = environ
+        self.read: list[str] = []  # the values handed out (the factory masks them in the log)
 
     def get(self, variable: str | None) -> str | None:
         """The value of `variable`, or None when the configuration names none (an optional secret)."""
@@ -220,6 +221,7 @@ class Secrets:
         value = self.environ.get(variable, "").strip()
         if not value:
             raise ConfigError(f"通知渠道 {self.channel!r}：环境变量 {variable} 未设置或为空")
+        self.read.append(value)
         return value
 
     def url(self, variable: str) -> str:

@@ -9,7 +9,9 @@ from collections.abc import Mapping
 import aiohttp
 
 from fangxun.core.errors import ConfigError
+from fangxun.core.redact import register_secret
 from fangxun.warnings.delivery.channels.base import Channel
+from fangxun.warnings.delivery.channels.classify import url_secrets
 from fangxun.warnings.delivery.channels.config import HTTP_KINDS, KINDS, ChannelConfig, Secrets
 from fangxun.warnings.delivery.channels.gate import Gate
 from fangxun.warnings.delivery.channels.gated import GatedChannel
@@ -72,4 +74,10 @@ def _build(
     kind = KINDS.get(getattr(config, "kind", None))
     if kind is None:
         raise ConfigError(f"通知渠道 {name!r}：未知类型 {getattr(config, 'kind', '?')!r}")
-    return kind.builder()(name, config, http, Secrets(name, environ))
+    secrets = Secrets(name, environ)
+    channel = kind.builder()(name, config, http, secrets)
+    # Whatever a log line may come to hold of them is masked (core/redact.py).
+    url = getattr(config, "url", None) or ""
+    for value in [*secrets.read, *(part for part in url_secrets(url) if part != url)]:
+        register_secret(value)
+    return channel

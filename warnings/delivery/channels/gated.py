@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
+from fangxun.warnings import telemetry
 from fangxun.warnings.delivery.channels.base import (Attachable, Channel, ChannelResult, DispatchContext,
                                                      OutgoingMessage)
 from fangxun.warnings.delivery.channels.gate import Gate
@@ -22,7 +24,9 @@ class GatedChannel:
     async def send(self, message: OutgoingMessage) -> ChannelResult:
         """Wait for the gate, then deliver once."""
         async with self.gate:
+            started = time.perf_counter()
             result = await self.inner.send(message)
+            telemetry.sent(self.name, time.perf_counter() - started)
         if result.blocked_for:
             self.gate.pause(result.blocked_for)
             result = replace(result, detail=blocked_detail(result.detail))
