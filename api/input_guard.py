@@ -1,12 +1,12 @@
 """Text no column can hold (NUL, lone surrogates) refused at the door: a path holding it names nothing (404), a query
-parameter or posted form field holding it is named (400); JSON bodies are checked where they are read (jsonio)."""
+parameter or posted form field holding it is named (400); JSON bodies are checked where they are read (json_body)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from fangxun.api.jsonio import text_problem
+from fangxun.api.json_body import text_problem
 from fangxun.core.errors import BadInput, NotFound
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})

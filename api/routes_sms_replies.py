@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from fangxun.api.jsonio import decode_json, reply
+from fangxun.api.json_body import decode_json
+from fangxun.api.jsonio import reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import path_id
 from fangxun.warnings.events.journal import entry_view, unit_names

@@ -294,3 +294,9 @@ async def test_an_unreadable_form_is_refused(client, sessions, world, user, cont
         response = await client.post(path, data=body, headers={"Content-Type": content_type})
         assert response.status == 400 and "不是可读的表单" in await response.text(), path
     assert await table_counts(sessions) == before
+
+
+async def test_a_field_name_with_nul_is_refused_beside_a_list_of_numbers(client, world):
+    response = await client.post("/api/warnings", data='{"areas": {"polygon\\u0000": [113.1, 34.2]}}',
+                                 headers={**world["admin"], "Content-Type": "application/json"})
+    assert "字段名" in (await refused(response, "areas"))["detail"]

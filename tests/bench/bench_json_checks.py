@@ -1,4 +1,4 @@
-"""JSON body benchmark: what reading a body through api/jsonio.decode_json (depth, number and text checks naming
+"""JSON body benchmark: what reading a body through api/json_body.decode_json (depth, number and text checks naming
 the field) costs beside a bare json.loads, for a large drawn polygon and for the hostile bodies it refuses.
 
 Prints the median of several runs in milliseconds; nothing is asserted.
@@ -11,7 +11,7 @@ import json
 import statistics
 import time
 
-from fangxun.api.jsonio import decode_json
+from fangxun.api.json_body import decode_json
 from fangxun.core.errors import BadInput
 
 RUNS = 15
