@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import func, select
 from support.api_fixtures import bearer
 from support.warning_api import post_cap, zz
-from support.warning_factories import NOON, make_warning, notifications, warning_settings
+from support.warning_factories import NOON, make_warning, notifications, search_path, warning_settings
 
 from fangxun.api.app import create_app
 from fangxun.api.keys import WARNING_SERVICE
@@ -23,9 +27,10 @@ from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import (CLOSE_EXPIRED_JOB, CLOSE_QUIET_EVENTS_JOB, ESCALATE_JOB, FEED_JOB_PREFIX,
                                         WarningJobs, build_scheduler)
 from fangxun.warnings.service import WarningService
-from fangxun.warnings.tables import Warning
+from fangxun.warnings.tables import Notification, Warning
 
 REACHABLE = 11  # the red warning's notices that have an address
+JOBS_CHILD = Path(__file__).resolve().parent / "support" / "jobs_child.py"
 
 
 @pytest.fixture
@@ -139,3 +144,84 @@ async def test_the_web_app_runs_the_dispatcher_when_asked(aiohttp_client, engine
     delivered = {request.headers["Idempotency-Key"] for request in sink.requests}
     assert body["counts"]["pending"] == 0 and body["counts"]["delivered"] == len(delivered) >= REACHABLE
     assert not (create_app(engine, config, clock)).get(WARNING_SERVICE)
+
+
+async def in_two_processes(engine, config, at, *jobs: str) -> list[list]:
+    """Run `jobs` at the same moment in two processes of their own on the test database (as two `fangxun dispatch`
+    do); what each returned, job by job. A job that failed in either is a test failure (WarningJobs only logs it)."""
+    path = await search_path(engine) or "-"
+    url = engine.url.render_as_string(hide_password=False)
+    url = url.replace("sqlite+aiosqlite", "sqlite").replace("postgresql+asyncpg", "postgresql")
+    hook = config.warnings.channels["hook"].url
+    children = [await asyncio.create_subprocess_exec(
+        sys.executable, str(JOBS_CHILD), url, path, hook, at.isoformat(), *jobs, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for _ in range(2)]
+    for child in children:
+        assert (await asyncio.wait_for(child.stdout.readline(), 60)).strip() == b"ready"
+    for child in children:
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+    results = []
+    for child in children:
+        out, err = await asyncio.wait_for(child.communicate(), 120)
+        assert child.returncode == 0 and "failed" not in err.decode(), err.decode()
+        results.append(json.loads(out))
+    return results
+
+
+async def purposes(sessions, warning_id: int) -> dict[str, int]:
+    async with sessions() as session:
+        rows = await notifications(session, warning_id)
+    found: dict[str, int] = {}
+    for row in rows:
+        found[row.purpose] = found.get(row.purpose, 0) + 1
+    return found
+
+
+async def test_two_processes_running_the_escalation_job_at_once_create_each_follow_up_once(engine, sessions, config,
+                                                                                          clock, registry):
+    result = await ingest(sessions, make_warning(), config, NOON)
+    assert await deliver(sessions, config, clock) == REACHABLE
+    # Past the red deadline: each unanswered recipient is reminded once, the unreachable 责任人 goes up.
+    first = await in_two_processes(engine, config, NOON + timedelta(minutes=16), "escalate", "escalate")
+    assert sum(sum(run) for run in first) == REACHABLE + 1
+    assert await purposes(sessions, result.warning.id) == {"notice": REACHABLE + 1, "reminder": REACHABLE,
+                                                           "escalation": 1}
+    clock.advance(minutes=16)
+    await deliver(sessions, config, clock)
+    before = sum((await purposes(sessions, result.warning.id)).values())
+    # The reminders unanswered too: up the chain, each source taken by one process only.
+    second = await in_two_processes(engine, config, NOON + timedelta(minutes=32), "escalate", "escalate")
+    created = sum(sum(run) for run in second)
+    found = await purposes(sessions, result.warning.id)
+    assert created > 1 and sum(found.values()) == before + created and found["escalation"] > 1
+    async with sessions() as session:
+        rows = await notifications(session, result.warning.id, purpose="escalation")
+        escalated = (await session.execute(select(func.count()).select_from(Notification)
+                                           .where(Notification.escalated_at.is_not(None)))).scalar_one()
+    targets = [(row.escalation_step, row.recipient_kind, row.recipient_key, row.channel) for row in rows]
+    assert len(targets) == len(set(targets))  # nobody is told twice of the same step
+    assert escalated >= created and {source for row in rows for source in row.payload.get(
+        "escalated_from_ids", [row.escalated_from_id])} <= await escalated_ids(sessions)
+
+
+async def escalated_ids(sessions) -> set[int]:
+    async with sessions() as session:
+        return set((await session.execute(select(Notification.id)
+                                          .where(Notification.escalated_at.is_not(None)))).scalars())
+
+
+async def test_two_processes_running_the_expiry_job_at_once_close_each_warning_once(engine, sessions, config,
+                                                                                   registry):
+    result = await ingest(sessions, make_warning(expires=NOON + timedelta(hours=1)), config, NOON)
+    runs = await in_two_processes(engine, config, NOON + timedelta(hours=1, seconds=1), "close_expired",
+                                  "close_expired", "escalate")
+    closed = [ids for run in runs for ids in run[:2]]
+    assert [result.warning.id] in closed and all(ids in ([], [result.warning.id]) for ids in closed)
+    async with sessions() as session:
+        warning = await session.get(Warning, result.warning.id)
+        statuses = {row.status for row in await notifications(session, result.warning.id)}
+    assert warning.status == "expired" and warning.closed_at == NOON + timedelta(hours=1, seconds=1)
+    # Cancelled, not sent; and an expired warning is neither reminded nor escalated by either process.
+    assert statuses == {"cancelled", "failed"} and all(run[2] == 0 for run in runs)
+    assert await purposes(sessions, result.warning.id) == {"notice": REACHABLE + 1}
