@@ -44,6 +44,16 @@ class AuthSettings(Strict):
     address_max_delay_seconds: float = Field(900, gt=0)
 
 
+def ip_networks(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Addresses or networks as written (trimmed); a ValueError names the first that is neither."""
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry.strip(), strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
+    return tuple(entry.strip() for entry in value)
+
+
 class ServerSettings(Strict):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
@@ -58,12 +68,7 @@ class ServerSettings(Strict):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
-        return tuple(entry.strip() for entry in value)
+        return ip_networks(value)
 
     @field_validator("public_url")
     @classmethod
@@ -88,12 +93,7 @@ class MonitoringSettings(Strict):
     @field_validator("metrics_allow")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry.strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} 不是 IP 地址或网段（如 127.0.0.1、10.0.0.0/8）") from None
-        return tuple(entry.strip() for entry in value)
+        return ip_networks(value)
 
 
 def _replaced_whole(path: tuple[str, ...], patterns: Iterable[Pattern]) -> bool:

@@ -7,12 +7,10 @@ from __future__ import annotations
 import errno
 import re
 import socket
-import uuid
 
-import asyncpg
 import pytest
 from support.command_line import run
-from support.databases import PG_URL
+from support.databases import PG_URL, empty_database_url
 
 from fangxun.core.os_errors import os_error_text
 
@@ -35,17 +33,8 @@ def _english_in(text: str) -> list[str]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request, tmp_path):
     """A URL of an empty database: a SQLite file, or a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/edges.db"
-        return
-    name = f"fx_edges_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await connection.close()
+    async with empty_database_url(request.param, tmp_path, "edges") as url:
+        yield url
 
 
 def test_a_busy_port_is_one_chinese_line_and_exit_2(tmp_path, database_url):

@@ -6,13 +6,11 @@ import asyncio
 import json
 import subprocess
 import sys
-import uuid
 from datetime import timedelta
 
-import asyncpg
 import pytest
 from sqlalchemy import func, select
-from support.databases import PG_URL
+from support.databases import empty_database_url
 from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
 from fangxun.core.accounts import signing_secret
@@ -25,7 +23,6 @@ from fangxun.warnings.events.event_store import close_by_hand, link_by_hand, ope
 from fangxun.warnings.events.tables import Event, EventWarning, JournalEntry
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.scheduler import WarningJobs
-from fangxun.warnings.tables import Warning
 
 HOOK = "http://127.0.0.1:9/hook"
 H = timedelta(hours=1)
@@ -308,17 +305,8 @@ async def test_the_list_is_newest_first_and_filters_by_year_kind_and_status(sess
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request, tmp_path):
     """A URL of an empty database for the command: a SQLite file, or a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/cli.db"
-        return
-    name = f"fx_cliev_{uuid.uuid4().hex[:10]}"
-    connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await connection.close()
+    async with empty_database_url(request.param, tmp_path, "cliev") as url:
+        yield url
 
 
 def fangxun(url: str, *args: str) -> tuple[int, str, str]:

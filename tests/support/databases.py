@@ -7,6 +7,7 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import asyncpg
 from sqlalchemy import text
 
 from fangxun.core.db import create_engine
@@ -46,3 +47,22 @@ async def migrated_engine(dialect: str, folder: Path):
     async with empty_engine(dialect, folder) as engine:
         await upgrade(engine)
         yield engine
+
+
+@asynccontextmanager
+async def empty_database_url(dialect: str, folder: Path, prefix: str):
+    """The URL of a new, empty database for a command run in a subprocess: a SQLite file, or a throwaway PostgreSQL
+    database (not a schema: a command takes only a URL); dropped afterwards."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{folder}/{prefix}.db"
+        return
+    name = f"fx_{prefix}_{uuid.uuid4().hex[:10]}"
+    connection = await asyncpg.connect(PG_URL)
+    await connection.execute(f'CREATE DATABASE "{name}"')
+    await connection.close()
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        connection = await asyncpg.connect(PG_URL)
+        await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await connection.close()
