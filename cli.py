@@ -115,6 +115,26 @@ async def cmd_plans_export(ctx: CommandContext) -> None:
     print(f"已导出 {count} 条预案到 {ctx.args.file}")
 
 
+async def cmd_plans_remind(ctx: CommandContext) -> None:
+    from fangxun.warnings.plan_reminders import due_reminders, send_plan_reminders
+
+    async with ctx.database() as (_, sessions):
+        if ctx.args.dry_run:
+            async with sessions() as session:
+                reminders = await due_reminders(session, ctx.settings, ctx.clock.today())
+        else:
+            reminders = await send_plan_reminders(sessions, ctx.settings, ctx.clock.now(), ctx.clock.today())
+    if ctx.args.json:
+        print(json.dumps([r.as_json() for r in reminders], ensure_ascii=False, indent=2))
+        return
+    verb = "将发送" if ctx.args.dry_run else "已放入发件箱"
+    for r in reminders:
+        print(f"{r.plan_id}\t{r.place}\t{r.plan_title}\t{r.due}\t{r.step}\t{r.contact_name or '-'}\t"
+              f"{r.channel or '-'}\t{r.problem or verb}")
+    print(f"预案复核提醒：{verb} {sum(1 for r in reminders if r.problem is None)} 条，"
+          f"无法发送 {sum(1 for r in reminders if r.problem)} 条")
+
+
 async def cmd_stats(ctx: CommandContext) -> None:
     from fangxun.plans.stats import registry_stats, stats_lines
 
@@ -469,6 +489,10 @@ def build_parser() -> argparse.ArgumentParser:
     plans_export.add_argument("file")
     plans_export.add_argument("--root", help="只导出该区划及其下级")
     plans_export.set_defaults(handler=cmd_plans_export)
+    plans_remind = plans.add_parser("remind", help="提醒预案责任人复核（到期前 30、7 天，逾期每周）")
+    plans_remind.add_argument("--dry-run", action="store_true", help="只列出将发送的提醒，不发送")
+    plans_remind.add_argument("--json", action="store_true", help="以 JSON 输出")
+    plans_remind.set_defaults(handler=cmd_plans_remind)
 
     stats = commands.add_parser("stats", help="登记库统计与覆盖情况")
     stats.add_argument("--json", action="store_true")

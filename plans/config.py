@@ -10,11 +10,27 @@ from fangxun.plans.unit_rules import LEVELS
 PLAN_KINDS = ("flood_plan", "flood_scheme", "evacuation", "other")
 
 
+class ReminderSettings(Strict):
+    """When a plan's owner is reminded of its review: days before the due date, then every so many days overdue."""
+
+    before_days: tuple[int, ...] = (30, 7)
+    overdue_every_days: int = Field(7, ge=1, le=365)
+
+    @field_validator("before_days")
+    @classmethod
+    def _days_in_range(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        bad = [days for days in value if not 0 <= days <= 3650]
+        if bad:
+            raise ValueError(f"before_days must be 0..3650: {bad}")
+        return tuple(sorted(set(value), reverse=True))
+
+
 class RegistrySettings(Strict):
     timezone: str = "Asia/Shanghai"
     due_soon_days: int = Field(60, ge=0, le=3650)
     review_cycle_months: dict[str, int]
     required_kinds: dict[str, list[str]]
+    reminders: ReminderSettings = ReminderSettings()
 
     @field_validator("review_cycle_months")
     @classmethod

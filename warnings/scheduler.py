@@ -23,6 +23,7 @@ from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
 from fangxun.warnings.intake.lifecycle import close_expired
+from fangxun.warnings.plan_reminders import send_plan_reminders
 from fangxun.warnings.readiness import FeedState
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ ESCALATE_SECONDS = 30
 CLOSE_EXPIRED_SECONDS = 60
 CLOSE_QUIET_EVENTS_SECONDS = 300
 CLOSE_QUIET_EVENTS_JOB = "close_quiet_events"
+# Reminders are once a day per plan and step; hourly runs pick a day up soon after it starts (and after a restart).
+PLAN_REMINDERS_SECONDS = 3600
+PLAN_REMINDERS_JOB = "plan_reminders"
 ESCALATE_JOB, CLOSE_EXPIRED_JOB, FEED_JOB_PREFIX = "escalate_due", "close_expired", "feed:"
 # A run that starts this late (the loop was busy, the machine slept) is still worth doing.
 MISFIRE_GRACE_SECONDS = 30
@@ -80,6 +84,16 @@ class WarningJobs:
                 log.info("closed quiet events %s", closed)
             return closed
         return []
+
+    async def remind_plans(self) -> int:
+        """Put the plan review reminders due today in the outbox; returns how many."""
+        async with self._tracked("plan_reminders"):
+            reminders = await send_plan_reminders(self.sessions, self.settings, self.clock.now(), self.clock.today())
+            sent = sum(1 for r in reminders if r.problem is None)
+            if sent:
+                log.info("plan reminders: %d queued", sent)
+            return sent
+        return 0
 
     async def poll_feed(self, name: str) -> FeedReport:
         """Poll the configured feed `name`."""
@@ -139,6 +153,8 @@ def build_scheduler(jobs: WarningJobs, settings: Settings) -> AsyncIOScheduler:
                       id=CLOSE_EXPIRED_JOB, name="关闭过期预警", **common)
     scheduler.add_job(jobs.close_quiet_events, IntervalTrigger(seconds=CLOSE_QUIET_EVENTS_SECONDS, timezone=zone),
                       id=CLOSE_QUIET_EVENTS_JOB, name="结束已平静的降雨过程和雨雪冰冻事件", **common)
+    scheduler.add_job(jobs.remind_plans, IntervalTrigger(seconds=PLAN_REMINDERS_SECONDS, timezone=zone),
+                      id=PLAN_REMINDERS_JOB, name="预案复核提醒", **common)
     for feed in settings.warnings.feeds:
         scheduler.add_job(jobs.poll_feed, IntervalTrigger(seconds=feed.interval_seconds, timezone=zone),
                           args=[feed.name], id=FEED_JOB_PREFIX + feed.name, name=f"订阅源 {feed.name}", **common)

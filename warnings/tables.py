@@ -92,7 +92,8 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), index=True)
+    # None for a notice of no warning (a plan review reminder).
+    warning_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id"), index=True)
     recipient_kind: Mapped[str] = mapped_column(String(20))
     # department key, or "<unit code>:<contact id>" for persons and duty desks
     recipient_key: Mapped[str] = mapped_column(String(100))

@@ -2,7 +2,7 @@
 
 python tests/support/jobs_child.py DATABASE_URL SEARCH_PATH HOOK_URL AT JOB...
 Prints "ready", waits for a line on stdin (so that two children run together), runs each JOB (a WarningJobs method
-name: escalate, close_expired, close_quiet_events) once with the clock standing at AT (ISO), in order, and prints
+name: escalate, close_expired, close_quiet_events, remind_plans) once with the clock standing at AT (ISO), in order, and prints
 what they returned as one JSON list (SEARCH_PATH "-": SQLite).
 """
 

@@ -411,7 +411,7 @@ class Dispatcher:
         if len(self._warnings) > WARNING_CACHE:  # a long-running dispatcher forgets old warnings
             self._warnings.clear()
             self._messages.clear()
-        missing = sorted(ids - set(self._warnings))
+        missing = sorted(ids - set(self._warnings) - {None})  # None: a notice of no warning
         if missing:
             rows = await session.execute(select(Warning.id, Warning.colour, Warning.all_clear, Warning.messages)
                                          .where(Warning.id.in_(missing)))
