@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from contextlib import asynccontextmanager
 from datetime import date, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 from support.warning_factories import warning_settings
 from test_scheduler import in_two_processes
 
+from fangxun.cli import cmd_plans_remind
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.review_reminders import reminder_step
 from fangxun.warnings.plan_reminders import NO_CONTACT, due_reminders
@@ -107,3 +111,26 @@ async def test_two_processes_at_once_send_each_reminder_once(engine, sessions, c
     rows = await sent(sessions)
     assert sum(sum(run) for run in runs) == len(rows) == 2
     assert sorted(row.payload["step"] for row in rows) == ["d7", "o12"]
+
+
+class _Context:
+    """What cmd_plans_remind reads of a CommandContext, on the test database."""
+
+    def __init__(self, engine, sessions, settings, clock, **args):
+        self.engine, self.sessions, self.settings, self.clock = engine, sessions, settings, clock
+        self.args = SimpleNamespace(**args)
+
+    @asynccontextmanager
+    async def database(self):
+        yield self.engine, self.sessions
+
+
+async def test_the_command_lists_with_dry_run_then_sends(engine, sessions, config, clock, plans, capsys):
+    await cmd_plans_remind(_Context(engine, sessions, config, clock, dry_run=True, json=True))
+    listed = json.loads(capsys.readouterr().out)
+    assert [(item["plan_id"], item["step"], item["contact_name"], item["problem"]) for item in listed] == [
+        (plans["near"], "d30", "王强", None), (plans["alone"], "d30", "", NO_CONTACT)]
+    assert listed[0]["place"] == "金水区" and listed[0]["due"] == "2026-06-11" and await sent(sessions) == []
+    await cmd_plans_remind(_Context(engine, sessions, config, clock, dry_run=False, json=False))
+    assert "已放入发件箱 1 条，无法发送 1 条" in capsys.readouterr().out
+    assert [row.idempotency_key for row in await sent(sessions)] == [listed[0]["key"]]

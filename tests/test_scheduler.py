@@ -25,7 +25,7 @@ from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import (CLOSE_EXPIRED_JOB, CLOSE_QUIET_EVENTS_JOB, ESCALATE_JOB, FEED_JOB_PREFIX,
-                                        WarningJobs, build_scheduler)
+                                        PLAN_REMINDERS_JOB, WarningJobs, build_scheduler)
 from fangxun.warnings.service import WarningService
 from fangxun.warnings.tables import Notification, Warning
 
@@ -95,9 +95,10 @@ async def test_a_failing_job_is_logged_and_does_not_raise(sessions, config, cloc
 async def test_the_adapter_registers_each_job_with_its_interval(sessions, config, clock):
     scheduler = build_scheduler(WarningJobs(sessions, config, clock), config)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {ESCALATE_JOB, CLOSE_EXPIRED_JOB, CLOSE_QUIET_EVENTS_JOB, FEED_JOB_PREFIX + "drop",
-                         FEED_JOB_PREFIX + "met"}
-    expected = {ESCALATE_JOB: 30, CLOSE_EXPIRED_JOB: 60, CLOSE_QUIET_EVENTS_JOB: 300, "feed:drop": 45, "feed:met": 300}
+    assert set(jobs) == {ESCALATE_JOB, CLOSE_EXPIRED_JOB, CLOSE_QUIET_EVENTS_JOB, PLAN_REMINDERS_JOB,
+                         FEED_JOB_PREFIX + "drop", FEED_JOB_PREFIX + "met"}
+    expected = {ESCALATE_JOB: 30, CLOSE_EXPIRED_JOB: 60, CLOSE_QUIET_EVENTS_JOB: 300, PLAN_REMINDERS_JOB: 3600,
+                "feed:drop": 45, "feed:met": 300}
     for job_id, seconds in expected.items():
         job = jobs[job_id]
         assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == timedelta(seconds=seconds)

@@ -41,6 +41,7 @@ class PlanReminder(NamedTuple):
     key: str
     text: str
     problem: str | None = None
+    contact_id: int | None = None
 
     def as_json(self) -> dict:
         """The reminder as `plans remind --json` lists it."""
@@ -91,7 +92,7 @@ async def due_reminders(session: AsyncSession, settings: Settings, today: date) 
                                      settings.warnings.channels[channel].kind)
             found.append(PlanReminder(*common, name, channel, address,
                                       reminder_key(plan.id, plan.next_review_due, step, channel), text,
-                                      None if address else NO_ADDRESS))
+                                      None if address else NO_ADDRESS, contact_id))
     sent = await _written(session, [r.key for r in found if r.problem is None])
     return [r for r in found if r.key not in sent]
 
@@ -138,7 +139,7 @@ async def write_reminders(session: AsyncSession, settings: Settings, reminders: 
     for r in reminders:
         if r.problem:
             continue
-        recipient = Recipient("person", f"{r.unit_code}:{r.plan_id}", r.contact_name, r.unit_code, None,
+        recipient = Recipient("person", f"{r.unit_code}:{r.contact_id}", r.contact_name, r.unit_code, None,
                               r.channel, r.address, "", role="responsible")
         payload = {"purpose": "plan_review", "plan_id": r.plan_id, "due": r.due.isoformat(), "step": r.step,
                    "title": TITLE + r.plan_title, "text": r.text}
