@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -109,3 +110,27 @@ async def test_check_lists_the_gap_in_the_coming_days(sessions, settings, tmp_pa
     async with sessions() as session:
         found = await roster_gaps(session, ["city"], beijing(1, 8, 0), 3, settings.warnings.duty)
     assert [(g.desk, g.start, g.end) for g in found] == [("city", beijing(2, 8, 0), beijing(3, 8, 0))]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_duty_commands_import_show_and_check(dialect, tmp_path):
+    from support.command_line import registry_database, run
+
+    path = tmp_path / "water.csv"
+    write_table(path, HEADERS, [ROWS[0], ROWS[2], ROWS[3]])
+    async with registry_database(dialect, tmp_path) as url:
+        status, out, err = run("--database-url", url, "duty", "import", str(path), "--desk", "water")
+        assert status == 0, err
+        assert "新增 3 条" in out
+        status, out, err = run("--database-url", url, "duty", "now", "--at", "2026-07-02T07:59", "--json")
+        assert status == 0, err
+        water = next(item for item in json.loads(out) if item["desk"] == "water")
+        assert (water["officer_name"], water["leader_name"]) == ("张三", "王局长")
+        status, out, err = run("--database-url", url, "duty", "check", "--at", "2026-07-01T08:00", "--days", "3")
+        assert status == 0, err
+        assert "市水利局值班室（water）：2026-07-02 08:00 至 2026-07-03 08:00 无人值班" in out
+        bad = tmp_path / "bad.csv"
+        write_table(bad, HEADERS, [["2026-07-05", "全天", "", "13900000001", "王局长", "13800000001"]])
+        status, out, err = run("--database-url", url, "duty", "import", str(bad), "--desk", "water")
+        assert status == 2
+        assert "第 2 行 [值班员]：不能为空" in err
