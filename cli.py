@@ -135,6 +135,73 @@ async def cmd_plans_remind(ctx: CommandContext) -> None:
           f"无法发送 {sum(1 for r in reminders if r.problem)} 条")
 
 
+async def cmd_duty_import(ctx: CommandContext) -> None:
+    from fangxun.warnings.duty.roster_import import desk_names, import_roster_file
+
+    departments = ctx.settings.warnings.departments
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        result = await import_roster_file(session, Path(ctx.args.file), ctx.args.desk, departments)
+    print(f"{desk_names(departments)[ctx.args.desk]}值班表导入完成：{result}")
+
+
+def _duty_moment(ctx: CommandContext):
+    from fangxun.core.times import parse_local_time
+
+    return parse_local_time(ctx.args.at, "--at") if ctx.args.at else ctx.clock.now()
+
+
+async def cmd_duty_now(ctx: CommandContext) -> None:
+    from fangxun.warnings.duty.roster_import import desk_names
+    from fangxun.warnings.duty.roster_queries import on_duty_now
+
+    names = desk_names(ctx.settings.warnings.departments)
+    at = _duty_moment(ctx)
+    async with ctx.database() as (_, sessions), sessions() as session:
+        duty = await on_duty_now(session, list(names), at, ctx.settings.warnings.duty)
+    items = [{"desk": desk, "desk_name": names[desk], "duty_date": e.duty_date.isoformat() if e else None,
+              "shift": e.shift if e else None, "officer_name": e.officer_name if e else None,
+              "officer_phone": e.officer_phone if e else None, "leader_name": e.leader_name if e else None,
+              "leader_phone": e.leader_phone if e else None} for desk, e in duty.items()]
+    if ctx.args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    for item in items:
+        if item["officer_name"] is None:
+            print(f"{item['desk_name']}（{item['desk']}）：无人值班")
+        else:
+            print(f"{item['desk_name']}（{item['desk']}）：{item['duty_date']} {item['shift']} 值班员 "
+                  f"{item['officer_name']} {item['officer_phone']}，带班领导 {item['leader_name']} "
+                  f"{item['leader_phone']}")
+
+
+async def cmd_duty_check(ctx: CommandContext) -> None:
+    from zoneinfo import ZoneInfo
+
+    from fangxun.warnings.duty.roster_import import desk_names
+    from fangxun.warnings.duty.roster_queries import roster_gaps
+
+    if not 1 <= ctx.args.days <= 366:
+        raise BadInput("--days 应在 1 到 366 之间")
+    names = desk_names(ctx.settings.warnings.departments)
+    duty = ctx.settings.warnings.duty
+    async with ctx.database() as (_, sessions), sessions() as session:
+        found = await roster_gaps(session, list(names), _duty_moment(ctx), ctx.args.days, duty)
+    zone = ZoneInfo(duty.timezone)
+
+    def local(moment) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    items = [{"desk": gap.desk, "desk_name": names[gap.desk], "start": local(gap.start), "end": local(gap.end)}
+             for gap in found]
+    if ctx.args.json:
+        print(json.dumps(items, ensure_ascii=False, indent=2))
+        return
+    if not items:
+        print(f"未来 {ctx.args.days} 天各值班席位均有人值班")
+    for item in items:
+        print(f"{item['desk_name']}（{item['desk']}）：{item['start']} 至 {item['end']} 无人值班")
+
+
 async def cmd_stats(ctx: CommandContext) -> None:
     from fangxun.plans.stats import registry_stats, stats_lines
 
@@ -579,6 +646,22 @@ def build_parser() -> argparse.ArgumentParser:
     events_close.add_argument("--at", help="结束时间，ISO 8601（默认现在；不带时区按北京时间）")
     events_close.add_argument("--note", help="备注")
     events_close.set_defaults(handler=cmd_events_close)
+
+    duty = commands.add_parser("duty", help="值班表（市防指值班室与各部门值班席位）").add_subparsers(
+        dest="action", required=True)
+    duty_import = duty.add_parser("import", help="从 CSV/XLSX 导入一个席位的值班表（全部正确才写入，覆盖文件所列日期）")
+    duty_import.add_argument("file", metavar="FILE")
+    duty_import.add_argument("--desk", required=True, help="席位：city（市防指值班室）或配置中的部门，如 water")
+    duty_import.set_defaults(handler=cmd_duty_import)
+    duty_now = duty.add_parser("now", help="各席位当前的值班员与带班领导")
+    duty_now.add_argument("--at", help="查询时间，ISO 8601（默认现在；不带时区按北京时间）")
+    duty_now.add_argument("--json", action="store_true")
+    duty_now.set_defaults(handler=cmd_duty_now)
+    duty_check = duty.add_parser("check", help="列出未来几天无人值班的席位和时段")
+    duty_check.add_argument("--days", type=integer, default=7, help="检查的天数（默认 7）")
+    duty_check.add_argument("--at", help="起始时间，ISO 8601（默认现在；不带时区按北京时间）")
+    duty_check.add_argument("--json", action="store_true")
+    duty_check.set_defaults(handler=cmd_duty_check)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser

@@ -7,6 +7,7 @@ from fangxun.core.db import Base
 from fangxun.plans import models  # noqa: F401
 from fangxun.warnings import tables  # noqa: F401
 from fangxun.warnings.acks import tables as ack_tables  # noqa: F401
+from fangxun.warnings.duty import tables as duty_tables  # noqa: F401
 from fangxun.warnings.events import tables as event_tables  # noqa: F401
 
 metadata = Base.metadata

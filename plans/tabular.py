@@ -129,10 +129,12 @@ def _records(path: Path) -> Iterator[Iterable]:
     return _csv_records(path) if path.suffix.lower() == ".csv" else _xlsx_records(path)
 
 
-def _map_headers(cells: list[str], aliases: dict[str, str],
-                 required: Iterable[str]) -> tuple[list[str | None], list[Problem]]:
+def _map_headers(cells: list[str], aliases: dict[str, str], required: Iterable[str],
+                 repeated: dict[str, tuple[str, ...]] | None = None) -> tuple[list[str | None], list[Problem]]:
     lookup = {_header_key(key): key for key in aliases.values()}
     lookup.update({_header_key(text): key for text, key in aliases.items()})
+    # A header text that may occur more than once (two 电话 columns): its nth occurrence is the nth key.
+    repeats = {_header_key(text): list(keys) for text, keys in (repeated or {}).items()}
     keys: list[str | None] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -140,7 +142,8 @@ def _map_headers(cells: list[str], aliases: dict[str, str],
         if not text:
             keys.append(None)
             continue
-        key = lookup.get(_header_key(text))
+        pending = repeats.get(_header_key(text))
+        key = pending.pop(0) if pending else lookup.get(_header_key(text))
         if key is None:
             problems.append(Problem(1, text, f"无法识别的列名“{text}”"))
         elif key in seen:
@@ -160,20 +163,20 @@ def _map_headers(cells: list[str], aliases: dict[str, str],
     return keys, problems
 
 
-def read_table(path: str | Path, aliases: dict[str, str],
-               required: Iterable[str] = ()) -> list[tuple[int, dict]]:
+def read_table(path: str | Path, aliases: dict[str, str], required: Iterable[str] = (),
+               repeated: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, dict]]:
     """The rows of a CSV or XLSX file as (row number, {canonical key: text}); header is row 1."""
     path = _check_path(path)
     with closing(iter(_records(path))) as records:
-        return _read_records(records, aliases, required)
+        return _read_records(records, aliases, required, repeated)
 
 
-def _read_records(records: Iterator, aliases: dict[str, str],
-                  required: Iterable[str]) -> list[tuple[int, dict]]:
+def _read_records(records: Iterator, aliases: dict[str, str], required: Iterable[str],
+                  repeated: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, dict]]:
     header = next(records, None)
     if header is None or not any(cell_text(c) for c in header):
         raise reject([Problem(1, None, "文件没有表头行")])
-    keys, problems = _map_headers([cell_text(c) for c in header], aliases, required)
+    keys, problems = _map_headers([cell_text(c) for c in header], aliases, required, repeated)
     if problems:
         raise reject(problems)
     rows: list[tuple[int, dict]] = []

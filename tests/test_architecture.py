@@ -43,7 +43,7 @@ PURE_MODULES = [
     "fangxun.warnings.events.response_advice", "fangxun.warnings.board_rules",
     "fangxun.warnings.events.journal_rules",
     "fangxun.api.login_limit", "fangxun.core.os_errors",
-    "fangxun.warnings.readiness", "fangxun.core.redact",
+    "fangxun.warnings.readiness", "fangxun.core.redact", "fangxun.warnings.duty.roster_rules",
 ]
 # The outbox has one writer: rows are made and changed only inside warnings/delivery.
 OUTBOX_WRITERS = "fangxun.warnings.delivery"

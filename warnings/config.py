@@ -13,6 +13,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from fangxun.core.settings import Strict as _Strict
 from fangxun.plans.unit_rules import full_code
 from fangxun.warnings.delivery.channels.config import ChannelConfig
+from fangxun.warnings.duty.roster_rules import parse_shift_change
 from fangxun.warnings.vocabulary import COLOUR_NAMES, COLOURS, MSG_TYPES, PERSON_LEVELS
 
 PLACEHOLDERS = ("event", "colour_label", "headline", "description", "instruction", "guidance", "areas",
@@ -207,6 +208,24 @@ def _zone(value: str) -> str:
     return value
 
 
+class Duty(_Strict):
+    """Duty rosters (值班表): when the shift changes, in local time of `timezone`."""
+
+    shift_change: str = "08:00"
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("shift_change")
+    @classmethod
+    def _valid_change(cls, value: str) -> str:
+        parse_shift_change(value)
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+
 class RedialPolicy(_Strict):
     """How an unanswered 叫应 call of one colour is redialled before escalating (电话重拨)."""
 
@@ -369,6 +388,7 @@ class WarningSettings(_Strict):
     # one answer from a group (a unit's 责任人 and 副责任人, a desk) stops its escalation; "each" — everyone must.
     group_answer: tuple[GroupAnswer, ...] = Field(("each",), min_length=1)
     quiet_hours: QuietHours = QuietHours()
+    duty: Duty = Duty()
     retry: Retry = Retry()
     feeds: tuple[Feed, ...] = ()
     lifetime: Lifetime = Lifetime()
