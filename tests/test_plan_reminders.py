@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 from support.warning_factories import warning_settings
-from test_scheduler import in_two_processes
+from test_scheduler import deliver, in_two_processes
 
 from fangxun.cli import cmd_plans_remind
 from fangxun.plans.models import AdminUnit, Contact, Plan
@@ -134,3 +134,11 @@ async def test_the_command_lists_with_dry_run_then_sends(engine, sessions, confi
     await cmd_plans_remind(_Context(engine, sessions, config, clock, dry_run=False, json=False))
     assert "已放入发件箱 1 条，无法发送 1 条" in capsys.readouterr().out
     assert [row.idempotency_key for row in await sent(sessions)] == [listed[0]["key"]]
+
+
+async def test_the_dispatcher_sends_a_reminder_with_its_text(sessions, config, clock, plans, sink):
+    assert await WarningJobs(sessions, config, clock).remind_plans() == 1
+    assert await deliver(sessions, config, clock) == 1
+    body = json.dumps(sink.requests[0].json, ensure_ascii=False)
+    assert "【预案复核提醒】金水区防汛应急预案" in body and "王强：您负责的《金水区防汛应急预案》（金水区）" in body
+    assert [row.status for row in await sent(sessions)] == ["delivered"]
