@@ -79,6 +79,8 @@ def check_document(document: object) -> None:
     lone surrogate (no column takes those; PostgreSQL refuses NUL outright). Walked without recursion."""
     if problem := _problem(document):
         raise _bad((), problem)
+    if type(document) is not dict and type(document) is not list:
+        return   # a bare number, string, true/false or null: the route says it wants an object
     stack: list[tuple[object, int, tuple | None]] = [(document, 0, None)]
     while stack:
         container, depth, node = stack.pop()

@@ -101,6 +101,17 @@ async def test_deep_and_huge_json_is_refused_by_every_json_route(client, session
     assert await table_counts(sessions) == before
 
 
+async def test_a_bare_json_value_is_refused_by_every_json_route(client, sessions, world):
+    before = await table_counts(sessions)
+    for method, template in json_routes(client.app):
+        path = _fill(template, world)
+        for body in ("null", "0", '"text"', "true", "[]"):
+            response = await client.request(method, path, data=body, headers={
+                **world["admin"], "Content-Type": "application/json"})
+            assert 400 <= response.status < 500, (method, path, body, response.status)
+    assert await table_counts(sessions) == before
+
+
 @pytest.mark.parametrize("body", ['{"note": NaN}', '{"note": 1e999}', '{"note": -Infinity}',
                                   '{"note": 9223372036854775808}'])
 async def test_numbers_nothing_can_store_are_refused_by_name(client, world, body):
