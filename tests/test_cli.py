@@ -3,12 +3,10 @@
 import json
 import subprocess
 import sys
-import uuid
 from importlib import resources
 
-import asyncpg
 import pytest
-from support.databases import PG_URL
+from support.databases import empty_database_url
 
 UNITS_CSV = """区划代码,名称,级别,上级代码
 410100000000,测试市,city,410000000000
@@ -25,18 +23,8 @@ PLANS_CSV = """区划代码,预案类型,预案名称,编制单位,批准日期,
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def database_url(request, tmp_path):
     """A URL of an empty database: a SQLite file, or a throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/cli.db"
-        return
-    name = f"fx_cli_{uuid.uuid4().hex[:10]}"
-    admin_dsn = PG_URL
-    connection = await asyncpg.connect(admin_dsn)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    connection = await asyncpg.connect(admin_dsn)
-    await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-    await connection.close()
+    async with empty_database_url(request.param, tmp_path, "cli") as url:
+        yield url
 
 
 def fangxun(url, *args, stdin=None):

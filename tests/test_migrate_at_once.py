@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 
-import asyncpg
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from support.command_line import COMMAND
-from support.databases import PG_URL, empty_engine
+from support.databases import empty_database_url, empty_engine
 
 from fangxun.core.db import create_engine
 from fangxun.core.migrate import alembic_config, hold_migration_lock, schema_is_current, upgrade
@@ -24,19 +22,8 @@ PROCESSES = 4
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def fresh_url(request, tmp_path):
     """The URL of a new, empty database: a SQLite file not yet created, or a whole new PostgreSQL database."""
-    name = f"fx_start_{uuid.uuid4().hex[:10]}"
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/{name}.db"
-        return
-    connection = await asyncpg.connect(PG_URL)
-    await connection.execute(f'CREATE DATABASE "{name}"')
-    await connection.close()
-    try:
-        yield PG_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        connection = await asyncpg.connect(PG_URL)
-        await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await connection.close()
+    async with empty_database_url(request.param, tmp_path, "start") as url:
+        yield url
 
 
 async def _run_at_once(url: str, *args: str) -> list[tuple[int, str]]:

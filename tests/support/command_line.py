@@ -13,8 +13,7 @@ import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import asyncpg
-from support.databases import PG_URL
+from support.databases import empty_database_url
 from support.waiting import wait_until
 from support.warning_factories import add_registry
 
@@ -28,15 +27,7 @@ COMMAND = (sys.executable, "-m", "fangxun.cli")
 async def registry_database(dialect: str, folder: Path):
     """The URL of a migrated database holding the small registry with 责任人: a SQLite file in `folder` or a
     new PostgreSQL database (a whole database: a subprocess is given only a URL), dropped afterwards."""
-    name = f"fx_cmd_{uuid.uuid4().hex[:10]}"
-    if dialect == "sqlite":
-        url = f"sqlite:///{folder}/{name}.db"
-    else:
-        connection = await asyncpg.connect(PG_URL)
-        await connection.execute(f'CREATE DATABASE "{name}"')
-        await connection.close()
-        url = PG_URL.rsplit("/", 1)[0] + "/" + name
-    try:
+    async with empty_database_url(dialect, folder, f"cmd_{uuid.uuid4().hex[:10]}") as url:
         engine = create_engine(url)
         try:
             await upgrade(engine)
@@ -45,11 +36,6 @@ async def registry_database(dialect: str, folder: Path):
         finally:
             await engine.dispose()
         yield url
-    finally:
-        if dialect != "sqlite":
-            connection = await asyncpg.connect(PG_URL)
-            await connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            await connection.close()
 
 
 def free_port() -> int:
