@@ -181,7 +181,7 @@ def test_an_area_drawn_on_the_map_is_previewed(service, screen):
             page.mouse.click(cx, cy)
         assert "已点 4 个顶点" in page.locator("#draw-status").inner_text()
         if screen == "desktop":
-            page.mouse.click(*corners[0])   # the first point closes it
+            page.click("path.draw-first")   # the first point, drawn larger, closes it
         else:
             page.click("#draw-finish")
         drawn = json.loads(page.locator("#polygon").input_value())

@@ -212,7 +212,8 @@
             layer.bindTooltip(feature.properties.name, {permanent: true, direction: 'center', className: 'district-name'});
           }}).addTo(map);
         outlines.bringToBack();
-        if (!drawn) { map.fitBounds(outlines.getBounds()); }
+        // Without animation, and not once drawing has begun: the map must not slide under the officer's clicks.
+        if (!drawn && !drawing.state().drawing) { map.fitBounds(outlines.getBounds(), {animate: false}); }
       })
       .catch(function () { status.textContent = '区界载入失败：仍可在地图上划定区域。'; })
       .then(function () {
