@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import shapely
-from fangxun.geo.spatial_index import UnitIndex
 from support.shared_data import shared_data_folders
+
+from fangxun.geo.spatial_index import UnitIndex
 
 CITY = "410100000000"
 JINSHUI = "410105000000"
