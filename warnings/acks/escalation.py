@@ -15,7 +15,10 @@ from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix
                                               voice_channels)
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
+from fangxun.warnings.duty.roster_queries import on_duty_now
+from fangxun.warnings.duty.roster_rules import CITY_DESK, DutyShift
 from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, asks_ack, escalation_target, next_step
+from fangxun.warnings.routing.duty_desks import leader_on_duty, roster_desk, staffed
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
@@ -55,26 +58,41 @@ def _recipient_of(row: Notification) -> Recipient:
 
 
 class _Targets:
-    """Who each escalation step reaches, looked up once per unit and channel within one run."""
+    """Who each escalation step reaches, looked up once per unit and channel within one run; the desks' shifts on
+    duty at `now` read once per run, when first needed."""
 
-    def __init__(self, session: AsyncSession, settings: Settings):
-        self.session, self.config = session, settings.warnings
+    def __init__(self, session: AsyncSession, settings: Settings, now: datetime):
+        self.session, self.config, self.now = session, settings.warnings, now
         self._units: dict[str, AdminUnit | None] = {}
         self._persons: dict[tuple[str, str, str], list[Recipient]] = {}
+        self._on_duty: dict[str, DutyShift | None] | None = None
+
+    async def on_duty(self, desk: str) -> DutyShift | None:
+        """The roster line of `desk` covering this run's moment (None: nobody rostered, the configured contact)."""
+        if self._on_duty is None:
+            desks = [CITY_DESK, *self.config.departments]
+            self._on_duty = await on_duty_now(self.session, desks, self.now, self.config.duty)
+        return self._on_duty.get(desk)
+
+    async def at_desk(self, recipient: Recipient) -> Recipient:
+        """A desk recipient addressed to whoever is on duty now (routing/duty_desks.staffed); anyone else as is."""
+        desk = roster_desk(recipient.kind, recipient.key)
+        return staffed(recipient, self.config, await self.on_duty(desk)) if desk else recipient
 
     async def of(self, source, kind: str, who: str) -> list[Recipient]:
         """The people step (kind, who) above `source` reaches; empty when nobody is on record."""
         config = self.config
         if kind == "duty_desk":
             desk = config.escalation.city_duty_desk
-            return [follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
+            return [await self.at_desk(follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel,
+                                                           desk.address))]
         if kind == "department_leader":
             department = config.departments.get(who)
             if department is None:  # a department since removed from the configuration
                 return []
             leader = department.leader
-            return [follow_up_recipient("department_leader", who, f"{department.name}（{leader.name}）", None, who,
-                                        leader.channel, leader.address)]
+            name, address = leader_on_duty(department.name, leader, config, await self.on_duty(who))
+            return [follow_up_recipient("department_leader", who, name, None, who, leader.channel, address)]
         if not source.unit_code:
             return []
         if source.unit_code not in self._units:
@@ -188,11 +206,11 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
 
     created: list[NewNotice] = []
     groups: dict[tuple, list] = {}
-    targets = _Targets(session, settings)
+    targets = _Targets(session, settings, now)
     for row, colour, step in decided:
         if row.id in reminding:
             number = row.reminders_sent + 1
-            recipient, payload = _recipient_of(row), None
+            recipient, payload = await targets.at_desk(_recipient_of(row)), None
             if row.id in calls:  # a redial: the same number again, the landline or the deputy
                 call = calls[row.id]
                 recipient = redial_recipient(row, call.number, found[row.id])
