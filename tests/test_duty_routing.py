@@ -159,3 +159,32 @@ def test_the_city_desk_and_a_channel_without_phones(settings, sink):
     leader = config.departments["water"].leader
     assert leader_on_duty("市水利局", leader, config, None) == ("市水利局（市水利局分管负责人）", "water-leader")
     assert leader_on_duty("市水利局", leader, config, line) == ("市水利局（带班领导 钱主任）", "13800000103")
+
+
+async def test_the_city_duty_room_goes_to_its_officer_and_then_its_leader_on_duty(sessions, config, clock, dispatch,
+                                                                                 sink, rostered):
+    clock.advance(minutes=30)  # 08:29 on the 2nd: 周五's day at the city duty room
+    now = clock.now()
+    # No area that can be placed: the city duty room is asked to place it.
+    nowhere = make_warning("nowhere", geocodes=(), area_description="某水库下游", sent=now - timedelta(minutes=2),
+                           expires=now + timedelta(hours=12))
+    await ingest(sessions, nowhere, config, now)
+    await dispatch()
+    told = sink.requests[-1].json
+    assert (told["recipient"], told["address"]) == ("市防指办值班室（值班员 周五）", "13900000103")
+    sent = []
+    for _ in range(3):  # a reminder, the escalation, the leader's reminder
+        clock.advance(minutes=15)
+        async with sessions() as session, session.begin():
+            assert await escalate_due(session, clock.now(), config) == 1
+        await dispatch()
+        sent.append(sink.requests[-1].json)
+    assert [(body["recipient"], body["address"]) for body in sent] == [
+        ("市防指办值班室（值班员 周五）", "13900000103"), ("市防指办值班室（带班领导 钱主任）", "13800000103"),
+        ("市防指办值班室（带班领导 钱主任）", "13800000103")]
+    async with sessions() as session:
+        [leader] = await notifications(session, purpose="escalation")
+    assert (leader.recipient_kind, leader.recipient_key, leader.escalation_step) == ("duty_leader", "city", 1)
+    clock.advance(minutes=15)
+    async with sessions() as session, session.begin():
+        assert await escalate_due(session, clock.now(), config) == 0  # nobody above the leader

@@ -93,6 +93,13 @@ class _Targets:
             leader = department.leader
             name, address = leader_on_duty(department.name, leader, config, await self.on_duty(who))
             return [follow_up_recipient("department_leader", who, name, None, who, leader.channel, address)]
+        if kind == "duty_leader":  # the city duty room's 带班领导: only a roster names one
+            line = await self.on_duty(CITY_DESK)
+            if line is None:
+                return []
+            desk = config.escalation.city_duty_desk
+            name, address = leader_on_duty(desk.name, desk, config, line)
+            return [follow_up_recipient("duty_leader", "city", name, None, "city", desk.channel, address)]
         if not source.unit_code:
             return []
         if source.unit_code not in self._units:
@@ -140,7 +147,7 @@ def _state(row, colour: str | None, last_reminder, group_answered: bool = False,
         delivered = last_reminder.delivered_at
     return AckState(colour=colour, recipient_kind=row.recipient_kind,
                     level=row.level if row.recipient_kind == "person" else
-                    ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
+                    ("city" if row.recipient_kind in ("duty_desk", "duty_leader") else row.recipient_key),
                     delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
                     acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step,
                     group_answered=group_answered, all_clear=all_clear)
@@ -196,6 +203,8 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
              for row, colour in rows if row.id in found}
     decided = [(row, colour, redial_step(states[row.id], calls[row.id], settings) if row.id in calls
                 else next_step(states[row.id], now, settings.warnings)) for row, colour in rows]
+    targets = _Targets(session, settings, now)
+    decided, above = await _someone_above(decided, targets, settings)
     # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
     # finds the condition false and creates nothing twice.
     reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
@@ -206,7 +215,6 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
 
     created: list[NewNotice] = []
     groups: dict[tuple, list] = {}
-    targets = _Targets(session, settings, now)
     for row, colour, step in decided:
         if row.id in reminding:
             number = row.reminders_sent + 1
@@ -222,10 +230,10 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
                                      reminder_key(row.warning_id, row.id, number), "reminder", row.escalation_step,
                                      row.id))
         elif row.id in escalating:
-            number, found = await _escalation_targets(targets, row, step, settings)
+            number, reached = above[row.id]
             reason = ("无法送达" if row.status in ("failed", "dead") else
                       "多次电话未叫应" if row.id in calls else "逾期未叫应")
-            for target in found:
+            for target in reached:
                 groups.setdefault((row.warning_id, number, reason, target), []).append(row)
     for (warning_id, number, reason, target), sources in groups.items():
         first = sources[0]
@@ -273,13 +281,29 @@ def redial_step(state: AckState, call, settings: Settings) -> Step:
     return Step("escalate", call.at, target, state.escalation_step + 1)
 
 
+async def _someone_above(decided: list, targets: _Targets, settings: Settings) -> tuple[list, dict[int, tuple]]:
+    """The decisions, and for each escalation the step number and people it reaches; an escalation with nobody
+    above it (every level up empty, the city duty room with no 带班领导 rostered) is `exhausted` instead, so its
+    row is never marked escalated with nobody told."""
+    kept, above = [], {}
+    for row, colour, step in decided:
+        if step.action == "escalate":
+            number, found = await _escalation_targets(targets, row, step, settings)
+            if found:
+                above[row.id] = (number, found)
+            else:
+                step = Step("exhausted", step.at)
+        kept.append((row, colour, step))
+    return kept, above
+
+
 async def _escalation_targets(targets: _Targets, row, step, settings: Settings) -> tuple[int, list[Recipient]]:
     """The step number and people of the first level up with someone on record (empty levels are skipped)."""
     target, number = step.target, step.escalation_step
     enabled = settings.warnings.escalation is not None and settings.warnings.escalation.enabled
     while target is not None:
         kind, who = target
-        if kind == "duty_desk" and not enabled:
+        if kind in ("duty_desk", "duty_leader") and not enabled:
             break
         found = await targets.of(row, kind, who)
         if found:
