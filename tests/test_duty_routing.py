@@ -7,9 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from support.api_fixtures import MovableClock
-from support.warning_factories import PERSONS, add_registry, make_warning, notifications, warning_settings
+from support.warning_factories import (PERSONS, add_registry, add_wide_registry, make_warning, notifications,
+                                       warning_settings)
 
 from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.acknowledging import acknowledge
@@ -55,13 +56,17 @@ async def dispatch(sessions, config, clock):
         yield dispatcher.run_until_idle
 
 
+async def add_roster(session) -> None:
+    await session.execute(insert(DutyRosterEntry), [
+        dict(zip(("desk", "duty_date", "shift", "officer_name", "officer_phone", "leader_name", "leader_phone"), line))
+        for line in ROSTER])
+
+
 @pytest.fixture
 async def rostered(sessions):
     async with sessions() as session, session.begin():
         await add_registry(session, persons=PERSONS[:1])
-        await session.execute(insert(DutyRosterEntry), [
-            dict(zip(("desk", "duty_date", "shift", "officer_name", "officer_phone", "leader_name", "leader_phone"),
-                     line)) for line in ROSTER])
+        await add_roster(session)
 
 
 def delivered_to(sink, desk_word: str) -> list[dict]:
@@ -188,3 +193,25 @@ async def test_the_city_duty_room_goes_to_its_officer_and_then_its_leader_on_dut
     clock.advance(minutes=15)
     async with sessions() as session, session.begin():
         assert await escalate_due(session, clock.now(), config) == 0  # nobody above the leader
+
+
+async def test_the_roster_is_read_once_per_warning_whatever_the_number_of_recipients(engine, sessions, config,
+                                                                                     clock):
+    async with sessions() as session, session.begin():
+        persons = await add_wide_registry(session, townships=4, villages_per_township=10)
+        await add_roster(session)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if "duty_roster" in statement:
+            statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", seen)
+    try:
+        now = clock.now()
+        result = await ingest(sessions, make_warning("wide", sent=now - timedelta(minutes=2),
+                                                     expires=now + timedelta(hours=12)), config, now)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", seen)
+    assert result.notifications > persons > 40
+    assert len(statements) == 1

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text
-from fangxun.plans.models import AdminUnit, Contact, Plan
+from fangxun.plans.models import Contact, Plan
 from fangxun.plans.review_reminders import reminder_step, step_label
 from fangxun.plans.unit_search import place_labels
 from fangxun.settings import Settings
