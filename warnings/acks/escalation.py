@@ -219,9 +219,9 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
         if row.id in reminding:
             number = row.reminders_sent + 1
             recipient, payload = await targets.at_desk(_recipient_of(row)), None
-            if row.id in calls:  # a redial: the same number again, the landline or the deputy
+            if row.id in calls:  # a redial: the same number again, the landline or the deputy (a desk: on duty now)
                 call = calls[row.id]
-                recipient = redial_recipient(row, call.number, found[row.id])
+                recipient = await targets.at_desk(redial_recipient(row, call.number, found[row.id]))
                 note = deputy_note(row.recipient_name) if recipient.key != row.recipient_key else ""
                 payload = follow_up_payload(row.payload, "reminder", redial_prefix(call.number, call.call), note=note,
                                             keep_role=True)
