@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.warnings.duty.roster_rules import DutyShift, Gap, duty_date_at, gaps, on_duty, parse_shift_change
+from fangxun.warnings.duty.roster_rules import (DutyShift, Gap, duty_date_at, gaps, on_duty,
+                                                parse_shift_change)
 from fangxun.warnings.duty.tables import DutyRosterEntry
 
 

@@ -11,9 +11,6 @@ from fangxun.warnings.duty.roster_rules import CITY_DESK, DutyShift
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.routing.tree import department_contact
 
-DESK_RECIPIENT_KINDS = ("department", "duty_desk")
-
-
 def roster_desk(kind: str, key: str) -> str | None:
     """The roster desk a recipient stands for: a department's key, the city duty room; None for anyone else."""
     if kind == "department":
