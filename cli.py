@@ -116,6 +116,9 @@ async def cmd_plans_export(ctx: CommandContext) -> None:
 
 
 async def cmd_plans_remind(ctx: CommandContext) -> None:
+    if not ctx.settings.registry.reminders.enabled:
+        print("预案复核提醒已关闭（配置 [registry.reminders] enabled = false），未发送任何提醒")
+        return
     from fangxun.warnings.plan_reminders import due_reminders, send_plan_reminders
 
     async with ctx.database() as (_, sessions):

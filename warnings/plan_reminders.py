@@ -64,6 +64,8 @@ def reminder_text(person: str, plan_title: str, place: str, due: date, step: str
 async def due_reminders(session: AsyncSession, settings: Settings, today: date) -> list[PlanReminder]:
     """The reminders due on `today` not yet written, and the plans due a reminder nobody can receive."""
     config = settings.registry.reminders
+    if not config.enabled:
+        return []
     horizon = today + timedelta(days=max(config.before_days, default=0))
     plans = (await session.execute(
         select(Plan.id, Plan.title, Plan.unit_code, Plan.next_review_due)
