@@ -11,6 +11,7 @@ from fangxun.plans.plan_fields import (KIND_LABELS, LIFECYCLE_LABELS, PLAN_COLUM
 from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
@@ -158,7 +159,18 @@ def _request_bodies() -> dict[str, dict]:
                            "received_at": LOCAL_TIME},
                           description="上行短信；其他字段忽略"),
         "AliyunVoiceReport": array(ref("VoiceRecord"), title="AliyunVoiceReport"),
+        "DutyLineBody": obj({"officer_name": _text(50, "值班员"), "officer_phone": {"type": "string", "description": "值班员电话"},
+                             "leader_name": _text(50, "带班领导"),
+                             "leader_phone": {"type": "string", "description": "带班领导电话"}}, closed=True),
     }
+
+
+def _duty_line() -> dict:
+    ns = null(STRING)
+    return obj({"desk": {"type": "string", "description": "值班席位：city（市防指值班室）或部门键"},
+                "desk_name": STRING, "duty_date": null(DATE), "shift": null({"enum": list(SHIFTS)}),
+                "officer_name": ns, "officer_phone": ns, "leader_name": ns, "leader_phone": ns},
+               description="一个席位某日某班次的值班员与带班领导")
 
 
 def _reply_schemas() -> dict[str, dict]:
@@ -301,6 +313,12 @@ def _reply_schemas() -> dict[str, dict]:
                                  "acknowledged": i, "known": b}),
         "VoiceCallbackReply": obj({"call_id": s, "recorded": b, "duplicate": b, "status": ns, "acknowledged": b}),
         "AliyunTaken": obj({"code": {"const": 0}, "msg": s}),
+        "DutyLine": _duty_line(),
+        "DutyRosterLine": {"allOf": [obj({"id": i}), ref("DutyLine")]},
+        "DutyRoster": obj({"from": DATE, "to": DATE, "desks": {"type": "object", "description": "席位键 -> 名称"},
+                           "lines": array(ref("DutyRosterLine"))}),
+        "DutyNow": obj({"at": TIME, "desks": array(ref("DutyLine"), description="各席位当前值班（无人值班时各项为 null）")}),
+        "DutyDeleted": obj({"deleted": ref("DutyLine")}),
         "OpenApiDocument": obj({"openapi": s, "info": {"type": "object"}, "paths": {"type": "object"}},
                                description="本文档"),
     }
