@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.config import PLAN_KINDS, RegistrySettings
-from fangxun.plans.coverage import coverage
+from fangxun.plans.coverage_figures import coverage_figures
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_queries import top_unit
@@ -23,8 +23,8 @@ async def registry_stats(session: AsyncSession, registry: RegistrySettings, toda
     CLI. Levels run from the root's down."""
     if root is None and await top_unit(session) is None:
         return _empty(today)
-    # Only the counts of gaps belong to the summary, not the gap lists.
-    picture = await coverage(session, root, registry, today, gap_limit=0)
+    # Only the counts of gaps belong to the summary, not the gap lists: summed by the database.
+    picture = await coverage_figures(session, root, registry, today)
     levels = picture["levels"]
     shown = levels_below(picture["root"]["level"])
     by_kind = picture["plans"]["by_kind"]

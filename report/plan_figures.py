@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import AdminUnit, Plan, PlanRevision
-from fangxun.plans.plan_queries import status_condition
+from fangxun.plans.plan_queries import status_sql
 from fangxun.plans.review_clock import STATUSES
 from fangxun.plans.unit_queries import top_unit
 from fangxun.plans.unit_rules import levels_below
@@ -24,12 +24,6 @@ GAP_LIMIT = 100_000
 
 def _zero() -> dict[str, int]:
     return dict.fromkeys(STATUSES, 0)
-
-
-def status_sql(as_of: date, due_soon_days: int):
-    """SQL of the plan status on `as_of`, built from the review clock's windows (status_condition)."""
-    return case(*[(status_condition(status, as_of, due_soon_days), status) for status in STATUSES],
-                else_="overdue")
 
 
 async def plan_figures(session: AsyncSession, settings: Settings, year: int) -> dict:
