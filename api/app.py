@@ -10,10 +10,10 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from fangxun.api import (routes_absences, routes_ack, routes_aliyun_voice, routes_assign, routes_board, routes_cap, routes_decisions,
-                         routes_event_page, routes_events, routes_journal, routes_map, routes_metrics, routes_openapi,
-                         routes_pages, routes_plans, routes_reports, routes_sms, routes_sms_replies, routes_status,
-                         routes_units, routes_voice, routes_warning_entry, routes_warnings)
+from fangxun.api import (routes_absences, routes_ack, routes_aliyun_voice, routes_assign, routes_board, routes_cap,
+                         routes_decisions, routes_event_page, routes_events, routes_journal, routes_map, routes_metrics,
+                         routes_openapi, routes_pages, routes_plans, routes_reports, routes_sms, routes_sms_replies,
+                         routes_status, routes_units, routes_voice, routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.input_guard import input_middleware

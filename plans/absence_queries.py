@@ -8,8 +8,8 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from fangxun.plans.absence_rules import (KIND_LABELS, Absence, current, identity, resolved, stand_in_for,
-                                         stand_in_name, unattended_name)
+from fangxun.plans.absence_rules import (KIND_LABELS, Absence, current, identity, resolved, stand_in_for, stand_in_name,
+                                         unattended_name)
 from fangxun.plans.contact_queries import PlanPerson, plan_persons
 from fangxun.plans.contact_rules import channels_from_text, person_identity
 from fangxun.plans.models import AdminUnit, Contact, ContactAbsence

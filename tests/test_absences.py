@@ -3,16 +3,14 @@ fan-out with an injected clock on both databases, the API with its audit, the bo
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
-from support.api_fixtures import START, bearer
-from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, contact_id, make_warning,
-                                       notifications, warning_settings)
 
 from fangxun.core.audit import AuditRecord
-from fangxun.plans.absence_rules import (Absence, current, in_force, stand_in_for, until_words, with_stand_ins)
+from fangxun.plans.absence_rules import Absence, current, in_force, stand_in_for, until_words, with_stand_ins
 from fangxun.plans.absence_writes import add_absence
 from fangxun.plans.contact_queries import PlanPerson
 from fangxun.plans.contact_rules import person_identity
@@ -21,6 +19,9 @@ from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.intake.accept import accept
 from fangxun.warnings.routing.recipients import duty_line
 from fangxun.warnings.tables import Notification, Warning
+from support.api_fixtures import START, bearer
+from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, contact_id, make_warning,
+                                       notifications, warning_settings)
 
 ZONE = "Asia/Shanghai"
 T0 = datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)  # 12月8日 00:00 in Beijing
@@ -296,3 +297,29 @@ async def test_the_board_shows_the_row_went_to_the_deputy_instead(client, sessio
     assert response.status == 200, await response.text()
     names = [row["recipient_name"] for row in (await response.json())["items"]]
     assert names == ["东村主任（代 东村支书，请假至 6月2日 10:00）"]
+
+
+# --- the command ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_contacts_away_registers_lists_and_cancels(dialect, tmp_path):
+    from support.command_line import registry_database, run
+
+    async with registry_database(dialect, tmp_path) as url:
+        # A fresh database numbers the registry's contacts in order: 东村支书 is 10, 甲区副区长 2.
+        status, out, err = run("--database-url", url, "contacts", "away", "10", "--from", "2030-12-08",
+                               "--to", "2030-12-09", "--reason", "探亲", "--deputy", "2")
+        assert status == 0, err
+        assert "东村 东村支书 请假 2030-12-08 00:00 至 2030-12-10 00:00，期间预警通知由 甲区副区长（2）代理" in out
+        status, out, err = run("--database-url", url, "contacts", "away", "--list", "--at", "2030-12-09T20:00",
+                               "--json")
+        assert status == 0, err
+        [item] = json.loads(out)
+        assert (item["contact_name"], item["notified_as"]) == ("东村支书", "甲区副区长（代 东村支书，请假至 12月9日）")
+        status, out, err = run("--database-url", url, "contacts", "away", "10", "--from", "2030-12-09",
+                               "--to", "2030-12-08")
+        assert status == 2 and "ends_at：结束时间应晚于开始时间" in err
+        status, out, err = run("--database-url", url, "contacts", "back", str(item["id"]))
+        assert status == 0, err
+        status, out, err = run("--database-url", url, "contacts", "away", "--list", "--at", "2030-12-09T20:00")
+        assert status == 0 and "此时无人请假或出差" in out
