@@ -14,6 +14,7 @@ from fangxun.plans.absence_rules import Absence, current, in_force, stand_in_for
 from fangxun.plans.absence_writes import add_absence
 from fangxun.plans.contact_queries import PlanPerson
 from fangxun.plans.contact_rules import person_identity
+from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.delivery.notices import record_ack
 from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.intake.accept import accept
@@ -196,6 +197,21 @@ async def test_a_cancelled_absence_changes_nothing(client, sessions, config, reg
         result = await accept(session, make_warning(), config, NOON + timedelta(hours=1))
     rows = await _people(sessions, result.warning.id, EAST_VILLAGE)
     assert [row.recipient_name for row in rows] == ["东村支书", "东村主任"]
+
+
+async def test_an_escalation_to_an_absent_person_goes_to_their_stand_in(sessions, config, registry):
+    # 三号街道主任 has no address: his notice is escalated at once to 乙区, whose 区长 is away on a trip.
+    await _away(sessions, DISTRICT_B, "乙区区长", NOON - timedelta(hours=1), 1, deputy=(DISTRICT_A, "甲区副区长"),
+                kind="trip")
+    async with sessions() as session, session.begin():
+        await accept(session, make_warning(), config, NOON)
+    async with sessions() as session, session.begin():
+        assert await escalate_due(session, NOON, config) == 1
+    async with sessions() as session:
+        [up] = await notifications(session, purpose="escalation")
+    assert (up.unit_code, up.address, up.recipient_name) == \
+        (DISTRICT_B, "13900000002", "甲区副区长（代 乙区区长，出差至 6月2日 09:00）")
+    assert up.payload["duty"] == f"您代 乙区区长（出差） 履行 乙区 防汛责任人职责（《{DISTRICT_B}flood_plan》）"
 
 
 # --- the API ----------------------------------------------------------------------------------------------
