@@ -154,7 +154,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("post", "/api/absences/{id}/cancel"): Op("取消一条请假、出差登记（保留记录），此后通知发回本人", "请假出差",
                                               {200: json_reply("已取消", "Absence")},
                                               params=[path("id", {**ID, "examples": [1]}, "登记编号")],
-                                              body_required=False, errors=(404, 409)),
+                                              body=json_body("AbsenceCancel"), body_required=False,
+                                              errors=(404, 409)),
     # Warnings
     ("post", "/api/warnings"): Op(
         "接收预警：CAP 1.2 / GB/T 35965.1 XML 或手工录入表单（JSON）；dry_run=1 只预演", "预警",

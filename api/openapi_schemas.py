@@ -166,6 +166,7 @@ def _request_bodies() -> dict[str, dict]:
             "deputy_contact_id": {**ID, "description": "代理人（AB角）的联系人编号；省略时由本单位副责任人代理"}},
             optional=("reason", "deputy_contact_id"), closed=True),
             "description": "请假或出差登记；期间本人的预警通知改发代理人，代理人叫应即算数"},
+        "AbsenceCancel": obj({"reason": _text(200, "取消原因（记入审计）")}, optional=("reason",), closed=True),
     }
 
 

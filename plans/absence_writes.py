@@ -84,8 +84,11 @@ async def add_absence(session: AsyncSession, contact_id: int, fields: dict, acto
 
 
 async def cancel_absence(session: AsyncSession, absence_id: int, actor: str, now: datetime,
-                         contact_id: int | None = None) -> ContactAbsence:
-    """Cancel an absence (it stays on record); from then on the person gets their own notifications again."""
+                         contact_id: int | None = None, reason: object = "") -> ContactAbsence:
+    """Cancel an absence (it stays on record, the `reason` in its audit); from then on the person gets their own
+    notifications again."""
+    if not isinstance(reason, str) or len(reason.strip()) > MAX_REASON:
+        raise _field(f"应为不超过 {MAX_REASON} 字的文本", "reason")
     absence = (await session.execute(select(ContactAbsence).where(ContactAbsence.id == absence_id)
                                      .with_for_update())).scalar_one_or_none()
     if absence is None or (contact_id is not None and absence.contact_id != contact_id):
@@ -95,6 +98,6 @@ async def cancel_absence(session: AsyncSession, absence_id: int, actor: str, now
     before = snapshot(absence)
     absence.cancelled_at, absence.cancelled_by = now, actor
     await session.flush()
-    await record(session, actor, "absence.cancel", "contact_absence", absence.id, before=before,
-                 after=snapshot(absence))
+    after = {**snapshot(absence), **({"cancel_reason": reason.strip()} if reason.strip() else {})}
+    await record(session, actor, "absence.cancel", "contact_absence", absence.id, before=before, after=after)
     return absence

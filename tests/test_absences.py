@@ -280,7 +280,8 @@ async def test_absences_are_registered_listed_shown_as_away_and_cancelled_with_t
     assert bad.status == 400 and (await bad.json())["field"] == "at"
 
     clock.advance(hours=1)
-    cancelled = await client.post(f"/api/absences/{created['id']}/cancel", headers=editor)
+    cancelled = await client.post(f"/api/absences/{created['id']}/cancel", json={"reason": "提前返岗"},
+                                  headers=editor)
     assert cancelled.status == 200
     assert (await cancelled.json())["cancelled_at"] == (START + timedelta(hours=1)).isoformat()
     assert (await client.post(f"/api/absences/{created['id']}/cancel", headers=editor)).status == 409
@@ -290,6 +291,7 @@ async def test_absences_are_registered_listed_shown_as_away_and_cancelled_with_t
     assert made.after["contact_id"] == zhang and made.after["reason"] == "探亲"
     [undone] = await _audit(sessions, "absence.cancel")
     assert undone.before["cancelled_at"] is None and undone.after["cancelled_at"] is not None
+    assert undone.after["cancel_reason"] == "提前返岗"
     assert undone.actor == made.actor and made.actor.endswith(":editor-token")
 
 
