@@ -196,7 +196,8 @@ async def cmd_contacts_away(ctx: CommandContext) -> None:
             print("此时无人请假或出差")
         for item in items if not args.json else ():
             print(f"{item['id']}\t{item['unit_name']}\t{item['contact_name']}（{item['contact_id']}）\t"
-                  f"{item['kind_label']}\t{local(item['starts_at'])} 至 {local(item['ends_at'])}\t通知发给：{item['notified_as']}")
+                  f"{item['kind_label']}\t{local(item['starts_at'])} 至 {local(item['ends_at'])}\t"
+                  f"通知发给：{item['notified_as']}")
         return
     if args.contact_id is None or not args.starts or not args.ends:
         raise BadInput("登记请假或出差需给出 CONTACT_ID、--from 和 --to（或用 --list 查看谁不在岗）")
@@ -445,7 +446,7 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                 print(f"{name}：注意：{note}", file=sys.stderr)
             if args.dry_run:
                 async with sessions() as session:
-                    view = await preview(session, warning, settings)
+                    view = await preview(session, warning, settings, ctx.clock.now())
                 shown.append({"file": file, **view} if args.json else view)
                 if not args.json:
                     recipients = view["recipients"]

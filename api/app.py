@@ -106,10 +106,10 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
         app.cleanup_ctx.append(_warning_service)
     app.on_response_prepare.append(_common_headers)
     app.on_response_prepare.append(answer_request_id)
-    for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_absences, routes_pages, routes_map, routes_warnings,
-                   routes_ack, routes_board, routes_cap, routes_events, routes_decisions, routes_journal,
-                   routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies, routes_voice,
-                   routes_aliyun_voice, routes_warning_entry, routes_openapi):
+    for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_absences, routes_pages, routes_map,
+                   routes_warnings, routes_ack, routes_board, routes_cap, routes_events, routes_decisions,
+                   routes_journal, routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies,
+                   routes_voice, routes_aliyun_voice, routes_warning_entry, routes_openapi):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     add_static(app, LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

@@ -46,7 +46,8 @@ async def absences_in_force(session: AsyncSession, at: datetime) -> tuple[dict[t
 def _columns(deputy, absent_unit):
     return (A.c.id, A.c.contact_id, A.c.kind, A.c.starts_at, A.c.ends_at, A.c.reason, A.c.deputy_contact_id,
             A.c.created_by, A.c.created_at, A.c.cancelled_at, A.c.cancelled_by, Contact.name.label("contact_name"),
-            Contact.role.label("contact_role"), Contact.phone.label("contact_phone"), Contact.unit_code, absent_unit.name.label("unit_name"),
+            Contact.role.label("contact_role"), Contact.phone.label("contact_phone"), Contact.unit_code,
+            absent_unit.name.label("unit_name"),
             deputy.name.label("deputy_name"))
 
 

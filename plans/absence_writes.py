@@ -42,7 +42,8 @@ def snapshot(absence: ContactAbsence) -> dict:
             "cancelled_at": absence.cancelled_at.isoformat() if absence.cancelled_at else None}
 
 
-async def add_absence(session: AsyncSession, contact_id: int, fields: dict, actor: str, now: datetime) -> ContactAbsence:
+async def add_absence(session: AsyncSession, contact_id: int, fields: dict, actor: str,
+                      now: datetime) -> ContactAbsence:
     """Register an absence of contact `contact_id` from `fields` (kind, starts_at, ends_at, reason,
     deputy_contact_id); BadInput naming the field for anything wrong, nothing written then."""
     unknown = sorted(set(fields) - set(_FIELDS))

@@ -8,6 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
+from support.api_fixtures import START, bearer
+from support.warning_api import manual_form
+from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, contact_id, make_warning,
+                                       notifications, warning_settings)
 
 from fangxun.core.audit import AuditRecord
 from fangxun.plans.absence_rules import Absence, current, in_force, stand_in_for, until_words, with_stand_ins
@@ -20,9 +24,6 @@ from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.intake.accept import accept
 from fangxun.warnings.routing.recipients import duty_line
 from fangxun.warnings.tables import Notification, Warning
-from support.api_fixtures import START, bearer
-from support.warning_factories import (DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, contact_id, make_warning,
-                                       notifications, warning_settings)
 
 ZONE = "Asia/Shanghai"
 T0 = datetime(2026, 12, 7, 16, 0, tzinfo=timezone.utc)  # 12月8日 00:00 in Beijing
@@ -302,6 +303,19 @@ async def test_only_a_responsible_person_or_deputy_registers_an_absence_and_unkn
     assert (await client.post("/api/contacts/999999/absences", json=body, headers=editor)).status == 404
     assert (await client.get("/api/contacts/999999/absences", headers=editor)).status == 404
     assert (await client.post("/api/absences/999999/cancel", headers=editor)).status == 404
+
+
+async def test_the_dry_run_counts_the_stand_ins_at_the_clock(client, sessions, registry, tokens, clock):
+    await _away(sessions, EAST_VILLAGE, "东村支书", START - timedelta(hours=1), 1)
+    dry = {"dry_run": "1"}
+    seen = await (await client.post("/api/warnings", params=dry, json=manual_form(), headers=bearer(tokens["editor"]))
+                  ).json()
+    # 甲区 with everything below it: 东村's 主任 stands in for its 支书 (one recipient where there were two).
+    assert (seen["recipients"]["stand_ins"], seen["recipients"]["persons"]) == (1, 6)
+    clock.advance(days=1)
+    later = manual_form(onset="2026-06-02T10:00:00+08:00", expires="2026-06-02T16:00:00+08:00")
+    seen = await (await client.post("/api/warnings", params=dry, json=later, headers=bearer(tokens["editor"]))).json()
+    assert (seen["recipients"]["stand_ins"], seen["recipients"]["persons"]) == (0, 7)
 
 
 # --- the board --------------------------------------------------------------------------------------------

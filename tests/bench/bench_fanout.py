@@ -234,7 +234,8 @@ async def bench(backend: str, concurrency: int, sink_base: str, absences: int = 
                     total = time.perf_counter() - start
                     await outcomes_recorded(sessions, result["warning_id"], expected)
                     # The very bodies the webhook channel posted, through a bare client loop.
-                    bodies = await sent_bodies(sessions, result["warning_id"], app[WARNING_SERVICE].dispatcher.ack_base_url)
+                    bodies = await sent_bodies(sessions, result["warning_id"],
+                                               app[WARNING_SERVICE].dispatcher.ack_base_url)
                     await control.post(f"{sink_base}/reset")
                     bare = await bare_loop(f"{sink_base}/hook", bodies, concurrency)
                     assert (await sink_stats(control, sink_base))["requests"] == len(bodies)
@@ -244,7 +245,8 @@ async def bench(backend: str, concurrency: int, sink_base: str, absences: int = 
     assert stats["keys"] == sent == len(bodies)
     rate, bare_rate = sent / total, len(bodies) / bare
     print(f"[{backend}] {result['notifications']} notifications ({result['unreachable']} unreachable, "
-          f"{len(result['units_without_persons'])} units without 责任人, {away} 责任人 away); POST /api/warnings answered 201 in "
+          f"{len(result['units_without_persons'])} units without 责任人, {away} 责任人 away); "
+          f"POST /api/warnings answered 201 in "
           f"{accepted:.2f} s; all {sent} delivered {total:.2f} s after the POST; fan-out {rate:.0f}/s, "
           f"bare loop {bare_rate:.0f}/s ({bare:.2f} s), ratio {rate / bare_rate:.0%}")
     return {"sent": sent, "total": total, "bare": bare, "accepted": accepted}
