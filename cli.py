@@ -140,7 +140,8 @@ async def cmd_duty_import(ctx: CommandContext) -> None:
 
     departments = ctx.settings.warnings.departments
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
-        result = await import_roster_file(session, Path(ctx.args.file), ctx.args.desk, departments)
+        result = await import_roster_file(session, Path(ctx.args.file), ctx.args.desk, departments,
+                                          actor=CLI_PRINCIPAL.name)
     print(f"{desk_names(departments)[ctx.args.desk]}值班表导入完成：{result}")
 
 
@@ -151,6 +152,7 @@ def _duty_moment(ctx: CommandContext):
 
 
 async def cmd_duty_now(ctx: CommandContext) -> None:
+    from fangxun.warnings.duty.roster_edits import line_json
     from fangxun.warnings.duty.roster_import import desk_names
     from fangxun.warnings.duty.roster_queries import on_duty_now
 
@@ -158,10 +160,7 @@ async def cmd_duty_now(ctx: CommandContext) -> None:
     at = _duty_moment(ctx)
     async with ctx.database() as (_, sessions), sessions() as session:
         duty = await on_duty_now(session, list(names), at, ctx.settings.warnings.duty)
-    items = [{"desk": desk, "desk_name": names[desk], "duty_date": e.duty_date.isoformat() if e else None,
-              "shift": e.shift if e else None, "officer_name": e.officer_name if e else None,
-              "officer_phone": e.officer_phone if e else None, "leader_name": e.leader_name if e else None,
-              "leader_phone": e.leader_phone if e else None} for desk, e in duty.items()]
+    items = [line_json(entry, names, desk) for desk, entry in duty.items()]
     if ctx.args.json:
         print(json.dumps(items, ensure_ascii=False, indent=2))
         return

@@ -13,6 +13,7 @@ from fangxun.report.export import FORMATS, MEDIA_TYPES
 from fangxun.report.period import MAX_YEAR, MIN_YEAR
 from fangxun.warnings.board_rules import FILTERS, LEVEL_FILTERS, MAX_PER_PAGE, MAX_QUERY_CHARS, PER_PAGE
 from fangxun.warnings.delivery.channels.voice_protocol import SIGNATURE_HEADER
+from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.queries import MAX_PAGE_SIZE as MAX_WARNINGS, STATES
 from fangxun.warnings.vocabulary import COLOURS, WARNING_STATUSES
 
@@ -62,6 +63,9 @@ BOARD_FILTERS = [
     query("level", {"enum": list(LEVEL_FILTERS)}, "责任人所在级别"),
     query("department", {"type": "string", "maxLength": 64}, "部门键"),
     query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "按姓名、区划或电话号码查找")]
+DUTY_LINE = [path("desk", {"type": "string", "maxLength": 64, "examples": ["water"]}, "席位：city 或部门键"),
+             path("duty_date", {**DATE, "examples": ["2026-07-01"]}, "值班日（自交班时间起算）"),
+             path("shift", {"enum": list(SHIFTS)}, "班次")]
 SIGNATURE = {"name": SIGNATURE_HEADER, "in": "header", "required": True,
              "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
              "description": "sha256=<请求体原文的 HMAC-SHA256 十六进制值，以渠道回调密钥为键>"}
@@ -156,6 +160,19 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                               params=[path("id", {**ID, "examples": [1]}, "登记编号")],
                                               body=json_body("AbsenceCancel"), body_required=False,
                                               errors=(404, 409)),
+    # Duty rosters
+    ("get", "/api/duty/roster"): Op("值班表：某席位（省略为全部）在日期范围内的各班次", "值班", {200: json_reply("值班安排", "DutyRoster")},
+                                   params=[query("desk", {"type": "string", "maxLength": 64}, "席位：city 或部门键"),
+                                           query("from", DATE, "起始值班日（默认今天）"),
+                                           query("to", DATE, "结束值班日（默认起始日后 30 天，最多 366 天）")]),
+    ("get", "/api/duty/now"): Op("此刻各席位的值班员与带班领导", "值班", {200: json_reply("当前值班", "DutyNow")}),
+    ("put", "/api/duty/roster/{desk}/{duty_date}/{shift}"): Op(
+        "设置某席位某日某班次的值班员与带班领导（校验同导入；与当日其他班次重叠为 409）", "值班",
+        {200: json_reply("已修改", "DutyRosterLine"), 201: json_reply("已新增", "DutyRosterLine")},
+        params=DUTY_LINE, body=json_body("DutyLineBody"), errors=(409,)),
+    ("delete", "/api/duty/roster/{desk}/{duty_date}/{shift}"): Op(
+        "删除某席位某日某班次的值班安排（该时段回到配置的值班室联系方式）", "值班",
+        {200: json_reply("已删除", "DutyDeleted")}, params=DUTY_LINE, errors=(404,)),
     # Warnings
     ("post", "/api/warnings"): Op(
         "接收预警：CAP 1.2 / GB/T 35965.1 XML 或手工录入表单（JSON）；dry_run=1 只预演", "预警",

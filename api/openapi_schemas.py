@@ -11,6 +11,7 @@ from fangxun.plans.plan_fields import (KIND_LABELS, LIFECYCLE_LABELS, PLAN_COLUM
 from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
@@ -167,7 +168,18 @@ def _request_bodies() -> dict[str, dict]:
             optional=("reason", "deputy_contact_id"), closed=True),
             "description": "请假或出差登记；期间本人的预警通知改发代理人，代理人叫应即算数"},
         "AbsenceCancel": obj({"reason": _text(200, "取消原因（记入审计）")}, optional=("reason",), closed=True),
+        "DutyLineBody": obj({"officer_name": _text(50, "值班员"), "officer_phone": {"type": "string", "description": "值班员电话"},
+                             "leader_name": _text(50, "带班领导"),
+                             "leader_phone": {"type": "string", "description": "带班领导电话"}}, closed=True),
     }
+
+
+def _duty_line() -> dict:
+    ns = null(STRING)
+    return obj({"desk": {"type": "string", "description": "值班席位：city（市防指值班室）或部门键"},
+                "desk_name": STRING, "duty_date": null(DATE), "shift": null({"enum": list(SHIFTS)}),
+                "officer_name": ns, "officer_phone": ns, "leader_name": ns, "leader_phone": ns},
+               description="一个席位某日某班次的值班员与带班领导")
 
 
 def _reply_schemas() -> dict[str, dict]:
@@ -320,6 +332,12 @@ def _reply_schemas() -> dict[str, dict]:
         "AwayList": obj({"at": s, "items": array({"allOf": [ref("Absence"), obj({
             "stand_in_contact_id": ni, "stand_in_name": ns,
             "notified_as": {"type": "string", "description": "通知上的接收人名称，如 李四（代 张三，请假至 12月9日）"}})]})}),
+        "DutyLine": _duty_line(),
+        "DutyRosterLine": {"allOf": [obj({"id": i}), ref("DutyLine")]},
+        "DutyRoster": obj({"from": DATE, "to": DATE, "desks": {"type": "object", "description": "席位键 -> 名称"},
+                           "lines": array(ref("DutyRosterLine"))}),
+        "DutyNow": obj({"at": TIME, "desks": array(ref("DutyLine"), description="各席位当前值班（无人值班时各项为 null）")}),
+        "DutyDeleted": obj({"deleted": ref("DutyLine")}),
         "OpenApiDocument": obj({"openapi": s, "info": {"type": "object"}, "paths": {"type": "object"}},
                                description="本文档"),
     }

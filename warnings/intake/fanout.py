@@ -18,9 +18,11 @@ from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import in_subtrees, top_codes
 from fangxun.warnings.config import WarningSettings
+from fangxun.warnings.duty.roster_queries import on_duty_now
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.routing.duty_desks import roster_desks, staff_all
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, placement, widened
-from fangxun.warnings.routing.recipients import (UNLOCATED_TEMPLATE, Fanout, WarnedUnit, recipients_for,
+from fangxun.warnings.routing.recipients import (UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit, recipients_for,
                                                  unlocated_recipients)
 from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
 
@@ -103,3 +105,13 @@ async def fan_out_placed(session: AsyncSession, warning: NormalisedWarning, conf
         return await fan_out(session, warning, config, units, now)
     told = jurisdiction == UNLOCATED and not warning.all_clear
     return Fanout(units=[], recipients=unlocated_recipients(config) if told else [], template=UNLOCATED_TEMPLATE)
+
+
+async def staff_desks(session: AsyncSession, recipients: list[Recipient], config: WarningSettings,
+                      at: datetime) -> list[Recipient]:
+    """The desk recipients addressed to whoever is on duty at `at` (routing/duty_desks.py), read with one roster
+    query for all desks; persons as they are."""
+    desks = roster_desks(recipients)
+    if not desks:
+        return recipients
+    return staff_all(recipients, config, await on_duty_now(session, desks, at, config.duty))

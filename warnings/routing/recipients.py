@@ -33,7 +33,7 @@ class Recipient(NamedTuple):
     (A named tuple: a city-wide warning makes ten thousand, and a tuple is built five times faster.)
     """
 
-    kind: str  # department | department_leader | person | duty_desk
+    kind: str  # department | department_leader | person | duty_desk | duty_leader
     key: str
     name: str
     unit_code: str | None

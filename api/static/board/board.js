@@ -12,7 +12,8 @@
   var form = document.getElementById('filters');
   var pollMs = Number(root.getAttribute('data-poll-ms')) || 5000;
   var COLOURS = {red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色'};
-  var KINDS = {department: '部门值班', department_leader: '部门负责人', person: '责任人', duty_desk: '值班室'};
+  var KINDS = {department: '部门值班', department_leader: '部门负责人', person: '责任人', duty_desk: '值班室',
+    duty_leader: '带班领导'};
   var CHIPS = ['unacknowledged', 'overdue', 'acknowledged', 'escalated', 'failed', 'unreachable', 'informed',
     'cancelled'];
   var ALERTING = {overdue: true, failed: true, unreachable: true};
