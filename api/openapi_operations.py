@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fangxun.api.openapi_schemas import CODE, DATE, ID, ref
+from fangxun.api.openapi_schemas import CODE, DATE, ID, LOCAL_TIME, ref
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.plan_queries import MAX_PAGE_SIZE as MAX_PLANS
 from fangxun.plans.unit_rules import LEVELS
@@ -53,6 +53,7 @@ def _page(default: int, high: int) -> list[dict]:
 EVENT_ID = path("id", {**ID, "examples": [1]}, "事件编号")
 WARNING_ID = path("id", {**ID, "examples": [1]}, "预警编号")
 PLAN_ID = path("id", {**ID, "examples": [1]}, "预案编号")
+CONTACT_ID = path("id", {**ID, "examples": [1]}, "联系人编号")
 ROOT = query("root", CODE, "只看该区划及其下级（默认全市）")
 GROUP = {"type": "string", "pattern": r"^(desks|other|(unit|self):\d{12})$",
          "description": "desks、other、unit:<区划代码> 或 self:<区划代码>"}
@@ -145,6 +146,20 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                             body=json_body("ReviewBody"), errors=(404, 409)),
     ("post", "/api/plans/{id}/withdraw"): Op("废止预案（保留历史）", "预案", {200: json_reply("已废止", "PlanDetail")},
                                              params=[PLAN_ID], body=json_body("WithdrawBody"), errors=(404, 409)),
+    # Absences
+    ("post", "/api/contacts/{id}/absences"): Op(
+        "登记责任人请假或出差：期间其预警通知改发代理人（指定的 AB角，否则本单位副责任人）", "请假出差",
+        {201: json_reply("已登记", "Absence")}, params=[CONTACT_ID], body=json_body("AbsenceBody"), errors=(404,)),
+    ("get", "/api/contacts/{id}/absences"): Op("一位联系人的请假、出差登记（新的在前）", "请假出差",
+                                               {200: json_reply("登记列表", "AbsenceList")}, params=[CONTACT_ID],
+                                               errors=(404,)),
+    ("get", "/api/absences"): Op("某一时刻谁不在岗、由谁代理", "请假出差", {200: json_reply("不在岗的人", "AwayList")},
+                                 params=[query("at", LOCAL_TIME, "时刻（默认现在）")]),
+    ("post", "/api/absences/{id}/cancel"): Op("取消一条请假、出差登记（保留记录），此后通知发回本人", "请假出差",
+                                              {200: json_reply("已取消", "Absence")},
+                                              params=[path("id", {**ID, "examples": [1]}, "登记编号")],
+                                              body=json_body("AbsenceCancel"), body_required=False,
+                                              errors=(404, 409)),
     # Duty rosters
     ("get", "/api/duty/roster"): Op("值班表：某席位（省略为全部）在日期范围内的各班次", "值班", {200: json_reply("值班安排", "DutyRoster")},
                                    params=[query("desk", {"type": "string", "maxLength": 64}, "席位：city 或部门键"),

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.absence_queries import absences_in_force
+from fangxun.plans.absence_rules import with_stand_ins
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
@@ -65,7 +67,16 @@ class _Targets:
         self.session, self.config, self.now = session, settings.warnings, now
         self._units: dict[str, AdminUnit | None] = {}
         self._persons: dict[tuple[str, str, str], list[Recipient]] = {}
+        self._absences: tuple | None = None
         self._on_duty: dict[str, DutyShift | None] | None = None
+
+    async def _persons_of(self, code: str) -> list:
+        """The persons of unit `code`, an absent one replaced by their stand-in at `now` (absences read once a run)."""
+        persons = await plan_persons(self.session, [code])
+        if self._absences is None:
+            self._absences = await absences_in_force(self.session, self.now)
+        away, named = self._absences
+        return with_stand_ins(persons, away, named, self.config.quiet_hours.timezone)
 
     async def on_duty(self, desk: str) -> DutyShift | None:
         """The roster line of `desk` covering this run's moment (None: nobody rostered, the configured contact)."""
@@ -114,8 +125,8 @@ class _Targets:
             channel_kind = config.channels[channel].kind if channel in config.channels else ""
             self._persons[key] = [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, who, channel,
                                                       person_address(p.channels, p.phone, channel, channel_kind),
-                                                      duty_line(p.unit_name, p.role, p.plan_title))
-                                  for p in await plan_persons(self.session, [code])]
+                                                      duty_line(p.unit_name, p.role, p.plan_title, p.stands_in))
+                                  for p in await self._persons_of(code)]
         return self._persons[key]
 
 

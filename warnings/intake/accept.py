@@ -133,7 +133,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     referenced, missing = await lifecycle.find_referenced(session, warning.references)
     location = await locate(session, warning)
     jurisdiction = lifecycle.thread_jurisdiction(location.jurisdiction, referenced)
-    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units)
+    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units, now)
 
     row = _warning_row(warning, now, raw, source, entered_by)
     row.jurisdiction = jurisdiction

@@ -94,7 +94,7 @@ async def assign_units(session: AsyncSession, warning_id: int, codes: list[str],
     stored = NormalisedWarning.from_json(row.document)
     # People read the units the editor picked, not the description nobody could place.
     warning = dataclasses.replace(stored, areas=(WarningArea("、".join(names)),))
-    fan = await fan_out(session, warning, settings.warnings, units)
+    fan = await fan_out(session, warning, settings.warnings, units, now)
     await bulk_insert(session, WarningUnit.__table__, [
         {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in units])
     earlier = dict(row.messages or {})
