@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fangxun.api.openapi_schemas import CODE, DATE, ID, LOCAL_TIME, ref
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.plan_queries import MAX_PAGE_SIZE as MAX_PLANS
+from fangxun.plans.unit_geojson import DEFAULT_LIMIT as UNITS_PER_PAGE, MAX_LIMIT as MAX_UNITS
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.report.export import FORMATS, MEDIA_TYPES
 from fangxun.report.period import MAX_YEAR, MIN_YEAR
@@ -124,11 +125,19 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                      {200: json_reply("区划详情", "UnitDetail")},
                                      params=[path("code", {**CODE, "examples": ["410105000000"]}, "区划代码")],
                                      errors=(404,)),
-    ("get", "/api/units.geojson"): Op("区划边界及预案状态（GeoJSON）", "区划",
-                                      {200: ("RFC 7946 FeatureCollection",
-                                             {"application/geo+json": {"schema": ref("FeatureCollection")}})},
-                                      params=[query("level", {"enum": list(LEVELS)}, "只要该级别"), ROOT],
-                                      errors=(404,)),
+    ("get", "/api/units.geojson"): Op(
+        "区划边界及预案状态（GeoJSON），按区划代码分页；给出 bbox 与 level 时只返回该级别中与范围相交的区划，"
+        "给出 zoom 时边界按该缩放级别简化（地图按视野分页加载用）；还有下一页时 links 中有 rel=next", "区划",
+        {200: ("RFC 7946 FeatureCollection（另有 numberMatched、numberReturned、links）",
+               {"application/geo+json": {"schema": ref("FeatureCollection")}})},
+        params=[query("level", {"enum": list(LEVELS)}, "只要该级别（给出 bbox 时必填）"), ROOT,
+                query("bbox", {"type": "string", "pattern": r"^[-0-9.eE+]+(,[-0-9.eE+]+){3}$",
+                               "examples": ["113.5,34.6,113.8,34.9"]},
+                      "范围 minlon,minlat,maxlon,maxlat（WGS84）：只要与之相交的区划，附名称标注点 label_lon、label_lat"),
+                query("zoom", {"type": "integer", "minimum": 0, "maximum": 22},
+                      "地图缩放级别（须与 bbox 同用）：边界简化到约一个屏幕像素"),
+                *_page(UNITS_PER_PAGE, MAX_UNITS)],
+        errors=(404,)),
     # Plans
     ("get", "/api/plans"): Op("预案列表", "预案", {200: json_reply("一页预案", "PlanPage")}, params=[
         ROOT, query("kind", {"enum": list(KIND_LABELS)}, "预案类型"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from aiohttp import web
@@ -9,11 +10,13 @@ from aiohttp import web
 from fangxun.api import pages as templates
 from fangxun.api.csp import map_policy
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
-from fangxun.api.params import check_code, text_param
+from fangxun.api.params import check_code, int_param, text_param
 from fangxun.api.unit_page import unit_page
+from fangxun.core.errors import BadInput
+from fangxun.geo.level_layer import parse_bbox
 from fangxun.plans.map_data import coverage_map_html
 from fangxun.plans.plan_fields import KIND_LABELS
-from fangxun.plans.unit_geojson import units_geojson
+from fangxun.plans.unit_geojson import DEFAULT_LIMIT, MAX_LIMIT, UnitQuery, units_geojson_page
 from fangxun.plans.unit_sheet import unit_sheet
 from fangxun.warnings.map_overlay import warning_areas
 
@@ -45,15 +48,34 @@ async def unit_contact_sheet(request: web.Request) -> web.Response:
     return templates.html_response(unit_page(sheet, user, KIND_LABELS))
 
 
+def _unit_query(request: web.Request) -> UnitQuery:
+    bbox_text = text_param(request, "bbox")
+    bbox = None
+    if bbox_text is not None:
+        try:
+            bbox = parse_bbox(bbox_text)
+        except ValueError as exc:
+            raise BadInput(f"bbox：{exc}：{bbox_text[:80]!r}", extra={"field": "bbox"}) from None
+    zoom = int_param(request, "zoom", default=-1, low=0, high=22)
+    return UnitQuery(level=text_param(request, "level"), root=check_code(text_param(request, "root"), "root"),
+                     bbox=bbox, zoom=None if zoom < 0 else zoom,
+                     page=int_param(request, "page", default=1, low=1, high=1_000_000),
+                     limit=int_param(request, "per_page", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT))
+
+
 @routes.get("/api/units.geojson")
 async def units_geojson_route(request: web.Request) -> web.Response:
-    """Unit boundaries with plan status counts: RFC 7946, for QGIS and other GIS tools."""
-    level = text_param(request, "level")
-    root = check_code(text_param(request, "root"), "root")
+    """Unit boundaries with plan status counts (RFC 7946), a page at a time: for QGIS and the paged map."""
+    query = _unit_query(request)
     async with request.app[SESSIONS]() as session:
-        collection = await units_geojson(session, request.app[SETTINGS].registry, request.app[CLOCK].today(),
-                                         level, root)
-    body = json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
+        page = await units_geojson_page(session, request.app[SETTINGS].registry, request.app[CLOCK].today(), query)
+    collection = {**page.collection, "numberMatched": page.matched,
+                  "numberReturned": len(page.collection["features"])}
+    if page.has_next:
+        collection["links"] = [{"rel": "next", "type": GEOJSON_TYPE,
+                                "href": str(request.rel_url.update_query(page=query.page + 1))}]
+    # Encoding thousands of features is CPU work: off the event loop.
+    body = await asyncio.to_thread(json.dumps, collection, ensure_ascii=False, separators=(",", ":"))
     response = web.Response(text=body, content_type=GEOJSON_TYPE, charset="utf-8")
     response.enable_compression()
     return response

@@ -18,13 +18,13 @@ MAX_ZOOM = 18
 DECIMALS = 4
 
 
-def level_zoom(widths_deg: np.ndarray) -> int:
-    """The first zoom at which the median unit of these widths (degrees of longitude) is LABEL_PIXELS wide."""
+def level_zoom(widths_deg: np.ndarray, pixels: int = LABEL_PIXELS) -> int:
+    """The first zoom at which the median unit of these widths (degrees of longitude) is `pixels` wide."""
     widths = widths_deg[widths_deg > 0]
     if not len(widths):
         return 0
     pixels_at_zero = float(np.median(widths)) / 360 * TILE_PIXELS
-    return max(0, min(MAX_ZOOM, math.ceil(math.log2(LABEL_PIXELS / pixels_at_zero))))
+    return max(0, min(MAX_ZOOM, math.ceil(math.log2(pixels / pixels_at_zero))))
 
 
 def anchor_points(geometries: np.ndarray) -> np.ndarray:

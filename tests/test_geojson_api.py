@@ -6,10 +6,12 @@ import json
 import geopandas as gpd
 import pytest
 import shapely
+from sqlalchemy import update
 from support.api_fixtures import bearer
 from support.map_registry import (CITY, EAST, HOSTILE_TITLE, JIA, SHAPES, T1, T2, T3, UNIT_STATUS, WEST, YI,
                                   add_map_registry)
 
+from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_status import UNIT_STATUSES
 
 
@@ -97,3 +99,66 @@ async def test_readable_by_gis_tools(client, registry):
     row = frame.set_index("code").loc[T2]
     assert row["name"] == "二号镇" and row["status"] == "none" and int(row["withdrawn"]) == 1
     assert row.geometry.equals(SHAPES[T2])
+
+
+def _codes(collection: dict) -> list[str]:
+    return [f["properties"]["code"] for f in collection["features"]]
+
+
+async def test_bbox_returns_one_level_within_the_box(client, registry):
+    west_half = await _collection(client, registry, "?level=township&bbox=113.1,34.1,113.4,34.9")
+    assert _codes(west_half) == [T1]
+    east = await _collection(client, registry, "?level=township&bbox=113.6,34.1,114.5,34.9&zoom=9")
+    assert _codes(east) == [T2, T3] and east["numberMatched"] == 2 and "links" not in east
+    t2 = east["features"][0]
+    assert t2["id"] == T2 and t2["properties"]["status"] == "none" and t2["properties"]["withdrawn"] == 1
+    label = shapely.Point(t2["properties"]["label_lon"], t2["properties"]["label_lat"])
+    assert SHAPES[T2].contains(label)
+    assert _codes(await _collection(client, registry, "?level=village&bbox=113.6,34.1,114.5,34.9")) == [EAST, WEST]
+    assert _codes(await _collection(client, registry, f"?level=village&root={YI}&bbox=113,34,115,35")) == []
+    assert _codes(await _collection(client, registry, "?level=village&bbox=100,20,101,21")) == []
+
+
+async def test_zoom_simplifies_and_changed_units_are_seen(client, registry, sessions):
+    dense = shapely.segmentize(shapely.Polygon([(113.5, 34), (113.75, 34.2), (113.75, 35), (113.5, 35)]), 0.0005)
+    bbox = "&bbox=113.55,34.5,113.7,34.6"
+    before = await _collection(client, registry, f"?level=village{bbox}&zoom=8")   # caches the village layer
+    assert len(before["features"][0]["geometry"]["coordinates"][0]) == 5
+    async with sessions() as session, session.begin():
+        await session.execute(update(AdminUnit).where(AdminUnit.code == EAST).values(geometry=dense.wkb))
+    exact = await _collection(client, registry, f"?level=village{bbox}")
+    assert len(exact["features"][0]["geometry"]["coordinates"][0]) == len(dense.exterior.coords) > 2000
+    rough = await _collection(client, registry, f"?level=village{bbox}&zoom=8")
+    ring = rough["features"][0]["geometry"]["coordinates"][0]
+    assert 4 <= len(ring) < 20
+    assert shapely.Polygon(ring).symmetric_difference(dense).area < 0.01 * dense.area
+
+
+async def test_pages_follow_next_links(client, registry):
+    seen: list[str] = []
+    url = "/api/units.geojson?per_page=3"
+    while url:
+        response = await client.get(url, headers=registry)
+        assert response.status == 200
+        page = json.loads(await response.read())
+        assert page["numberMatched"] == len(SHAPES) and page["numberReturned"] == len(page["features"]) <= 3
+        seen += _codes(page)
+        url = next((link["href"] for link in page.get("links", []) if link["rel"] == "next"), None)
+    assert seen == sorted(SHAPES)
+    first = await _collection(client, registry, "?level=village&bbox=113,34,115,35&per_page=1")
+    assert _codes(first) == [EAST] and "page=2" in first["links"][0]["href"]
+    second = await _collection(client, registry, "?level=village&bbox=113,34,115,35&per_page=1&page=2")
+    assert _codes(second) == [WEST] and "links" not in second
+
+
+@pytest.mark.parametrize("query, field", [
+    ("?level=village&bbox=113,34,115", "bbox"), ("?level=village&bbox=a,b,c,d", "bbox"),
+    ("?level=village&bbox=115,34,113,35", "bbox"), ("?level=village&bbox=113,34,115,95", "bbox"),
+    ("?level=village&bbox=nan,34,115,35", "bbox"), ("?bbox=113,34,115,35", "level"),
+    ("?level=village&zoom=9", "zoom"), ("?level=village&bbox=113,34,115,35&zoom=30", "zoom"),
+    ("?per_page=0", "per_page"), ("?per_page=100000", "per_page"), ("?page=x", "page")])
+async def test_bad_parameters_are_named(client, registry, query, field):
+    response = await client.get(f"/api/units.geojson{query}", headers=registry)
+    assert response.status == 400
+    body = await response.json()
+    assert body["error"] == "bad_input" and body["detail"].startswith(field) and body.get("field") == field
