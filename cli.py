@@ -327,7 +327,7 @@ async def cmd_map_export(ctx: CommandContext) -> None:
 
     async with ctx.database() as (_, sessions), sessions() as session:
         html = await coverage_map_html(session, ctx.settings.registry, ctx.clock.today(), inline_assets=True,
-                                       basemap=ctx.settings.map)
+                                       basemap=ctx.settings.map, root=ctx.args.root)
     Path(ctx.args.file).write_text(html, encoding="utf-8")
     print(f"已导出预案覆盖图到 {ctx.args.file}（{len(html.encode()) / 1e6:.1f} MB，可脱离服务直接打开）")
 
@@ -644,6 +644,7 @@ def build_parser() -> argparse.ArgumentParser:
     map_ = commands.add_parser("map", help="预案覆盖图").add_subparsers(dest="action", required=True)
     map_export = map_.add_parser("export", help="导出可离线打开的覆盖图 HTML")
     map_export.add_argument("file")
+    map_export.add_argument("--root", help="只导出该区划及其下级（如一个地市或区县的单独文件）")
     map_export.set_defaults(handler=cmd_map_export)
 
     warnings_ = commands.add_parser("warnings", help="预警").add_subparsers(dest="action", required=True)

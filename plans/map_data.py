@@ -8,7 +8,7 @@ from datetime import date
 
 import geopandas as gpd
 import shapely
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.config import MapSettings
@@ -18,6 +18,7 @@ from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.plan_fields import KIND_LABELS, ROLE_LABELS, STATUS_LABELS, format_phone
 from fangxun.plans.review_clock import plan_status
+from fangxun.plans.unit_queries import get_unit, in_subtree
 from fangxun.plans.unit_status import UNIT_STATUS_LABELS, unit_status
 
 ROLE_ORDER = {"responsible": 0, "deputy": 1, "liaison": 2, "duty_desk": 3}
@@ -26,9 +27,11 @@ MAP_LABELS = {"unit_status": UNIT_STATUS_LABELS, "plan_status": STATUS_LABELS, "
               "role": ROLE_LABELS}
 
 
-async def _plans_by_unit(session: AsyncSession, registry: RegistrySettings, today: date) -> dict[str, list[list]]:
+async def _plans_by_unit(session: AsyncSession, registry: RegistrySettings, today: date,
+                         units: ColumnElement[bool]) -> dict[str, list[list]]:
     rows = await session.execute(
-        select(Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due).order_by(Plan.unit_code, Plan.kind))
+        select(Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due)
+        .join(AdminUnit, AdminUnit.code == Plan.unit_code).where(units).order_by(Plan.unit_code, Plan.kind))
     days = registry.due_soon_days
     plans: dict[str, list[list]] = defaultdict(list)
     for code, kind, lifecycle, due in rows:
@@ -36,9 +39,10 @@ async def _plans_by_unit(session: AsyncSession, registry: RegistrySettings, toda
     return plans
 
 
-async def _persons_by_unit(session: AsyncSession) -> dict[str, list[list]]:
+async def _persons_by_unit(session: AsyncSession, units: ColumnElement[bool]) -> dict[str, list[list]]:
     rows = (await session.execute(
         select(Contact.unit_code, Contact.name, Contact.role, Contact.phone)
+        .join(AdminUnit, AdminUnit.code == Contact.unit_code).where(units)
         .order_by(Contact.unit_code, Contact.id))).all()
     persons: dict[str, list[list]] = defaultdict(list)
     seen: set[tuple] = set()
@@ -50,21 +54,23 @@ async def _persons_by_unit(session: AsyncSession) -> dict[str, list[list]]:
     return persons
 
 
-async def _shelters(session: AsyncSession) -> list:
+async def _shelters(session: AsyncSession, units: ColumnElement[bool]) -> list:
     return (await session.execute(
         select(Shelter.unit_code, Shelter.name, Shelter.capacity, Shelter.lon, Shelter.lat)
+        .join(AdminUnit, AdminUnit.code == Shelter.unit_code).where(units)
         .order_by(Shelter.unit_code, Shelter.id))).all()
 
 
-async def map_frames(session: AsyncSession, registry: RegistrySettings,
-                     today: date) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """(units, shelters) as render_coverage_map takes them."""
+async def map_frames(session: AsyncSession, registry: RegistrySettings, today: date,
+                     root: str | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(units, shelters) as render_coverage_map takes them: everywhere, or `root` and the units below it."""
+    condition = in_subtree(await get_unit(session, root)) if root else true()
     units = (await session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry,
-               AdminUnit.geometry_synthetic).order_by(AdminUnit.code))).all()
-    plans = await _plans_by_unit(session, registry, today)
-    persons = await _persons_by_unit(session)
-    shelters = await _shelters(session)
+               AdminUnit.geometry_synthetic).where(condition).order_by(AdminUnit.code))).all()
+    plans = await _plans_by_unit(session, registry, today, condition)
+    persons = await _persons_by_unit(session, condition)
+    shelters = await _shelters(session, condition)
     names = {unit.code: unit.name for unit in units}
     shelters_by_unit: dict[str, list[list]] = defaultdict(list)
     for shelter in shelters:
@@ -93,14 +99,16 @@ def _render(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame, warnings: gpd.G
 
 
 async def coverage_map_html(session: AsyncSession, registry: RegistrySettings, today: date, inline_assets: bool = False,
-                            basemap: MapSettings = MapSettings(), warnings: gpd.GeoDataFrame | None = None) -> str:
+                            basemap: MapSettings = MapSettings(), warnings: gpd.GeoDataFrame | None = None,
+                            root: str | None = None) -> str:
     """The coverage map page; `inline_assets` makes one file that opens without the server.
 
     `basemap`: the [map] tiles (an empty tile_url means no basemap). `warnings`: the areas under warning
     to draw over the units (colour, event, headline, expires, geometry), built by the caller
     (fangxun.warnings.map_overlay) so the registry does not depend on the warning store.
+    `root`: only that unit's subtree (a city's or a district's own file).
     """
-    units, shelters = await map_frames(session, registry, today)
+    units, shelters = await map_frames(session, registry, today, root)
     options = {
         "as_of": today.isoformat(), "due_soon_days": registry.due_soon_days,
         "tile_url": basemap.tile_url or None, "tile_attribution": basemap.tile_attribution, "labels": MAP_LABELS,

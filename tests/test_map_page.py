@@ -7,9 +7,10 @@ import re
 
 import pytest
 from support.api_fixtures import PASSWORD, sign_in
-from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, UNIT_STATUS, add_map_registry
+from support.map_registry import EAST, HOSTILE_PERSON, HOSTILE_SHELTER, T2, UNIT_STATUS, WEST, add_map_registry
 
 from fangxun.api.app import create_app
+from fangxun.core.errors import NotFound
 from fangxun.geo.config import MapSettings
 from fangxun.geo.map_assets import map_icon
 from fangxun.plans.map_data import coverage_map_html
@@ -118,3 +119,15 @@ async def test_exported_map_inlines_everything(sessions, settings, today, regist
     assert map_icon(inline=True).startswith("data:image/svg+xml;base64,")
     assert "/units/" not in html.split("FangxunMap.configure(")[1].split(");")[0]   # no link without a server
     assert len(_features(html)) == 7
+
+
+async def test_exported_map_of_one_subtree(sessions, settings, today, registry):
+    async with sessions() as session:
+        html = await coverage_map_html(session, settings.registry, today, inline_assets=True, root=T2)
+    features = _features(html)
+    assert set(features) == {T2, EAST, WEST}
+    assert features[EAST]["persons"][0][0] == HOSTILE_PERSON and features[EAST]["shelters"][0][0] == HOSTILE_SHELTER
+    assert "一号街道" not in html and "三号街道" not in html   # townships outside the subtree: neither drawn, labelled nor searchable
+    async with sessions() as session:
+        with pytest.raises(NotFound):
+            await coverage_map_html(session, settings.registry, today, inline_assets=True, root="410199000000")
