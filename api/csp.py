@@ -29,13 +29,15 @@ def tile_source(tile_url: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc.replace('__sub__.', '*.')}"
 
 
-def map_policy(html: str, tile_url: str | None = None) -> str:
-    """Scripts, styles and images from this service only (and the configured tiles); no inline code but ours."""
+def map_policy(html: str, tile_url: str | None = None, connect: bool = False) -> str:
+    """Scripts, styles and images from this service only (and the configured tiles); no inline code but ours;
+    `connect`: the page's scripts may fetch from this service (the paged map's units)."""
     images = " ".join(filter(None, ["'self'", tile_source(tile_url)]))
     return ("default-src 'none'; "
             f"script-src 'self' {' '.join(inline_hashes(html, 'script'))}; "
             f"style-src 'self' {' '.join(inline_hashes(html, 'style'))}; "
-            f"img-src {images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+            + ("connect-src 'self'; " if connect else "")
+            + f"img-src {images}; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 
 
 def form_page_policy(html: str, tile_url: str | None = None) -> str:

@@ -13,8 +13,11 @@ from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
 from fangxun.api.params import check_code, int_param, text_param
 from fangxun.api.unit_page import unit_page
 from fangxun.core.errors import BadInput
+from fangxun.geo.coverage_map import MapOptions, PagedLayers, render_paged_map
 from fangxun.geo.level_layer import parse_bbox
-from fangxun.plans.map_data import coverage_map_html
+from fangxun.geo.map_assets import map_assets, map_icon
+from fangxun.plans.map_data import MAP_LABELS
+from fangxun.plans.map_view import map_view
 from fangxun.plans.plan_fields import KIND_LABELS
 from fangxun.plans.unit_geojson import DEFAULT_LIMIT, MAX_LIMIT, UnitQuery, units_geojson_page
 from fangxun.plans.unit_sheet import unit_sheet
@@ -26,14 +29,20 @@ GEOJSON_TYPE = "application/geo+json"
 
 @routes.get("/map")
 async def coverage_map(request: web.Request) -> web.Response:
-    """The plan-coverage map by level, with shelters and the areas under warning; all loaded from this service."""
+    """The plan-coverage map: its script loads the units of the level fitting the zoom, for the area in view only;
+    shelters and the areas under warning are in the page. All loaded from this service."""
     settings = request.app[SETTINGS]
     async with request.app[SESSIONS]() as session:
         overlay = await warning_areas(session, settings.registry.timezone)
-        html = await coverage_map_html(session, settings.registry, request.app[CLOCK].today(),
-                                       basemap=settings.map, warnings=overlay)
+        view = await map_view(session)
+    options = MapOptions(assets=map_assets(paged=True), as_of=request.app[CLOCK].today().isoformat(),
+                         due_soon_days=settings.registry.due_soon_days, tile_url=settings.map.tile_url or None,
+                         tile_attribution=settings.map.tile_attribution, labels=MAP_LABELS, icon=map_icon())
+    paged = PagedLayers(levels=view.levels, bounds=view.bounds, without_geometry=view.without_geometry,
+                        synthetic=view.synthetic)
+    html = await asyncio.to_thread(render_paged_map, paged, view.shelters, overlay, options)
     response = templates.html_response(html, headers={"Content-Security-Policy":
-                                                      map_policy(html, settings.map.tile_url)})
+                                                      map_policy(html, settings.map.tile_url, connect=True)})
     response.enable_compression()
     return response
 

@@ -24,6 +24,8 @@ from fangxun.geo.simplify import simplify_for_level, snap_to_grid
 
 LEVELS = ("district", "township", "village")
 LAYER_NAMES = {"district": "区县", "township": "乡镇街道", "village": "村社区"}
+# The paged map names whichever levels it draws.
+LEVEL_NAMES = {"province": "省", "city": "市", **LAYER_NAMES}
 STATUS_COLOURS = {"current": "#2e7d32", "due_soon": "#f9a825", "overdue": "#c62828", "none": "#5f6368"}
 WARNING_COLOURS = {"blue": "#1e88e5", "yellow": "#fdd835", "orange": "#fb8c00", "red": "#e53935"}
 WARNING_LABELS = {"blue": "蓝色预警", "yellow": "黄色预警", "orange": "橙色预警", "red": "红色预警"}
@@ -39,7 +41,8 @@ TEXT = {
     "people": "人", "capacity": "可容纳", "openSheet": "打开联系单（可打印）", "synthetic": SYNTHETIC_NOTE,
     "cluster": "{count} 处避险安置点，共可容纳 {capacity} 人", "unit": "所属区划",
     "search": "查找区划", "searchPlaceholder": "输入区划名称", "searchEmpty": "没有找到匹配的区划",
-    "expires": "有效至", "prefix": "Leaflet",
+    "expires": "有效至", "prefix": "Leaflet", "loading": "正在加载…", "loadFailed": "加载失败，请稍后重试",
+    "showing": "当前显示：{level}", "zoomFor": "（放大可看{level}）",
 }
 
 
@@ -207,10 +210,14 @@ def _config(options: MapOptions) -> dict:
 
 def _new_map(units: gpd.GeoDataFrame, options: MapOptions) -> folium.Map:
     drawn = _with_geometry(units)
-    if drawn.empty:
+    return _map_over(None if drawn.empty else tuple(drawn.total_bounds), options)
+
+
+def _map_over(bounds: tuple[float, float, float, float] | None, options: MapOptions) -> folium.Map:
+    if bounds is None:
         fmap = folium.Map(location=[0, 0], zoom_start=2, tiles=None, control_scale=True)
     else:
-        west, south, east, north = drawn.total_bounds
+        west, south, east, north = bounds
         fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                           control_scale=True)
         fmap.fit_bounds([[south, west], [north, east]])
@@ -276,5 +283,49 @@ def render_coverage_map(units: gpd.GeoDataFrame, shelters: gpd.GeoDataFrame | No
     level_vars = ", ".join(f"{level}: {group.get_name()}" for level, group in levels.items())
     fmap.add_child(_Script(f"FangxunMap.start({fmap.get_name()}, {{levels: {{{level_vars}}}, "
                            f"outlines: {outlines.get_name()}, "
+                           f"warnings: {warning_layer.get_name() if warning_layer else 'null'}}});"))
+    return fmap.get_root().render().replace("<html>", '<html lang="zh-CN">', 1)
+
+
+@dataclass(frozen=True)
+class PagedLayers:
+    """What the paged map fetches: the levels it draws with the first zoom of each (coarse to fine), the bounds
+    of the whole area, and where to ask for units, one unit's details and the search."""
+
+    levels: Sequence[tuple[str, int]]
+    bounds: tuple[float, float, float, float] | None
+    units_url: str = "/api/units.geojson"
+    detail_url: str = "/api/units/{code}"
+    search_url: str = "/api/units/search"
+    without_geometry: int = 0
+    synthetic: bool = False
+
+
+def render_paged_map(paged: PagedLayers, shelter_rows: list[list], warnings: gpd.GeoDataFrame | None = None,
+                     options: MapOptions = MapOptions()) -> str:
+    """The served map page: no unit in it; its script fetches the units of the level fitting the zoom, for the
+    area in view only, simplified for that zoom. `shelter_rows`: [lat, lon, name, capacity, unit name]."""
+    fmap = _map_over(paged.bounds, options)
+    config = {**_config(options), "levels": LEVEL_NAMES,
+              "paged": {"levels": [list(level) for level in paged.levels], "unitsUrl": paged.units_url,
+                        "detailUrl": paged.detail_url, "searchUrl": paged.search_url}}
+    fmap.add_child(_Script(f"FangxunMap.configure({script_json(config)});"))
+    if options.tile_url:
+        folium.TileLayer(tiles=options.tile_url, attr=escape(options.tile_attribution) or " ", name="底图",
+                         overlay=True, control=False).add_to(fmap)
+    units = folium.FeatureGroup(name="区划预案状态", overlay=True, show=True).add_to(fmap)
+    units.add_child(_Script(f"FangxunMap.pagedUnits().addTo({units.get_name()});"))
+    outlines = folium.FeatureGroup(name="区县界线", overlay=True, show=True).add_to(fmap)
+    outlines.add_child(_Script(f"FangxunMap.pagedOutlines().addTo({outlines.get_name()});"))
+    labels = _layer(fmap, "地名", "placeLabels", {"levels": list(LEVEL_NAMES), "zooms": {}, "places": []})
+    _layer(fmap, "避险安置点", "shelterClusters", shelter_rows)
+    has_warnings = warnings is not None and not warnings.empty
+    warning_layer = _layer(fmap, "预警区域", "warningLayer", _warning_collection(warnings)) if has_warnings else None
+    folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
+    title = _title_html(options, paged.without_geometry).replace(
+        "</div>", '<p id="fx-level" class="fx-level" aria-live="polite"></p></div>', 1)
+    fmap.add_child(_Markup(title + _search_html() + _legend_html(options, paged.synthetic, has_warnings)))
+    fmap.add_child(_Script(f"FangxunMap.startPaged({fmap.get_name()}, {{units: {units.get_name()}, "
+                           f"outlines: {outlines.get_name()}, labels: {labels.get_name()}, "
                            f"warnings: {warning_layer.get_name() if warning_layer else 'null'}}});"))
     return fmap.get_root().render().replace("<html>", '<html lang="zh-CN">', 1)

@@ -23,6 +23,8 @@ MAP_FILES = (
     ("script", STATIC_URL, "map/search.js"),
     ("script", STATIC_URL, "map/start.js"),
 )
+# The served map's script that fetches units by viewport (an exported file holds its units instead).
+PAGED_FILE = ("script", STATIC_URL, "map/paged.js")
 _CSS_URL = re.compile(r"url\((['\"]?)(images/[\w.-]+\.png)\1\)")
 _SOURCE_MAP = re.compile(r"\n?//# sourceMappingURL=\S+\s*$")
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -67,10 +69,12 @@ def _read(kind: str, base_url: str, name: str) -> str:
     return _SOURCE_MAP.sub("\n", text)
 
 
-def map_assets(inline: bool = False) -> list[Asset]:
-    """The map's assets as URLs under /static/, or (inline) with their text and images as data: URIs."""
+def map_assets(inline: bool = False, paged: bool = False) -> list[Asset]:
+    """The map's assets as URLs under /static/, or (inline) with their text and images as data: URIs;
+    `paged`: with the script of the served map that loads units by viewport."""
+    files = (*MAP_FILES[:-1], PAGED_FILE, MAP_FILES[-1]) if paged else MAP_FILES
     return [Asset(kind, base_url + name, _read(kind, base_url, name) if inline else None)
-            for kind, base_url, name in MAP_FILES]
+            for kind, base_url, name in files]
 
 
 def map_icon(inline: bool = False) -> str:

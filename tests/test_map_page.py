@@ -41,6 +41,10 @@ def _features(html: str) -> dict[str, dict]:
     return found
 
 
+def _config(html: str) -> dict:
+    return json.JSONDecoder().raw_decode(html, html.index("FangxunMap.configure(") + len("FangxunMap.configure("))[0]
+
+
 async def test_signed_out_is_sent_to_sign_in(client, registry):
     response = await client.get("/map", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/login?next=/map"
@@ -64,14 +68,14 @@ async def test_map_page_is_strict_and_self_contained(client, user, registry):
     for hostile in (HOSTILE_PERSON, HOSTILE_SHELTER):
         assert hostile not in page
 
-    features = _features(page)
-    assert {code: p["status"] for code, p in features.items()} == {
-        code: status for code, status in UNIT_STATUS.items() if code != "410100000000"}
-    east = features[EAST]
-    assert east["name"] == "东村" and east["parent"] == "二号镇" and east["synthetic"] is True
-    assert east["plans"] == [["evacuation", "current", "2028-02-01"], ["flood_plan", "current", "2028-01-01"]]
-    assert east["persons"] == [[HOSTILE_PERSON, "responsible", "139-0000-1234"], ["李四", "deputy", "037160000001"]]
-    assert east["shelters"] == [[HOSTILE_SHELTER, 300]]
+    assert policy["connect-src"] == ["'self'"]   # the units come later, fetched from here
+    # No unit is in the served page: its script fetches the level fitting the zoom, for the view only.
+    assert _features(page) == {} and "FangxunMap.pagedUnits()" in page and "西村" not in page
+    paged = _config(page)["paged"]
+    assert [level for level, _ in paged["levels"]] == ["district", "township", "village"]
+    zooms = [zoom for _, zoom in paged["levels"]]
+    assert zooms[0] == 0 and zooms == sorted(set(zooms))
+    assert paged["unitsUrl"] == "/api/units.geojson" and paged["detailUrl"] == "/api/units/{code}"
     assert "统计日期：2026-06-01" in page and 'href="/"' in page and "另有" not in page
     assert '<link rel="icon" href="/static/favicon.svg">' in page
 
@@ -79,7 +83,7 @@ async def test_map_page_is_strict_and_self_contained(client, user, registry):
 async def test_empty_registry_gives_an_empty_map(client, user):
     await sign_in(client, user, PASSWORD)
     response = await client.get("/map")
-    assert response.status == 200 and _features(await response.text()) == {}
+    assert response.status == 200 and _config(await response.text())["paged"]["levels"] == []
 
 
 async def test_configured_tiles_are_allowed_and_drawn(aiohttp_client, engine, settings, clock, user, registry):
@@ -100,6 +104,7 @@ async def test_static_files_are_served_locally_to_anyone(client):
                        ("/static/map/units.js", "javascript"), ("/static/map/shelters.js", "javascript"),
                        ("/static/map/search.js", "javascript"), ("/static/map/start.js", "javascript"),
                        ("/static/map/warnings.js", "javascript"), ("/static/map/labels.js", "javascript"),
+                       ("/static/map/paged.js", "javascript"),
                        ("/static/favicon.svg", "image/svg+xml"),
                        ("/static/map/coverage-map.css", "css")):
         response = await client.get(path)
@@ -118,7 +123,14 @@ async def test_exported_map_inlines_everything(sessions, settings, today, regist
     assert re.findall(r"<link[^>]*>", html) == [f'<link rel="icon" href="{map_icon(inline=True)}">']
     assert map_icon(inline=True).startswith("data:image/svg+xml;base64,")
     assert "/units/" not in html.split("FangxunMap.configure(")[1].split(");")[0]   # no link without a server
-    assert len(_features(html)) == 7
+    features = _features(html)
+    assert {code: p["status"] for code, p in features.items()} == {
+        code: status for code, status in UNIT_STATUS.items() if code != "410100000000"}
+    east = features[EAST]
+    assert east["name"] == "东村" and east["parent"] == "二号镇" and east["synthetic"] is True
+    assert east["plans"] == [["evacuation", "current", "2028-02-01"], ["flood_plan", "current", "2028-01-01"]]
+    assert east["persons"] == [[HOSTILE_PERSON, "responsible", "139-0000-1234"], ["李四", "deputy", "037160000001"]]
+    assert east["shelters"] == [[HOSTILE_SHELTER, 300]]
 
 
 async def test_exported_map_of_one_subtree(sessions, settings, today, registry):

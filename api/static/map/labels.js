@@ -29,6 +29,14 @@
       L.LayerGroup.prototype.onRemove.call(this, map);
       this.clearLayers();
     },
+    /* The paged map's names: those of the units it has loaded, all of one level. */
+    setPlaces: function (level, places) {
+      this._levels = level ? [level] : [];
+      this._zooms = {};
+      if (level) { this._zooms[level] = 0; }
+      this._places = places;
+      if (this._map) { this._redraw(); }
+    },
     /* The finest level whose names fit at `zoom`; the coarsest level there is when none does. */
     levelAt: function (zoom) {
       var zooms = this._zooms, present = this._levels.filter(function (level) { return level in zooms; });

@@ -4,6 +4,8 @@
   var FM = window.FangxunMap = window.FangxunMap || {};
   var NARROW = '(max-width: 600px)';
 
+  FM.control = control;
+
   function control(map, id, position) {
     var element = document.getElementById(id);
     if (!element) { return; }
