@@ -56,26 +56,50 @@ def service(tmp_path_factory):
         yield base, target
 
 
+LEVEL_IS = "(level) => document.documentElement.getAttribute('data-map-level') === level"
+# Every village path drawn lies in the view (with the margin the map asks for).
+VILLAGES_IN_VIEW = """() => {
+  const fm = window.FangxunMap, view = fm.map.getBounds().pad(0.2), layers = Object.values(fm.paged.units.byCode);
+  return layers.length > 0 && layers.every((layer) => view.intersects(layer.getBounds()));
+}"""
+SHOW_AT = "([lat, lon, zoom]) => window.FangxunMap.map.setView([lat, lon], zoom, {animate: false})"
+
+
 def _interactive_paths(page) -> int:
     return page.locator("path.leaflet-interactive").count()
 
 
-def _choose_level(page, label: str, expected: int) -> None:
-    page.locator(".leaflet-control-layers-base label", has_text=label).locator("input").check()
-    page.wait_for_function(PATHS_ARE, arg=expected)
+def _levels(page) -> dict[str, int]:
+    return dict(page.evaluate("() => window.FangxunMap.config.paged.levels"))
 
 
-def test_duty_map_works_offline_in_chromium(service):
+def test_duty_map_pages_by_viewport_in_chromium(service):
     base, target = service
     watch = Watch()
+    asked: list[str] = []
+    sizes: list[int] = []
     with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 900}, locale="zh-CN")
         watch(page)
+        page.on("request", lambda request: asked.append(request.url) if "/api/units.geojson" in request.url else None)
+        page.on("response", lambda response: sizes.append(len(response.body()))
+                if "/api/units.geojson" in response.url else None)
         sign_in(page, base, "/map", USER, "html[data-map-ready='true']")
 
         counts = target["counts"]
-        # 乡镇街道 is the level shown first; the shelter markers are drawn too.
+        levels = _levels(page)
+        assert list(levels) == ["district", "township", "village"]
+        # The whole city in view (zoom 10 here): all its townships are drawn, and no village was asked for.
+        assert page.evaluate("() => window.FangxunMap.map.getZoom()") < levels["village"]
+        page.wait_for_function(LEVEL_IS, arg="township")
         page.wait_for_function(PATHS_ARE, arg=counts["township"])
+        assert asked and all("level=township" in url and "bbox=" in url for url in asked)
+        assert page.locator("#fx-level").inner_text() == "当前显示：乡镇街道（放大可看村社区）"
+        # Zoomed out a step: the districts.
+        page.evaluate("() => window.FangxunMap.map.zoomOut(1, {animate: false})")
+        page.wait_for_function(LEVEL_IS, arg="district")
+        page.wait_for_function(PATHS_ARE, arg=counts["district"])
+        assert not any("level=village" in url for url in asked)
         assert page.locator(".fx-cluster").count() > 0
         assert page.locator("#fx-legend").inner_text().count("示意边界（非真实界线）") == 1
         page.screenshot(path=str(ARTIFACTS / "coverage_map.png"))
@@ -85,27 +109,32 @@ def test_duty_map_works_offline_in_chromium(service):
         assert page.locator(".fx-cluster, .fx-shelter").count() == 0
         shelters.check()
         assert page.locator(".fx-cluster, .fx-shelter").count() > 0
-        _choose_level(page, "区县", counts["district"])
-        _choose_level(page, "村社区", counts["village"])
-        _choose_level(page, "乡镇街道", counts["township"])
+
+        # Zoomed in on the urban core: the villages of the view only, with the district outlines over them.
+        asked.clear()
+        page.evaluate(SHOW_AT, [34.757, 113.665, levels["village"] + 1])
+        page.wait_for_function(LEVEL_IS, arg="village")
+        villages = page.evaluate("() => Object.keys(window.FangxunMap.paged.units.byCode).length")
+        assert 0 < villages < counts["village"] / 2
+        assert page.evaluate(VILLAGES_IN_VIEW)
+        assert any("level=village" in url and "bbox=" in url for url in asked)
+        assert page.locator(".fx-place-village").count() > 0   # their names
+        page.screenshot(path=str(ARTIFACTS / "coverage_map_villages.png"))
 
         page.fill("#fx-search-input", target["name"])
         page.locator("#fx-search-results li.fx-search-item").first.click()
-        popup = page.locator(".leaflet-popup-content")
+        popup = page.locator(".leaflet-popup-content a.fx-sheet-link")
         popup.wait_for()
-        text = popup.inner_text()
+        text = page.locator(".leaflet-popup-content").inner_text()
         assert target["name"] in text and target["code"] in text and "示意边界（非真实界线）" in text
         assert HOSTILE in text   # shown as text, never parsed
         assert page.evaluate("window.__xss") is None
-        assert _interactive_paths(page) == counts["village"]   # the search switched to the village level
-        page.wait_for_function("() => getComputedStyle(document.querySelector('.leaflet-popup')).opacity === '1'")
-        assert page.locator(".leaflet-control-layers-base label", has_text="村社区").locator("input").is_checked()
-        # Zoomed in on one village, the shelters were regrouped: far more stand alone than at the start.
-        assert page.locator(".fx-shelter").count() > 10 * max(1, page.locator(".fx-cluster").count())
+        assert page.evaluate("() => document.documentElement.getAttribute('data-map-level')") == "village"
+        assert max(sizes) < 2_000_000
         page.screenshot(path=str(ARTIFACTS / "coverage_map_search.png"))
 
         with page.expect_navigation():
-            popup.locator("a.fx-sheet-link").click()
+            popup.click()
         assert page.url == f"{base}/units/{target['code']}"
         assert HOSTILE in page.locator("main").inner_text()
         page.emulate_media(media="print")
