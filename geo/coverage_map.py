@@ -315,7 +315,7 @@ def render_paged_map(paged: PagedLayers, shelter_rows: list[list], warnings: gpd
                          overlay=True, control=False).add_to(fmap)
     units = folium.FeatureGroup(name="区划预案状态", overlay=True, show=True).add_to(fmap)
     units.add_child(_Script(f"FangxunMap.pagedUnits().addTo({units.get_name()});"))
-    outlines = folium.FeatureGroup(name="区县界线", overlay=True, show=True).add_to(fmap)
+    outlines = folium.FeatureGroup(name="上级区划界线", overlay=True, show=True).add_to(fmap)
     outlines.add_child(_Script(f"FangxunMap.pagedOutlines().addTo({outlines.get_name()});"))
     labels = _layer(fmap, "地名", "placeLabels", {"levels": list(LEVEL_NAMES), "zooms": {}, "places": []})
     _layer(fmap, "避险安置点", "shelterClusters", shelter_rows)

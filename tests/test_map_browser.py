@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import func, select, update
@@ -93,7 +94,9 @@ def test_duty_map_pages_by_viewport_in_chromium(service):
         assert page.evaluate("() => window.FangxunMap.map.getZoom()") < levels["village"]
         page.wait_for_function(LEVEL_IS, arg="township")
         page.wait_for_function(PATHS_ARE, arg=counts["township"])
-        assert asked and all("level=township" in url and "bbox=" in url for url in asked)
+        # The townships, and the districts for the outlines over them; all for the view only.
+        assert {parse_qs(urlsplit(url).query)["level"][0] for url in asked} == {"township", "district"}
+        assert all("bbox=" in url for url in asked)
         assert page.locator("#fx-level").inner_text() == "当前显示：乡镇街道（放大可看村社区）"
         # Zoomed out a step: the districts.
         page.evaluate("() => window.FangxunMap.map.zoomOut(1, {animate: false})")

@@ -68,11 +68,24 @@
     layer.on('mouseout', function () { layer.setStyle(FM.unitStyle(feature)); });
   }
 
-  /* Units of one level for the view: `fixedLevel` (the outlines) or the level fitting the zoom. */
+  /* The level above the one drawn at `zoom` (null at the top). */
+  FM.parentLevelAt = function (zoom) {
+    var levels = FM.config.paged.levels, level = FM.levelAt(zoom), parent = null;
+    levels.forEach(function (entry, index) { if (entry[0] === level && index > 0) { parent = levels[index - 1][0]; } });
+    return parent;
+  };
+
+  /* The first zoom `level` is drawn at. */
+  FM.firstZoom = function (level) {
+    var found = FM.config.paged.levels.filter(function (entry) { return entry[0] === level; })[0];
+    return found ? found[1] : 0;
+  };
+
+  /* Units for the view: of the level fitting the zoom, or (`parents`: the outlines) of the level above it. */
   var PagedUnits = L.GeoJSON.extend({
     initialize: function (options) {
       L.GeoJSON.prototype.initialize.call(this, null, options.geojson);
-      this._fixedLevel = options.fixedLevel;
+      this._parents = options.parents;
       this._seq = 0;
       this.level = null;
       this.byCode = {};
@@ -80,7 +93,9 @@
     onAdd: function (map) {
       L.GeoJSON.prototype.onAdd.call(this, map);
       map.on('moveend', this._schedule, this);
-      // After the page's script block has run: the map has its first view by then (fitBounds comes later in it).
+      // After the page's script block has run: the map has its first view by then (fitBounds comes later in it,
+      // and the moves before that first load are covered by it).
+      this._first = true;
       this._timer = window.setTimeout(L.bind(this._load, this), 0);
     },
     onRemove: function (map) {
@@ -90,17 +105,16 @@
       L.GeoJSON.prototype.onRemove.call(this, map);
     },
     _schedule: function () {
+      if (this._first) { return; }
       window.clearTimeout(this._timer);
       this._timer = window.setTimeout(L.bind(this._load, this), DEBOUNCE_MS);
     },
     _levelNow: function (zoom) {
-      if (!this._fixedLevel) { return FM.levelAt(zoom); }
-      var entry = FM.config.paged.levels.filter(function (e) { return e[0] === this._fixedLevel; }, this)[0];
-      // Outlines only where finer units are drawn below them.
-      return entry && entry[1] > 0 && FM.levelAt(zoom) !== this._fixedLevel && entry[1] <= zoom ? entry[0] : null;
+      return this._parents ? FM.parentLevelAt(zoom) : FM.levelAt(zoom);
     },
     _load: function () {
       var map = this._map;
+      this._first = false;
       if (!map) { return; }
       var zoom = Math.round(map.getZoom()), level = this._levelNow(zoom), seq = ++this._seq, self = this;
       if (!level) { this._show(null, []); return; }
@@ -132,8 +146,9 @@
     return new PagedUnits({geojson: {style: FM.unitStyle, onEachFeature: bindUnit}});
   };
 
+  /* The outlines of the level above the one drawn (districts over townships, townships over villages). */
   FM.pagedOutlines = function () {
-    return new PagedUnits({fixedLevel: 'district', geojson: {interactive: false,
+    return new PagedUnits({parents: true, geojson: {interactive: false,
       style: {color: '#1a237e', weight: 2.2, opacity: 0.8, fill: false}}});
   };
 
@@ -246,17 +261,35 @@
       levels.forEach(function (entry, i) { if (entry[0] === event.level) { index = i; } });
       status.textContent = event.level ? format(t.showing, {level: names[event.level]}) +
         (index >= 0 && index + 1 < levels.length ? format(t.zoomFor, {level: names[levels[index + 1][0]]}) : '') : '';
-      labels.setPlaces(event.level, event.features.map(function (f) {
-        return [f.properties.label_lat, f.properties.label_lon, f.properties.name, 0];
-      }));
+      relabel();
       if (map.hasLayer(outlines)) { outlines.bringToFront(); }
       if (parts.warnings && map.hasLayer(parts.warnings)) { parts.warnings.bringToFront(); }
       root.setAttribute('data-map-level', event.level || '');
       root.removeAttribute('data-map-loading');
-      root.setAttribute('data-map-ready', 'true');
+      // Ready once the page itself has loaded too (its icon and styles), not only the first units.
+      if (document.readyState === 'complete') {
+        root.setAttribute('data-map-ready', 'true');
+      } else {
+        window.addEventListener('load', function () { root.setAttribute('data-map-ready', 'true'); });
+      }
     });
     outlines.on('fx:loaded', function () {
+      relabel();
       if (parts.warnings && map.hasLayer(parts.warnings)) { parts.warnings.bringToFront(); }
     });
+
+    /* Names of the units drawn once they are large enough (a zoom past their first), else those of the outlines. */
+    function relabel() {
+      var zoom = Math.round(map.getZoom()), source = units;
+      if (outlines.level && outlines.level === FM.parentLevelAt(zoom) && zoom <= FM.firstZoom(units.level)) {
+        source = outlines;
+      }
+      var places = [];
+      source.eachLayer(function (layer) {
+        var p = layer.feature.properties;
+        places.push([p.label_lat, p.label_lon, p.name, 0]);
+      });
+      labels.setPlaces(source.level, places);
+    }
   };
 }());
