@@ -1,8 +1,10 @@
 """Per-level simplification keeps neighbours joined; coordinates land on the ~1 m grid."""
 
 import numpy as np
+import pytest
 import shapely
 
+from fangxun.geo.level_layer import LevelLayer, parse_bbox
 from fangxun.geo.simplify import PRECISION, simplify_coverage, simplify_for_level, snap_to_grid
 
 
@@ -39,3 +41,27 @@ def test_coordinates_on_grid_and_small_units_kept():
     assert np.allclose(coordinates / PRECISION, np.round(coordinates / PRECISION), atol=1e-6)
     assert snapped[1].equals(tiny) and snapped[2] is None
     assert shapely.is_valid(simplify_for_level(np.array([unit]), "village")).all()
+
+
+def test_level_layer_finds_by_box_and_simplifies_per_zoom_band():
+    units = _jagged_neighbours()
+    layer = LevelLayer(["b", "a", "none"], np.array([units[1], units[0], None], dtype=object))
+    assert len(layer) == 2 and list(layer.codes) == ["a", "b"]   # code order, units without a boundary left out
+    assert list(layer.codes[layer.in_bbox((0.1, 0.1, 0.2, 0.2))]) == ["a"]
+    assert list(layer.codes[layer.in_bbox((0.4, 0.1, 0.6, 0.2))]) == ["a", "b"]
+    assert list(layer.codes[layer.in_bbox((2, 2, 3, 3))]) == []
+    coarse, fine = layer.simplified(6), layer.simplified(12)
+    assert layer.simplified(2) is layer.simplified(4) and layer.simplified(20) is layer.simplified(15)   # clamped
+    assert shapely.get_num_coordinates(coarse).sum() < shapely.get_num_coordinates(fine).sum()
+    # Simplified together: still no gap or overlap between the neighbours.
+    assert shapely.area(shapely.intersection(*coarse)) < 1e-9
+    assert abs(shapely.union_all(coarse).area - 1.0) < 1e-6
+    for code, lon, lat, unit in zip(layer.codes, layer.label_lons, layer.label_lats, (units[0], units[1])):
+        assert unit.contains(shapely.Point(lon, lat)), code
+
+
+def test_bbox_text_is_checked():
+    assert parse_bbox("113.5,34.6,113.8,34.9") == (113.5, 34.6, 113.8, 34.9)
+    for text in ("1,2,3", "a,b,c,d", "3,0,1,1", "0,-91,1,1", "inf,0,1,1"):
+        with pytest.raises(ValueError):
+            parse_bbox(text)
