@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +31,7 @@ from fangxun.core.db import session_factory
 from fangxun.core.loop_lag import watching_loop_lag
 from fangxun.core.public_base import PublicBase, public_base
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
+from fangxun.plans.map_view import warm_map_layers
 from fangxun.settings import Settings
 from fangxun.warnings.service import WarningService, worker_name
 
@@ -38,6 +41,7 @@ __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY
 MAX_BODY_BYTES = 1024 * 1024
 # Two password hashes at a time (argon2id, 64 MiB each) at most, whatever the number of sign-in attempts.
 PASSWORD_THREADS = 2
+logger = logging.getLogger(__name__)
 
 
 async def signing_key_context(app: web.Application) -> AsyncIterator[None]:
@@ -74,17 +78,32 @@ async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _warm_map(app: web.Application) -> AsyncIterator[None]:
+    """The paged map's layers built in the background as the service starts."""
+    async def warm() -> None:
+        try:
+            async with app[SESSIONS]() as session:
+                await warm_map_layers(session)
+        except Exception:  # noqa: BLE001 - a cold cache only makes the first map request slower
+            logger.exception("map layers not built ahead")
+    task = asyncio.create_task(warm(), name="fangxun-warm-map")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
 async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
 
 
 def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None, *,
-               dispatch: bool = False, base: PublicBase | None = None) -> web.Application:
+               dispatch: bool = False, base: PublicBase | None = None, warm_map: bool = False) -> web.Application:
     """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed).
 
     `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does). `base` is
     where its links point (`serve` decides it from the address it listens on); by default the configured one.
+    `warm_map` builds the map's layers in the background at start (`serve` does).
     """
     clock = clock or Clock(zone=settings.registry.timezone)
     app = web.Application(middlewares=[request_id_middleware, error_middleware, auth_middleware, input_middleware],
@@ -105,6 +124,8 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app.cleanup_ctx.append(_loop_lag)
     if dispatch:
         app.cleanup_ctx.append(_warning_service)
+    if warm_map:
+        app.cleanup_ctx.append(_warm_map)
     app.on_response_prepare.append(_common_headers)
     app.on_response_prepare.append(answer_request_id)
     for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_absences, routes_pages, routes_map,

@@ -18,8 +18,9 @@ LABEL_DECIMALS = 4
 
 
 def zoom_band(zoom: int) -> int:
-    """The zoom whose simplification serves `zoom`."""
-    return max(MIN_ZOOM, min(MAX_ZOOM, int(zoom)))
+    """The zoom whose simplification serves `zoom`: one for each pair of zooms (4-5 -> 5, 12-13 -> 13), the finer's,
+    so that a level is simplified half as often (a 0.5 px tolerance at the coarser zoom of the pair)."""
+    return max(MIN_ZOOM, min(MAX_ZOOM, int(zoom))) | 1
 
 
 def pixel_degrees(zoom: int) -> float:
@@ -43,6 +44,22 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
+# Whole-level array work is done this many geometries at a time: a server runs it in a thread, and each call holds
+# the GIL (so the event loop) for as long as it runs.
+CHUNK = 4000
+
+
+def chunked(function, values, *args) -> np.ndarray:
+    """`function` over `values` a CHUNK at a time, concatenated."""
+    parts = [function(values[start:start + CHUNK], *args) for start in range(0, len(values), CHUNK)]
+    return np.concatenate(parts) if parts else np.array([], dtype=object)
+
+
+def geometries_of_wkb(blobs: list[bytes | None]) -> np.ndarray:
+    """Geometries from WKB, a chunk at a time."""
+    return chunked(shapely.from_wkb, blobs)
+
+
 class LevelLayer:
     """The units of one level with a boundary: codes, geometries, a spatial index, label points and, built on first
     use, the boundaries simplified for each zoom band (shared edges simplified once: no gaps between neighbours)."""
@@ -54,7 +71,7 @@ class LevelLayer:
         self.codes = np.asarray(codes, dtype=object)[present][order]
         self.geometries = geometries[present][order]
         self.tree = shapely.STRtree(self.geometries)
-        points = anchor_points(self.geometries) if len(self.geometries) else np.array([], dtype=object)
+        points = chunked(anchor_points, self.geometries)
         self.label_lons = np.round(shapely.get_x(points), LABEL_DECIMALS) if len(points) else np.array([])
         self.label_lats = np.round(shapely.get_y(points), LABEL_DECIMALS) if len(points) else np.array([])
         self._bands: dict[int, np.ndarray] = {}

@@ -6,11 +6,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-import shapely
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.geo.level_layer import LevelLayer
+from fangxun.geo.level_layer import LevelLayer, geometries_of_wkb
 from fangxun.plans.models import AdminUnit
 
 CHUNK_ROWS = 2000
@@ -52,7 +51,7 @@ async def _load(session: AsyncSession, level: str, version: tuple) -> LevelEntry
         await asyncio.sleep(0)
 
     def build() -> LevelLayer:
-        return LevelLayer(codes, shapely.from_wkb(blobs) if blobs else [])
+        return LevelLayer(codes, geometries_of_wkb(blobs))
     return LevelEntry(version, await asyncio.to_thread(build), facts)
 
 

@@ -3,6 +3,7 @@ zoom, the shelters; the units themselves come later, a viewport at a time, from 
 
 from __future__ import annotations
 
+import asyncio
 import math
 from dataclasses import dataclass
 
@@ -64,3 +65,11 @@ async def map_view(session: AsyncSession) -> MapView:
     levels = ordered
     synthetic = any(counts[level][2] for level in drawn)
     return MapView(levels, top.layer.bounds(), without, synthetic, shelter_rows)
+
+
+async def warm_map_layers(session: AsyncSession) -> None:
+    """Build each drawn level's layer and its first zoom band ahead of the first map request (a province's villages
+    take seconds; a server starts this in the background)."""
+    for level, zoom in (await map_view(session)).levels:
+        entry = await level_entry(session, level)
+        await asyncio.to_thread(entry.layer.simplified, max(zoom, 1))

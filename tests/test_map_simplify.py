@@ -51,7 +51,8 @@ def test_level_layer_finds_by_box_and_simplifies_per_zoom_band():
     assert list(layer.codes[layer.in_bbox((0.4, 0.1, 0.6, 0.2))]) == ["a", "b"]
     assert list(layer.codes[layer.in_bbox((2, 2, 3, 3))]) == []
     coarse, fine = layer.simplified(6), layer.simplified(12)
-    assert layer.simplified(2) is layer.simplified(4) and layer.simplified(20) is layer.simplified(15)   # clamped
+    assert layer.simplified(2) is layer.simplified(5) and layer.simplified(20) is layer.simplified(15)   # clamped
+    assert layer.simplified(12) is layer.simplified(13) and layer.simplified(11) is not fine   # pairs of zooms
     assert shapely.get_num_coordinates(coarse).sum() < shapely.get_num_coordinates(fine).sum()
     # Simplified together: still no gap or overlap between the neighbours.
     assert shapely.area(shapely.intersection(*coarse)) < 1e-9

@@ -16,8 +16,8 @@ import math
 import pickle
 import subprocess
 import sys
+import signal
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -42,6 +42,7 @@ from fangxun.core.db import create_engine, session_factory  # noqa: E402
 from fangxun.core.migrate import upgrade  # noqa: E402
 from fangxun.demo.geometry import _kind  # noqa: E402
 from fangxun.geo.synthetic import partition, zone  # noqa: E402
+from fangxun.plans import map_layers  # noqa: E402
 from fangxun.plans.models import AdminUnit  # noqa: E402
 from fangxun.plans.plan_import import import_plan_file  # noqa: E402
 from fangxun.plans.unit_import import import_unit_file  # noqa: E402
@@ -115,41 +116,70 @@ def export_city(url: str, folder: Path) -> tuple[float, int, int]:
     return seconds, out.stat().st_size, int(result.stderr.strip().splitlines()[-1])
 
 
-class Server(threading.Thread):
-    """The service on its own loop in this process, with a 10 ms loop-lag sampler on that loop."""
+class Server:
+    """The service in a child process (so that this process's own work does not show as its loop lag), with a 10 ms
+    loop-lag sampler on its loop; the samples (wall time, lag) are read back when it stops."""
 
-    def __init__(self, url: str):
-        super().__init__(daemon=True)
-        self.url, self.lags, self.ready = url, [], threading.Event()
+    def __init__(self, url: str, folder: Path):
+        self.lag_file = folder / "lags.json"
+        self.process = subprocess.Popen([sys.executable, __file__, "serve", url, str(self.lag_file)],
+                                        stdout=subprocess.PIPE, text=True)
+        self.port = int(self.process.stdout.readline())
+        self.started = time.time()
 
-    def run(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.loop.run_until_complete(self._start())
-        self.ready.set()
-        self.loop.run_forever()
+    def wait_warm(self) -> float:
+        """Seconds from start until the background warm-up built every level's first band."""
+        return float(self.process.stdout.readline())
 
-    async def _start(self) -> None:
-        self.engine = create_engine(self.url)
-        self.runner = web.AppRunner(create_app(self.engine, load_settings(), Clock(fixed=START)))
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        self.port = self.runner.addresses[0][1]
-        self.sampler = asyncio.get_running_loop().create_task(self._sample())
-
-    async def _sample(self) -> None:
-        while True:
-            before = time.monotonic()
-            await asyncio.sleep(0.01)
-            now = time.monotonic()
-            self.lags.append((now, now - before - 0.01))
-
-    def worst_lag(self, since: float) -> float:
-        return max((lag for at, lag in list(self.lags) if at >= since), default=0.0)
+    def stop(self) -> list[tuple[float, float]]:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+        return [tuple(sample) for sample in json.loads(self.lag_file.read_text())]
 
     def base(self) -> str:
-        self.start()
-        self.ready.wait()
         return f"http://127.0.0.1:{self.port}"
+
+
+def serve(url: str, lag_file: str) -> None:
+    """The child: the app (warming the map's layers as `fangxun serve` does) and the lag sampler until SIGTERM."""
+    lags: list[tuple[float, float]] = []
+
+    async def run() -> None:
+        engine = create_engine(url)
+        started = time.monotonic()
+        runner = web.AppRunner(create_app(engine, load_settings(), Clock(fixed=START), warm_map=True))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        print(runner.addresses[0][1], flush=True)
+        stop = asyncio.Event()
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+
+        async def sample() -> None:
+            while True:
+                before = time.monotonic()
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                lags.append((time.time(), now - before - 0.01))
+
+        async def announce_warm() -> None:
+            while not any(level == "village" and entry.layer._bands
+                          for (_, level), entry in list(map_layers._cache.items())):
+                await asyncio.sleep(0.05)
+            print(f"{time.monotonic() - started:.2f}", flush=True)
+
+        tasks = [asyncio.create_task(sample()), asyncio.create_task(announce_warm())]
+        await stop.wait()
+        for task in tasks:
+            task.cancel()
+        await runner.cleanup()
+        await engine.dispose()
+
+    asyncio.run(run())
+    Path(lag_file).write_text(json.dumps(lags))
+
+
+def worst(lags: list[tuple[float, float]], since: float, until: float) -> float:
+    return max((lag for at, lag in lags if since <= at <= until), default=0.0)
 
 
 def fit_zoom(bounds, width: int, height: int) -> int:
@@ -197,8 +227,6 @@ async def measure_api(server: Server, base: str, token: str) -> dict:
     headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "identity"}
     health: list[float] = []
     stop = asyncio.Event()
-    since = time.monotonic()
-
     async def poll(client: aiohttp.ClientSession) -> None:
         while not stop.is_set():
             started = time.perf_counter()
@@ -209,9 +237,16 @@ async def measure_api(server: Server, base: str, token: str) -> dict:
 
     async with aiohttp.ClientSession(headers=headers) as client, aiohttp.ClientSession() as prober:
         poller = asyncio.create_task(poll(prober))
+        # The service builds the map's layers in the background as it starts: wait for the villages' first band.
+        warm = await asyncio.to_thread(server.wait_warm)
+        print(f"  layers built in the background in {warm:.1f} s after start (health checks polled meanwhile)")
+        # A quiet spell: what the loaded machine alone does to the server's loop (baseline for the lag below).
+        figures = {"warm_done": time.time()}
+        await asyncio.sleep(3)
+        figures["quiet"] = (figures["warm_done"], time.time())
         _, _, page = await fetch(client, f"{base}/api/units.geojson?root={PROVINCE}&level=province")
         bounds = shapely.geometry.shape(page["features"][0]["geometry"]).bounds
-        figures: dict = {}
+        figures["requests_start"] = time.time()
         # The page itself (the units come after): a viewer token is not a page session, so sign in for it.
         async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
             async with browser.post(f"{base}/login", data={"username": USER, "password": PASSWORD,
@@ -252,11 +287,10 @@ async def measure_api(server: Server, base: str, token: str) -> dict:
         while url:
             _, size, page = await fetch(client, url)
             pages, biggest, total = pages + 1, max(biggest, size), total + page["numberReturned"]
-            url = next((link["href"] for link in page.get("links", []) if link["rel"] == "next"), None)
+            url = next((base + link["href"] for link in page.get("links", []) if link["rel"] == "next"), None)
         line(f"unfiltered, {pages} pages, {total:,} units, biggest", time.perf_counter() - started, biggest)
         stop.set()
         await poller
-    figures["lag"] = server.worst_lag(since)
     figures["health"] = max(health)
     figures["health_count"] = len(health)
     return figures
@@ -296,19 +330,30 @@ def report(url: str, folder: Path, token: str) -> None:
     print("map export --root 130100000000 (石家庄市):")
     print(f"  {seconds:.1f} s, {size / 1e6:.1f} MB file, peak {peak_kb / 1024:.0f} MB "
           f"(main, whole province: 15.2 s, 745 MB, 28.8 MB)")
-    server = Server(url)
+    server = Server(url, folder)
     base = server.base()
     print("requests (PostgreSQL; sizes as sent without compression):")
-    figures = asyncio.run(measure_api(server, base, token))
-    since = time.monotonic()
-    paint = first_paint(base)
-    lag = max(figures["lag"], server.worst_lag(since))
+    try:
+        figures = asyncio.run(measure_api(server, base, token))
+        api_done = time.time()
+        paint = first_paint(base)
+    finally:
+        lags = server.stop()
     print(f"  first paint of the province view: {paint:.2f} s (target < {TARGETS['paint']:.0f} s: "
           f"{'ok' if paint < TARGETS['paint'] else 'OVER'})")
-    print(f"worst event-loop lag of the server: {lag * 1000:.0f} ms (target < 100 ms: "
-          f"{'ok' if lag < TARGETS['lag'] else 'OVER'}); slowest of {figures['health_count']} health checks "
-          f"meanwhile {figures['health'] * 1000:.0f} ms (main: /map stalled others 2.3 s, unfiltered GeoJSON 3.9 s)")
+    for label, since, until in (("background warm-up", server.started, figures["warm_done"]),
+                                ("idle baseline, 3 s without requests", *figures["quiet"]),
+                                ("requests", figures["requests_start"], api_done),
+                                ("Chromium", api_done, time.time())):
+        lag = worst(lags, since, until)
+        print(f"worst event-loop lag of the server, {label}: {lag * 1000:.0f} ms (target < 100 ms: "
+              f"{'ok' if lag < TARGETS['lag'] else 'OVER'})")
+    print(f"slowest of {figures['health_count']} health checks polled during the requests: "
+          f"{figures['health'] * 1000:.0f} ms (main: /map stalled others 2.3 s, unfiltered GeoJSON 3.9 s)")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["serve"]:
+        serve(*sys.argv[2:4])
+    else:
+        main()
