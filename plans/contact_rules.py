@@ -35,3 +35,15 @@ def address_on(channels: dict | None, phone: str | None, channel: str, kind: str
     if not address and phone_carries:
         address = phone
     return str(address or "").strip()
+
+
+def normalise_mobile(value: object) -> str | None:
+    """A mainland mobile number (11 digits from 13 to 19, a +86 or 86 before it dropped); blank is None; anything
+    else raises ValueError in Chinese."""
+    text = "".join(ch for ch in str(value or "") if ch.isdigit() or ch == "+")
+    if not text:
+        return None
+    digits = text.removeprefix("+").removeprefix("86") if len(text.lstrip("+")) == 13 else text
+    if len(digits) != 11 or not digits.isdigit() or digits[0] != "1" or digits[1] not in "3456789":
+        raise ValueError(f"手机号码无效：“{value}”（应为 11 位手机号）")
+    return digits
