@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from urllib.parse import unquote
 
 from aiohttp import web
 
@@ -25,7 +26,8 @@ async def _posted(request: web.Request) -> tuple[bytes, str]:
         if not isinstance(part, web.FileField):
             raise BadInput(f"{FIELD}：请在 multipart/form-data 的 {FIELD} 字段上传 .csv 或 .xlsx 文件",
                            extra={"field": FIELD})
-        name = Path(part.filename or "").name
+        # aiohttp's own client sends a non-ASCII name percent-encoded; browsers and curl send it as it is.
+        name = Path(unquote(part.filename or "")).name
         if Path(name).suffix.lower() not in SUFFIXES:
             raise BadInput(f"{FIELD}：不支持的文件类型“{name}”，请使用 .csv 或 .xlsx", extra={"field": FIELD})
         return part.file.read(), name
