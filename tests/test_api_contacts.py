@@ -153,3 +153,17 @@ async def test_sign_ins_and_failures_are_audited_without_the_password(client, se
         rows = (await session.execute(select(AuditRecord))).scalars().all()
     stored = json.dumps([[r.actor, r.action, r.target_id, r.before, r.after] for r in rows], ensure_ascii=False)
     assert PASSWORD not in stored and "wrong-password-123" not in stored
+
+
+async def test_the_audit_is_paged_newest_first_and_filtered_by_time_and_actor(client, sessions, tokens):
+    await _registry(sessions)
+    editor = bearer(tokens["editor"])
+    for name in ("甲", "乙", "丙"):
+        response = await client.post("/api/contacts", headers=editor, json={"unit_code": DISTRICT_A, "name": name})
+        assert response.status == 201
+    second = await _audit(client, tokens, target_type="contact", page="2", per_page="1")
+    assert [item["after"]["name"] for item in second] == ["乙"]
+    assert await _audit(client, tokens, actor="token:2:editor-token", since="2199-01-01") == []
+    assert len(await _audit(client, tokens, actor="token:2:editor-token", since="2000-01-01T08:00")) == 3
+    response = await client.get("/api/audit", params={"target_id": "1"}, headers=bearer(tokens["admin"]))
+    assert response.status == 400 and (await response.json())["field"] == "target_id"
