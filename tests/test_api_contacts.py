@@ -36,7 +36,7 @@ async def _contact_count(sessions) -> int:
         return (await session.execute(select(func.count()).select_from(Contact))).scalar_one()
 
 
-async def test_a_contact_added_edited_and_deleted_leaves_its_history_in_the_audit(client, sessions, tokens):
+async def test_a_contact_added_edited_and_deleted_leaves_its_history_in_the_audit(client, sessions, tokens, user):
     await _registry(sessions)
     editor = bearer(tokens["editor"])
     response = await client.post("/api/contacts", headers=editor, json={
@@ -51,6 +51,9 @@ async def test_a_contact_added_edited_and_deleted_leaves_its_history_in_the_audi
     assert response.status == 200 and (await response.json())["landline"] == "037160000001"
     listed = await client.get(f"/api/units/{DISTRICT_A}/contacts", headers=bearer(tokens["viewer"]))
     assert "张三" in {item["name"] for item in (await listed.json())["items"]}
+    await sign_in(client, user, PASSWORD)
+    sheet = await (await client.get(f"/units/{DISTRICT_A}")).text()
+    assert '固话 <a href="tel:037160000001">037160000001</a>' in sheet
     response = await client.delete(f"/api/contacts/{contact_id}", headers=editor)
     assert response.status == 200 and (await response.json())["before"]["phone"] == "13900008888"
     assert (await client.get(f"/api/contacts/{contact_id}", headers=editor)).status == 404
