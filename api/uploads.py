@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import zipfile
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -42,7 +43,13 @@ def _read(data: bytes, name: str, aliases: dict, required: tuple) -> list[tuple[
     with tempfile.TemporaryDirectory(prefix="fangxun-upload-") as folder:
         path = Path(folder) / f"upload{Path(name).suffix.lower()}"
         path.write_bytes(data)
-        return read_table(path, aliases, required=required)
+        try:
+            return read_table(path, aliases, required=required)
+        # A workbook anyone could post: a zip of broken XML or odd parts fails deep inside openpyxl (ParseError is
+        # a SyntaxError); say the file cannot be read rather than answer 500.
+        except (ValueError, TypeError, LookupError, SyntaxError, EOFError, zipfile.BadZipFile) as exc:
+            raise BadInput(f"{FIELD}：无法读取文件“{name}”（{type(exc).__name__}），请另存为 .xlsx 或 UTF-8 编码的 .csv",
+                           extra={"field": FIELD}) from None
 
 
 async def uploaded_rows(request: web.Request, aliases: dict, required: tuple) -> tuple[list[tuple[int, dict]], str]:

@@ -176,7 +176,8 @@ def _read_records(records: Iterator, aliases: dict[str, str], required: Iterable
     header = next(records, None)
     if header is None or not any(cell_text(c) for c in header):
         raise reject([Problem(1, None, "文件没有表头行")])
-    keys, problems = _map_headers([cell_text(c) for c in header], aliases, required, repeated)
+    titles = [cell_text(c) for c in header]
+    keys, problems = _map_headers(titles, aliases, required, repeated)
     if problems:
         raise reject(problems)
     rows: list[tuple[int, dict]] = []
@@ -187,7 +188,9 @@ def _read_records(records: Iterator, aliases: dict[str, str], required: Iterable
         row = {key: "" for key in keys if key}
         for index, value in enumerate(values):
             key = keys[index] if index < len(keys) else None
-            if key:
+            if "\x00" in value:  # no database column holds it (PostgreSQL refuses it outright)
+                problems.append(Problem(number, titles[index] if key else None, "含有不允许的空字符（NUL）"))
+            elif key:
                 row[key] = value
             elif value:
                 problems.append(Problem(number, None, f"第 {index + 1} 列有数据但没有列名"))

@@ -3,7 +3,9 @@ audit an administrator reads (GET /api/audit); sign-ins audited without the pass
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 
 import shapely
 from aiohttp import FormData
@@ -94,6 +96,10 @@ async def test_an_uploaded_list_is_refused_whole_or_applied(client, sessions, to
     assert response.status == 400 and body["error"] == "import_rejected"
     assert body["problems"] == [{"row": 3, "column": "手机", "reason": "手机号码无效：“123”（应为 11 位手机号）"}]
     assert await _contact_count(sessions) == count
+    response = await client.post("/api/contacts/import", headers=editor,
+                                 data=_form("区划代码,姓名,角色,手机\n410102000000,张\x00三,责任人,13900001111\n", "a.csv"))
+    assert response.status == 400 and (await response.json())["problems"] == [
+        {"row": 2, "column": "姓名", "reason": "含有不允许的空字符（NUL）"}]
 
     good = "区划代码,姓名,角色,手机\n410102000000,甲区区长,责任人,13900001111\n"
     response = await client.post("/api/contacts/import?dry_run=1", headers={**editor, "Content-Type": "text/csv"},
@@ -170,3 +176,15 @@ async def test_the_audit_is_paged_newest_first_and_filtered_by_time_and_actor(cl
     assert len(await _audit(client, tokens, actor="token:2:editor-token", since="2000-01-01T08:00")) == 3
     response = await client.get("/api/audit", params={"target_id": "1"}, headers=bearer(tokens["admin"]))
     assert response.status == 400 and (await response.json())["field"] == "target_id"
+
+
+async def test_a_file_that_is_no_workbook_is_refused_as_unreadable(client, sessions, tokens):
+    await _registry(sessions)
+    broken = io.BytesIO()
+    with zipfile.ZipFile(broken, "w") as archive:   # a zip, but its parts are no workbook's XML
+        archive.writestr("[Content_Types].xml", "<Types><broken")
+        archive.writestr("xl/workbook.xml", "<<<")
+    for body in (broken.getvalue(), b"not a zip"):
+        response = await client.post("/api/shelters/import", data=body,
+                                     headers={**bearer(tokens["editor"]), "Content-Type": XLSX})
+        assert response.status == 400 and "xlsx" in (await response.json())["detail"]
