@@ -182,7 +182,7 @@ def _reply_schemas() -> dict[str, dict]:
                  "lifecycle": {"enum": list(LIFECYCLE_LABELS)}, "kind_label": s, "next_review_due": null(DATE),
                  "status": {"enum": list(STATUS_LABELS)}, "status_label": s, "updated_at": s}
     contact = obj({"id": i, "unit_code": CODE, "plan_id": ni, "role": s, "role_label": s, "name": s, "position": s,
-                   "phone": ns, "phone_display": s, "landline": ns, "channels": {"type": "object"}},
+                   "phone": ns, "phone_display": s, "channels": {"type": "object"}},
                   description="责任人（角色：" + "、".join(ROLE_LABELS) + "）")
     shelter = obj({"id": i, "unit_code": CODE, "plan_id": ni, "name": s, "capacity": i, "address": s,
                    "lon": null(n), "lat": null(n)})

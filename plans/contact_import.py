@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.plans.contact_rules import PERSON_ROLES, normalise_mobile
+from fangxun.plans.contact_rules import LANDLINE_ENTRY, PERSON_ROLES, normalise_mobile
 from fangxun.plans.contact_writes import contact_snapshot
 from fangxun.plans.list_import import ListImport, plan_changes, write_changes
 from fangxun.plans.models import Contact
@@ -26,8 +26,8 @@ CONTACT_ALIASES = {
 }
 LABELS = {"name": "姓名", "position": "职务", "role": "角色", "mobile": "手机", "landline": "固话"}
 REQUIRED = ("name", "role", "mobile")
-# What a row sets on each stored record of its person (the name finds them; channels are kept).
-COMPARED = ("role", "position", "phone", "landline")
+# What a row sets on each stored record of its person (the name finds them); of the channels only the 固话 entry.
+COMPARED = ("role", "position", "phone", "channels")
 NAME_MAX, POSITION_MAX = 50, 100
 ROLE_CHOICES = {**{key: key for key in PERSON_ROLES}, **{ROLE_LABELS[key]: key for key in PERSON_ROLES}}
 
@@ -89,15 +89,26 @@ async def plan_contact_import(session: AsyncSession, rows: list[tuple[int, dict]
     for part in chunks(sorted(wanted)):
         stored += (await session.execute(
             select(Contact.id, Contact.unit_code, Contact.plan_id, Contact.role, Contact.name, Contact.position,
-                   Contact.phone, Contact.landline, Contact.channels)
+                   Contact.phone, Contact.channels)
             .where(Contact.unit_code.in_(part), Contact.role.in_(PERSON_ROLES)))).all()
-    return plan_changes(wanted, stored, COMPARED, contact_snapshot, _new_contact)
+    return plan_changes(wanted, stored, contact_snapshot, _merge, _new_contact)
+
+
+def _with_landline(channels: dict, landline: str | None) -> dict:
+    """`channels` with the file's 固话 as its landline entry (none: no entry)."""
+    others = {key: value for key, value in channels.items() if key != LANDLINE_ENTRY}
+    return {**others, LANDLINE_ENTRY: landline} if landline else others
+
+
+def _merge(before: dict, person: dict) -> dict:
+    return {**before, "role": person["role"], "position": person["position"], "phone": person["phone"],
+            "channels": _with_landline(before["channels"], person["landline"])}
 
 
 def _new_contact(unit_code: str, person: dict) -> dict:
     return {"unit_code": unit_code, "plan_id": None, "role": person["role"], "name": person["name"],
-            "position": person["position"], "phone": person["phone"], "landline": person["landline"],
-            "channels": {}}
+            "position": person["position"], "phone": person["phone"],
+            "channels": _with_landline({}, person["landline"])}
 
 
 async def import_contact_rows(session: AsyncSession, rows: list[tuple[int, dict]], actor: str, source: str,

@@ -7,6 +7,8 @@ import json
 
 # The persons a plan names and warnings reach: the 责任人 and the 副责任人.
 PERSON_ROLES = ("responsible", "deputy")
+# The entry of a contact's channels holding its 固话 (landline), which a redial calls after the mobile.
+LANDLINE_ENTRY = "landline"
 # The JSON text of a contact's channels when it holds no entry.
 NO_CHANNELS = ("{}", "null")
 

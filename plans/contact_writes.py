@@ -8,21 +8,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, NotFound
+from fangxun.plans.contact_rules import LANDLINE_ENTRY
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.plan_fields import ContactFields, normalise_phone
 from fangxun.plans.unit_rules import is_valid_code, normalise_code
 
 # What an edit may change: the person, not where they belong (delete and add for another unit or plan).
-UPDATABLE = ("role", "name", "position", "phone", "landline", "channels")
-SNAPSHOT = ("unit_code", "plan_id", "role", "name", "position", "phone", "landline", "channels")
+UPDATABLE = ("role", "name", "position", "phone", "channels")
+SNAPSHOT = ("unit_code", "plan_id", "role", "name", "position", "phone", "channels")
 
 
 class ContactCreate(ContactFields):
-    """A contact as added through the API: a person of a unit (and optionally of one of its plans)."""
+    """A contact as added through the API: a person of a unit (and optionally of one of its plans); a 固话 is the
+    `landline` entry of its channels."""
 
     unit_code: str
     plan_id: int | None = Field(None, ge=1, le=2**31 - 1)
-    landline: str | None = None
 
     @field_validator("unit_code", mode="before")
     @classmethod
@@ -32,10 +33,17 @@ class ContactCreate(ContactFields):
             raise ValueError(f"区划代码应为 12 位数字：{value!r}")
         return code
 
-    @field_validator("landline", mode="before")
+    @field_validator("channels")
     @classmethod
-    def _landline(cls, value: object) -> str | None:
-        return normalise_phone(value)
+    def _landline(cls, channels: dict[str, str]) -> dict[str, str]:
+        if LANDLINE_ENTRY not in channels:
+            return channels
+        try:
+            landline = normalise_phone(channels[LANDLINE_ENTRY])
+        except ValueError as exc:
+            raise ValueError(f"{LANDLINE_ENTRY}：{exc}") from None
+        others = {key: value for key, value in channels.items() if key != LANDLINE_ENTRY}
+        return {**others, LANDLINE_ENTRY: landline} if landline else others
 
 
 def contact_snapshot(contact) -> dict:

@@ -80,14 +80,15 @@ class ListImport:
                 f"未变 {self.unchanged} 条")
 
 
-def plan_changes(wanted: dict[str, dict[str, tuple[int, dict]]], stored: Iterable, compared: tuple[str, ...],
-                 snapshot: Callable[[object], dict], new_values: Callable[[str, dict], dict]) -> ListImport:
+def plan_changes(wanted: dict[str, dict[str, tuple[int, dict]]], stored: Iterable,
+                 snapshot: Callable[[object], dict], merge: Callable[[dict, dict], dict],
+                 new_values: Callable[[str, dict], dict]) -> ListImport:
     """The changes that make each named unit's stored list the file's list.
 
-    `wanted`: unit -> name -> (row, values of `compared`); `stored`: the units' records (id, unit_code, name and the
-    snapshot's fields). A stored record with a listed name takes the row's values (every record of that name:
-    a person named in two plans is changed in both); one with a name not listed is removed; a listed name with
-    no record is added, with `new_values(unit, values)`."""
+    `wanted`: unit -> name -> (row, the row's values); `stored`: the units' records (id, unit_code, name and the
+    snapshot's fields). A stored record with a listed name becomes `merge(its snapshot, the row's values)` (every
+    record of that name: a person named in two plans is changed in both); one with a name not listed is removed; a
+    listed name with no record is added, with `new_values(unit, values)`."""
     result = ListImport(units=len(wanted))
     matched: set[tuple[str, str]] = set()
     changed_rows: set[int] = set()
@@ -99,7 +100,7 @@ def plan_changes(wanted: dict[str, dict[str, tuple[int, dict]]], stored: Iterabl
             continue
         number, values = listed
         matched.add((record.unit_code, record.name))
-        after = {**before, **{key: values[key] for key in compared}}
+        after = merge(before, values)
         if after != before:
             changed_rows.add(number)
             result.changes.append(Change("update", number, record.unit_code, record.name, record.id, before, after))
@@ -116,13 +117,13 @@ def plan_changes(wanted: dict[str, dict[str, tuple[int, dict]]], stored: Iterabl
     return result
 
 
-async def write_changes(session: AsyncSession, model, result: ListImport, compared: tuple[str, ...], actor: str,
+async def write_changes(session: AsyncSession, model, result: ListImport, columns: tuple[str, ...], actor: str,
                         noun: str, source: str) -> None:
-    """Apply `result` to `model`'s table and audit each change (action `<noun>.import.<create|update|delete>`)
+    """Apply `result` to `model`'s table (an update sets `columns`) and audit each change (action `<noun>.import.<create|update|delete>`)
     plus one summary row (`<noun>s.import`, the figures and the file's name)."""
     if not result.changes:
         return
-    updates = [{"id": c.target_id, **{key: c.after[key] for key in compared}}
+    updates = [{"id": c.target_id, **{key: c.after[key] for key in columns}}
                for c in result.changes if c.action == "update"]
     if updates:
         await session.execute(update(model), updates)

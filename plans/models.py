@@ -81,7 +81,6 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(50))
     position: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str | None] = mapped_column(String(20))
-    landline: Mapped[str | None] = mapped_column(String(20))  # 固话: shown and listed, not dialled by channels
     channels: Mapped[dict] = mapped_column(JSON, default=dict)
 
 

@@ -91,7 +91,11 @@ async def plan_shelter_import(session: AsyncSession, rows: list[tuple[int, dict]
         stored += (await session.execute(
             select(Shelter.id, Shelter.unit_code, Shelter.plan_id, Shelter.name, Shelter.capacity, Shelter.address,
                    Shelter.lon, Shelter.lat).where(Shelter.unit_code.in_(part)))).all()
-    return plan_changes(wanted, stored, COMPARED, shelter_snapshot, _new_shelter)
+    return plan_changes(wanted, stored, shelter_snapshot, _merge, _new_shelter)
+
+
+def _merge(before: dict, shelter: dict) -> dict:
+    return {**before, **{key: shelter[key] for key in COMPARED}}
 
 
 def _new_shelter(unit_code: str, shelter: dict) -> dict:

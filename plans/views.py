@@ -45,8 +45,7 @@ def contact_view(contact: Contact) -> dict:
     return {"id": contact.id, "unit_code": contact.unit_code, "plan_id": contact.plan_id,
             "role": contact.role, "role_label": ROLE_LABELS.get(contact.role, contact.role),
             "name": contact.name, "position": contact.position, "phone": contact.phone,
-            "phone_display": format_phone(contact.phone), "landline": contact.landline,
-            "channels": contact.channels or {}}
+            "phone_display": format_phone(contact.phone), "channels": contact.channels or {}}
 
 
 def shelter_view(shelter: Shelter) -> dict:

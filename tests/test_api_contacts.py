@@ -49,8 +49,8 @@ async def test_a_contact_added_edited_and_deleted_leaves_its_history_in_the_audi
     contact_id = created["id"]
 
     response = await client.patch(f"/api/contacts/{contact_id}", headers=editor,
-                                  json={"phone": "13900008888", "landline": "0371-6000 0001"})
-    assert response.status == 200 and (await response.json())["landline"] == "037160000001"
+                                  json={"phone": "13900008888", "channels": {"landline": "0371-6000 0001"}})
+    assert response.status == 200 and (await response.json())["channels"] == {"landline": "037160000001"}
     listed = await client.get(f"/api/units/{DISTRICT_A}/contacts", headers=bearer(tokens["viewer"]))
     assert "张三" in {item["name"] for item in (await listed.json())["items"]}
     await sign_in(client, user, PASSWORD)
@@ -65,7 +65,7 @@ async def test_a_contact_added_edited_and_deleted_leaves_its_history_in_the_audi
     assert {item["actor"] for item in history} == {"token:2:editor-token"}
     change = history[1]
     assert (change["before"]["phone"], change["after"]["phone"]) == ("13900007777", "13900008888")
-    assert (change["before"]["landline"], change["after"]["landline"]) == (None, "037160000001")
+    assert (change["before"]["channels"], change["after"]["channels"]) == ({}, {"landline": "037160000001"})
     assert history[0]["after"] is None and history[0]["before"]["name"] == "张三"
 
 
@@ -81,6 +81,9 @@ async def test_bad_contact_writes_are_refused_and_roles_are_checked(client, sess
     assert response.status == 400 and (await response.json())["field"] == "unit_code"
     response = await client.patch("/api/contacts/1", headers=bearer(tokens["editor"]), json={"phone": "12"})
     assert response.status == 400 and (await response.json())["field"] == "phone"
+    response = await client.patch("/api/contacts/1", headers=bearer(tokens["editor"]),
+                                  json={"channels": {"landline": "12"}})
+    assert response.status == 400 and "landline" in (await response.json())["detail"]
     assert (await client.get("/api/audit", headers=bearer(tokens["editor"]))).status == 403
     assert [item["action"] for item in await _audit(client, tokens, target_type="contact")] == []
 
