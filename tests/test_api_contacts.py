@@ -191,3 +191,24 @@ async def test_a_file_that_is_no_workbook_is_refused_as_unreadable(client, sessi
         response = await client.post("/api/shelters/import", data=body,
                                      headers={**bearer(tokens["editor"]), "Content-Type": XLSX})
         assert response.status == 400 and "xlsx" in (await response.json())["detail"]
+
+
+async def test_a_plans_persons_replaced_through_the_api_are_audited(client, sessions, tokens):
+    await _registry(sessions)
+    editor = bearer(tokens["editor"])
+    response = await client.post("/api/plans", headers=editor, json={
+        "unit_code": EAST_VILLAGE, "kind": "other", "title": "东村巡查方案",
+        "contacts": [{"name": "赵一", "phone": "13900000011"}]})
+    assert response.status == 201, await response.text()
+    plan = await response.json()
+    [first] = plan["contacts"]
+    same = {"contacts": [{"name": "赵一", "phone": "13900000011"}]}
+    response = await client.patch(f"/api/plans/{plan['id']}", headers=editor, json=same)
+    assert [c["id"] for c in (await response.json())["contacts"]] == [first["id"]]   # unchanged: kept as it was
+    response = await client.patch(f"/api/plans/{plan['id']}", headers=editor,
+                                  json={"contacts": [{"name": "赵一", "phone": "13900000022"}]})
+    [second] = (await response.json())["contacts"]
+    history = await _audit(client, tokens, target_type="contact")
+    assert [(item["action"], item["target_id"], (item["before"] or item["after"])["phone"]) for item in history] == [
+        ("contact.create", str(second["id"]), "13900000022"), ("contact.delete", str(first["id"]), "13900000011"),
+        ("contact.create", str(first["id"]), "13900000011")]
