@@ -39,6 +39,12 @@ def address_on(channels: dict | None, phone: str | None, channel: str, kind: str
     return str(address or "").strip()
 
 
+def person_identity(unit_code: str, phone: str | None, name: str) -> tuple[str, str]:
+    """Who a contact row is: one person of a unit by phone (separators ignored), else by name. A person named in
+    several plans of a unit has a row in each."""
+    return unit_code, (phone or "").replace("-", "").replace(" ", "") or name
+
+
 def normalise_mobile(value: object) -> str | None:
     """A mainland mobile number (11 digits from 13 to 19, a +86 or 86 before it dropped); blank is None; anything
     else raises ValueError in Chinese."""
