@@ -212,3 +212,15 @@ async def test_a_plans_persons_replaced_through_the_api_are_audited(client, sess
     assert [(item["action"], item["target_id"], (item["before"] or item["after"])["phone"]) for item in history] == [
         ("contact.create", str(second["id"]), "13900000022"), ("contact.delete", str(first["id"]), "13900000011"),
         ("contact.create", str(first["id"]), "13900000011")]
+
+
+async def test_a_contact_away_can_still_be_deleted_and_its_absence_goes_with_it(client, sessions, tokens):
+    await _registry(sessions)
+    editor = bearer(tokens["editor"])
+    response = await client.post("/api/contacts", headers=editor, json={"unit_code": DISTRICT_A, "name": "孙九"})
+    contact_id = (await response.json())["id"]
+    response = await client.post(f"/api/contacts/{contact_id}/absences", headers=editor,
+                                 json={"kind": "leave", "starts_at": "2026-06-01", "ends_at": "2026-06-03"})
+    assert response.status == 201, await response.text()
+    assert (await client.delete(f"/api/contacts/{contact_id}", headers=editor)).status == 200
+    assert (await client.get(f"/api/contacts/{contact_id}/absences", headers=editor)).status == 404
