@@ -69,6 +69,8 @@ def reject(problems: list[Problem], what: str = "文件") -> ImportRejected:
 
 def cell_text(value: object) -> str:
     """A cell as trimmed text: numbers without a spurious .0, datetimes at midnight as dates."""
+    if type(value) is str:  # most cells, and every cell a second time round
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
