@@ -12,7 +12,7 @@ from fangxun.core.db import Base, UTCDateTime, utcnow
 
 
 class AdminUnit(Base):
-    """An administrative unit (city, district, township or village) with its ancestors."""
+    """An administrative unit (province, city, district, township or village) with its ancestors."""
 
     __tablename__ = "admin_units"
 
@@ -21,6 +21,7 @@ class AdminUnit(Base):
     level: Mapped[str] = mapped_column(String(10), index=True)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     # Ancestors copied at import so a subtree is one indexed equality, whatever its depth.
+    province_code: Mapped[str | None] = mapped_column(String(12), index=True)
     city_code: Mapped[str | None] = mapped_column(String(12), index=True)
     district_code: Mapped[str | None] = mapped_column(String(12), index=True)
     township_code: Mapped[str | None] = mapped_column(String(12), index=True)
