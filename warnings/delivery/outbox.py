@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.bulk import FAST_FROM, bulk_insert_values
+from fangxun.warnings.drills.rules import exercise_payload, marked
 from fangxun.warnings.tables import Notification, NotificationAttempt
 from fangxun.warnings.vocabulary import PRIORITIES
 
@@ -45,6 +46,8 @@ def compose(payload: dict, messages: dict, recipient_name: str, duty: str | None
     text = _fill_line(text.replace(RECIPIENT_SLOT, recipient_name), DUTY_SLOT, line)
     if payload.get("note"):
         text = f"{payload['note']}\n\n{text}"
+    if exercise_payload(payload):
+        return marked(title, text)
     return title, text
 
 
