@@ -13,8 +13,8 @@ from types import SimpleNamespace
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_3, TOWN_2,
-                                       add_registry, make_warning, warning_settings)
+from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, TOWN_2, add_registry,
+                                       make_warning, warning_settings)
 
 from fangxun.cli import cmd_drill_report, cmd_drill_start
 from fangxun.core.accounts import signing_secret
