@@ -16,7 +16,7 @@ def ack_page(notification, warning, token: str, zone: str, just_acknowledged: bo
     page, and an exercise warning's, opens with 【演练】 and says it is a drill."""
     payload = notification.payload or {}
     title, text = compose(payload, warning.messages or {} if warning is not None else {}, notification.recipient_name)
-    drill = exercise_payload(payload) or (warning is not None and warning.cap_status == "Exercise")
+    drill = exercise_payload(payload) or getattr(warning, "cap_status", None) == "Exercise"
     if warning is None:
         shown = {"colour": "", "event": "", "headline": title, "sender_name": "", "sent": notification.created_at,
                  "onset": None, "expires": None, "status_label": "", "badge": "演练" if drill else "通知",
