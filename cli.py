@@ -245,6 +245,9 @@ def _minutes(value) -> str:
 
 
 async def cmd_drill_list(ctx: CommandContext) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     from fangxun.warnings.drills.report import list_drills
 
     async with ctx.database() as (_, sessions), sessions() as session:
@@ -254,7 +257,8 @@ async def cmd_drill_list(ctx: CommandContext) -> None:
         return
     for drill in drills:
         state = "已取消" if drill["cancelled_at"] else "已结束" if drill["finished_at"] else "进行中"
-        print(f"{drill['id']}\t{drill['started_at']}\t{drill['scope_name']}\t通知 {drill['told']}\t{state}")
+        started = datetime.fromisoformat(drill["started_at"]).astimezone(ZoneInfo(ctx.settings.registry.timezone))
+        print(f"{drill['id']}\t{started:%Y-%m-%d %H:%M}\t{drill['scope_name']}\t通知 {drill['told']}\t{state}")
 
 
 async def cmd_drill_cancel(ctx: CommandContext) -> None:

@@ -273,3 +273,14 @@ class _Context:
     @asynccontextmanager
     async def database(self):
         yield self.engine, self.sessions
+
+
+async def test_a_cancelled_drill_sends_nothing_more(sessions, config, registry, dispatch, sink):
+    from fangxun.warnings.drills.follow_up import cancel_drill
+
+    started = await start(sessions, config, DISTRICT_A)
+    async with sessions() as session, session.begin():
+        assert await cancel_drill(session, await session.get(Drill, started.drill.id), NOON) == 7
+    assert await dispatch() == 0 and sink.requests == []
+    assert {(r.status, r.last_error) for r in await rows(sessions)} == {("cancelled", "演练已取消")}
+    assert await follow_up(sessions, config, NOON + timedelta(hours=2)) == 0

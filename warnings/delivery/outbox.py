@@ -295,6 +295,14 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
     return cancelled
 
 
+async def cancel_drill_unsent(session: AsyncSession, drill_id: int, now: datetime, reason: str) -> int:
+    """Cancel the not-yet-sent messages of a drill (finished or called off); rows in flight finish as they are."""
+    await settle_begun(session, and_(N.c.drill_id == drill_id, N.c.lease_until < now), now)
+    result = await session.execute(update(N).where(N.c.drill_id == drill_id, cancellable_condition(now)).values(
+        status="cancelled", last_error=reason, lease_until=None, claimed_by=None))
+    return result.rowcount or 0
+
+
 def _held_by(worker: str):
     """SQL: rows `worker` holds, for statements that pick rows by id. (The status is compared through
     COALESCE so that the planner finds the rows by id and never walks every `sending` row through the

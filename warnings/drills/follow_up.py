@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
@@ -13,12 +13,12 @@ from fangxun.settings import Settings
 from fangxun.warnings.acks.escalation import _Targets, escalation_prefix, reminder_prefix
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, follow_up_payload, signed_writer,
                                                take_escalations, take_reminders)
+from fangxun.warnings.delivery.outbox import cancel_drill_unsent
 from fangxun.warnings.drills.rules import DrillStep, drill_step, follow_up_ends, within_scope
 from fangxun.warnings.routing.deadlines import escalation_target
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.tables import Drill, Notification
 
-N = Notification.__table__
 FINISHED = "演练已结束"
 CALLED_OFF = "演练已取消"
 MAX_NAMES = 20
@@ -49,8 +49,7 @@ async def _close_ended(session: AsyncSession, drills: list[Drill], now: datetime
             running.append(drill)
             continue
         drill.finished_at = now
-        await session.execute(update(N).where(N.c.drill_id == drill.id, N.c.status == "pending")
-                              .values(status="cancelled", last_error=FINISHED))
+        await cancel_drill_unsent(session, drill.id, now, FINISHED)
     return running
 
 
@@ -58,9 +57,7 @@ async def cancel_drill(session: AsyncSession, drill: Drill, now: datetime) -> in
     """Call a drill off: its unsent messages cancelled, no more reminders or escalations; how many cancelled."""
     if drill.cancelled_at is None and drill.finished_at is None:
         drill.cancelled_at = now
-    result = await session.execute(update(N).where(N.c.drill_id == drill.id, N.c.status == "pending")
-                                   .values(status="cancelled", last_error=CALLED_OFF))
-    return result.rowcount or 0
+    return await cancel_drill_unsent(session, drill.id, now, CALLED_OFF)
 
 
 async def follow_up_drills(session: AsyncSession, now: datetime, settings: Settings) -> int:
