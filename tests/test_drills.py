@@ -284,3 +284,19 @@ async def test_a_cancelled_drill_sends_nothing_more(sessions, config, registry, 
     assert await dispatch() == 0 and sink.requests == []
     assert {(r.status, r.last_error) for r in await rows(sessions)} == {("cancelled", "演练已取消")}
     assert await follow_up(sessions, config, NOON + timedelta(hours=2)) == 0
+
+
+async def test_a_reply_answers_the_drill_and_never_a_real_warning(sessions, config, registry, dispatch):
+    from fangxun.warnings.acks.inbound_sms import InboundSms
+    from fangxun.warnings.acks.sms_replies import record_reply
+
+    await ingest(sessions, make_warning(colour="red"), config, NOON)
+    await dispatch()
+    started = await start(sessions, config, DISTRICT_A)
+    await dispatch()
+    async with sessions() as session, session.begin():
+        outcome = await record_reply(session, "sms", InboundSms("东村支书", "13900000008", "1",
+                                                                NOON + timedelta(minutes=3)), NOON + timedelta(minutes=3))
+    assert outcome.acknowledged == 1
+    acked = [(r.drill_id, r.warning_id) for r in await rows(sessions, address="13900000008") if r.acked_at]
+    assert acked == [(started.drill.id, None)]  # the warning's notice to the same number still waits
