@@ -219,7 +219,7 @@ def _reply_schemas() -> dict[str, dict]:
     thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
                   "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
                   "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
-                  "counts": {"type": "object"}})
+                  "counts": {"type": "object"}, "exercise": {**b, "description": "演练（CAP Exercise）"}})
     intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
                   "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
                   "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,

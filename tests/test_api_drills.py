@@ -115,3 +115,16 @@ async def test_the_ack_page_of_an_exercise_warning_is_marked(client, sessions, c
     page = await (await client.get(f"/ack/{token}")).text()
     assert "防汛演练 · 叫应确认" in page and "【演练】郑州市气象台发布暴雨红色预警信号" in page
     assert "【演练】暴雨红色预警" in page and "不是真实预警" in page
+
+
+async def test_an_exercise_is_marked_in_the_feed_and_on_the_board(client, sessions, config, tokens, registry):
+    result = await ingest(sessions, make_warning(status="Exercise"), config, NOON)
+    feed = await (await client.get("/cap/feed.xml", headers=bearer(tokens["viewer"]))).text()
+    assert "<title>【演练】郑州市气象台发布暴雨红色预警信号</title>" in feed and "<status>Exercise</status>" in feed
+    threads = await (await client.get("/api/board/threads", headers=bearer(tokens["viewer"]))).json()
+    thread = next(item for item in threads["threads"] if item["thread_id"] == result.warning.id)
+    assert thread["headline"] == "【演练】郑州市气象台发布暴雨红色预警信号" and thread["exercise"] is True
+    timeline = await (await client.get(f"/api/board/threads/{result.warning.id}",
+                                       headers=bearer(tokens["viewer"]))).json()
+    assert [message["headline"] for message in timeline["timeline"]] == ["【演练】郑州市气象台发布暴雨红色预警信号"]
+    assert timeline["timeline"][0]["exercise"] is True
