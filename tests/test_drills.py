@@ -300,3 +300,20 @@ async def test_a_reply_answers_the_drill_and_never_a_real_warning(sessions, conf
     assert outcome.acknowledged == 1
     acked = [(r.drill_id, r.warning_id) for r in await rows(sessions, address="13900000008") if r.acked_at]
     assert acked == [(started.drill.id, None)]  # the warning's notice to the same number still waits
+
+
+async def test_the_annual_report_lists_drills_apart_from_warnings_issued(sessions, config, registry, dispatch):
+    from fangxun.report.figures import build_annual_report
+
+    started = await start(sessions, config, DISTRICT_A, deadline="30m")
+    await dispatch()
+    await ingest(sessions, make_warning(colour="red", status="Exercise"), config, NOON)
+    for row in (await rows(sessions, drill_id=started.drill.id))[:3]:
+        await ack(sessions, row, NOON + timedelta(minutes=4))
+    async with sessions() as session:
+        report = await build_annual_report(session, config, 2026, NOON)
+    figures = report.figures
+    assert figures["warnings"]["total"] == 0 and figures["notifications"]["warnings"]["notices"] == 0
+    assert [(item["kind"], item["name"], item["notices"], item["acknowledged"]) for item in figures["drills"]["items"]] \
+        == [("drill", "甲区叫应演练", 7, 3), ("exercise_warning", "暴雨红色预警（演练）", 12, 0)]
+    assert report.table("drills").rows[0][:3] == ("叫应演练", "2026-06-01 10:00", "甲区叫应演练")
