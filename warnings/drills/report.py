@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import NotFound
@@ -60,8 +60,8 @@ async def drill_report(session: AsyncSession, drill_id: int, now: datetime) -> d
                N.c.status, N.c.attempts, N.c.delivered_at, N.c.acked_at, N.c.last_error, N.c.escalated_at)
         .where(N.c.drill_id == drill_id, N.c.purpose == "notice", N.c.escalation_step == 0)
         .order_by(N.c.id))).all()
-    escalations = len((await session.execute(
-        select(N.c.id).where(N.c.drill_id == drill_id, N.c.purpose == "escalation"))).all())
+    escalations = (await session.execute(select(func.count()).select_from(N).where(
+        N.c.drill_id == drill_id, N.c.purpose == "escalation"))).scalar_one()
     people: dict[tuple[str, str], list] = {}
     for row in rows:
         people.setdefault((row.recipient_kind, row.recipient_key), []).append(row)
