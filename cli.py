@@ -116,6 +116,9 @@ async def cmd_plans_export(ctx: CommandContext) -> None:
 
 
 async def cmd_plans_remind(ctx: CommandContext) -> None:
+    if not ctx.settings.registry.reminders.enabled:
+        print("预案复核提醒已关闭（配置 [registry.reminders] enabled = false），未发送任何提醒")
+        return
     from fangxun.warnings.plan_reminders import due_reminders, send_plan_reminders
 
     async with ctx.database() as (_, sessions):
@@ -140,7 +143,8 @@ async def cmd_duty_import(ctx: CommandContext) -> None:
 
     departments = ctx.settings.warnings.departments
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
-        result = await import_roster_file(session, Path(ctx.args.file), ctx.args.desk, departments)
+        result = await import_roster_file(session, Path(ctx.args.file), ctx.args.desk, departments,
+                                          actor=CLI_PRINCIPAL.name)
     print(f"{desk_names(departments)[ctx.args.desk]}值班表导入完成：{result}")
 
 
@@ -151,6 +155,7 @@ def _duty_moment(ctx: CommandContext):
 
 
 async def cmd_duty_now(ctx: CommandContext) -> None:
+    from fangxun.warnings.duty.roster_edits import line_json
     from fangxun.warnings.duty.roster_import import desk_names
     from fangxun.warnings.duty.roster_queries import on_duty_now
 
@@ -158,10 +163,7 @@ async def cmd_duty_now(ctx: CommandContext) -> None:
     at = _duty_moment(ctx)
     async with ctx.database() as (_, sessions), sessions() as session:
         duty = await on_duty_now(session, list(names), at, ctx.settings.warnings.duty)
-    items = [{"desk": desk, "desk_name": names[desk], "duty_date": e.duty_date.isoformat() if e else None,
-              "shift": e.shift if e else None, "officer_name": e.officer_name if e else None,
-              "officer_phone": e.officer_phone if e else None, "leader_name": e.leader_name if e else None,
-              "leader_phone": e.leader_phone if e else None} for desk, e in duty.items()]
+    items = [line_json(entry, names, desk) for desk, entry in duty.items()]
     if ctx.args.json:
         print(json.dumps(items, ensure_ascii=False, indent=2))
         return
@@ -172,6 +174,56 @@ async def cmd_duty_now(ctx: CommandContext) -> None:
             print(f"{item['desk_name']}（{item['desk']}）：{item['duty_date']} {item['shift']} 值班员 "
                   f"{item['officer_name']} {item['officer_phone']}，带班领导 {item['leader_name']} "
                   f"{item['leader_phone']}")
+
+
+async def cmd_contacts_away(ctx: CommandContext) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fangxun.plans.absence_queries import away_at, one_absence
+    from fangxun.plans.absence_writes import add_absence
+
+    args, zone = ctx.args, ctx.settings.warnings.quiet_hours.timezone
+
+    def local(text: str) -> str:
+        return datetime.fromisoformat(text).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+    if args.list:
+        at = _duty_moment(ctx)
+        async with ctx.database() as (_, sessions), sessions() as session:
+            items = await away_at(session, at, zone)
+        if args.json:
+            print(json.dumps(items, ensure_ascii=False, indent=2))
+        elif not items:
+            print("此时无人请假或出差")
+        for item in items if not args.json else ():
+            print(f"{item['id']}\t{item['unit_name']}\t{item['contact_name']}（{item['contact_id']}）\t"
+                  f"{item['kind_label']}\t{local(item['starts_at'])} 至 {local(item['ends_at'])}\t"
+                  f"通知发给：{item['notified_as']}")
+        return
+    if args.contact_id is None or not args.starts or not args.ends:
+        raise BadInput("登记请假或出差需给出 CONTACT_ID、--from 和 --to（或用 --list 查看谁不在岗）")
+    fields = {"kind": args.kind, "starts_at": args.starts, "ends_at": args.ends, "reason": args.reason or ""}
+    if args.deputy is not None:
+        fields["deputy_contact_id"] = args.deputy
+    now = ctx.clock.now()
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        absence = await add_absence(session, args.contact_id, fields, CLI_PRINCIPAL.name, now)
+        item = await one_absence(session, absence.id, now)
+    if args.json:
+        print(json.dumps(item, ensure_ascii=False, indent=2))
+        return
+    deputy = f"由 {item['deputy_name']}（{item['deputy_contact_id']}）代理" if item["deputy_name"] else "由本单位副责任人代理"
+    print(f"已登记 {item['id']}：{item['unit_name']} {item['contact_name']} {item['kind_label']} "
+          f"{local(item['starts_at'])} 至 {local(item['ends_at'])}，期间预警通知{deputy}")
+
+
+async def cmd_contacts_back(ctx: CommandContext) -> None:
+    from fangxun.plans.absence_writes import cancel_absence
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        absence = await cancel_absence(session, ctx.args.absence_id, CLI_PRINCIPAL.name, ctx.clock.now())
+    print(f"已取消请假/出差登记 {absence.id}：此后预警通知发回联系人 {absence.contact_id} 本人")
 
 
 async def cmd_duty_check(ctx: CommandContext) -> None:
@@ -464,7 +516,7 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                 print(f"{name}：注意：{note}", file=sys.stderr)
             if args.dry_run:
                 async with sessions() as session:
-                    view = await preview(session, warning, settings)
+                    view = await preview(session, warning, settings, ctx.clock.now())
                 shown.append({"file": file, **view} if args.json else view)
                 if not args.json:
                     recipients = view["recipients"]
@@ -750,6 +802,23 @@ def build_parser() -> argparse.ArgumentParser:
     drill_cancel = drill.add_parser("cancel", help="取消演练：未发出的消息不再发送，不再提醒和上报")
     drill_cancel.add_argument("id", type=integer, metavar="ID")
     drill_cancel.set_defaults(handler=cmd_drill_cancel)
+
+    contacts = commands.add_parser("contacts", help="责任人（请假、出差与代理人）").add_subparsers(
+        dest="action", required=True)
+    away = contacts.add_parser("away", help="登记责任人请假或出差（期间预警通知改发代理人）；--list 查看谁不在岗")
+    away.add_argument("contact_id", type=integer, nargs="?", metavar="CONTACT_ID", help="请假、出差者的联系人编号")
+    away.add_argument("--from", dest="starts", metavar="TIME", help="开始时间，ISO 8601（不带时区按北京时间；只写日期为当日零时）")
+    away.add_argument("--to", dest="ends", metavar="TIME", help="结束时间，ISO 8601（只写日期时含该日全天）")
+    away.add_argument("--kind", default="leave", help="leave（请假，默认）或 trip（出差）")
+    away.add_argument("--reason", help="事由")
+    away.add_argument("--deputy", type=integer, metavar="ID", help="代理人（AB角）的联系人编号；默认本单位副责任人")
+    away.add_argument("--list", action="store_true", help="列出某一时刻（--at，默认现在）不在岗的人及代理人")
+    away.add_argument("--at", help="--list 的时刻，ISO 8601（默认现在；不带时区按北京时间）")
+    away.add_argument("--json", action="store_true")
+    away.set_defaults(handler=cmd_contacts_away)
+    back = contacts.add_parser("back", help="取消一条请假、出差登记（提前返岗）")
+    back.add_argument("absence_id", type=integer, metavar="ABSENCE_ID")
+    back.set_defaults(handler=cmd_contacts_back)
 
     commands.add_parser("check-config", help="检查配置文件").set_defaults(handler=cmd_check_config)
     return parser

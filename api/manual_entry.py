@@ -28,7 +28,7 @@ async def dry_run(request: web.Request, warning: NormalisedWarning) -> dict:
     """What accepting `warning` would do (its units, who is told, counted per level and department); nothing
     is written."""
     async with request.app[SESSIONS]() as session:
-        return {"dry_run": True, **await preview(session, warning, request.app[SETTINGS])}
+        return {"dry_run": True, **await preview(session, warning, request.app[SETTINGS], request.app[CLOCK].now())}
 
 
 def handoff_of(request: web.Request):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fangxun.api.openapi_schemas import CODE, DATE, ID, ref
+from fangxun.api.openapi_schemas import CODE, DATE, ID, LOCAL_TIME, ref
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.plan_queries import MAX_PAGE_SIZE as MAX_PLANS
 from fangxun.plans.unit_rules import LEVELS
@@ -13,6 +13,7 @@ from fangxun.report.export import FORMATS, MEDIA_TYPES
 from fangxun.report.period import MAX_YEAR, MIN_YEAR
 from fangxun.warnings.board_rules import FILTERS, LEVEL_FILTERS, MAX_PER_PAGE, MAX_QUERY_CHARS, PER_PAGE
 from fangxun.warnings.delivery.channels.voice_protocol import SIGNATURE_HEADER
+from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.queries import MAX_PAGE_SIZE as MAX_WARNINGS, STATES
 from fangxun.warnings.vocabulary import COLOURS, WARNING_STATUSES
 
@@ -52,6 +53,7 @@ def _page(default: int, high: int) -> list[dict]:
 EVENT_ID = path("id", {**ID, "examples": [1]}, "事件编号")
 WARNING_ID = path("id", {**ID, "examples": [1]}, "预警编号")
 PLAN_ID = path("id", {**ID, "examples": [1]}, "预案编号")
+CONTACT_ID = path("id", {**ID, "examples": [1]}, "联系人编号")
 DRILL_ID = path("id", {**ID, "examples": [1]}, "演练编号")
 ROOT = query("root", CODE, "只看该区划及其下级（默认全市）")
 GROUP = {"type": "string", "pattern": r"^(desks|other|(unit|self):\d{12})$",
@@ -62,6 +64,9 @@ BOARD_FILTERS = [
     query("level", {"enum": list(LEVEL_FILTERS)}, "责任人所在级别"),
     query("department", {"type": "string", "maxLength": 64}, "部门键"),
     query("q", {"type": "string", "maxLength": MAX_QUERY_CHARS}, "按姓名、区划或电话号码查找")]
+DUTY_LINE = [path("desk", {"type": "string", "maxLength": 64, "examples": ["water"]}, "席位：city 或部门键"),
+             path("duty_date", {**DATE, "examples": ["2026-07-01"]}, "值班日（自交班时间起算）"),
+             path("shift", {"enum": list(SHIFTS)}, "班次")]
 SIGNATURE = {"name": SIGNATURE_HEADER, "in": "header", "required": True,
              "schema": {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"},
              "description": "sha256=<请求体原文的 HMAC-SHA256 十六进制值，以渠道回调密钥为键>"}
@@ -142,6 +147,33 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                             body=json_body("ReviewBody"), errors=(404, 409)),
     ("post", "/api/plans/{id}/withdraw"): Op("废止预案（保留历史）", "预案", {200: json_reply("已废止", "PlanDetail")},
                                              params=[PLAN_ID], body=json_body("WithdrawBody"), errors=(404, 409)),
+    # Absences
+    ("post", "/api/contacts/{id}/absences"): Op(
+        "登记责任人请假或出差：期间其预警通知改发代理人（指定的 AB角，否则本单位副责任人）", "请假出差",
+        {201: json_reply("已登记", "Absence")}, params=[CONTACT_ID], body=json_body("AbsenceBody"), errors=(404,)),
+    ("get", "/api/contacts/{id}/absences"): Op("一位联系人的请假、出差登记（新的在前）", "请假出差",
+                                               {200: json_reply("登记列表", "AbsenceList")}, params=[CONTACT_ID],
+                                               errors=(404,)),
+    ("get", "/api/absences"): Op("某一时刻谁不在岗、由谁代理", "请假出差", {200: json_reply("不在岗的人", "AwayList")},
+                                 params=[query("at", LOCAL_TIME, "时刻（默认现在）")]),
+    ("post", "/api/absences/{id}/cancel"): Op("取消一条请假、出差登记（保留记录），此后通知发回本人", "请假出差",
+                                              {200: json_reply("已取消", "Absence")},
+                                              params=[path("id", {**ID, "examples": [1]}, "登记编号")],
+                                              body=json_body("AbsenceCancel"), body_required=False,
+                                              errors=(404, 409)),
+    # Duty rosters
+    ("get", "/api/duty/roster"): Op("值班表：某席位（省略为全部）在日期范围内的各班次", "值班", {200: json_reply("值班安排", "DutyRoster")},
+                                   params=[query("desk", {"type": "string", "maxLength": 64}, "席位：city 或部门键"),
+                                           query("from", DATE, "起始值班日（默认今天）"),
+                                           query("to", DATE, "结束值班日（默认起始日后 30 天，最多 366 天）")]),
+    ("get", "/api/duty/now"): Op("此刻各席位的值班员与带班领导", "值班", {200: json_reply("当前值班", "DutyNow")}),
+    ("put", "/api/duty/roster/{desk}/{duty_date}/{shift}"): Op(
+        "设置某席位某日某班次的值班员与带班领导（校验同导入；与当日其他班次重叠为 409）", "值班",
+        {200: json_reply("已修改", "DutyRosterLine"), 201: json_reply("已新增", "DutyRosterLine")},
+        params=DUTY_LINE, body=json_body("DutyLineBody"), errors=(409,)),
+    ("delete", "/api/duty/roster/{desk}/{duty_date}/{shift}"): Op(
+        "删除某席位某日某班次的值班安排（该时段回到配置的值班室联系方式）", "值班",
+        {200: json_reply("已删除", "DutyDeleted")}, params=DUTY_LINE, errors=(404,)),
     # Warnings
     ("post", "/api/warnings"): Op(
         "接收预警：CAP 1.2 / GB/T 35965.1 XML 或手工录入表单（JSON）；dry_run=1 只预演", "预警",

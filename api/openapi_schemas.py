@@ -12,6 +12,7 @@ from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
 from fangxun.warnings.drills.rules import LEVELS as DRILL_LEVELS, OUTCOME_LABELS as DRILL_OUTCOMES
+from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
 from fangxun.warnings.events.journal_rules import FIGURE_LABELS, JOURNAL_FIGURES
@@ -159,7 +160,27 @@ def _request_bodies() -> dict[str, dict]:
                            "received_at": LOCAL_TIME},
                           description="上行短信；其他字段忽略"),
         "AliyunVoiceReport": array(ref("VoiceRecord"), title="AliyunVoiceReport"),
+        "AbsenceBody": {**obj({
+            "kind": {"enum": ["leave", "trip"], "description": "leave 请假，trip 出差"},
+            "starts_at": {**LOCAL_TIME, "description": "开始时间"},
+            "ends_at": {**LOCAL_TIME, "description": "结束时间（只写日期时含该日全天），应晚于开始时间"},
+            "reason": _text(200, "事由"),
+            "deputy_contact_id": {**ID, "description": "代理人（AB角）的联系人编号；省略时由本单位副责任人代理"}},
+            optional=("reason", "deputy_contact_id"), closed=True),
+            "description": "请假或出差登记；期间本人的预警通知改发代理人，代理人叫应即算数"},
+        "AbsenceCancel": obj({"reason": _text(200, "取消原因（记入审计）")}, optional=("reason",), closed=True),
+        "DutyLineBody": obj({"officer_name": _text(50, "值班员"), "officer_phone": {"type": "string", "description": "值班员电话"},
+                             "leader_name": _text(50, "带班领导"),
+                             "leader_phone": {"type": "string", "description": "带班领导电话"}}, closed=True),
     }
+
+
+def _duty_line() -> dict:
+    ns = null(STRING)
+    return obj({"desk": {"type": "string", "description": "值班席位：city（市防指值班室）或部门键"},
+                "desk_name": STRING, "duty_date": null(DATE), "shift": null({"enum": list(SHIFTS)}),
+                "officer_name": ns, "officer_phone": ns, "leader_name": ns, "leader_phone": ns},
+               description="一个席位某日某班次的值班员与带班领导")
 
 
 def _reply_schemas() -> dict[str, dict]:
@@ -174,6 +195,11 @@ def _reply_schemas() -> dict[str, dict]:
     contact = obj({"id": i, "unit_code": CODE, "plan_id": ni, "role": s, "role_label": s, "name": s, "position": s,
                    "phone": ns, "phone_display": s, "channels": {"type": "object"}},
                   description="责任人（角色：" + "、".join(ROLE_LABELS) + "）")
+    absence = obj({"id": i, "contact_id": i, "contact_name": s, "contact_role": s, "unit_code": CODE, "unit_name": s,
+                   "kind": {"enum": ["leave", "trip"]}, "kind_label": s, "starts_at": s, "ends_at": s, "reason": s,
+                   "deputy_contact_id": ni, "deputy_name": ns, "created_by": s, "created_at": s, "cancelled_at": ns,
+                   "cancelled_by": ns, "in_force": b}, optional=("in_force",),
+                  description="请假（leave）或出差（trip）登记")
     shelter = obj({"id": i, "unit_code": CODE, "plan_id": ni, "name": s, "capacity": i, "address": s,
                    "lon": null(n), "lat": null(n)})
     revision = obj({"id": i, "action": s, "revised_on": DATE, "summary": s, "version": s,
@@ -326,6 +352,17 @@ def _reply_schemas() -> dict[str, dict]:
                                  "acknowledged": i, "known": b}),
         "VoiceCallbackReply": obj({"call_id": s, "recorded": b, "duplicate": b, "status": ns, "acknowledged": b}),
         "AliyunTaken": obj({"code": {"const": 0}, "msg": s}),
+        "Absence": absence,
+        "AbsenceList": obj({"contact_id": i, "items": array(ref("Absence"))}),
+        "AwayList": obj({"at": s, "items": array({"allOf": [ref("Absence"), obj({
+            "stand_in_contact_id": ni, "stand_in_name": ns,
+            "notified_as": {"type": "string", "description": "通知上的接收人名称，如 李四（代 张三，请假至 12月9日）"}})]})}),
+        "DutyLine": _duty_line(),
+        "DutyRosterLine": {"allOf": [obj({"id": i}), ref("DutyLine")]},
+        "DutyRoster": obj({"from": DATE, "to": DATE, "desks": {"type": "object", "description": "席位键 -> 名称"},
+                           "lines": array(ref("DutyRosterLine"))}),
+        "DutyNow": obj({"at": TIME, "desks": array(ref("DutyLine"), description="各席位当前值班（无人值班时各项为 null）")}),
+        "DutyDeleted": obj({"deleted": ref("DutyLine")}),
         "OpenApiDocument": obj({"openapi": s, "info": {"type": "object"}, "paths": {"type": "object"}},
                                description="本文档"),
     }

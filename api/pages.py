@@ -37,7 +37,7 @@ def error_page(status: int, detail: str) -> str:
 def overview_page(stats: dict, desk: dict, user: str, zone: str) -> str:
     """The duty officer's overview: warnings in force first, then the open events, then the registry's health
     (gaps and overdue reviews, worst first) and its figures. `desk`: warnings, events, gaps and overdue, each
-    {"total", "items"}."""
+    {"total", "items"}; duty (roster_overview.duty_overview) and reminders ({"sent", "unremindable"})."""
     year = int(stats["as_of"][:4])
     figures = [("覆盖缺口", int(stats["gap_units"]), "个区划缺少有效预案"),
                ("逾期未评估", int(stats["overdue_reviews"]), "件预案"),
@@ -52,4 +52,5 @@ def overview_page(stats: dict, desk: dict, user: str, zone: str) -> str:
         report_years=(year - 1, year), figures=figures, levels=levels,
         kinds=[(KIND_LABELS[k], int(n)) for k, n in stats["plans_by_kind"].items()],
         statuses=[(STATUS_LABELS[s], int(n)) for s, n in stats["plans_by_status"].items()],
-        warnings=desk["warnings"], events=desk["events"], gaps=desk["gaps"], overdue=desk["overdue"])
+        warnings=desk["warnings"], events=desk["events"], gaps=desk["gaps"], overdue=desk["overdue"],
+        duty=desk["duty"], reminders=desk["reminders"])

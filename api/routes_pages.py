@@ -19,8 +19,10 @@ from fangxun.core.page_sessions import end_session, start_session
 from fangxun.geo.map_assets import static_dir
 from fangxun.plans.attention import gap_units, overdue_plans
 from fangxun.plans.stats import registry_stats
+from fangxun.warnings.duty.roster_overview import duty_overview
 from fangxun.warnings.events.in_progress import open_events
 from fangxun.warnings.in_force import warnings_in_force
+from fangxun.warnings.review_attention import reminders_sent, unremindable_overdue
 
 routes = web.RouteTableDef()
 # Rows of each list on the overview (each says how many there are in all): a big registry stays quick to show.
@@ -99,7 +101,8 @@ async def logout(request: web.Request) -> web.Response:
 
 @routes.get("/")
 async def overview(request: web.Request) -> web.Response:
-    """The duty officer's overview: warnings in force, open events, then the registry's gaps and overdue plans."""
+    """The duty officer's overview: warnings in force, open events, the duty rosters, then the registry's gaps and
+    overdue plans and the review reminders."""
     settings, clock = request.app[SETTINGS], request.app[CLOCK]
     today, now = clock.today(), clock.now()
     async with request.app[SESSIONS]() as session:
@@ -107,7 +110,10 @@ async def overview(request: web.Request) -> web.Response:
         desk = {"warnings": await warnings_in_force(session, now, WARNING_ROWS),
                 "events": await open_events(session, settings, now, EVENT_ROWS),
                 "gaps": await gap_units(session, settings.registry, ATTENTION_ROWS),
-                "overdue": await overdue_plans(session, settings.registry, today, ATTENTION_ROWS)}
+                "overdue": await overdue_plans(session, settings.registry, today, ATTENTION_ROWS),
+                "duty": await duty_overview(session, settings.warnings, now),
+                "reminders": {"sent": await reminders_sent(session, now),
+                              "unremindable": await unremindable_overdue(session, settings, today, ATTENTION_ROWS)}}
     user = request[PRINCIPAL].name.removeprefix("user:")
     html = templates.overview_page(stats, desk, user, settings.registry.timezone)
     return templates.html_response(html, headers={"Content-Security-Policy": page_policy(html)})

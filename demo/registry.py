@@ -25,7 +25,7 @@ from fangxun.plans.plan_import import import_plans
 from fangxun.plans.review_clock import STATUSES, plan_status
 from fangxun.plans.tabular import chunks
 from fangxun.plans.unit_import import import_units
-from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS, normalise_level
+from fangxun.plans.unit_rules import LEVEL_LABELS, levels_below, normalise_level
 from fangxun.settings import Settings
 
 ACTOR = "demo"
@@ -129,9 +129,9 @@ async def summarise(session: AsyncSession, settings: Settings, today: date) -> D
         func.count(AdminUnit.geometry).filter(AdminUnit.geometry_synthetic.is_(True))))).one()
     shelters = (await session.execute(select(func.count()).select_from(Shelter))).scalar_one()
     return DemoSummary(
-        units_by_level={level: levels.get(level, 0) for level in LEVELS},
+        units_by_level={level: levels.get(level, 0) for level in levels_below("city")},
         plans_by_kind={kind: kinds.get(kind, 0) for kind in PLAN_KINDS},
-        plans_by_level={level: plan_levels.get(level, 0) for level in LEVELS},
+        plans_by_level={level: plan_levels.get(level, 0) for level in levels_below("city")},
         plans_by_status={status: statuses.get(status, 0) for status in STATUSES},
         contacts=contacts, shelters=shelters, boundaries=boundaries, synthetic_boundaries=synthetic)
 

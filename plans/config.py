@@ -13,6 +13,7 @@ PLAN_KINDS = ("flood_plan", "flood_scheme", "evacuation", "other")
 class ReminderSettings(Strict):
     """When a plan's owner is reminded of its review: days before the due date, then every so many days overdue."""
 
+    enabled: bool = True
     before_days: tuple[int, ...] = (30, 7)
     overdue_every_days: int = Field(7, ge=1, le=365)
 

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import Text, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text
+from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text, person_identity
 from fangxun.plans.models import AdminUnit, Contact, Plan
 
 _CHUNK = 1000
@@ -16,7 +16,7 @@ _CHUNK = 1000
 
 class PlanPerson(NamedTuple):
     """A responsible person of a unit's plans, with what reaches them, their unit's name and the plan they
-    stand in ("" for a contact of no plan)."""
+    stand in ("" for a contact of no plan); `stands_in` names the absent persons they act for (absence_rules)."""
 
     id: int
     unit_code: str
@@ -26,6 +26,7 @@ class PlanPerson(NamedTuple):
     channels: dict
     unit_name: str = ""
     plan_title: str = ""
+    stands_in: str = ""
 
 
 async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list[PlanPerson]:
@@ -48,7 +49,7 @@ async def plan_persons(session: AsyncSession, unit_codes: Iterable[str]) -> list
     for contact_id, unit_code, role, name, phone, channels_text, unit_name, plan_title in rows:
         # Channels come as text and are parsed only when there are any (most contacts have none).
         channels = channels_from_text(channels_text)
-        identity = (unit_code, (phone or "").replace("-", "").replace(" ", "") or name)
+        identity = person_identity(unit_code, phone, name)
         known = persons.get(identity)
         if known is None or (known.role != "responsible" and role == "responsible"):
             persons[identity] = PlanPerson(contact_id, unit_code, role, name, phone, channels, unit_name,

@@ -35,3 +35,9 @@ def address_on(channels: dict | None, phone: str | None, channel: str, kind: str
     if not address and phone_carries:
         address = phone
     return str(address or "").strip()
+
+
+def person_identity(unit_code: str, phone: str | None, name: str) -> tuple[str, str]:
+    """Who a contact row is: one person of a unit by phone (separators ignored), else by name. A person named in
+    several plans of a unit has a row in each."""
+    return unit_code, (phone or "").replace("-", "").replace(" ", "") or name

@@ -37,7 +37,7 @@ def reachable_condition():
 
 async def coverage(session: AsyncSession, root_code: str | None, registry: RegistrySettings, today: date,
                    gap_limit: int = 1000) -> dict:
-    """The compliance picture of the subtree under `root_code` (default: the city)."""
+    """The compliance picture of the subtree under `root_code` (default: the registry's top)."""
     root = await root_unit(session, root_code)
     units = (await session.execute(
         select(AdminUnit.code, AdminUnit.name, AdminUnit.level).where(in_subtree(root)).order_by(AdminUnit.code)

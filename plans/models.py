@@ -12,7 +12,7 @@ from fangxun.core.db import Base, UTCDateTime, utcnow
 
 
 class AdminUnit(Base):
-    """An administrative unit (city, district, township or village) with its ancestors."""
+    """An administrative unit (province, city, district, township or village) with its ancestors."""
 
     __tablename__ = "admin_units"
 
@@ -21,6 +21,7 @@ class AdminUnit(Base):
     level: Mapped[str] = mapped_column(String(10), index=True)
     parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
     # Ancestors copied at import so a subtree is one indexed equality, whatever its depth.
+    province_code: Mapped[str | None] = mapped_column(String(12), index=True)
     city_code: Mapped[str | None] = mapped_column(String(12), index=True)
     district_code: Mapped[str | None] = mapped_column(String(12), index=True)
     township_code: Mapped[str | None] = mapped_column(String(12), index=True)
@@ -97,3 +98,23 @@ class Shelter(Base):
     address: Mapped[str] = mapped_column(String(200), default="")
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
+
+
+class ContactAbsence(Base):
+    """A person's absence (请假 or 出差) from one time to another, and who stands in (their AB角; none: the
+    unit's 副责任人); cancelled, it stays as a record."""
+
+    __tablename__ = "contact_absences"
+    __table_args__ = (Index("ix_contact_absences_ends_at", "ends_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    deputy_contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(100))

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core import audit
+from fangxun.core.bulk import bulk_insert
 from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.config import RegistrySettings
@@ -18,7 +20,8 @@ from fangxun.plans.contact_rules import PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PlanFields,
                                        normalise_phone)
-from fangxun.plans.tabular import ImportResult, Problem, cell_text, chunks, progress_bar, read_table, reject
+from fangxun.plans.tabular import (ImportResult, Problem, batches, cell_text, chunks, count_records, iter_table,
+                                   progress_bar, reject)
 
 # Export-only columns: accepted in a file, never imported.
 INFO_LABELS = {"unit_name": "单位名称", "next_review_due": "下次评估日期", "status": "评估状态"}
@@ -33,6 +36,8 @@ PLAN_ALIASES = {
     "序号": "seq",
 }
 REQUIRED_COLUMNS = ("unit_code", "kind", "title")
+# Rows validated and written together: the file is never held whole.
+CHUNK_ROWS = 5000
 CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
 # What an import row may change of a stored plan (its unit and kind find it).
@@ -139,13 +144,11 @@ async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict
     return contacts
 
 
-def _validate(rows: list[tuple[int, dict]], registry: RegistrySettings,
-              progress: bool) -> tuple[list[_Row], list[Problem]]:
-    """Parse every row and spot duplicate (unit, kind) pairs; all problems, none raised."""
-    problems: list[Problem] = []
+def _validate(rows: Iterable[tuple[int, dict]], registry: RegistrySettings, seen: dict[tuple[str, str], int],
+              problems: list[Problem]) -> list[_Row]:
+    """Parse rows and spot (unit, kind) pairs already seen in the file; problems appended, none raised."""
     parsed: list[_Row] = []
-    seen: dict[tuple[str, str], int] = {}
-    for number, row in progress_bar(rows, len(rows), "导入预案", progress):
+    for number, row in rows:
         item = _parse_row(number, row, registry, problems)
         if item is None:
             continue
@@ -156,7 +159,7 @@ def _validate(rows: list[tuple[int, dict]], registry: RegistrySettings,
             continue
         seen[key] = number
         parsed.append(item)
-    return parsed, problems
+    return parsed
 
 
 def _contacts_differ(wanted: tuple[str, str | None] | None, stored: list) -> bool:
@@ -205,13 +208,12 @@ def _diff(parsed: list[_Row], plans: dict, stored_contacts: dict, actor: str, no
 
 
 async def _write(session: AsyncSession, changes: _Changes, now) -> None:
-    """Apply the changes with a handful of bulk statements."""
+    """Apply the changes with a handful of bulk statements (COPY on PostgreSQL)."""
     contact_inserts = list(changes.contact_inserts)
     if changes.new_rows:
-        inserted = await session.execute(
-            _bulk_insert(Plan).returning(Plan.id, Plan.unit_code, Plan.kind),
-            [{**item.values, "created_at": now, "updated_at": now} for item in changes.new_rows])
-        ids = {(row.unit_code, row.kind): row.id for row in inserted}
+        await bulk_insert(session, Plan.__table__,
+                          [{**item.values, "created_at": now, "updated_at": now} for item in changes.new_rows])
+        ids = await _plan_ids(session, sorted({item.values["unit_code"] for item in changes.new_rows}))
         for item in changes.new_rows:
             plan_id = ids[(item.values["unit_code"], item.values["kind"])]
             contact_inserts.extend(_contact(plan_id, item.values["unit_code"], role, person)
@@ -221,43 +223,58 @@ async def _write(session: AsyncSession, changes: _Changes, now) -> None:
     for part in chunks(changes.contact_deletes):
         await session.execute(delete(Contact).where(Contact.id.in_(part)))
     if contact_inserts:
-        await session.execute(_bulk_insert(Contact), contact_inserts)
+        await bulk_insert(session, Contact.__table__, contact_inserts)
     if changes.revisions:
-        await session.execute(_bulk_insert(PlanRevision), changes.revisions)
+        await bulk_insert(session, PlanRevision.__table__, changes.revisions)
 
 
-async def import_plans(session: AsyncSession, rows: list[tuple[int, dict]], registry: RegistrySettings,
-                       actor: str = "cli", progress: bool = False) -> ImportResult:
-    """Validate every row, then insert new plans and update changed ones (with their contacts)."""
-    parsed, problems = _validate(rows, registry, progress)
-    codes = sorted({item.values["unit_code"] for item in parsed})
-    known_units = await _existing_units(session, codes)
+async def _plan_ids(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], int]:
+    ids: dict[tuple[str, str], int] = {}
+    for part in chunks(codes):
+        result = await session.execute(select(Plan.id, Plan.unit_code, Plan.kind).where(Plan.unit_code.in_(part)))
+        ids.update(((unit_code, kind), plan_id) for plan_id, unit_code, kind in result)
+    return ids
+
+
+async def _unknown_units(session: AsyncSession, parsed: list[_Row], problems: list[Problem]) -> None:
+    known = await _existing_units(session, sorted({item.values["unit_code"] for item in parsed}))
     for item in parsed:
         code = item.values["unit_code"]
-        if code not in known_units:
+        if code not in known:
             problems.append(Problem(item.number, FIELD_LABELS["unit_code"],
                                     f"区划代码 {code} 不在行政区划表中，请先导入区划"))
+
+
+async def import_plans(session: AsyncSession, rows: Iterable[tuple[int, dict]], registry: RegistrySettings,
+                       actor: str = "cli", progress: bool = False, total: int | None = None) -> ImportResult:
+    """Validate and write the rows chunk by chunk as they are read, in the caller's transaction; after the first
+    problem nothing more is written but every row is still checked, and the problems refuse the whole file
+    (the caller's rollback undoes the chunks written before)."""
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], int] = {}
+    now = utcnow()
+    created = updated = unchanged = 0
+    for batch in batches(progress_bar(rows, total, "导入预案", progress), CHUNK_ROWS):
+        parsed = _validate(batch, registry, seen, problems)
+        await _unknown_units(session, parsed, problems)
+        if problems:
+            continue
+        codes = sorted({item.values["unit_code"] for item in parsed})
+        plans = await _existing_plans(session, codes)
+        stored_contacts = await _existing_contacts(session, [p["id"] for p in plans.values()])
+        changes = _diff(parsed, plans, stored_contacts, actor, now)
+        await _write(session, changes, now)
+        created += len(changes.new_rows)
+        unchanged += changes.unchanged
+        updated += len(parsed) - len(changes.new_rows) - changes.unchanged
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise reject(problems, "预案文件")
-
-    plans = await _existing_plans(session, codes)
-    stored_contacts = await _existing_contacts(session, [p["id"] for p in plans.values()])
-    now = utcnow()
-    changes = _diff(parsed, plans, stored_contacts, actor, now)
-    await _write(session, changes, now)
-    created = len(changes.new_rows)
-    result = ImportResult(created, len(parsed) - created - changes.unchanged, changes.unchanged)
+    result = ImportResult(created, updated, unchanged)
     if result.changed:
         await audit.record(session, actor, "plans.import", "plan", after=result.as_dict())
         await refresh_statistics(session, ["plans", "contacts", "plan_revisions"])
     return result
-
-
-def _bulk_insert(model):
-    # Without render_nulls the ORM drops None values, so rows with blanks in different cells
-    # split into thousands of tiny batches (and RETURNING results are spliced quadratically).
-    return insert(model).execution_options(render_nulls=True)
 
 
 def _contact(plan_id: int, unit_code: str, role: str, person: tuple[str, str | None]) -> dict:
@@ -273,5 +290,5 @@ def _review(plan_id: int, reviewed: date, version: str, actor: str, now) -> dict
 async def import_plan_file(session: AsyncSession, path: str | Path, registry: RegistrySettings,
                            actor: str = "cli", progress: bool = False) -> ImportResult:
     """Read a CSV/XLSX plan table and import it in the caller's transaction."""
-    rows = read_table(path, PLAN_ALIASES, required=REQUIRED_COLUMNS)
-    return await import_plans(session, rows, registry, actor=actor, progress=progress)
+    rows = iter_table(path, PLAN_ALIASES, required=REQUIRED_COLUMNS)
+    return await import_plans(session, rows, registry, actor=actor, progress=progress, total=count_records(path))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput, NotFound
@@ -57,6 +57,12 @@ def status_condition(status: str, today: date, due_soon_days: int):
     if status == "overdue":
         condition = or_(condition, and_(Plan.lifecycle == "active", Plan.next_review_due.is_(None)))
     return condition
+
+
+def status_sql(as_of: date, due_soon_days: int):
+    """SQL of the plan status on `as_of`, built from the review clock's windows (status_condition)."""
+    return case(*[(status_condition(status, as_of, due_soon_days), status) for status in STATUSES],
+                else_="overdue")
 
 
 async def list_plans(session: AsyncSession, wanted: PlanFilter, registry: RegistrySettings, today: date) -> dict:

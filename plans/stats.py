@@ -4,32 +4,34 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.config import PLAN_KINDS, RegistrySettings
-from fangxun.plans.coverage import coverage
-from fangxun.plans.models import AdminUnit
+from fangxun.plans.coverage_figures import coverage_figures
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.review_clock import STATUSES
-from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
+from fangxun.plans.unit_queries import top_unit
+from fangxun.plans.unit_rules import LEVEL_LABELS, levels_below
+
+# An empty registry is shown with a city deployment's levels.
+EMPTY_LEVELS = levels_below("city")
 
 
 async def registry_stats(session: AsyncSession, registry: RegistrySettings, today: date,
                          root: str | None = None) -> dict:
-    """Summary of the subtree under `root` (default: the city); the single source for API, pages and CLI."""
-    if root is None:
-        has_city = (await session.execute(select(AdminUnit.code).where(AdminUnit.level == "city").limit(1))).first()
-        if has_city is None:
-            return _empty(today)
-    # Only the counts of gaps belong to the summary, not the gap lists.
-    picture = await coverage(session, root, registry, today, gap_limit=0)
+    """Summary of the subtree under `root` (default: the registry's top); the single source for API, pages and
+    CLI. Levels run from the root's down."""
+    if root is None and await top_unit(session) is None:
+        return _empty(today)
+    # Only the counts of gaps belong to the summary, not the gap lists: summed by the database.
+    picture = await coverage_figures(session, root, registry, today)
     levels = picture["levels"]
+    shown = levels_below(picture["root"]["level"])
     by_kind = picture["plans"]["by_kind"]
     return {
         "root": picture["root"],
         "as_of": picture["as_of"],
-        "units_by_level": {level: levels.get(level, {}).get("units", 0) for level in LEVELS},
+        "units_by_level": {level: levels.get(level, {}).get("units", 0) for level in shown},
         "plans_total": picture["plans"]["total"],
         "plans_by_kind": {kind: sum(by_kind.get(kind, {}).values()) for kind in PLAN_KINDS},
         "plans_by_status": dict(picture["plans"]["by_status"]),
@@ -38,17 +40,17 @@ async def registry_stats(session: AsyncSession, registry: RegistrySettings, toda
         "due_soon_reviews": picture["due_soon_reviews"],
         "unreachable_plans": picture["unreachable_plans"],
         "complete_by_level": {level: {key: levels.get(level, {}).get(key, 0)
-                                      for key in ("units", "complete", "with_gaps")} for level in LEVELS},
+                                      for key in ("units", "complete", "with_gaps")} for level in shown},
     }
 
 
 def _empty(today: date) -> dict:
     return {
         "root": None, "as_of": today.isoformat(),
-        "units_by_level": dict.fromkeys(LEVELS, 0), "plans_total": 0,
+        "units_by_level": dict.fromkeys(EMPTY_LEVELS, 0), "plans_total": 0,
         "plans_by_kind": dict.fromkeys(PLAN_KINDS, 0), "plans_by_status": dict.fromkeys(STATUSES, 0),
         "gap_units": 0, "overdue_reviews": 0, "due_soon_reviews": 0, "unreachable_plans": 0,
-        "complete_by_level": {level: {"units": 0, "complete": 0, "with_gaps": 0} for level in LEVELS},
+        "complete_by_level": {level: {"units": 0, "complete": 0, "with_gaps": 0} for level in EMPTY_LEVELS},
     }
 
 

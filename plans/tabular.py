@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
+from itertools import islice
 from datetime import date, datetime, time
 from pathlib import Path
 
 from fangxun.core.errors import BadInput, ImportRejected
 
 SUFFIXES = (".csv", ".xlsx")
+# What the parts of an XLSX may unpack to: a 110,000-row plan sheet is about 60 MB.
+XLSX_UNPACKED_MAX = 1 << 30
 PROGRESS_THRESHOLD = 1000
 
 
@@ -94,31 +97,55 @@ def _check_path(path: str | Path) -> Path:
     return path
 
 
-def _csv_records(path: Path) -> Iterator[list]:
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+def _csv_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030, found by decoding the whole file in blocks (nothing kept)."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            text = data.decode("gb18030")
+            with path.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            raise BadInput(f"{path.name}：无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV") from None
-    yield from csv.reader(io.StringIO(text, newline=""))
+            continue
+        return encoding
+    raise BadInput(f"{path.name}：无法识别文件编码，请另存为 UTF-8 或 GB18030 编码的 CSV")
 
 
-def _xlsx_records(path: Path) -> Iterator[tuple]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+def _csv_records(path: Path) -> Iterator[list]:
+    with path.open(encoding=_csv_encoding(path), newline="") as handle:
+        yield from csv.reader(handle)
 
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an XLSX whose parts would unpack beyond XLSX_UNPACKED_MAX (a zip bomb), before reading it."""
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(entry.file_size for entry in archive.infolist())
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BadInput(f"{path.name}：不是有效的 Excel (.xlsx) 文件（{exc}）") from None
+    if unpacked > XLSX_UNPACKED_MAX:
+        raise BadInput(f"{path.name}：解压后超过 {XLSX_UNPACKED_MAX >> 20} MB，请拆分文件或另存为 CSV")
+
+
+def _xlsx_records(path: Path) -> Iterator[list]:
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    _check_unpacked_size(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheet = workbook.get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+    except (CalamineError, ValueError, OSError) as exc:
         raise BadInput(f"{path.name}：不是有效的 Excel (.xlsx) 文件（{exc}）") from None
     try:
-        sheet = workbook.worksheets[0]
-        # Files written by other tools often carry a wrong <dimension>; read what is really there.
-        sheet.reset_dimensions()
-        yield from sheet.iter_rows(values_only=True)
+        # Rows come from the sheet's first row; columns from its first used one, so pad them back to column A
+        # for the row and column numbers of problems.
+        lead = [""] * (sheet.start[1] if sheet.start else 0)
+        for row in rows:
+            yield lead + row if lead else row
+    except CalamineError as exc:
+        raise BadInput(f"{path.name}：Excel 文件内容损坏（{exc}）") from None
     finally:
         workbook.close()
 
@@ -166,35 +193,66 @@ def _map_headers(cells: list[str], aliases: dict[str, str], required: Iterable[s
 def read_table(path: str | Path, aliases: dict[str, str], required: Iterable[str] = (),
                repeated: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, dict]]:
     """The rows of a CSV or XLSX file as (row number, {canonical key: text}); header is row 1."""
+    return list(iter_table(path, aliases, required, repeated))
+
+
+def iter_table(path: str | Path, aliases: dict[str, str], required: Iterable[str] = (),
+               repeated: dict[str, tuple[str, ...]] | None = None) -> Iterator[tuple[int, dict]]:
+    """The rows of a CSV or XLSX file one at a time, as read_table gives them, without holding the file. The
+    file and its header are checked at once (BadInput / ImportRejected before any row); a value without a
+    column name is refused after the last row (the caller's transaction then undoes whatever it wrote)."""
     path = _check_path(path)
-    with closing(iter(_records(path))) as records:
-        return _read_records(records, aliases, required, repeated)
+    records = iter(_records(path))
+    try:
+        keys = _header_keys(records, aliases, required, repeated)
+    except BaseException:
+        records.close()
+        raise
+    return _rows(records, keys)
 
 
-def _read_records(records: Iterator, aliases: dict[str, str], required: Iterable[str],
-                  repeated: dict[str, tuple[str, ...]] | None = None) -> list[tuple[int, dict]]:
+def _header_keys(records: Iterator, aliases: dict[str, str], required: Iterable[str],
+                 repeated: dict[str, tuple[str, ...]] | None) -> list[str | None]:
     header = next(records, None)
     if header is None or not any(cell_text(c) for c in header):
         raise reject([Problem(1, None, "文件没有表头行")])
     keys, problems = _map_headers([cell_text(c) for c in header], aliases, required, repeated)
     if problems:
         raise reject(problems)
-    rows: list[tuple[int, dict]] = []
-    for number, record in enumerate(records, start=2):
-        values = [cell_text(c) for c in record]
-        if not any(values):
-            continue
-        row = {key: "" for key in keys if key}
-        for index, value in enumerate(values):
-            key = keys[index] if index < len(keys) else None
-            if key:
-                row[key] = value
-            elif value:
-                problems.append(Problem(number, None, f"第 {index + 1} 列有数据但没有列名"))
-        rows.append((number, row))
+    return keys
+
+
+def _rows(records: Iterator, keys: list[str | None]) -> Iterator[tuple[int, dict]]:
+    problems: list[Problem] = []
+    blank = {key: "" for key in keys if key}
+    with closing(records):
+        for number, record in enumerate(records, start=2):
+            values = [cell_text(c) for c in record]
+            if not any(values):
+                continue
+            row = dict(blank)
+            for index, value in enumerate(values):
+                key = keys[index] if index < len(keys) else None
+                if key:
+                    row[key] = value
+                elif value:
+                    problems.append(Problem(number, None, f"第 {index + 1} 列有数据但没有列名"))
+            if not problems:
+                yield number, row
     if problems:
         raise reject(problems)
-    return rows
+
+
+def count_records(path: str | Path) -> int | None:
+    """About how many rows a CSV file holds (its line count), for a progress bar; None for XLSX."""
+    path = Path(path)
+    if path.suffix.lower() != ".csv" or not path.is_file():
+        return None
+    lines = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+    return max(lines - 1, 0)
 
 
 def _xlsx_value(value: object) -> object:
@@ -207,35 +265,77 @@ def _xlsx_value(value: object) -> object:
     return str(value)
 
 
-def write_table(path: str | Path, headers: list[str], rows: list[list]) -> None:
-    """Write `rows` under `headers` as CSV (UTF-8 with BOM, for Excel) or XLSX, by suffix."""
+def write_table(path: str | Path, headers: list[str], rows: Iterable[list]) -> int:
+    """Write `rows` under `headers` as CSV or XLSX, by suffix; returns the row count."""
+    with table_writer(path, headers) as writer:
+        for row in rows:
+            writer.append(row)
+    return writer.count
+
+
+class _TableWriter:
+    """Rows appended one at a time to a CSV (UTF-8 with BOM, for Excel) or to an XLSX (xlsx_stream: the sheet is
+    streamed to disk, never held)."""
+
+    def __init__(self, path: Path, headers: list[str]):
+        self.count = 0
+        if path.suffix.lower() == ".csv":
+            self._handle = path.open("w", encoding="utf-8-sig", newline="")
+            self._csv = csv.writer(self._handle)
+            self._csv.writerow(headers)
+            self._sheet = None
+            return
+        from fangxun.plans.xlsx_stream import XlsxStream
+
+        self._sheet = XlsxStream(path)
+        self._sheet.append(headers)
+
+    def append(self, row: list) -> None:
+        """One more row."""
+        if self._sheet is None:
+            self._csv.writerow(["" if v is None else v for v in row])
+        else:
+            self._sheet.append([_xlsx_value(v) for v in row])
+        self.count += 1
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._sheet is None:
+            self._handle.close()
+        else:
+            self._sheet.close()
+
+
+@contextmanager
+def table_writer(path: str | Path, headers: list[str]) -> Iterator[_TableWriter]:
+    """A writer of rows under `headers` into `path` (CSV or XLSX by suffix), written beside it and moved into place
+    only when complete: a failure leaves no half-written file."""
     path = _check_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(headers)
-            writer.writerows(["" if v is None else v for v in row] for row in rows)
-        return
-    from openpyxl import Workbook
-
-    # A normal (not write-only) workbook records the sheet's dimension, which spares every
-    # read-only reader a full extra pass over the sheet.
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
-    workbook.save(path)
+    partial = path.with_name(f".{path.name}.partial{path.suffix}")
+    writer = _TableWriter(partial, headers)
+    try:
+        yield writer
+        writer.close()
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
-def progress_bar(items: Iterable, total: int, desc: str, enabled: bool) -> Iterable:
-    """`items` wrapped in a tqdm bar on stderr when enabled and the job is large."""
-    if not enabled or total <= PROGRESS_THRESHOLD:
+def progress_bar(items: Iterable, total: int | None, desc: str, enabled: bool) -> Iterable:
+    """`items` wrapped in a tqdm bar on stderr when enabled and the job is large (or of unknown size)."""
+    if not enabled or (total is not None and total <= PROGRESS_THRESHOLD):
         return items
     from tqdm import tqdm
 
     return tqdm(items, total=total, desc=desc, unit="行", leave=False)
+
+
+def batches(items: Iterable, size: int) -> Iterator[list]:
+    """`items` in lists of `size` (the last shorter), read as they come."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
 
 
 def chunks(items: list, size: int = 2000) -> Iterator[list]:

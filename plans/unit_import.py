@@ -22,7 +22,7 @@ UNIT_ALIASES = {
     "上级代码": "parent_code", "上级区划代码": "parent_code", "parent": "parent_code",
 }
 REQUIRED_COLUMNS = ("code", "name", "parent_code")
-ANCESTOR_COLUMNS = ("city_code", "district_code", "township_code")
+ANCESTOR_COLUMNS = tuple(f"{level}_code" for level in unit_rules.ANCESTOR_LEVELS)
 NAME_MAX = 100
 
 
@@ -70,11 +70,14 @@ def _parse_row(number: int, row: dict, problems: list[Problem]) -> _Unit | None:
 
 
 def _check_parent(unit: _Unit, known: dict[str, _Unit], problems: list[Problem]) -> None:
-    """The parent must exist (file or database) and sit exactly one level above; a city needs none."""
+    """The parent must exist (file or database) and sit exactly one level above; a province needs none, and a
+    city may name a province the registry does not hold (a city deployment)."""
     expected = unit_rules.PARENT_LEVEL.get(unit.level)
     if expected is None:
         return
     column = UNIT_LABELS["parent_code"]
+    if unit.level in unit_rules.TOP_LEVELS and (unit.parent_code is None or unit.parent_code not in known):
+        return
     if unit.parent_code is None:
         problems.append(Problem(unit.row, column, f"{_level_label(unit.level)}必须填写上级代码"))
         return
@@ -99,8 +102,8 @@ def _ancestor_table(units: dict[str, _Unit]) -> dict[str, dict]:
             return result[code]
         unit = units[code]
         parent = units.get(unit.parent_code) if unit.parent_code else None
-        # A city's parent (the province) is outside the registry; depth guards bad stored data.
-        parent_columns = of(parent.code, depth + 1) if parent and unit.level != "city" and depth < 4 else None
+        # A city deployment holds no province; depth guards bad stored data.
+        parent_columns = of(parent.code, depth + 1) if parent and depth < len(unit_rules.LEVELS) else None
         result[code] = unit_rules.ancestors(unit.level, code, unit.parent_code, parent_columns)
         return result[code]
 
@@ -111,14 +114,14 @@ def _ancestor_table(units: dict[str, _Unit]) -> dict[str, dict]:
 
 async def _stored_units(session: AsyncSession) -> dict[str, dict]:
     columns = [AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code,
-               AdminUnit.city_code, AdminUnit.district_code, AdminUnit.township_code]
+               *(getattr(AdminUnit, column) for column in ANCESTOR_COLUMNS)]
     result = await session.execute(select(*columns))
     return {row.code: dict(row._mapping) for row in result}
 
 
 def _descends_from(code: str, units: dict[str, _Unit], targets: set[str]) -> bool:
     seen = 0
-    while code and code in units and seen < 5:
+    while code and code in units and seen < len(unit_rules.LEVELS):
         if code in targets:
             return True
         code, seen = units[code].parent_code, seen + 1
@@ -162,8 +165,9 @@ async def import_units(session: AsyncSession, rows: list[tuple[int, dict]], acto
             updates.append({**values, "updated_at": now})
         else:
             unchanged += 1
-    # Moving a unit moves its subtree: descendants outside the file get fresh ancestor columns.
-    moved = {u["code"] for u in updates}
+    # Moving a unit moves its subtree, and a province imported above a city registry heads it: descendants
+    # outside the file get fresh ancestor columns.
+    moved = {u["code"] for u in updates} | {u["code"] for u in inserts}
     for code, old in stored.items():
         if code in in_file or not moved or not _descends_from(known[code].parent_code, known, moved):
             continue

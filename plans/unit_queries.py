@@ -20,13 +20,22 @@ async def get_unit(session: AsyncSession, code: str) -> AdminUnit:
     return unit
 
 
+async def top_unit(session: AsyncSession) -> AdminUnit | None:
+    """The registry's top: its province, else its (first) city, else the highest unit held; None when empty."""
+    for level in LEVELS:
+        unit = (await session.execute(
+            select(AdminUnit).where(AdminUnit.level == level).order_by(AdminUnit.code).limit(1)
+        )).scalar_one_or_none()
+        if unit is not None:
+            return unit
+    return None
+
+
 async def root_unit(session: AsyncSession, code: str | None) -> AdminUnit:
-    """The unit named by `code`, or the registry's city when no code is given."""
+    """The unit named by `code`, or the registry's top when no code is given."""
     if code:
         return await get_unit(session, code)
-    unit = (await session.execute(
-        select(AdminUnit).where(AdminUnit.level == "city").order_by(AdminUnit.code).limit(1)
-    )).scalar_one_or_none()
+    unit = await top_unit(session)
     if unit is None:
         raise NotFound("登记库中还没有行政区划，请先导入区划或运行 fangxun demo load")
     return unit

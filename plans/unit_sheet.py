@@ -11,6 +11,7 @@ from fangxun.plans.config import RegistrySettings
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.plan_queries import unit_detail
 from fangxun.plans.unit_queries import get_unit
+from fangxun.plans.unit_rules import ANCESTOR_LEVELS
 from fangxun.plans.unit_states import plan_statuses
 from fangxun.plans.unit_status import missing_kinds, unit_status
 from fangxun.plans.views import unit_view
@@ -20,7 +21,7 @@ async def unit_sheet(session: AsyncSession, code: str, registry: RegistrySetting
     """unit_detail plus the breadcrumb of parents, the unit's status and each child's status."""
     unit = await get_unit(session, code)
     detail = await unit_detail(session, code, registry, today)
-    parent_codes = [c for c in (unit.city_code, unit.district_code, unit.township_code) if c and c != unit.code]
+    parent_codes = [code for level in ANCESTOR_LEVELS if (code := getattr(unit, f"{level}_code")) and code != unit.code]
     parents = {u.code: u for u in (await session.execute(
         select(AdminUnit).where(AdminUnit.code.in_(parent_codes)))).scalars()} if parent_codes else {}
     by_kind = {plan["kind"]: plan["status"] for plan in detail["plans"]}

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.config import PLAN_KINDS
 from fangxun.plans.coverage import coverage
 from fangxun.plans.models import AdminUnit, Plan, PlanRevision
-from fangxun.plans.plan_queries import status_condition
+from fangxun.plans.plan_queries import status_sql
 from fangxun.plans.review_clock import STATUSES
-from fangxun.plans.unit_rules import LEVELS
+from fangxun.plans.unit_queries import top_unit
+from fangxun.plans.unit_rules import levels_below
 from fangxun.settings import Settings
 
 CITY_OWN = "市本级"
@@ -25,17 +26,11 @@ def _zero() -> dict[str, int]:
     return dict.fromkeys(STATUSES, 0)
 
 
-def status_sql(as_of: date, due_soon_days: int):
-    """SQL of the plan status on `as_of`, built from the review clock's windows (status_condition)."""
-    return case(*[(status_condition(status, as_of, due_soon_days), status) for status in STATUSES],
-                else_="overdue")
-
-
 async def plan_figures(session: AsyncSession, settings: Settings, year: int) -> dict:
     """The plan figures of `year`; statuses are those the review clock gives on 31 December."""
     as_of = date(year, 12, 31)
-    has_city = (await session.execute(select(AdminUnit.code).where(AdminUnit.level == "city").limit(1))).first()
-    by_level = {level: _zero() for level in LEVELS}
+    top = await top_unit(session)
+    by_level = {level: _zero() for level in levels_below(top.level if top else "city")}
     by_kind = {kind: _zero() for kind in PLAN_KINDS}
     districts: dict[str | None, dict] = {}
     for code, name in (await session.execute(select(AdminUnit.code, AdminUnit.name)
@@ -56,7 +51,7 @@ async def plan_figures(session: AsyncSession, settings: Settings, year: int) -> 
         districts[district]["total"] += count
     by_status = {status: sum(counts[status] for counts in by_level.values()) for status in STATUSES}
     total = sum(by_status.values())
-    picture = await coverage(session, None, settings.registry, as_of, gap_limit=GAP_LIMIT) if has_city else None
+    picture = await coverage(session, None, settings.registry, as_of, gap_limit=GAP_LIMIT) if top else None
     return {
         "as_of": as_of.isoformat(),
         "total": total,

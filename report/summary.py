@@ -14,8 +14,9 @@ def _number(value: float | int) -> str:
 def _plans(year: int, plans: dict) -> str:
     in_force = {level: sum(n for status, n in counts.items() if status != "withdrawn")
                 for level, counts in plans["by_level"].items()}
-    levels = "、".join(f"{word}{in_force.get(level, 0)}个" for level, word in LEVEL_GRADES.items())
-    return f"{year}年，全市共编制防汛应急预案及避险安置预案{plans['registered']}个，其中{levels}"
+    levels = "、".join(f"{word}{in_force[level]}个" for level, word in LEVEL_GRADES.items() if level in in_force)
+    whole = "全省" if "province" in in_force else "全市"
+    return f"{year}年，{whole}共编制防汛应急预案及避险安置预案{plans['registered']}个，其中{levels}"
 
 
 def _events(events: dict) -> str:

@@ -40,7 +40,8 @@ def _total_row(rows: list[tuple], label: str = "合计", skip: int = 1) -> tuple
 
 def plan_tables(plans: dict) -> list[Table]:
     """Plans by level, kind and district; coverage at year end and its gaps; reviews in the year."""
-    levels = [_status_row(LEVEL_LABELS[level], plans["by_level"][level]) for level in LEVELS]
+    levels = [_status_row(LEVEL_LABELS[level], plans["by_level"][level]) for level in LEVELS
+              if level in plans["by_level"]]
     kinds = [_status_row(KIND_LABELS.get(kind, kind), counts) for kind, counts in plans["by_kind"].items()]
     districts = [(d["name"], d["code"] or "", d["total"], *(d["by_status"][s] for s in STATUSES))
                  for d in plans["by_district"]]

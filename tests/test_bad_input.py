@@ -77,7 +77,8 @@ def reads_body(method: str, template: str) -> bool:
 
 
 def _fill(template: str, world: dict) -> str:
-    ids = {"id": world["event"], "entry_id": world["entry"], "reply_id": 1, "token": "x" * 43}
+    ids = {"id": world["event"], "entry_id": world["entry"], "reply_id": 1, "token": "x" * 43, "desk": "water",
+           "duty_date": "2026-07-01", "shift": "全天"}
     if template.startswith("/api/plans/"):
         ids["id"] = world["plan"]
     elif template.startswith("/api/warnings/"):

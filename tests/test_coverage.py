@@ -5,6 +5,7 @@ from support.tree import add_plans, add_units
 
 from fangxun.core.errors import NotFound
 from fangxun.plans.coverage import coverage
+from fangxun.plans.coverage_figures import coverage_figures
 from fangxun.plans.models import Contact
 from fangxun.plans.plan_fields import ContactFields
 from fangxun.plans.plan_writes import update_plan
@@ -91,3 +92,12 @@ async def test_unknown_root_is_not_found(registry, sessions, settings, today):
     async with sessions() as session:
         with pytest.raises(NotFound):
             await coverage(session, "410199000000", settings.registry, today)
+
+
+@pytest.mark.parametrize("root", [None, JIA, YI, T2, WEST])
+async def test_the_database_sums_the_same_figures_as_the_unit_by_unit_picture(registry, sessions, settings, today,
+                                                                               root):
+    async with sessions() as session:
+        picture = await coverage(session, root, settings.registry, today)
+        figures = await coverage_figures(session, root, settings.registry, today)
+    assert figures == {**picture, "gaps": [], "unreachable_plan_ids": []}

@@ -56,7 +56,8 @@ def test_deadline_refuses_naive_times(config):
     ("department", "water", ("department_leader", "water")),
     ("department_leader", "water", None),
     ("duty_desk", "district", ("duty_desk", "city")),
-    ("duty_desk", "city", None),
+    ("duty_desk", "city", ("duty_leader", "city")),
+    ("duty_leader", "city", None),
 ])
 def test_escalation_chain(kind, level, target):
     assert escalation_target(kind, level) == target
@@ -106,8 +107,9 @@ def test_full_chain_with_an_injected_clock(config):
         kind, level = decision.target
         step = decision.escalation_step
         path.append(decision.target)
-    assert path == [("person", "township"), ("person", "district"), ("duty_desk", "city")]
-    assert decision.action == "exhausted" and step == 3
+    # The city duty room's 带班领导 is the last link (warnings/acks/escalation.py skips it when no roster names one).
+    assert path == [("person", "township"), ("person", "district"), ("duty_desk", "city"), ("duty_leader", "city")]
+    assert decision.action == "exhausted" and step == 4
 
 
 def test_department_escalates_to_its_leader(config):
@@ -132,5 +134,7 @@ def test_escalation_disabled_stops_after_reminders(config):
 def test_unreachable_recipient_escalates_at_once(config):
     decision = next_step(state(delivered_at=None, unreachable=True), T0, config)
     assert decision == Step("escalate", T0, ("person", "township"), 1)
-    end = state(recipient_kind="duty_desk", level="city", unreachable=True)
+    desk = state(recipient_kind="duty_desk", level="city", unreachable=True)
+    assert next_step(desk, T0, config) == Step("escalate", T0, ("duty_leader", "city"), 1)
+    end = state(recipient_kind="duty_leader", level="city", unreachable=True)
     assert next_step(end, T0, config).action == "exhausted"

@@ -14,6 +14,8 @@ from fangxun.demo.names import owner_org, short_name
 from fangxun.demo.places import BBOX
 from fangxun.demo.plan_set import build_plans
 from fangxun.demo.registry import load_demo, read_units
+from fangxun.plans.coverage import coverage
+from fangxun.plans.coverage_figures import coverage_figures
 from fangxun.plans.models import AdminUnit, Contact, Plan, Shelter
 from fangxun.plans.review_clock import next_review_due, plan_status
 
@@ -72,6 +74,10 @@ async def test_demo_registry_is_complete_and_plausible(sessions, settings, today
     assert 0.05 <= statuses["overdue"] / len(plans) <= 0.08
     assert 0.05 <= statuses["due_soon"] / len(plans) <= 0.10
     assert statuses["revising"] > 0 and statuses["withdrawn"] > 0
+    async with sessions() as session:   # the database's sums and the unit-by-unit picture agree on the demo
+        picture = await coverage(session, None, settings.registry, today, gap_limit=0)
+        assert await coverage_figures(session, None, settings.registry, today) == {
+            **picture, "unreachable_plan_ids": []}
     assert {p.review_cycle_months for p in plans if p.kind == "flood_plan"} == {12, 36}
 
     villages = {code for code, level in units.items() if level == "village"}

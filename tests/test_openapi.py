@@ -21,6 +21,7 @@ from fangxun.plans.plan_fields import UPDATABLE, ContactFields, PlanFields
 from fangxun.settings import load_settings
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.duty.roster_edits import PERSON_FIELDS
 from fangxun.warnings.events.decisions import DECISION_FIELDS
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS
 from fangxun.warnings.events.sms_reports import CHANGEABLE
@@ -103,7 +104,8 @@ def test_request_schemas_are_generated_from_the_pydantic_models_the_routes_use(d
 def test_hand_checked_bodies_document_exactly_the_fields_their_checks_take(document):
     fields = {"WarningForm": WARNING_FIELDS, "JournalEntryBody": JOURNAL_FIELDS, "DecisionBody": DECISION_FIELDS,
               "SmsReportToJournal": CHANGEABLE, "EventOpen": routes_events._OPEN_FIELDS,
-              "EventClose": routes_events._CLOSE_FIELDS, "EventLink": routes_events._LINK_FIELDS}
+              "EventClose": routes_events._CLOSE_FIELDS, "EventLink": routes_events._LINK_FIELDS,
+              "DutyLineBody": PERSON_FIELDS}
     for name, taken in fields.items():
         schema = schema_of(document, name)
         assert set(schema["properties"]) == set(taken), name
@@ -136,11 +138,13 @@ CLOSED_BODIES = [
     ("post", "/api/plans/1/withdraw"), ("post", "/api/warnings"), ("post", "/api/warnings/1/units"),
     ("post", "/api/events"), ("post", "/api/events/1/close"), ("post", "/api/events/1/warnings"),
     ("post", "/api/events/1/decisions"), ("post", "/api/events/1/journal"),
-    ("post", "/api/events/1/sms-replies/1/journal"),
+    ("post", "/api/events/1/sms-replies/1/journal"), ("put", "/api/duty/roster/water/2026-07-01/全天"),
 ]
 
 
 def _template(path: str) -> str:
+    if path.startswith("/api/duty/roster/"):
+        return "/api/duty/roster/{desk}/{duty_date}/{shift}"
     return re.sub(r"/\d+(?=/|$)", lambda m: "/{id}", path, count=1).replace("/{id}/sms-replies/1/",
                                                                               "/{id}/sms-replies/{reply_id}/")
 

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from support.api_fixtures import PASSWORD, sign_in
 from support.map_registry import T1, T2, WEST, YI, add_map_registry
-from support.warning_factories import (EAST_VILLAGE, NOON, PERSONS, add_registry, add_wide_registry, make_warning,
-                                       notifications, warning_settings)
+from support.warning_factories import (DISTRICT_B, EAST_VILLAGE, NOON, PERSONS, STREET_3, WEST_VILLAGE, add_registry,
+                                       add_wide_registry, make_warning, notifications, warning_settings)
 
 from fangxun.core.accounts import signing_secret
 from fangxun.plans.attention import gap_units, overdue_plans
@@ -25,8 +25,10 @@ from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.duty.tables import DutyRosterEntry
 from fangxun.warnings.events.decisions import record_decision
 from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings.plan_reminders import NO_ADDRESS, NO_CONTACT, send_plan_reminders
 
 REACHABLE = [p for p in PERSONS if p[2] != "三号街道主任"]
 
@@ -147,6 +149,12 @@ async def test_empty_registry_says_so_in_chinese(client, user):
     assert "目前没有进行中的事件" in section(page, "events")
     assert "没有缺少预案的区划" in section(page, "gaps")
     assert "没有逾期未评估的预案" in section(page, "overdue")
+    # Nobody rostered at any desk: each is unstaffed now and for the whole of the coming week.
+    duty = section(page, "duty")
+    assert duty.count("无人值班（通知发往配置的值班室联系方式）") == 4
+    assert "市防指值班室 2026-06-01 10:00 2026-06-08 10:00" in duty
+    assert section(page, "reminders") == ("复核提醒 近 30 天已发出复核提醒 0 条（已送达 0 条） 逾期且无法提醒的预案（共 0 件）"
+                                          " 逾期预案的责任人均可收到提醒")
     assert "登记库为空" in section(page, "registry")
 
 
@@ -222,3 +230,43 @@ async def test_the_overview_loads_only_its_own_stylesheet(client, user):
     css = await client.get("/static/overview/overview.css")
     assert css.status == 200 and "text/css" in css.content_type
 
+
+
+async def test_who_is_on_duty_now_and_the_desks_nobody_is_on_duty_at_in_the_coming_week(client, user, sessions):
+    rows = [("water", date(2026, 6, day), "全天", "张三", "13900000101", "王局长", "13800000101") for day in range(1, 9)]
+    rows.append(("city", date(2026, 6, 1), "全天", "周五", "13900000103", "钱主任", "13800000103"))
+    async with sessions() as session, session.begin():
+        await session.execute(insert(DutyRosterEntry), [dict(zip(
+            ("desk", "duty_date", "shift", "officer_name", "officer_phone", "leader_name", "leader_phone"), row))
+            for row in rows])
+    duty = section(await _overview(client, user), "duty")
+    assert "市水利局值班室 张三 13900000101 （2026-06-01 全天） 王局长 13800000101" in duty
+    assert "市防指值班室 周五 13900000103 （2026-06-01 全天） 钱主任 13800000103" in duty
+    assert "市气象台值班室 无人值班" in duty
+    # The clock stands at 10:00 on 1 June: the week runs to 10:00 on the 8th; the water desk is covered throughout.
+    gaps = duty.split("未来 7 天无人值班的时段")[1]
+    assert gaps.startswith("（3 段）")
+    assert "市防指值班室 2026-06-02 08:00 2026-06-08 10:00" in gaps
+    assert "市应急管理局指挥中心 2026-06-01 10:00 2026-06-08 10:00" in gaps
+    assert "市水利局值班室" not in gaps
+
+
+async def test_review_reminders_sent_and_the_overdue_plans_nobody_can_be_reminded_of(client, user, sessions, config,
+                                                                                    clock, today):
+    async with sessions() as session, session.begin():
+        await add_registry(session, PERSONS)
+        await session.execute(insert(Plan).values(unit_code=WEST_VILLAGE, kind="flood_plan", title="西村防汛应急预案",
+                                                  review_cycle_months=36, lifecycle="active"))
+        await _dated_plans(session, {STREET_3: today - timedelta(days=30), WEST_VILLAGE: today - timedelta(days=10),
+                                     DISTRICT_B: today - timedelta(days=3)})
+    written = await send_plan_reminders(sessions, config, clock.now(), today)
+    assert [(r.unit_code, r.problem) for r in written] == [
+        (DISTRICT_B, None), (STREET_3, NO_ADDRESS), (WEST_VILLAGE, NO_CONTACT)]
+    await _dispatch(sessions, config, clock)
+    reminders = section(await _overview(client, user), "reminders")
+    assert "近 30 天已发出复核提醒 1 条（已送达 1 条）" in reminders
+    assert "逾期且无法提醒的预案（共 2 件）" in reminders
+    rows = reminders.split("原因")[1]
+    assert rows.index("三号街道主任：责任人在该渠道无地址") < rows.index("西村防汛应急预案")
+    assert "30 天" in rows and "10 天 无责任人联系方式" in rows
+    assert f"{DISTRICT_B}flood_plan" not in rows  # 乙区区长 was reminded

@@ -90,6 +90,12 @@ def test_the_overview_puts_the_warning_in_force_first(service, screen):
         assert days == sorted(days, reverse=True) and days[0] > days[-1]
         place = overdue.first.locator("a")
         assert " · " in place.inner_text()     # the unit with its district
+        # The demo keeps no duty roster: every desk is unstaffed, now and all week; the review reminders' section
+        # lists overdue plans whose owner cannot be reminded, if any, under its total.
+        duty = page.locator("#duty")
+        assert duty.locator("td.nobody").count() == duty.locator("table.on-duty tbody tr").count() > 1
+        assert "未来 7 天无人值班的时段" in duty.inner_text()
+        assert "逾期且无法提醒的预案（共 " in page.locator("#reminders").inner_text()
         page.screenshot(path=str(ARTIFACTS / f"overview_{screen}.png"), full_page=True)
 
         icon = page.locator("link[rel=icon]").first.get_attribute("href")

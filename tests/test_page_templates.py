@@ -111,6 +111,15 @@ def _overview() -> str:
             "days_overdue": 3}
     desk = {"warnings": {"total": 2, "items": [warning]}, "events": {"total": 2, "items": [event]},
             "gaps": {"total": 2, "items": [gap]}, "overdue": {"total": 2, "items": [plan]}}
+    on_duty = {"desk": BAD, "desk_name": BAD, "duty_date": BAD, "shift": BAD, "officer_name": BAD,
+               "officer_phone": BAD, "leader_name": BAD, "leader_phone": BAD}
+    nobody = {**on_duty, "officer_name": None}
+    desk["duty"] = {"days": 7, "now": [on_duty, nobody], "gaps": [{"desk": BAD, "desk_name": BAD, "start": AT,
+                                                                   "end": AT}]}
+    stuck = {"id": 1, "title": BAD, "unit_code": BAD, "place": BAD, "next_review_due": BAD, "days_overdue": 3,
+             "owner": BAD, "problem": BAD}
+    desk["reminders"] = {"sent": {"days": 30, "total": 1, "delivered": 0, "failed": 1},
+                         "unremindable": {"total": 2, "items": [stuck]}}
     return pages.overview_page(stats, desk, BAD, ZONE)
 
 

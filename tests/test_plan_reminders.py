@@ -93,6 +93,14 @@ async def test_a_year_of_days_sends_each_plan_exactly_the_configured_reminders(s
     assert await jobs.remind_plans() == 0 and len(await sent(sessions)) == len(rows)
 
 
+async def test_reminders_switched_off_send_nothing(sessions, config, clock, plans):
+    off = config.registry.reminders.model_copy(update={"enabled": False})
+    config = config.model_copy(update={"registry": config.registry.model_copy(update={"reminders": off})})
+    async with sessions() as session:
+        assert await due_reminders(session, config, clock.today()) == []
+    assert await WarningJobs(sessions, config, clock).remind_plans() == 0 and await sent(sessions) == []
+
+
 async def test_the_dry_run_lists_what_is_then_sent_and_a_plan_without_contact(sessions, config, clock, plans):
     async with sessions() as session:
         listed = await due_reminders(session, config, clock.today())

@@ -94,12 +94,12 @@ def test_significant_prefix_names_the_subtree():  # its cases: tests/test_routin
 # --- the level chain ----------------------------------------------------------------------------------
 
 def test_the_level_chain_is_derived_from_one_list():
-    assert LEVELS == ("city", "district", "township", "village")
-    assert PARENT_LEVEL == {"district": "city", "township": "district", "village": "township"}
-    assert ANCESTOR_LEVELS == ("city", "district", "township")
+    assert LEVELS == ("province", "city", "district", "township", "village")
+    assert PARENT_LEVEL == {"city": "province", "district": "city", "township": "district", "village": "township"}
+    assert ANCESTOR_LEVELS == ("province", "city", "district", "township")
     assert PERSON_LEVELS == ("district", "township", "village")
     assert list(LEVEL_LABELS) == list(LEVEL_GRADES) == list(LEVELS)
-    assert [level_rank(level) for level in (*LEVELS, "province", None)] == [0, 1, 2, 3, 4, 4]
+    assert [level_rank(level) for level in (*LEVELS, "region", None)] == [0, 1, 2, 3, 4, 5, 5]
     assert ancestors("village", "410105001001", "410105001000",
                      {"city_code": "410100000000", "district_code": "410105000000",
                       "township_code": "410105001000"})["township_code"] == "410105001000"

@@ -72,7 +72,7 @@ async def test_every_hierarchy_error_is_listed_with_its_row_and_column(sessions,
         ["410102001003", "越级社区", "", ZHONGYUAN],                 # row 16: parent is a district
         ["410102001004", "", "", LINSHANZHAI],                      # row 17: blank name
         ["410105000000", "无上级区", "district", ""],                # row 18: district without parent
-        ["410106000000", "怪级别区", "省", CITY],                    # row 19: unknown level label
+        ["410106000000", "怪级别区", "大区", CITY],                  # row 19: unknown level label
         ["410107000000", "坏上级区", "", "4101"],                    # row 20: malformed parent code
     ]
     path = write_units(tmp_path / "units.csv", rows)

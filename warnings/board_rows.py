@@ -14,7 +14,7 @@ from fangxun.warnings.tables import Notification
 
 N = Notification.__table__
 U = AdminUnit.__table__
-DESK_KINDS = ("department", "department_leader", "duty_desk")
+DESK_KINDS = ("department", "department_leader", "duty_desk", "duty_leader")
 _FAILED = ("failed", "dead")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.plans.contact_rules import PERSON_ROLES, channels_from_text
-from fangxun.plans.models import AdminUnit, Contact, Plan
+from fangxun.plans.models import Contact, Plan
 from fangxun.plans.review_reminders import reminder_step, step_label
 from fangxun.plans.unit_search import place_labels
 from fangxun.settings import Settings
@@ -23,6 +23,7 @@ from fangxun.warnings.tables import Notification
 NO_CONTACT = "无责任人联系方式"
 NO_ADDRESS = "责任人在该渠道无地址"
 TITLE = "【预案复核提醒】"
+REMINDER_KEY_PREFIX = "plan-"
 _CHUNK = 500
 
 
@@ -50,7 +51,7 @@ class PlanReminder(NamedTuple):
 
 def reminder_key(plan_id: int, due: date, step: str, channel: str) -> str:
     """The idempotency key of a plan's review reminder at `step` for the due date `due` on `channel`."""
-    return f"plan-{plan_id}-{due.isoformat()}-{step}-{channel}"
+    return f"{REMINDER_KEY_PREFIX}{plan_id}-{due.isoformat()}-{step}-{channel}"
 
 
 def reminder_text(person: str, plan_title: str, place: str, due: date, step: str) -> str:
@@ -63,6 +64,8 @@ def reminder_text(person: str, plan_title: str, place: str, due: date, step: str
 async def due_reminders(session: AsyncSession, settings: Settings, today: date) -> list[PlanReminder]:
     """The reminders due on `today` not yet written, and the plans due a reminder nobody can receive."""
     config = settings.registry.reminders
+    if not config.enabled:
+        return []
     horizon = today + timedelta(days=max(config.before_days, default=0))
     plans = (await session.execute(
         select(Plan.id, Plan.title, Plan.unit_code, Plan.next_review_due)
@@ -73,7 +76,7 @@ async def due_reminders(session: AsyncSession, settings: Settings, today: date) 
     plans = [plan for plan in plans if plan.id in steps]
     if not plans:
         return []
-    owners = await _owners(session, plans)
+    owners = await owners_of(session, plans)
     places = await place_labels(session, {plan.unit_code for plan in plans})
     channels = settings.warnings.default_route.person_channels
     found: list[PlanReminder] = []
@@ -97,7 +100,7 @@ async def due_reminders(session: AsyncSession, settings: Settings, today: date) 
     return [r for r in found if r.key not in sent]
 
 
-async def _owners(session: AsyncSession, plans) -> dict[int, tuple]:
+async def owners_of(session: AsyncSession, plans) -> dict[int, tuple]:
     """Each plan's owner: its own 责任人 (else 副责任人), else its unit's 责任人 of no plan; (id, name, phone,
     channels text)."""
     codes = sorted({plan.unit_code for plan in plans})

@@ -21,7 +21,7 @@ MSG_TYPE_LABELS = {"Alert": "发布", "Update": "更新", "Cancel": "解除"}
 # "outside": its areas fall outside the jurisdiction; stored and listed, never in force.
 WARNING_STATUSES = ("active", "superseded", "cancelled", "expired", "outside")
 NOTIFICATION_STATUSES = ("pending", "sending", "delivered", "failed", "dead", "cancelled")
-RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk")
+RECIPIENT_KINDS = ("department", "department_leader", "person", "duty_desk", "duty_leader")
 # Why a notification exists: the first notice, a repeat of an unanswered one, or a step up.
 PURPOSES = ("notice", "reminder", "escalation")
 # Notices of response-level decisions are stored as warnings of this source (same outbox, same 叫应);

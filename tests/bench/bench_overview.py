@@ -2,7 +2,7 @@
 SQLite or PostgreSQL.
 
 Prints: the parts of the overview (warnings in force with counts and who waited longest, open events with the
-proposal, gaps, overdue plans, the registry figures) and the whole page through the application (median of 5),
+proposal, gaps, overdue plans, the registry figures, the duty rosters, the review reminders) and the whole page through the application (median of 5),
 and the place names the duty map carries (count, bytes). Run:
 .venv/bin/python tests/bench/bench_overview.py [sqlite|postgresql]
 """
@@ -35,9 +35,11 @@ from fangxun.plans.attention import gap_units, overdue_plans  # noqa: E402
 from fangxun.plans.map_data import map_frames  # noqa: E402
 from fangxun.plans.stats import registry_stats  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
+from fangxun.warnings.duty.roster_overview import duty_overview  # noqa: E402
 from fangxun.warnings.events.in_progress import open_events  # noqa: E402
 from fangxun.warnings.in_force import warnings_in_force  # noqa: E402
 from fangxun.warnings.intake.accept import ingest  # noqa: E402
+from fangxun.warnings.review_attention import reminders_sent, unremindable_overdue  # noqa: E402
 
 ROWS = 20
 REPEAT = 5
@@ -73,6 +75,9 @@ async def bench(backend: str) -> None:
                 "gaps (top 20 and total)": lambda s: gap_units(s, settings.registry, ROWS),
                 "overdue plans (top 20 and total)": lambda s: overdue_plans(s, settings.registry, today, ROWS),
                 "registry figures": lambda s: registry_stats(s, settings.registry, today),
+                "duty rosters (now and the week's gaps)": lambda s: duty_overview(s, settings.warnings, now),
+                "review reminders sent": lambda s: reminders_sent(s, now),
+                "overdue plans nobody can be reminded of": lambda s: unremindable_overdue(s, settings, today, ROWS),
             }
             for name, part in parts.items():
                 async def run(part=part):

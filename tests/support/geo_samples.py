@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import shapely
+from support.shared_data import shared_data_folders
 
 from fangxun.geo.spatial_index import UnitIndex
 
@@ -18,10 +18,7 @@ JINSHUI = "410105000000"
 
 def boundary_path(code: str) -> Path:
     """A shared boundary file: $FANGXUN_SHARED_DATA, shared/ beside the checkout, else the packaged copy."""
-    folders = []
-    if os.environ.get("FANGXUN_SHARED_DATA"):
-        folders.append(Path(os.environ["FANGXUN_SHARED_DATA"]) / "boundaries")
-    folders.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "boundaries")
+    folders = [folder / "boundaries" for folder in shared_data_folders()]
     folders.append(Path(str(resources.files("fangxun.demo.data").joinpath("boundaries"))))
     for folder in folders:
         if (folder / f"{code}.geojson").is_file():

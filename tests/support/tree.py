@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import insert
 
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.unit_rules import ancestors, level_from_code
+from fangxun.plans.unit_rules import ANCESTOR_LEVELS, ancestors, level_from_code
 
 # A city with two districts; district A has two townships, one with two villages.
 SMALL_TREE = [
@@ -26,7 +26,8 @@ async def add_units(session, specs=SMALL_TREE) -> dict[str, dict]:
     for code, name, parent in specs:
         level = level_from_code(code)
         parent_row = rows.get(parent)
-        parent_ancestors = {k: parent_row[k] for k in ("city_code", "district_code", "township_code")} if parent_row else None
+        parent_ancestors = ({f"{level}_code": parent_row[f"{level}_code"] for level in ANCESTOR_LEVELS}
+                            if parent_row else None)
         rows[code] = {"code": code, "name": name, "level": level, "parent_code": parent,
                       **ancestors(level, code, parent, parent_ancestors)}
     await session.execute(insert(AdminUnit), list(rows.values()))

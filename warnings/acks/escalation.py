@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.plans.absence_queries import absences_in_force
+from fangxun.plans.absence_rules import with_stand_ins
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
@@ -15,7 +17,10 @@ from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix
                                               voice_channels)
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
                                                signed_writer, take_escalations, take_reminders)
+from fangxun.warnings.duty.roster_queries import on_duty_now
+from fangxun.warnings.duty.roster_rules import CITY_DESK, DutyShift
 from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, asks_ack, escalation_target, next_step
+from fangxun.warnings.routing.duty_desks import leader_on_duty, roster_desk, staffed
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
@@ -55,26 +60,57 @@ def _recipient_of(row: Notification) -> Recipient:
 
 
 class _Targets:
-    """Who each escalation step reaches, looked up once per unit and channel within one run."""
+    """Who each escalation step reaches, looked up once per unit and channel within one run; the desks' shifts on
+    duty at `now` read once per run, when first needed."""
 
-    def __init__(self, session: AsyncSession, settings: Settings):
-        self.session, self.config = session, settings.warnings
+    def __init__(self, session: AsyncSession, settings: Settings, now: datetime):
+        self.session, self.config, self.now = session, settings.warnings, now
         self._units: dict[str, AdminUnit | None] = {}
         self._persons: dict[tuple[str, str, str], list[Recipient]] = {}
+        self._absences: tuple | None = None
+        self._on_duty: dict[str, DutyShift | None] | None = None
+
+    async def _persons_of(self, code: str) -> list:
+        """The persons of unit `code`, an absent one replaced by their stand-in at `now` (absences read once a run)."""
+        persons = await plan_persons(self.session, [code])
+        if self._absences is None:
+            self._absences = await absences_in_force(self.session, self.now)
+        away, named = self._absences
+        return with_stand_ins(persons, away, named, self.config.quiet_hours.timezone)
+
+    async def on_duty(self, desk: str) -> DutyShift | None:
+        """The roster line of `desk` covering this run's moment (None: nobody rostered, the configured contact)."""
+        if self._on_duty is None:
+            desks = [CITY_DESK, *self.config.departments]
+            self._on_duty = await on_duty_now(self.session, desks, self.now, self.config.duty)
+        return self._on_duty.get(desk)
+
+    async def at_desk(self, recipient: Recipient) -> Recipient:
+        """A desk recipient addressed to whoever is on duty now (routing/duty_desks.staffed); anyone else as is."""
+        desk = roster_desk(recipient.kind, recipient.key)
+        return staffed(recipient, self.config, await self.on_duty(desk)) if desk else recipient
 
     async def of(self, source, kind: str, who: str) -> list[Recipient]:
         """The people step (kind, who) above `source` reaches; empty when nobody is on record."""
         config = self.config
         if kind == "duty_desk":
             desk = config.escalation.city_duty_desk
-            return [follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel, desk.address)]
+            return [await self.at_desk(follow_up_recipient("duty_desk", "city", desk.name, None, "city", desk.channel,
+                                                           desk.address))]
         if kind == "department_leader":
             department = config.departments.get(who)
             if department is None:  # a department since removed from the configuration
                 return []
             leader = department.leader
-            return [follow_up_recipient("department_leader", who, f"{department.name}（{leader.name}）", None, who,
-                                        leader.channel, leader.address)]
+            name, address = leader_on_duty(department.name, leader, config, await self.on_duty(who))
+            return [follow_up_recipient("department_leader", who, name, None, who, leader.channel, address)]
+        if kind == "duty_leader":  # the city duty room's 带班领导: only a roster names one
+            line = await self.on_duty(CITY_DESK)
+            if line is None:
+                return []
+            desk = config.escalation.city_duty_desk
+            name, address = leader_on_duty(desk.name, desk, config, line)
+            return [follow_up_recipient("duty_leader", "city", name, None, "city", desk.channel, address)]
         if not source.unit_code:
             return []
         if source.unit_code not in self._units:
@@ -89,8 +125,8 @@ class _Targets:
             channel_kind = config.channels[channel].kind if channel in config.channels else ""
             self._persons[key] = [follow_up_recipient("person", f"{code}:{p.id}", p.name, code, who, channel,
                                                       person_address(p.channels, p.phone, channel, channel_kind),
-                                                      duty_line(p.unit_name, p.role, p.plan_title))
-                                  for p in await plan_persons(self.session, [code])]
+                                                      duty_line(p.unit_name, p.role, p.plan_title, p.stands_in))
+                                  for p in await self._persons_of(code)]
         return self._persons[key]
 
 
@@ -122,7 +158,7 @@ def _state(row, colour: str | None, last_reminder, group_answered: bool = False,
         delivered = last_reminder.delivered_at
     return AckState(colour=colour, recipient_kind=row.recipient_kind,
                     level=row.level if row.recipient_kind == "person" else
-                    ("city" if row.recipient_kind == "duty_desk" else row.recipient_key),
+                    ("city" if row.recipient_kind in ("duty_desk", "duty_leader") else row.recipient_key),
                     delivered_at=delivered, reminders=row.reminders_sent, escalated=row.escalated_at is not None,
                     acked_at=row.acked_at, unreachable=failed, escalation_step=row.escalation_step,
                     group_answered=group_answered, all_clear=all_clear)
@@ -178,6 +214,8 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
              for row, colour in rows if row.id in found}
     decided = [(row, colour, redial_step(states[row.id], calls[row.id], settings) if row.id in calls
                 else next_step(states[row.id], now, settings.warnings)) for row, colour in rows]
+    targets = _Targets(session, settings, now)
+    decided, above = await _someone_above(decided, targets, settings)
     # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
     # finds the condition false and creates nothing twice.
     reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
@@ -188,14 +226,13 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
 
     created: list[NewNotice] = []
     groups: dict[tuple, list] = {}
-    targets = _Targets(session, settings)
     for row, colour, step in decided:
         if row.id in reminding:
             number = row.reminders_sent + 1
-            recipient, payload = _recipient_of(row), None
-            if row.id in calls:  # a redial: the same number again, the landline or the deputy
+            recipient, payload = await targets.at_desk(_recipient_of(row)), None
+            if row.id in calls:  # a redial: the same number again, the landline or the deputy (a desk: on duty now)
                 call = calls[row.id]
-                recipient = redial_recipient(row, call.number, found[row.id])
+                recipient = await targets.at_desk(redial_recipient(row, call.number, found[row.id]))
                 note = deputy_note(row.recipient_name) if recipient.key != row.recipient_key else ""
                 payload = follow_up_payload(row.payload, "reminder", redial_prefix(call.number, call.call), note=note,
                                             keep_role=True)
@@ -204,10 +241,10 @@ async def escalate_due(session: AsyncSession, now: datetime, settings: Settings)
                                      reminder_key(row.warning_id, row.id, number), "reminder", row.escalation_step,
                                      row.id))
         elif row.id in escalating:
-            number, found = await _escalation_targets(targets, row, step, settings)
+            number, reached = above[row.id]
             reason = ("无法送达" if row.status in ("failed", "dead") else
                       "多次电话未叫应" if row.id in calls else "逾期未叫应")
-            for target in found:
+            for target in reached:
                 groups.setdefault((row.warning_id, number, reason, target), []).append(row)
     for (warning_id, number, reason, target), sources in groups.items():
         first = sources[0]
@@ -255,13 +292,29 @@ def redial_step(state: AckState, call, settings: Settings) -> Step:
     return Step("escalate", call.at, target, state.escalation_step + 1)
 
 
+async def _someone_above(decided: list, targets: _Targets, settings: Settings) -> tuple[list, dict[int, tuple]]:
+    """The decisions, and for each escalation the step number and people it reaches; an escalation with nobody
+    above it (every level up empty, the city duty room with no 带班领导 rostered) is `exhausted` instead, so its
+    row is never marked escalated with nobody told."""
+    kept, above = [], {}
+    for row, colour, step in decided:
+        if step.action == "escalate":
+            number, found = await _escalation_targets(targets, row, step, settings)
+            if found:
+                above[row.id] = (number, found)
+            else:
+                step = Step("exhausted", step.at)
+        kept.append((row, colour, step))
+    return kept, above
+
+
 async def _escalation_targets(targets: _Targets, row, step, settings: Settings) -> tuple[int, list[Recipient]]:
     """The step number and people of the first level up with someone on record (empty levels are skipped)."""
     target, number = step.target, step.escalation_step
     enabled = settings.warnings.escalation is not None and settings.warnings.escalation.enabled
     while target is not None:
         kind, who = target
-        if kind == "duty_desk" and not enabled:
+        if kind in ("duty_desk", "duty_leader") and not enabled:
             break
         found = await targets.of(row, kind, who)
         if found:

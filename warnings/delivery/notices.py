@@ -147,7 +147,7 @@ class NoticeWriter:
         """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`. The
         stored payload carries the recipient's duty line (one copy per payload and line, kept in `merged`)."""
         warning_id, recipient, payload, key, purpose, step, escalated_from_id, drill_id = notice
-        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem, duty = recipient
+        kind, recipient_key, name, unit_code, level, channel, address, _, _, problem, duty, _ = recipient
         if duty:
             shared = (id(payload), duty)
             if shared not in merged:

@@ -106,7 +106,7 @@ async def follow_up_drills(session: AsyncSession, now: datetime, settings: Setti
     await check_later(session, later)
     created: list[NewNotice] = []
     groups: dict[tuple, list] = {}
-    targets = _Targets(session, settings)
+    targets = _Targets(session, settings, now)
     for row, step, target in decided:
         if row.id in reminding:
             number = row.reminders_sent + 1

@@ -12,12 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput
+from fangxun.plans.absence_queries import absences_in_force
+from fangxun.plans.absence_rules import with_stand_ins
 from fangxun.plans.contact_queries import plan_persons
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, signed_writer
 from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.drills.rules import LEVELS, drill_message, parse_choices, parse_deadline
+from fangxun.warnings.intake.fanout import staff_desks
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Drill
 from fangxun.warnings.vocabulary import PERSON_LEVELS
@@ -110,26 +113,33 @@ def _desks(settings: Settings) -> list[Recipient]:
     return found
 
 
-async def drill_recipients(session: AsyncSession, settings: Settings, scope: AdminUnit,
-                           options: DrillOptions) -> tuple[list[Recipient], list[str]]:
-    """Everyone a drill tells on each chosen channel (a person with no address on any: one recipient born
-    failed, 无可用联系方式), desks only in a city-wide drill; and the units of a chosen level with nobody on record."""
+async def drill_recipients(session: AsyncSession, settings: Settings, scope: AdminUnit, options: DrillOptions,
+                           now: datetime) -> tuple[list[Recipient], list[str]]:
+    """Everyone a drill tells on each chosen channel at `now`, as a warning would (an absent person's stand-in in
+    their place, a desk's message to whoever is on duty; a person with no address on any channel: one recipient
+    born failed, 无可用联系方式), desks only in a city-wide drill; and the units of a chosen level with nobody on
+    record."""
+    config = settings.warnings
     units = await _units(session, scope, options.levels)
     level_of = {code: level for code, level in units}
     persons = await plan_persons(session, level_of)
-    kinds = {channel: settings.warnings.channels[channel].kind for channel in options.channels}
+    if persons:
+        away, named = await absences_in_force(session, now)
+        persons = with_stand_ins(persons, away, named, config.quiet_hours.timezone)
+    kinds = {channel: config.channels[channel].kind for channel in options.channels}
     found: list[Recipient] = []
     for person in persons:
         key, level = f"{person.unit_code}:{person.id}", level_of[person.unit_code]
-        duty = duty_line(person.unit_name, person.role, person.plan_title)
+        stands_in = getattr(person, "stands_in", "")
+        duty = duty_line(person.unit_name, person.role, person.plan_title, stands_in)
         reached = [Recipient("person", key, person.name, person.unit_code, level, channel, address, "",
-                             person.role, None, duty)
+                             person.role, None, duty, bool(stands_in))
                    for channel in options.channels
                    if (address := person_address(person.channels, person.phone, channel, kinds[channel]))]
         found += reached or [Recipient("person", key, person.name, person.unit_code, level, options.channels[0],
-                                       "", "", person.role, NO_ADDRESS, duty)]
+                                       "", "", person.role, NO_ADDRESS, duty, bool(stands_in))]
     if "desk" in options.levels and scope.level == "city":
-        found += _desks(settings)
+        found += await staff_desks(session, _desks(settings), config, now)
     with_persons = {person.unit_code for person in persons}
     return found, [code for code, _ in units if code not in with_persons]
 
@@ -146,7 +156,7 @@ async def start_drill(session: AsyncSession, settings: Settings, options: DrillO
                   started_at=now)
     session.add(drill)
     await session.flush()
-    recipients, nobody = await drill_recipients(session, settings, scope, options)
+    recipients, nobody = await drill_recipients(session, settings, scope, options, now)
     title, text = drill_message(scope.name, options.deadline_minutes, RECIPIENT_SLOT, DUTY_SLOT, ACK_SLOT)
     payload = {"purpose": DRILL_PURPOSE, "drill_id": drill.id, "scope_code": scope.code, "title": title,
                "text": text, "ack_minutes": options.deadline_minutes}

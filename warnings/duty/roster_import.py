@@ -6,9 +6,10 @@ import re
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.core.audit import record
 from fangxun.core.errors import BadInput
 from fangxun.plans.plan_fields import normalise_phone
 from fangxun.plans.tabular import ImportResult, Problem, read_table, reject
@@ -43,7 +44,14 @@ def parse_date(text: str) -> date:
     raise ValueError(f"日期“{text}”无效，应为 2026-07-01" if text else "不能为空")
 
 
-def _parse_row(desk: str, number: int, row: dict, problems: list[Problem]) -> DutyShift | None:
+def _line(entry) -> dict:
+    """A roster line as the audit keeps it."""
+    return {"duty_date": entry.duty_date.isoformat(), "shift": entry.shift, "officer_name": entry.officer_name,
+            "officer_phone": entry.officer_phone, "leader_name": entry.leader_name, "leader_phone": entry.leader_phone}
+
+
+def parse_row(desk: str, number: int, row: dict, problems: list[Problem]) -> DutyShift | None:
+    """One row as a DutyShift, or None with its problems (each naming the field) added to `problems`."""
     found = len(problems)
     values: dict = {}
     try:
@@ -78,7 +86,7 @@ def parse_roster(desk: str, rows: list[tuple[int, dict]]) -> list[DutyShift]:
     shifts: list[DutyShift] = []
     taken: dict[date, list[tuple[str, int]]] = {}
     for number, row in rows:
-        entry = _parse_row(desk, number, row, problems)
+        entry = parse_row(desk, number, row, problems)
         if entry is None:
             continue
         same_day = taken.setdefault(entry.duty_date, [])
@@ -97,19 +105,25 @@ def parse_roster(desk: str, rows: list[tuple[int, dict]]) -> list[DutyShift]:
     return shifts
 
 
-async def import_roster_file(session: AsyncSession, path: Path, desk: str, departments: dict) -> ImportResult:
-    """Replace `desk`'s roster for the days the file lists; all rows or none (the caller commits)."""
+async def import_roster_file(session: AsyncSession, path: Path, desk: str, departments: dict,
+                             actor: str = "cli") -> ImportResult:
+    """Replace `desk`'s roster for the days the file lists; all rows or none (the caller commits); audited
+    (duty.import) with the lines replaced and the lines written."""
     if desk not in desk_names(departments):
         choices = "、".join(desk_names(departments))
         raise BadInput(f"未知值班席位“{desk}”（可选 {choices}）")
     shifts = parse_roster(desk, read_table(path, ALIASES, REQUIRED, REPEATED))
     days = sorted({entry.duty_date for entry in shifts})
-    replaced = await session.execute(delete(DutyRosterEntry).where(
-        DutyRosterEntry.desk == desk, DutyRosterEntry.duty_date.in_(days)))
+    where = (DutyRosterEntry.desk == desk, DutyRosterEntry.duty_date.in_(days))
+    before = [_line(row) for row in (await session.execute(select(DutyRosterEntry).where(*where)
+                                                           .order_by(DutyRosterEntry.duty_date))).scalars()]
+    replaced = await session.execute(delete(DutyRosterEntry).where(*where))
     await session.execute(insert(DutyRosterEntry), [
         {"desk": entry.desk, "duty_date": entry.duty_date, "shift": entry.shift,
          "officer_name": entry.officer_name, "officer_phone": entry.officer_phone,
          "leader_name": entry.leader_name, "leader_phone": entry.leader_phone} for entry in shifts])
     replaced_count = replaced.rowcount or 0
+    await record(session, actor, "duty.import", "duty_roster", desk, before={"lines": before},
+                 after={"file": path.name, "lines": [_line(entry) for entry in shifts]})
     return ImportResult(created=max(len(shifts) - replaced_count, 0), updated=min(replaced_count, len(shifts)),
                         unchanged=0)

@@ -20,7 +20,7 @@ from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
 from fangxun.warnings.intake.expiry import expiry_caveat
-from fangxun.warnings.intake.fanout import fan_out_placed, locate
+from fangxun.warnings.intake.fanout import fan_out_placed, locate, staff_desks
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit
@@ -133,7 +133,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     referenced, missing = await lifecycle.find_referenced(session, warning.references)
     location = await locate(session, warning)
     jurisdiction = lifecycle.thread_jurisdiction(location.jurisdiction, referenced)
-    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units)
+    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units, now)
 
     row = _warning_row(warning, now, raw, source, entered_by)
     row.jurisdiction = jurisdiction
@@ -162,7 +162,7 @@ async def accept(session: AsyncSession, warning: NormalisedWarning, settings: Se
     if notifying:
         told_before = [r.id for r in referenced] + change.superseded + change.cancelled
         previous = await lifecycle.previous_recipients(session, sorted(set(told_before)), fan.template)
-        recipients = _recipients(warning, fan, previous)
+        recipients = await staff_desks(session, _recipients(warning, fan, previous), settings.warnings, now)
         notices = await first_notices(session, row, warning, fan, recipients, settings)
         writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
         result.handed = await writer.write(session, notices, now)

@@ -20,7 +20,7 @@ from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import signed_writer
 from fangxun.warnings.delivery.outbox import Claimed, Handoff
 from fangxun.warnings.intake.accept import first_notices
-from fangxun.warnings.intake.fanout import fan_out
+from fangxun.warnings.intake.fanout import fan_out, staff_desks
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, within_jurisdiction
 from fangxun.warnings.routing.recipients import WarnedUnit
@@ -94,11 +94,12 @@ async def assign_units(session: AsyncSession, warning_id: int, codes: list[str],
     stored = NormalisedWarning.from_json(row.document)
     # People read the units the editor picked, not the description nobody could place.
     warning = dataclasses.replace(stored, areas=(WarningArea("、".join(names)),))
-    fan = await fan_out(session, warning, settings.warnings, units)
+    fan = await fan_out(session, warning, settings.warnings, units, now)
     await bulk_insert(session, WarningUnit.__table__, [
         {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in units])
     earlier = dict(row.messages or {})
-    notices = await first_notices(session, row, warning, fan, fan.recipients, settings)
+    recipients = await staff_desks(session, fan.recipients, settings.warnings, now)
+    notices = await first_notices(session, row, warning, fan, recipients, settings)
     row.messages = {**earlier, **(row.messages or {})}  # the duty desk's notice keeps its text
     writer = await signed_writer(session, settings.warnings.quiet_hours, handoff)
     handed = await writer.write(session, notices, now)

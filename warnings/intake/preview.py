@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,8 +13,8 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import top_codes
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS
 from fangxun.settings import Settings
-from fangxun.warnings.intake.lifecycle import find_referenced, thread_jurisdiction
 from fangxun.warnings.intake.fanout import fan_out_placed, locate, warned_units
+from fangxun.warnings.intake.lifecycle import find_referenced, thread_jurisdiction
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.routing.jurisdiction import INSIDE, JURISDICTION_LABELS
 from fangxun.warnings.routing.recipients import Fanout, WarnedUnit
@@ -60,15 +61,17 @@ def told_by_department(fan: Fanout, departments: Mapping[str, object]) -> list[d
             for (key, name), count in sorted(counts.items(), key=lambda item: order.get(item[0][0], len(order)))]
 
 
-async def preview(session: AsyncSession, warning: NormalisedWarning, settings: Settings) -> dict:
-    """The normalised warning (as_json) with each area's matched units, all units, and the recipients."""
+async def preview(session: AsyncSession, warning: NormalisedWarning, settings: Settings,
+                  now: datetime | None = None) -> dict:
+    """The normalised warning (as_json) with each area's matched units, all units, and the recipients (at `now`,
+    the absent persons' stand-ins in their place, counted in `stand_ins`)."""
     tops = await top_codes(session)
     per_area = [await warned_units(session, dataclasses.replace(warning, areas=(area,)), tops)
                 for area in warning.areas]
     location = await locate(session, warning)
     referenced, _ = await find_referenced(session, warning.references)
     jurisdiction = thread_jurisdiction(location.jurisdiction, referenced)
-    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units)
+    fan = await fan_out_placed(session, warning, settings.warnings, jurisdiction, location.units, now)
     names = await _unit_names(session, sorted({unit.code for unit in fan.units}))
     data = warning.as_json()
     data["in_jurisdiction"] = jurisdiction == INSIDE
@@ -82,6 +85,7 @@ async def preview(session: AsyncSession, warning: NormalisedWarning, settings: S
         "departments": departments,
         "persons": len({r.key for r in fan.recipients if r.kind == "person"}),
         "notifications": len(fan.recipients),
+        "stand_ins": len({r.key for r in fan.recipients if r.stand_in}),
         "unreachable": [{"name": r.name, "unit_code": r.unit_code, "problem": r.problem} for r in fan.unreachable],
         "units_without_persons": fan.units_without_persons,
         "routes": list(fan.route_paths),

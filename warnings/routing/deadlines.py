@@ -74,7 +74,8 @@ def ack_deadline(colour: str | None, delivered_at: datetime, config: WarningSett
 
 
 def escalation_target(recipient_kind: str, level: str) -> Target | None:
-    """The next link of the chain: village -> township -> district -> city duty desk; desk -> leader."""
+    """The next link of the chain: village -> township -> district -> city duty desk -> its 带班领导 on duty (when the
+    roster names one); a department's desk -> its leader."""
     if recipient_kind == "person":
         if level in _PERSON_CHAIN:
             return ("person", _PERSON_CHAIN[level])
@@ -82,8 +83,8 @@ def escalation_target(recipient_kind: str, level: str) -> Target | None:
     if recipient_kind == "department":
         return ("department_leader", level)
     if recipient_kind == "duty_desk":
-        return None if level == "city" else ("duty_desk", "city")
-    if recipient_kind == "department_leader":
+        return ("duty_leader", "city") if level == "city" else ("duty_desk", "city")
+    if recipient_kind in ("department_leader", "duty_leader"):
         return None
     raise ValueError(f"unknown recipient kind {recipient_kind!r}")
 

@@ -33,7 +33,7 @@ class Recipient(NamedTuple):
     (A named tuple: a city-wide warning makes ten thousand, and a tuple is built five times faster.)
     """
 
-    kind: str  # department | department_leader | person | duty_desk
+    kind: str  # department | department_leader | person | duty_desk | duty_leader
     key: str
     name: str
     unit_code: str | None
@@ -45,6 +45,9 @@ class Recipient(NamedTuple):
     problem: str | None = None
     # Who a person answers for (duty_line); "" for a department.
     duty: str = ""
+    # Standing in for an absent person (absence_rules): told even at an address already told, since it is a
+    # duty of its own to acknowledge.
+    stand_in: bool = False
 
     @property
     def slot(self) -> tuple[str, str, str]:
@@ -75,13 +78,17 @@ def person_address(contact_channels: dict | None, phone: str | None, channel: st
     return address_on(contact_channels, phone, channel, kind, kind in PHONE_KINDS)
 
 
-def duty_line(unit_name: str, role: str | None, plan_title: str = "") -> str:
-    """Who a plan's person answers for: 您是 东村 防汛责任人（《东村防汛应急预案》）; "" without a unit name."""
+def duty_line(unit_name: str, role: str | None, plan_title: str = "", stands_in: str = "") -> str:
+    """Who a plan's person answers for: 您是 东村 防汛责任人（《东村防汛应急预案》）, or standing in for an absent
+    one (`stands_in`: 张三（请假）) 您代 张三（请假）履行 东村 防汛责任人职责（…）; "" without a unit name."""
     if not unit_name:
         return ""
     title = plan_title.strip().strip("《》")
     plan = f"（《{title}》）" if title else ""
-    return f"您是 {unit_name} 防汛{ROLE_LABELS.get(role or '', '责任人')}{plan}"
+    label = ROLE_LABELS.get(role or '', '责任人')
+    if stands_in:
+        return f"您代 {stands_in} 履行 {unit_name} 防汛{label}职责{plan}"
+    return f"您是 {unit_name} 防汛{label}{plan}"
 
 
 def department_recipients(plan: RecipientsPlan, config: WarningSettings) -> list[Recipient]:
@@ -115,17 +122,18 @@ def person_recipients(plan: RecipientsPlan, config: WarningSettings, units: list
         level = level_of.get(person.unit_code)
         routes = channels_by_level.get(level, [])
         key = f"{person.unit_code}:{person.id}"
-        duty = duty_line(person.unit_name, person.role, person.plan_title) if routes else ""
+        stands_in = getattr(person, "stands_in", "")
+        duty = duty_line(person.unit_name, person.role, person.plan_title, stands_in) if routes else ""
         reached = []
         for channel, template in routes:
             address = person_address(person.channels, person.phone, channel, kinds[channel])
             if address:
                 reached.append(Recipient("person", key, person.name, person.unit_code, level, channel, address,
-                                         template, person.role, None, duty))
+                                         template, person.role, None, duty, bool(stands_in)))
         if not reached and routes:
             channel, template = routes[0]
             reached.append(Recipient("person", key, person.name, person.unit_code, level, channel, "",
-                                     template, person.role, NO_ADDRESS, duty))
+                                     template, person.role, NO_ADDRESS, duty, bool(stands_in)))
         found += reached
     nobody = [unit.code for unit in units if unit.level in channels_by_level and unit.code not in by_unit]
     return found, nobody
@@ -140,11 +148,12 @@ def unlocated_recipients(config: WarningSettings) -> list[Recipient]:
 
 
 def _dedupe(recipients: Iterable[Recipient]) -> list[Recipient]:
-    """First of each (kind, key, channel); the same address twice on one channel also goes once."""
+    """First of each (kind, key, channel); the same address twice on one channel also goes once, unless it stands
+    in for an absent person there."""
     slots, addresses, kept = set(), set(), []
     for recipient in recipients:
         address = (recipient.channel, recipient.address) if recipient.address else None
-        if recipient.slot in slots or (address and address in addresses):
+        if recipient.slot in slots or (address and address in addresses and not recipient.stand_in):
             continue
         slots.add(recipient.slot)
         if address:

@@ -12,7 +12,8 @@
   var form = document.getElementById('filters');
   var pollMs = Number(root.getAttribute('data-poll-ms')) || 5000;
   var COLOURS = {red: '红色', orange: '橙色', yellow: '黄色', blue: '蓝色'};
-  var KINDS = {department: '部门值班', department_leader: '部门负责人', person: '责任人', duty_desk: '值班室'};
+  var KINDS = {department: '部门值班', department_leader: '部门负责人', person: '责任人', duty_desk: '值班室',
+    duty_leader: '带班领导'};
   var CHIPS = ['unacknowledged', 'overdue', 'acknowledged', 'escalated', 'failed', 'unreachable', 'informed',
     'cancelled'];
   var ALERTING = {overdue: true, failed: true, unreachable: true};
@@ -321,7 +322,10 @@
     tr.setAttribute('data-state', r.state);
     var who = el('td', 'who');
     who.setAttribute('data-label', '接收人');
-    who.appendChild(el('span', 'name', r.recipient_name));
+    // A stand-in's name says for whom (李四（代 张三，请假至 12月9日）); an absent person with nobody to stand in
+    // is marked too (张三（请假至 12月9日，无人代理）): plans/absence_rules.py writes both.
+    var away = /（代 |，无人代理）$/.test(r.recipient_name);
+    who.appendChild(el('span', away ? 'name stand-in' : 'name', r.recipient_name));
     who.appendChild(el('small', null, (KINDS[r.recipient_kind] || r.recipient_kind) +
       (r.phone_masked ? ' · ' + r.phone_masked : '')));
     (r.sms_replies || []).forEach(function (reply) {
