@@ -6,11 +6,15 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from fangxun.api.routes_plans import ReviewBody, WithdrawBody
+from fangxun.plans.contact_writes import UPDATABLE as CONTACT_UPDATABLE, ContactCreate
+from fangxun.plans.list_import import ACTION_LABELS
 from fangxun.plans.plan_fields import (KIND_LABELS, LIFECYCLE_LABELS, PLAN_COLUMNS, ROLE_LABELS, STATUS_LABELS, UPDATABLE,
                                        ContactFields, PlanFields)
+from fangxun.plans.shelter_writes import UPDATABLE as SHELTER_UPDATABLE, ShelterFields
 from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.drills.rules import LEVELS as DRILL_LEVELS, OUTCOME_LABELS as DRILL_OUTCOMES
 from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
@@ -64,7 +68,8 @@ def counts_of(names, value: dict = INTEGER) -> dict:
 
 def _pydantic_schemas() -> dict[str, dict]:
     """The request models the routes validate with, as JSON Schemas (their $defs become components)."""
-    models = [(PlanFields, "validation"), (ContactFields, "validation"), (ReviewBody, "validation"),
+    models = [(PlanFields, "validation"), (ContactFields, "validation"), (ContactCreate, "validation"),
+              (ShelterFields, "validation"), (ReviewBody, "validation"),
               (WithdrawBody, "validation"), (CallReport, "validation"), (VoiceRecord, "validation")]
     _, document = models_json_schema(models, ref_template=REF)
     return document["$defs"]
@@ -84,6 +89,13 @@ def _plan_bodies(generated: dict[str, dict]) -> dict[str, dict]:
     update = {"title": "PlanUpdate", "type": "object", "additionalProperties": False, "minProperties": 1,
               "properties": {**{name: fields["properties"][name] for name in UPDATABLE}, "contacts": contacts}}
     return {"PlanCreate": create, "PlanUpdate": update}
+
+
+def _partial(generated: dict, name: str, updatable: tuple[str, ...], title: str) -> dict:
+    """The PATCH body of `name`: its updatable properties, at least one, nothing else."""
+    properties = generated[name]["properties"]
+    return {"title": title, "type": "object", "additionalProperties": False, "minProperties": 1,
+            "properties": {key: properties[key] for key in updatable}}
 
 
 def _text(limit: int, description: str = "") -> dict:
@@ -244,12 +256,17 @@ def _reply_schemas() -> dict[str, dict]:
     thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
                   "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
                   "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
-                  "counts": {"type": "object"}})
+                  "counts": {"type": "object"}, "exercise": {**b, "description": "演练（CAP Exercise）"}})
     intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
                   "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
                   "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,
                   "event_id": ni, "jurisdiction": s, "in_jurisdiction": b, "all_clear": b, "notes": array(s),
                   "warning": ref("WarningDetail"), "skipped": array(s), "thread": s})
+    drill = obj({"id": i, "scope_code": s, "scope_name": s, "levels": array(s), "channels": array(s),
+                 "deadline_minutes": i, "started_by": s, "started_at": s, "finished_at": ns, "cancelled_at": ns,
+                 "told": i, "notifications": i, "no_contact": i, "units_without_persons_count": i})
+    drill_figures = obj({"told": i, "answered": i, "late": i, "unreachable": i, "no_contact": i, "failed": i,
+                         "no_answer": i, "waiting": i, "median_minutes": null(n), "max_minutes": null(n)})
     return {
         "Unit": unit,
         "UnitTree": {"allOf": [ref("Unit"), obj({"children": array(ref("UnitTree"))}, optional=("children",))]},
@@ -264,6 +281,18 @@ def _reply_schemas() -> dict[str, dict]:
                                                    "contacts": array(ref("Contact")),
                                                    "shelters": array(ref("Shelter"))})]},
         "Contact": contact, "Shelter": shelter, "Revision": revision,
+        "ContactList": obj({"unit_code": CODE, "items": array(ref("Contact"))}),
+        "ShelterList": obj({"unit_code": CODE, "items": array(ref("Shelter"))}),
+        "Deleted": obj({"deleted": {"const": True}, "id": i, "before": {"type": "object"}}),
+        "ListImport": obj({"dry_run": b, "units": i, "created": i, "updated": i, "deleted": i, "unchanged": i,
+                           "changes": array(obj({"action": {"enum": list(ACTION_LABELS)}, "row": ni,
+                                                 "unit_code": CODE, "name": s, "target_id": ni,
+                                                 "before": null({"type": "object"}),
+                                                 "after": null({"type": "object"})}))},
+                          description="导入的变更：单位数、新增、更新、删除、未变的条数，以及每条变更的前后内容"),
+        "AuditRecord": obj({"id": i, "at": s, "actor": s, "action": s, "target_type": s, "target_id": s,
+                            "before": null({"type": "object"}), "after": null({"type": "object"})}),
+        "AuditPage": obj(page | {"items": array(ref("AuditRecord"))}),
         "StateCounts": counts,
         "Warning": warning, "WarningDetail": warning_detail,
         "WarningPage": obj(page | {"items": array(ref("Warning"))}),
@@ -325,6 +354,25 @@ def _reply_schemas() -> dict[str, dict]:
                                   "links": array(obj({"rel": s, "type": s, "href": s}))},
                                  optional=("numberMatched", "numberReturned", "links"), description="RFC 7946 GeoJSON"),
         "AnnualReport": {"type": "object", "description": "年度统计报告（format=json）"},
+        "DrillStart": obj({
+            "scope_code": {**CODE, "description": "演练范围的区划代码（全市、区县或乡镇）"},
+            "levels": {"anyOf": [array({"enum": list(DRILL_LEVELS)}), s],
+                       "description": "层级：village、township、district、desk（列表或逗号分隔；默认全部；desk 仅全市演练）"},
+            "channels": {"anyOf": [array(s), s], "description": "责任人的通知渠道（默认同预警的 person_channels）"},
+            "deadline": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 1440}, s],
+                         "description": "叫应时限：分钟数或如 30m、1h（默认 30 分钟）"}},
+            optional=("levels", "channels", "deadline"), closed=True),
+        "Drill": drill,
+        "DrillStarted": {"allOf": [ref("Drill"), obj({"units_without_persons": array(CODE)})]},
+        "Drills": obj({"items": array(ref("Drill"))}),
+        "DrillReport": obj({
+            "drill": ref("Drill"), "deadline_at": s, "as_of": s, "totals": drill_figures, "escalations": i,
+            "districts": array({"allOf": [obj({"district_code": s, "district_name": s}), drill_figures]}),
+            "persons": array(obj({"district_code": s, "district_name": s, "unit_code": ns, "unit_name": s,
+                                  "level_label": s, "kind": s, "name": s, "channels": array(s),
+                                  "outcome": {"enum": list(DRILL_OUTCOMES)}, "outcome_label": s,
+                                  "answered_at": ns, "minutes_to_answer": null(n), "escalated": b, "detail": s}))},
+            description="演练报告：各区县通知、叫应、未联系上（无联系方式/送达失败/到时未叫应）与叫应用时；每人一行"),
         "SmsCallbackReply": obj({"recorded": b, "duplicate": b, "reply_id": i, "kind": {"enum": ["ack", "report"]},
                                  "acknowledged": i, "known": b}),
         "VoiceCallbackReply": obj({"call_id": s, "recorded": b, "duplicate": b, "status": ns, "acknowledged": b}),
@@ -359,4 +407,7 @@ ERROR = obj({"error": {"type": "string", "description": "错误代码，如 bad_
 def component_schemas() -> dict[str, dict]:
     """Every schema of components/schemas, by name."""
     generated = _pydantic_schemas()
-    return {"Error": ERROR, **generated, **_plan_bodies(generated), **_request_bodies(), **_reply_schemas()}
+    partials = {"ContactUpdate": _partial(generated, "ContactCreate", CONTACT_UPDATABLE, "ContactUpdate"),
+                "ShelterUpdate": _partial(generated, "ShelterFields", SHELTER_UPDATABLE, "ShelterUpdate")}
+    return {"Error": ERROR, **generated, **_plan_bodies(generated), **partials, **_request_bodies(),
+            **_reply_schemas()}
