@@ -14,9 +14,9 @@ import asyncio
 import json
 import math
 import pickle
+import signal
 import subprocess
 import sys
-import signal
 import tempfile
 import time
 from pathlib import Path
