@@ -34,15 +34,23 @@ def circle(lon: float, lat: float, radius_km: float, segments: int = 64) -> shap
 
 
 class UnitIndex:
-    """Unit polygons by code and level, answering area and point queries."""
+    """Unit polygons by code and level, answering area and point queries.
 
-    def __init__(self, codes, levels, geometries):
+    With `parents` (the parent code of each unit), a unit whose polygon is covered by its parent's is
+    nested: an area containing the parent contains it and an area missing the parent misses it, so area
+    queries test a nested unit only when its parent lies across the area's edge. Whether a unit is
+    nested is checked exactly (covers) when the index is built; a unit poking out of its parent (an
+    imported boundary with slivers, a development zone over several districts) is tested on its own.
+    """
+
+    def __init__(self, codes, levels, geometries, parents=None):
         codes = [str(c) for c in codes]
         levels = [str(v) for v in levels]
         geometries = np.asarray(list(geometries) if not isinstance(geometries, np.ndarray) else geometries,
                                 dtype=object)
-        if not len(codes) == len(levels) == len(geometries):
-            raise ValueError("codes, levels and geometries must have the same length")
+        parents = [None] * len(codes) if parents is None else [None if p is None else str(p) for p in parents]
+        if not len(codes) == len(levels) == len(geometries) == len(parents):
+            raise ValueError("codes, levels, geometries and parents must have the same length")
         if len(set(codes)) != len(codes):
             raise ValueError("unit codes must be unique")
         # Units sorted by code: part order then follows code order, so results need no sorting.
@@ -56,10 +64,12 @@ class UnitIndex:
         self._full = np.empty(len(self._codes), dtype=object)
         self._full[:] = [Match(c, lv, 1.0) for c, lv in zip(self._codes, self._levels)]
 
-        parts, owners = _polygon_parts(geometries[order] if len(order) else geometries)
+        shapes = _repaired(geometries[order] if len(order) else geometries)
+        parts, owners = _polygon_parts(shapes)
         self._parts = parts
         self._owner = owners
         unit_levels = np.array([self._level_ids[lv] for lv in self._levels], dtype=np.int64)
+        self._unit_level = unit_levels
         self._part_level = unit_levels[owners] if len(owners) else np.zeros(0, dtype=np.int64)
         n = len(self._codes)
         # Areas in deg² scaled by cos(latitude) of each part: an equal-area-ish measure, ample for ratios.
@@ -73,11 +83,38 @@ class UnitIndex:
         self._sample_y = shapely.get_y(samples)
         # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
         bounds = shapely.bounds(parts)
+        self._part_bounds = bounds
         self._step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]))) \
             if len(parts) else 0.0
         shapely.prepare(parts)
         self._tree = shapely.STRtree(parts)
         self._level_trees: dict[str, tuple[shapely.STRtree, np.ndarray]] = {}
+        self._nest([parents[i] for i in order], shapes)
+
+    def _nest(self, parents: list[str | None], shapes: np.ndarray) -> None:
+        """Each unit's nesting parent (n for none) and depth below its topmost nesting ancestor."""
+        n = len(self._codes)
+        position = {code: number for number, code in enumerate(self._codes)}
+        has_parts = self._unit_parts > 0
+        child = np.array([u for u, p in enumerate(parents) if p in position and p != self._codes[u]], dtype=np.int64)
+        parent = np.array([position[parents[u]] for u in child.tolist()], dtype=np.int64)
+        keep = has_parts[child] & has_parts[parent] if len(child) else np.zeros(0, dtype=bool)
+        child, parent = child[keep], parent[keep]
+        nested = np.full(n, n, dtype=np.int64)
+        if len(child):
+            shapely.prepare(shapes[parent])
+            covered = shapely.covers(shapes[parent], shapes[child])
+            nested[child[covered]] = parent[covered]
+        depth = np.zeros(n + 1, dtype=np.int64)
+        for _ in range(64):
+            deeper = np.where(nested < n, depth[np.minimum(nested, n)] + 1, 0)
+            if np.array_equal(deeper, depth[:n]):
+                break
+            depth[:n] = deeper
+        else:  # a cycle of parent codes between equal polygons: give up the shortcut
+            nested[:], depth[:] = n, 0
+        self._nested_parent = nested
+        self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -98,70 +135,50 @@ class UnitIndex:
             return []
         shapely.prepare(area)
         candidates = self._tree.query(area)
-        if levels is not None:
-            wanted = [self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
-                      if lv in self._level_ids]
-            candidates = candidates[np.isin(self._part_level[candidates], wanted)]
         if len(candidates) == 0:
             return []
-        near_edge = np.zeros(len(self._parts), dtype=bool)
-        near_edge[self._tree.query(_boundary_boxes(area, self._step))[1]] = True
-        # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
-        away = candidates[~near_edge[candidates]]
-        full = away[shapely.contains_xy(area, self._sample_x[away], self._sample_y[away])]
-        # Near the boundary: a part the boundary misses is again decided by one point; only parts the
-        # boundary touches need the full containment test.
-        border = candidates[near_edge[candidates]]
-        edge = shapely.boundary(area)
-        shapely.prepare(edge)
-        touched = shapely.intersects(edge, self._parts[border])
-        clear = border[~touched]
-        full = np.concatenate([full, clear[shapely.contains_xy(area, self._sample_x[clear], self._sample_y[clear])]])
-        touching = border[touched]
-        # Vertices settle most touching parts: one strictly outside rules out containment, one strictly
-        # inside proves the interiors meet. GEOS containment runs only on the rest.
-        coords, owner = shapely.get_coordinates(self._parts[touching], return_index=True)
-        outside = np.zeros(len(touching), dtype=bool)
-        outside[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]] = True
-        maybe = touching[~outside]
-        contained = shapely.contains(area, self._parts[maybe])
-        full = np.concatenate([full, maybe[contained]])
-        partial = np.sort(np.concatenate([touching[outside], maybe[~contained]]))
-        if with_fraction:
-            pieces = shapely.area(shapely.intersection(self._parts[partial], area)) * self._part_scale[partial]
-            partial, pieces = partial[pieces > 0], pieces[pieces > 0]
-        else:
-            partial = partial[self._interiors_meet(area, partial)]
-            pieces = np.zeros(len(partial))
-        return self._matches(full, partial, pieces, with_fraction)
-
-    def _interiors_meet(self, area, parts: np.ndarray) -> np.ndarray:
-        """For parts that touch the area's boundary: whether more than their boundaries meet it."""
-        coords, owner = shapely.get_coordinates(self._parts[parts], return_index=True)
-        meet = np.zeros(len(parts), dtype=bool)
-        meet[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]] = True
-        undecided = np.flatnonzero(~meet)
-        if len(undecided):
-            meet[undecided] = shapely.relate_pattern(area, self._parts[parts[undecided]], "T********")
-        return meet
+        wanted = np.ones(len(self._level_ids), dtype=bool)
+        if levels is not None:
+            wanted[:] = False
+            wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
+                    if lv in self._level_ids]] = True
+        query = _AreaQuery(self, area, wanted, with_fraction)
+        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+        depths = self._part_depth[candidates]
+        full, partial, pieces = [], [], []
+        for depth in np.unique(depths).tolist():
+            parts = candidates[depths == depth]
+            inherited = status[self._nested_parent[self._owner[parts]]]
+            whole = parts[inherited == _WHOLE]
+            status[self._owner[whole]] = _WHOLE
+            status[self._owner[parts[inherited == _MISSED]]] = _MISSED
+            parts = parts[inherited == _OPEN]
+            inside, meeting, covered = query.classify(parts)
+            full += [whole, inside]
+            partial.append(meeting)
+            pieces.append(covered)
+            units, counts = np.unique(self._owner[inside], return_counts=True)
+            status[units[counts == self._unit_parts[units]]] = _WHOLE
+            missed = np.setdiff1d(self._owner[parts], np.concatenate([units, self._owner[meeting]]))
+            status[missed] = _MISSED
+        full = np.concatenate(full)
+        partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        full = full[wanted[self._part_level[full]]]
+        keep = wanted[self._part_level[partial]]
+        return self._matches(full, partial[keep], pieces[keep], with_fraction)
 
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
-        n = len(self._codes)
-        full_owner = self._owner[full]
-        full_count = np.bincount(full_owner, minlength=n)
-        # (np.bincount of nothing is an integer array: start from floats)
-        covered = np.zeros(n)
-        covered += np.bincount(full_owner, weights=self._part_area[full], minlength=n)
-        covered += np.bincount(self._owner[partial], weights=pieces, minlength=n)
-        hit = np.zeros(n, dtype=bool)
-        hit[full_owner] = True
-        hit[self._owner[partial]] = True
-        whole = hit & (full_count == self._unit_parts)
-        result = np.where(whole, self._full, None)
-        for unit in np.flatnonzero(hit & ~whole).tolist():
-            fraction = min(1.0, covered[unit] / self._unit_area[unit]) if with_fraction else math.nan
-            result[unit] = Match(self._codes[unit], self._levels[unit], float(fraction))
-        return result[hit].tolist()
+        owners = np.concatenate([self._owner[full], self._owner[partial]])
+        units, slot = np.unique(owners, return_inverse=True)
+        full_count = np.bincount(slot[:len(full)], minlength=len(units))
+        covered = np.bincount(slot, weights=np.concatenate([self._part_area[full], pieces]), minlength=len(units))
+        result = self._full[units]
+        for number in np.flatnonzero(full_count != self._unit_parts[units]).tolist():
+            unit = int(units[number])
+            fraction = min(1.0, covered[number] / self._unit_area[unit]) if with_fraction else math.nan
+            result[number] = Match(self._codes[unit], self._levels[unit], float(fraction))
+        return result.tolist()
 
     def containing(self, lon: float, lat: float, level: str | None = None) -> list[str]:
         """Codes of the units containing the point, sorted; a point on a boundary counts for both sides."""
@@ -229,6 +246,136 @@ class UnitIndex:
         return sorted(found)
 
 
+_OPEN, _WHOLE, _MISSED = 0, 1, 2
+# Below this many parts to classify, the boundary is tested against each part without the box filter.
+_FEW_PARTS = 256
+
+
+class _AreaQuery:
+    """One area's tests on unit parts: wholly inside, meeting (with the covered area), or missed."""
+
+    def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
+        self.index, self.area = index, area
+        self.wanted, self.with_fraction = wanted, with_fraction
+        self.edge = shapely.boundary(area)
+        shapely.prepare(self.edge)
+        # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
+        self._edge_boxes = None
+        inner = area.point_on_surface()
+        # (None when the point found is not strictly inside, which a valid polygon should not allow)
+        self.inner = (inner.x, inner.y) if shapely.contains_xy(area, inner.x, inner.y) else None
+        self.bounds = shapely.bounds(area)
+        self.measure = shapely.area(area)
+
+    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part)."""
+        index, area = self.index, self.area
+        near_edge = self._near_edge(parts)
+        # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
+        away = parts[~near_edge]
+        full = [away[shapely.contains_xy(area, index._sample_x[away], index._sample_y[away])]]
+        # Near the boundary: a part the boundary misses is again decided by one point; only parts the
+        # boundary touches need the full containment test.
+        border = parts[near_edge]
+        touched = shapely.intersects(self.edge, index._parts[border])
+        clear = border[~touched]
+        full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
+        touching = border[touched]
+        # A part reaching beyond the area's box is not contained; for the rest, vertices settle most: one
+        # strictly outside rules out containment. GEOS containment runs only on the remaining parts.
+        outside = ~self._in_box(touching)
+        boxed = np.flatnonzero(~outside)
+        coords, owner = shapely.get_coordinates(index._parts[touching[boxed]], return_index=True)
+        outside[boxed[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        maybe = touching[~outside]
+        contained = self._contains(maybe)
+        full.append(maybe[contained])
+        partial = np.concatenate([touching[outside], maybe[~contained]])
+        pieces = np.zeros(len(partial))
+        meet = np.zeros(len(partial), dtype=bool)
+        measured = self.wanted[index._part_level[partial]] & self.with_fraction
+        if measured.any():
+            pieces[measured] = self._covered(partial[measured])
+            meet[measured] = pieces[measured] > 0
+        if (~measured).any():
+            meet[~measured] = self._interiors_meet(partial[~measured])
+        return np.concatenate(full), partial[meet], pieces[meet]
+
+    def _near_edge(self, parts: np.ndarray) -> np.ndarray:
+        """Parts whose box meets a boundary box; all of them when few (testing each is then cheaper)."""
+        if len(parts) < _FEW_PARTS:
+            return np.ones(len(parts), dtype=bool)
+        if self._edge_boxes is None:
+            self._edge_boxes = shapely.STRtree(_boundary_boxes(self.area, self.index._step))
+        near = np.zeros(len(parts), dtype=bool)
+        near[self._edge_boxes.query(self.index._parts[parts])[0]] = True
+        return near
+
+    def _contains(self, parts: np.ndarray) -> np.ndarray:
+        """Whether the area contains each part; a part identical to the area (a unit's own outline) is."""
+        shapes = self.index._parts[parts]
+        same = (shapely.get_num_coordinates(shapes) == shapely.get_num_coordinates(self.area))
+        if same.any():
+            same[same] = shapely.equals_exact(shapes[same], self.area, 0.0)
+        contained = same.copy()
+        contained[~same] = shapely.contains(self.area, shapes[~same])
+        return contained
+
+    def _in_box(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part's box lies within the area's."""
+        bounds = self.index._part_bounds[parts]
+        return ((bounds[:, 0] >= self.bounds[0]) & (bounds[:, 1] >= self.bounds[1])
+                & (bounds[:, 2] <= self.bounds[2]) & (bounds[:, 3] <= self.bounds[3]))
+
+    def _covers_area(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part covers the whole area (a district around a small circle)."""
+        shapes = self.index._parts[parts]
+        bounds = self.index._part_bounds[parts]
+        around = ((bounds[:, 0] <= self.bounds[0]) & (bounds[:, 1] <= self.bounds[1])
+                  & (bounds[:, 2] >= self.bounds[2]) & (bounds[:, 3] >= self.bounds[3]))
+        if around.any():
+            around[around] = shapely.covers(shapes[around], self.area)
+        return around
+
+    def _covered(self, parts: np.ndarray) -> np.ndarray:
+        """The area of each part the area covers (cos-latitude scaled like the parts' own)."""
+        index = self.index
+        covered = np.empty(len(parts))
+        around = self._covers_area(parts)
+        covered[around] = self.measure
+        rest = parts[~around]
+        covered[~around] = shapely.area(shapely.intersection(index._parts[rest], self.area))
+        return covered * index._part_scale[parts]
+
+    def _interiors_meet(self, parts: np.ndarray) -> np.ndarray:
+        """For parts that meet the area's boundary: whether more than their boundaries meet the area."""
+        index, area = self.index, self.area
+        meet = np.zeros(len(parts), dtype=bool)
+        # A point strictly inside both proves it: the area's own inner point (settles parts around a
+        # small area in one test), else one of the part's vertices.
+        if self.inner is not None:
+            meet[:] = shapely.contains_xy(index._parts[parts], *self.inner)
+        undecided = np.flatnonzero(~meet)
+        coords, owner = shapely.get_coordinates(index._parts[parts[undecided]], return_index=True)
+        meet[undecided[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        undecided = np.flatnonzero(~meet)
+        if len(undecided):
+            # Both meet the area (its boundary crosses them): interiors meet unless they only touch.
+            meet[undecided] = ~shapely.touches(area, index._parts[parts[undecided]])
+        return meet
+
+
+def _repaired(geometries: np.ndarray) -> np.ndarray:
+    """The geometries with invalid ones made valid (overlays need valid polygons), None kept."""
+    shapes = geometries.copy()
+    present = np.array([g is not None for g in shapes], dtype=bool)
+    invalid = np.zeros(len(shapes), dtype=bool)
+    invalid[present] = ~shapely.is_valid(shapes[present])
+    if invalid.any():
+        shapes[invalid] = shapely.make_valid(shapes[invalid])
+    return shapes
+
+
 def _polygon_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The single polygons of each geometry and the index of the geometry each came from."""
     present = np.array([g is not None for g in geometries], dtype=bool)
@@ -236,11 +383,6 @@ def _polygon_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
     index = np.flatnonzero(present)
     shapes = geometries[index]
-    # Overlays need valid polygons; stored boundaries normally are, but repair rather than fail later.
-    invalid = ~shapely.is_valid(shapes)
-    if invalid.any():
-        shapes = shapes.copy()
-        shapes[invalid] = shapely.make_valid(shapes[invalid])
     parts, owners = shapely.get_parts(shapes, return_index=True)
     owners = index[owners]
     # A GeometryCollection may hold MultiPolygons: flatten once more, then keep polygons only.
