@@ -224,11 +224,46 @@ class UnitIndex:
         lats = np.asarray(lats, dtype=float).ravel()
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
-        point_index, hit = _by_part(*self._tree.query(shapely.points(lons, lats)))
-        inside = shapely.intersects_xy(self._parts[hit], lons[point_index], lats[point_index])
+        point_index, hit = self._tree.query(shapely.points(lons, lats))
         # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
-        keys = np.unique(point_index[inside] * len(self._codes) + self._owner[hit[inside]])
-        points, owners = np.divmod(keys, len(self._codes))
+        stride = len(self._codes) + 1
+        owner = self._owner[hit]
+        keys, key_of = np.unique(point_index * stride + owner, return_inverse=True)
+        known = np.zeros(len(keys), dtype=bool)
+        depth = self._part_depth[hit]
+        deepest = int(depth.max()) if len(depth) else 0
+
+        def test(pairs: np.ndarray) -> np.ndarray:
+            pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
+            inside = pairs[shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
+                                                 lats[point_index[pairs]])]
+            known[key_of[inside]] = True
+            return inside
+
+        def key_index(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+            return at, keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
+
+        # The deepest nested units first: a point inside one is inside every unit it is nested in (whose
+        # box then holds the point too, so the pair is among the tree's).
+        inside = test(np.flatnonzero(depth == deepest))
+        points, units = point_index[inside], owner[inside]
+        while len(points):
+            units = self._nested_parent[units]
+            points, units = points[units < len(self._codes)], units[units < len(self._codes)]
+            at, present = key_index(points * stride + units)
+            known[at[present]] = True
+        # Then from the top: a pair is tested only when the point is inside the unit's nesting parent
+        # (or the unit has none); a point outside the parent is outside the unit.
+        parent_at, parent_present = key_index(point_index * stride + self._nested_parent[owner])
+        for level in range(deepest):
+            pairs = np.flatnonzero((depth == level) & ~known[key_of])
+            if level:
+                pairs = pairs[parent_present[pairs] & known[parent_at[pairs]]]
+            if len(pairs):
+                test(pairs)
+        known = keys[known]
+        points, owners = np.divmod(known, stride)
         edges = np.searchsorted(points, np.arange(len(lons) + 1)).tolist()
         codes = self._code_array[owners].tolist()
         return [codes[start:end] for start, end in zip(edges, edges[1:])]
