@@ -114,6 +114,13 @@ class UnitIndex:
         else:  # a cycle of parent codes between equal polygons: give up the shortcut
             nested[:], depth[:] = n, 0
         self._nested_parent = nested
+        # The ancestor of each unit at each depth of its nesting chain (itself at its own; n elsewhere).
+        self._ancestors = np.full((n + 1, int(depth.max()) + 1), n, dtype=np.int64)
+        unit, ancestor = np.arange(n), np.arange(n)
+        while len(unit):
+            self._ancestors[unit, depth[ancestor]] = ancestor
+            ancestor = nested[ancestor]
+            unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -225,44 +232,25 @@ class UnitIndex:
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
         point_index, hit = self._tree.query(shapely.points(lons, lats))
+        owner, depth = self._owner[hit], self._part_depth[hit]
+        deepest = int(depth.max()) if len(depth) else 0
+        inside = np.zeros(len(hit), dtype=bool)
+
+        def test(pairs: np.ndarray) -> None:
+            pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
+            inside[pairs] = shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
+                                                  lats[point_index[pairs]])
+
+        # The deepest nested units first: a point inside one is inside every unit that unit is nested in
+        # (taken from one such unit per point); every other pair is tested.
+        test(np.flatnonzero(depth == deepest))
+        found = np.full(len(lons), len(self._codes))
+        found[point_index[inside]] = owner[inside]
+        inside |= self._ancestors[found[point_index], depth] == owner
+        test(np.flatnonzero(~inside & (depth < deepest)))
         # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
         stride = len(self._codes) + 1
-        owner = self._owner[hit]
-        keys, key_of = np.unique(point_index * stride + owner, return_inverse=True)
-        known = np.zeros(len(keys), dtype=bool)
-        depth = self._part_depth[hit]
-        deepest = int(depth.max()) if len(depth) else 0
-
-        def test(pairs: np.ndarray) -> np.ndarray:
-            pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
-            inside = pairs[shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
-                                                 lats[point_index[pairs]])]
-            known[key_of[inside]] = True
-            return inside
-
-        def key_index(wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            at = np.minimum(np.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-            return at, keys[at] == wanted if len(keys) else np.zeros(len(wanted), dtype=bool)
-
-        # The deepest nested units first: a point inside one is inside every unit it is nested in (whose
-        # box then holds the point too, so the pair is among the tree's).
-        inside = test(np.flatnonzero(depth == deepest))
-        points, units = point_index[inside], owner[inside]
-        while len(points):
-            units = self._nested_parent[units]
-            points, units = points[units < len(self._codes)], units[units < len(self._codes)]
-            at, present = key_index(points * stride + units)
-            known[at[present]] = True
-        # Then from the top: a pair is tested only when the point is inside the unit's nesting parent
-        # (or the unit has none); a point outside the parent is outside the unit.
-        parent_at, parent_present = key_index(point_index * stride + self._nested_parent[owner])
-        for level in range(deepest):
-            pairs = np.flatnonzero((depth == level) & ~known[key_of])
-            if level:
-                pairs = pairs[parent_present[pairs] & known[parent_at[pairs]]]
-            if len(pairs):
-                test(pairs)
-        known = keys[known]
+        known = np.unique(point_index[inside] * stride + owner[inside])
         points, owners = np.divmod(known, stride)
         edges = np.searchsorted(points, np.arange(len(lons) + 1)).tolist()
         codes = self._code_array[owners].tolist()
