@@ -112,7 +112,7 @@ def main() -> dict:
     print(f"city geometry: {len(codes)} units, {vertices:,} vertices, generated in {generated:.2f} s "
           "(the demo's construction: real city/districts, synthetic zones, townships and villages)")
     start = time.perf_counter()
-    index = UnitIndex(codes, levels, geometries)
+    index = UnitIndex(codes, levels, geometries, parents=[u.parent_code for u in units_list])
     built = time.perf_counter() - start
     units = geopandas.GeoDataFrame({"code": codes, "level": levels}, geometry=geometries, crs="EPSG:4326")
     start = time.perf_counter()
