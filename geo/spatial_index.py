@@ -101,26 +101,36 @@ class UnitIndex:
         keep = has_parts[child] & has_parts[parent] if len(child) else np.zeros(0, dtype=bool)
         child, parent = child[keep], parent[keep]
         nested = np.full(n, n, dtype=np.int64)
+        self._loose = np.zeros(n + 1, dtype=bool)
         if len(child):
             shapely.prepare(shapes[parent])
             covered = shapely.covers(shapes[parent], shapes[child])
             nested[child[covered]] = parent[covered]
-        depth = np.zeros(n + 1, dtype=np.int64)
-        for _ in range(64):
-            deeper = np.where(nested < n, depth[np.minimum(nested, n)] + 1, 0)
-            if np.array_equal(deeper, depth[:n]):
-                break
-            depth[:n] = deeper
-        else:  # a cycle of parent codes between equal polygons: give up the shortcut
-            nested[:], depth[:] = n, 0
+            # Boundaries cut by overlays (or imported) often stick out of their parent by rounding noise:
+            # nested loosely, within NEST_TOLERANCE of the parent.
+            loose_child, loose_parent = child[~covered], parent[~covered]
+            if len(loose_child):
+                owners, slot = np.unique(loose_parent, return_inverse=True)
+                grown = shapely.buffer(shapes[owners], NEST_TOLERANCE, quad_segs=2)
+                shapely.prepare(grown)
+                near = shapely.covers(grown[slot], shapes[loose_child])
+                nested[loose_child[near]] = loose_parent[near]
+                self._loose[loose_child[near]] = True
+        exact = np.where(self._loose[:n], n, nested)
+        depth, exact_depth = _depths(nested), _depths(exact)
+        if depth is None or exact_depth is None:  # a cycle of parent codes between equal polygons
+            nested[:], exact[:], self._loose[:] = n, n, False
+            depth, exact_depth = _depths(nested), _depths(exact)
         self._nested_parent = nested
-        # The ancestor of each unit at each depth of its nesting chain (itself at its own; n elsewhere).
-        self._ancestors = np.full((n + 1, int(depth.max()) + 1), n, dtype=np.int64)
+        # The ancestor of each unit at each depth of its exact nesting chain (itself at its own; n elsewhere):
+        # a point inside a unit is inside these (not necessarily inside a loose parent).
+        self._ancestors = np.full((n + 1, int(exact_depth.max()) + 1), n, dtype=np.int64)
         unit, ancestor = np.arange(n), np.arange(n)
         while len(unit):
-            self._ancestors[unit, depth[ancestor]] = ancestor
-            ancestor = nested[ancestor]
+            self._ancestors[unit, exact_depth[ancestor]] = ancestor
+            ancestor = exact[ancestor]
             unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
+        self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
@@ -152,16 +162,24 @@ class UnitIndex:
         query = _AreaQuery(self, area, wanted, with_fraction)
         # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
         status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+        # A loosely nested unit follows its parent only when the parent lies more than NEST_TOLERANCE from
+        # the area's boundary: margin counts how many tolerances a whole or missed unit is known to keep.
+        margin = np.zeros(len(self._codes) + 1, dtype=np.int16)
         depths = self._part_depth[candidates]
         full, partial, pieces = [], [], []
         for depth in np.flatnonzero(np.bincount(depths)).tolist():
             parts = candidates[depths == depth]
-            inherited = status[self._nested_parent[self._owner[parts]]]
+            parent = self._nested_parent[self._owner[parts]]
+            loose = self._loose[self._owner[parts]]
+            inherited = np.where(loose & (margin[parent] < 1), _OPEN, status[parent])
+            kept = margin[parent] - loose
+            for decided in (_WHOLE, _MISSED):
+                owners = self._owner[parts[inherited == decided]]
+                status[owners] = decided
+                margin[owners] = kept[inherited == decided]
             whole = parts[inherited == _WHOLE]
-            status[self._owner[whole]] = _WHOLE
-            status[self._owner[parts[inherited == _MISSED]]] = _MISSED
             parts = parts[inherited == _OPEN]
-            inside, meeting, covered = query.classify(parts)
+            inside, meeting, covered, away = query.classify(parts)
             full += [whole, inside]
             partial.append(meeting)
             pieces.append(covered)
@@ -175,6 +193,8 @@ class UnitIndex:
             if not single.all():
                 units, counts = np.unique(owners[~single], return_counts=True)
                 status[units[counts == self._unit_parts[units]]] = _WHOLE
+            away = away[self._unit_parts[self._owner[away]] == 1]
+            margin[self._owner[away]] = _MARGIN
         full = np.concatenate(full)
         partial, pieces = np.concatenate(partial), np.concatenate(pieces)
         full = full[wanted[self._part_level[full]]]
@@ -232,7 +252,7 @@ class UnitIndex:
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
         point_index, hit = self._tree.query(shapely.points(lons, lats))
-        owner, depth = self._owner[hit], self._part_depth[hit]
+        owner, depth = self._owner[hit], self._part_exact_depth[hit]
         deepest = int(depth.max()) if len(depth) else 0
         inside = np.zeros(len(hit), dtype=bool)
 
@@ -276,6 +296,10 @@ class UnitIndex:
 
 
 _OPEN, _WHOLE, _MISSED = 0, 1, 2
+# How far (degrees, about 0.1 mm) a child may stick out of its parent and still count as (loosely) nested.
+NEST_TOLERANCE = 1e-9
+# Parts whose box stays this many tolerances from the area's boundary pass their status to loose children.
+_MARGIN = 8
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
 
@@ -296,8 +320,9 @@ class _AreaQuery:
         self.bounds = shapely.bounds(area)
         self.measure = shapely.area(area)
 
-    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part)."""
+    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part,
+        parts farther than _MARGIN tolerances from the area's boundary)."""
         index, area = self.index, self.area
         near_edge = self._near_edge(parts)
         # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
@@ -328,14 +353,16 @@ class _AreaQuery:
             meet[measured] = pieces[measured] > 0
         if (~measured).any():
             meet[~measured] = self._interiors_meet(partial[~measured])
-        return np.concatenate(full), partial[meet], pieces[meet]
+        return np.concatenate(full), partial[meet], pieces[meet], away
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
-        """Parts whose box meets a boundary box; all of them when few (testing each is then cheaper)."""
-        if len(parts) < _FEW_PARTS:
+        """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
+        each is then cheaper) unless loosely nested units need to know which parts are far."""
+        if len(parts) < _FEW_PARTS and not self.index._loose.any():
             return np.ones(len(parts), dtype=bool)
         if self._edge_boxes is None:
-            self._edge_boxes = shapely.STRtree(_boundary_boxes(self.area, self.index._step))
+            pad = _MARGIN * NEST_TOLERANCE
+            self._edge_boxes = shapely.STRtree(_boundary_boxes(self.area, self.index._step, pad))
         near = np.zeros(len(parts), dtype=bool)
         near[self._edge_boxes.query(self.index._parts[parts])[0]] = True
         return near
@@ -394,6 +421,18 @@ class _AreaQuery:
         return meet
 
 
+def _depths(parent: np.ndarray) -> np.ndarray | None:
+    """Depth of each unit below its topmost nesting ancestor (index n: none); None on a cycle."""
+    n = len(parent)
+    depth = np.zeros(n + 1, dtype=np.int64)
+    for _ in range(64):
+        deeper = np.where(parent < n, depth[np.minimum(parent, n)] + 1, 0)
+        if np.array_equal(deeper, depth[:n]):
+            return depth
+        depth[:n] = deeper
+    return None
+
+
 def _by_part(point_index: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(point, part) pairs ordered by part: point-in-polygon tests on one polygon in a row run faster."""
     order = np.argsort(hit, kind="stable")
@@ -443,7 +482,7 @@ def _polygonal_area(area):
     return None if area.area <= 0 else area
 
 
-def _boundary_boxes(area, step: float) -> np.ndarray:
+def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
     """Boxes covering the area's rings segment by segment, long segments cut into pieces of about `step`."""
     rings = shapely.get_rings(shapely.get_parts(area))
     coords, ring = shapely.get_coordinates(rings, return_index=True)
@@ -459,5 +498,5 @@ def _boundary_boxes(area, step: float) -> np.ndarray:
     t1 = ((rank + 1) / pieces[segment])[:, None]
     delta = end[segment] - start[segment]
     a, b = start[segment] + t0 * delta, start[segment] + t1 * delta
-    low, high = np.minimum(a, b), np.maximum(a, b)
+    low, high = np.minimum(a, b) - pad, np.maximum(a, b) + pad
     return shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])

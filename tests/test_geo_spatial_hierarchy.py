@@ -178,3 +178,19 @@ def test_parent_codes_must_match_the_units(units):
                       [shapely.box(0, 0, 1, 1), shapely.box(0, 0, 1, 1)], parents=["410100000000", "999"])
     assert [(m.code, m.fraction) for m in index.intersecting(shapely.box(0, 0, 0.5, 1))] == [
         ("410100000000", 0.5), ("410102000000", 0.5)]
+
+
+def test_child_sticking_out_by_rounding_noise_is_decided_exactly():
+    parent = shapely.box(0, 0, 1, 1)
+    child = shapely.box(0, 0, 0.5, 1 + 1e-12)            # loosely nested: 1e-12 beyond its parent's top edge
+    codes, levels = ["410102000000", "410102001000"], ["district", "township"]
+    index = UnitIndex(codes, levels, [parent, child], parents=[None, "410102000000"])
+    found = {m.code: m.fraction for m in index.intersecting(parent)}
+    assert found["410102000000"] == 1.0 and 0.999 < found["410102001000"] < 1.0   # its noise is outside
+    found = {m.code: m.fraction for m in index.intersecting(shapely.box(-1, -1, 2, 2))}
+    assert found == {"410102000000": 1.0, "410102001000": 1.0}
+    above = shapely.box(0, 1, 1, 2)                       # touches the parent: only the noise is inside
+    assert [m.code for m in index.intersecting(above)] == ["410102001000"]
+    assert [m.code for m in index.intersecting(above, with_fraction=False)] == ["410102001000"]
+    assert index.intersecting(shapely.box(0, 1.5, 1, 2)) == []
+    assert index.units_at([0.25, 0.25], [1 + 0.5e-12, 0.5]) == [["410102001000"], codes]
