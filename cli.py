@@ -8,6 +8,7 @@ import getpass
 import json
 import sys
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -252,6 +253,57 @@ async def cmd_duty_check(ctx: CommandContext) -> None:
         print(f"未来 {ctx.args.days} 天各值班席位均有人值班")
     for item in items:
         print(f"{item['desk_name']}（{item['desk']}）：{item['start']} 至 {item['end']} 无人值班")
+
+
+async def _import_list(ctx: CommandContext, importer, what: str) -> None:
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        result = await importer(session, Path(ctx.args.file), actor=CLI_PRINCIPAL.name, dry_run=ctx.args.dry_run,
+                                progress=True)
+    if ctx.args.json:
+        print(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+        return
+    for change in result.changes:
+        print(change)
+    print(f"{what}{'检查通过（--dry-run，未写入）' if ctx.args.dry_run else '导入完成'}：{result}")
+
+
+async def cmd_contacts_import(ctx: CommandContext) -> None:
+    from fangxun.plans.contact_import import import_contact_file
+
+    await _import_list(ctx, import_contact_file, "责任人名单")
+
+
+async def cmd_shelters_import(ctx: CommandContext) -> None:
+    from fangxun.plans.shelter_import import import_shelter_file
+
+    await _import_list(ctx, import_shelter_file, "避险安置点")
+
+
+async def cmd_audit(ctx: CommandContext) -> None:
+    from zoneinfo import ZoneInfo
+
+    from fangxun.core.audit_queries import MAX_PAGE_SIZE, AuditFilter, list_audit, parse_target
+    from fangxun.core.times import parse_local_time
+
+    args = ctx.args
+    if not 1 <= args.limit <= MAX_PAGE_SIZE:
+        raise BadInput(f"--limit：应在 1 到 {MAX_PAGE_SIZE} 之间")
+    target_type, target_id = parse_target(args.target) if args.target else (None, None)
+    since = parse_local_time(args.since, "--since") if args.since else None
+    wanted = AuditFilter(target_type=target_type, target_id=target_id, actor=args.actor, since=since,
+                         per_page=args.limit)
+    async with ctx.database() as (_, sessions), sessions() as session:
+        found = await list_audit(session, wanted)
+    if args.json:
+        print(json.dumps(found, ensure_ascii=False, indent=2))
+        return
+    zone = ZoneInfo(ctx.settings.registry.timezone)
+    for item in found["items"]:
+        at = datetime.fromisoformat(item["at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+        target = f"{item['target_type']}:{item['target_id']}" if item["target_id"] else item["target_type"]
+        print(f"{at}\t{item['actor']}\t{item['action']}\t{target}\t"
+              f"{json.dumps(item['before'], ensure_ascii=False)} → {json.dumps(item['after'], ensure_ascii=False)}")
+    print(f"审计记录：显示 {len(found['items'])} 条，共 {found['total']} 条")
 
 
 async def cmd_stats(ctx: CommandContext) -> None:
@@ -613,6 +665,31 @@ def build_parser() -> argparse.ArgumentParser:
     plans_remind.add_argument("--json", action="store_true", help="以 JSON 输出")
     plans_remind.set_defaults(handler=cmd_plans_remind)
 
+    contacts = commands.add_parser("contacts", help="责任人（名单导入、请假、出差与代理人）").add_subparsers(
+        dest="action", required=True)
+    contacts_import = contacts.add_parser(
+        "import", help="从 CSV/XLSX 导入责任人名单：文件列出的每个单位的责任人、副责任人以文件为准（全部正确才写入）")
+    contacts_import.add_argument("file", metavar="FILE")
+    contacts_import.add_argument("--dry-run", action="store_true", help="只检查并列出将要的变更，不写入")
+    contacts_import.add_argument("--json", action="store_true", help="以 JSON 输出变更")
+    contacts_import.set_defaults(handler=cmd_contacts_import)
+
+    shelters = commands.add_parser("shelters", help="避险安置点").add_subparsers(dest="action", required=True)
+    shelters_import = shelters.add_parser(
+        "import", help="从 CSV/XLSX 导入避险安置点：文件列出的每个单位的安置点以文件为准（全部正确才写入）")
+    shelters_import.add_argument("file", metavar="FILE")
+    shelters_import.add_argument("--dry-run", action="store_true", help="只检查并列出将要的变更，不写入")
+    shelters_import.add_argument("--json", action="store_true", help="以 JSON 输出变更")
+    shelters_import.set_defaults(handler=cmd_shelters_import)
+
+    audit = commands.add_parser("audit", help="审计记录：谁在何时改了什么（最新的在前）")
+    audit.add_argument("--target", help="对象：类型或 类型:编号，如 contact:12、shelter、user:duty01、notification:5")
+    audit.add_argument("--actor", help="操作者，如 user:duty01、cli")
+    audit.add_argument("--since", help="不早于该时间，ISO 8601（不带时区按北京时间），如 2026-07-01")
+    audit.add_argument("--limit", type=integer, default=50, help="最多显示条数（默认 50，至多 500）")
+    audit.add_argument("--json", action="store_true")
+    audit.set_defaults(handler=cmd_audit)
+
     stats = commands.add_parser("stats", help="登记库统计与覆盖情况")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--root", help="只统计该区划及其下级")
@@ -715,8 +792,6 @@ def build_parser() -> argparse.ArgumentParser:
     duty_check.add_argument("--json", action="store_true")
     duty_check.set_defaults(handler=cmd_duty_check)
 
-    contacts = commands.add_parser("contacts", help="责任人（请假、出差与代理人）").add_subparsers(
-        dest="action", required=True)
     away = contacts.add_parser("away", help="登记责任人请假或出差（期间预警通知改发代理人）；--list 查看谁不在岗")
     away.add_argument("contact_id", type=integer, nargs="?", metavar="CONTACT_ID", help="请假、出差者的联系人编号")
     away.add_argument("--from", dest="starts", metavar="TIME", help="开始时间，ISO 8601（不带时区按北京时间；只写日期为当日零时）")

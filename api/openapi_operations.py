@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fangxun.api.openapi_schemas import CODE, DATE, ID, LOCAL_TIME, ref
+from fangxun.api.uploads import BODY_TYPES
+from fangxun.core.audit_queries import MAX_PAGE_SIZE as MAX_AUDIT
 from fangxun.plans.plan_fields import KIND_LABELS, STATUS_LABELS
 from fangxun.plans.plan_queries import MAX_PAGE_SIZE as MAX_PLANS
 from fangxun.plans.unit_rules import LEVELS
@@ -55,6 +57,14 @@ WARNING_ID = path("id", {**ID, "examples": [1]}, "预警编号")
 PLAN_ID = path("id", {**ID, "examples": [1]}, "预案编号")
 CONTACT_ID = path("id", {**ID, "examples": [1]}, "联系人编号")
 ROOT = query("root", CODE, "只看该区划及其下级（默认全市）")
+UNIT_CODE = path("code", {**CODE, "examples": ["410105000000"]}, "区划代码")
+SHELTER_ID = path("id", {**ID, "examples": [1]}, "避险安置点编号")
+DRY_RUN = query("dry_run", {"enum": ["0", "1", "true", "false"]}, "1：只检查并列出将要的变更，不写入")
+# A list file: multipart field `file` (curl -F file=@名单.xlsx), or the file itself as the body.
+UPLOAD = {"multipart/form-data": {"type": "object", "required": ["file"],
+                                  "properties": {"file": {"type": "string", "format": "binary",
+                                                          "description": ".csv 或 .xlsx 文件"}}},
+          **{kind: {"type": "string", "format": "binary"} for kind in BODY_TYPES}}
 GROUP = {"type": "string", "pattern": r"^(desks|other|(unit|self):\d{12})$",
          "description": "desks、other、unit:<区划代码> 或 self:<区划代码>"}
 BOARD_FILTERS = [
@@ -129,6 +139,47 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                              {"application/geo+json": {"schema": ref("FeatureCollection")}})},
                                       params=[query("level", {"enum": list(LEVELS)}, "只要该级别"), ROOT],
                                       errors=(404,)),
+    # Contacts
+    ("get", "/api/units/{code}/contacts"): Op("一个区划的责任人（各预案的及不属于预案的）", "责任人",
+                                              {200: json_reply("责任人", "ContactList")}, params=[UNIT_CODE],
+                                              errors=(404,)),
+    ("get", "/api/contacts/{id}"): Op("一位联系人", "责任人", {200: json_reply("联系人", "Contact")},
+                                      params=[CONTACT_ID], errors=(404,)),
+    ("post", "/api/contacts"): Op("添加联系人（记入审计）", "责任人", {201: json_reply("已添加", "Contact")},
+                                  body=json_body("ContactCreate")),
+    ("patch", "/api/contacts/{id}"): Op("修改联系人（记入审计：修改前后）", "责任人", {200: json_reply("已修改", "Contact")},
+                                        params=[CONTACT_ID], body=json_body("ContactUpdate"), errors=(404,)),
+    ("delete", "/api/contacts/{id}"): Op("删除联系人（删除前的内容留在审计中）", "责任人",
+                                         {200: json_reply("已删除", "Deleted")}, params=[CONTACT_ID], errors=(404,)),
+    ("post", "/api/contacts/import"): Op(
+        "导入责任人名单（CSV/XLSX）：文件列出的每个单位的责任人、副责任人以文件为准；有错误则整份不导入", "责任人",
+        {200: json_reply("变更（dry_run=1 时未写入）", "ListImport")}, params=[DRY_RUN], body=UPLOAD, errors=(415,)),
+    # Shelters
+    ("get", "/api/units/{code}/shelters"): Op("一个区划的避险安置点", "避险安置点",
+                                              {200: json_reply("避险安置点", "ShelterList")}, params=[UNIT_CODE],
+                                              errors=(404,)),
+    ("get", "/api/shelters/{id}"): Op("一个避险安置点", "避险安置点", {200: json_reply("避险安置点", "Shelter")},
+                                      params=[SHELTER_ID], errors=(404,)),
+    ("post", "/api/shelters"): Op("添加避险安置点（位置须在单位边界内或边界外 1 公里内；记入审计）", "避险安置点",
+                                  {201: json_reply("已添加", "Shelter")}, body=json_body("ShelterFields")),
+    ("patch", "/api/shelters/{id}"): Op("修改避险安置点（记入审计：修改前后）", "避险安置点",
+                                        {200: json_reply("已修改", "Shelter")}, params=[SHELTER_ID],
+                                        body=json_body("ShelterUpdate"), errors=(404,)),
+    ("delete", "/api/shelters/{id}"): Op("删除避险安置点（删除前的内容留在审计中）", "避险安置点",
+                                         {200: json_reply("已删除", "Deleted")}, params=[SHELTER_ID], errors=(404,)),
+    ("post", "/api/shelters/import"): Op(
+        "导入避险安置点（CSV/XLSX）：文件列出的每个单位的安置点以文件为准；有错误则整份不导入", "避险安置点",
+        {200: json_reply("变更（dry_run=1 时未写入）", "ListImport")}, params=[DRY_RUN], body=UPLOAD, errors=(415,)),
+    # Audit
+    ("get", "/api/audit"): Op("审计记录（仅管理员）：谁在何时改了什么，最新的在前", "审计",
+                              {200: json_reply("一页审计记录", "AuditPage")}, params=[
+        query("target_type", {"type": "string", "maxLength": 100, "examples": ["contact", "shelter", "user",
+                                                                               "notification", "plan"]}, "对象类型"),
+        query("target_id", {"type": "string", "maxLength": 100, "examples": ["12"]}, "对象编号（须同时给出 target_type）"),
+        query("actor", {"type": "string", "maxLength": 100, "examples": ["user:duty01", "cli"]}, "操作者"),
+        query("since", {"type": "string", "examples": ["2026-07-20", "2026-07-20T06:00:00+08:00"]},
+              "不早于（日期或时间；不带时区为北京时间）"),
+        *_page(50, MAX_AUDIT)], errors=(403,)),
     # Plans
     ("get", "/api/plans"): Op("预案列表", "预案", {200: json_reply("一页预案", "PlanPage")}, params=[
         ROOT, query("kind", {"enum": list(KIND_LABELS)}, "预案类型"),

@@ -6,8 +6,11 @@ from __future__ import annotations
 from pydantic.json_schema import models_json_schema
 
 from fangxun.api.routes_plans import ReviewBody, WithdrawBody
+from fangxun.plans.contact_writes import UPDATABLE as CONTACT_UPDATABLE, ContactCreate
+from fangxun.plans.list_import import ACTION_LABELS
 from fangxun.plans.plan_fields import (KIND_LABELS, LIFECYCLE_LABELS, PLAN_COLUMNS, ROLE_LABELS, STATUS_LABELS, UPDATABLE,
                                        ContactFields, PlanFields)
+from fangxun.plans.shelter_writes import UPDATABLE as SHELTER_UPDATABLE, ShelterFields
 from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
@@ -64,7 +67,8 @@ def counts_of(names, value: dict = INTEGER) -> dict:
 
 def _pydantic_schemas() -> dict[str, dict]:
     """The request models the routes validate with, as JSON Schemas (their $defs become components)."""
-    models = [(PlanFields, "validation"), (ContactFields, "validation"), (ReviewBody, "validation"),
+    models = [(PlanFields, "validation"), (ContactFields, "validation"), (ContactCreate, "validation"),
+              (ShelterFields, "validation"), (ReviewBody, "validation"),
               (WithdrawBody, "validation"), (CallReport, "validation"), (VoiceRecord, "validation")]
     _, document = models_json_schema(models, ref_template=REF)
     return document["$defs"]
@@ -84,6 +88,13 @@ def _plan_bodies(generated: dict[str, dict]) -> dict[str, dict]:
     update = {"title": "PlanUpdate", "type": "object", "additionalProperties": False, "minProperties": 1,
               "properties": {**{name: fields["properties"][name] for name in UPDATABLE}, "contacts": contacts}}
     return {"PlanCreate": create, "PlanUpdate": update}
+
+
+def _partial(generated: dict, name: str, updatable: tuple[str, ...], title: str) -> dict:
+    """The PATCH body of `name`: its updatable properties, at least one, nothing else."""
+    properties = generated[name]["properties"]
+    return {"title": title, "type": "object", "additionalProperties": False, "minProperties": 1,
+            "properties": {key: properties[key] for key in updatable}}
 
 
 def _text(limit: int, description: str = "") -> dict:
@@ -264,6 +275,18 @@ def _reply_schemas() -> dict[str, dict]:
                                                    "contacts": array(ref("Contact")),
                                                    "shelters": array(ref("Shelter"))})]},
         "Contact": contact, "Shelter": shelter, "Revision": revision,
+        "ContactList": obj({"unit_code": CODE, "items": array(ref("Contact"))}),
+        "ShelterList": obj({"unit_code": CODE, "items": array(ref("Shelter"))}),
+        "Deleted": obj({"deleted": {"const": True}, "id": i, "before": {"type": "object"}}),
+        "ListImport": obj({"dry_run": b, "units": i, "created": i, "updated": i, "deleted": i, "unchanged": i,
+                           "changes": array(obj({"action": {"enum": list(ACTION_LABELS)}, "row": ni,
+                                                 "unit_code": CODE, "name": s, "target_id": ni,
+                                                 "before": null({"type": "object"}),
+                                                 "after": null({"type": "object"})}))},
+                          description="导入的变更：单位数、新增、更新、删除、未变的条数，以及每条变更的前后内容"),
+        "AuditRecord": obj({"id": i, "at": s, "actor": s, "action": s, "target_type": s, "target_id": s,
+                            "before": null({"type": "object"}), "after": null({"type": "object"})}),
+        "AuditPage": obj(page | {"items": array(ref("AuditRecord"))}),
         "StateCounts": counts,
         "Warning": warning, "WarningDetail": warning_detail,
         "WarningPage": obj(page | {"items": array(ref("Warning"))}),
@@ -357,4 +380,7 @@ ERROR = obj({"error": {"type": "string", "description": "错误代码，如 bad_
 def component_schemas() -> dict[str, dict]:
     """Every schema of components/schemas, by name."""
     generated = _pydantic_schemas()
-    return {"Error": ERROR, **generated, **_plan_bodies(generated), **_request_bodies(), **_reply_schemas()}
+    partials = {"ContactUpdate": _partial(generated, "ContactCreate", CONTACT_UPDATABLE, "ContactUpdate"),
+                "ShelterUpdate": _partial(generated, "ShelterFields", SHELTER_UPDATABLE, "ShelterUpdate")}
+    return {"Error": ERROR, **generated, **_plan_bodies(generated), **partials, **_request_bodies(),
+            **_reply_schemas()}

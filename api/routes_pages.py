@@ -14,6 +14,7 @@ from fangxun.api.cookies import COOKIE_NAME, read_session, secure_cookie, sign_s
 from fangxun.api.event_page import page_policy
 from fangxun.api.keys import CLOCK, PRINCIPAL, PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY
 from fangxun.api.login_limit import retry_text
+from fangxun.core.audit import record
 from fangxun.core.errors import Forbidden
 from fangxun.core.page_sessions import end_session, start_session
 from fangxun.geo.map_assets import static_dir
@@ -60,9 +61,14 @@ async def login(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()[:100]
     password = str(form.get("password", ""))
     next_path = local_path(form.get("next"))
-    outcome = await throttled_sign_in(request.app, username, password, client_address(request))
+    address = client_address(request)
+    outcome = await throttled_sign_in(request.app, username, password, address)
     principal = outcome.principal
     if principal is None:
+        if not outcome.refused:  # refused unchecked by the throttle: nothing was tried, nothing to keep
+            async with request.app[SESSIONS]() as session, session.begin():
+                await record(session, f"address:{address}", "auth.sign_in_failed", "user", username,
+                             after={"address": address})
         retry = {"Retry-After": str(outcome.wait)} if outcome.wait else {}
         message = "登录失败次数过多" if outcome.refused else "用户名或密码错误"
         if outcome.wait:
@@ -73,6 +79,7 @@ async def login(request: web.Request) -> web.Response:
     hours = settings.auth.session_hours
     async with request.app[SESSIONS]() as session, session.begin():
         token = await start_session(session, username, now, hours)
+        await record(session, principal.name, "auth.sign_in", "user", username, after={"address": address})
     response = _see_other(next_path)
     response.set_cookie(COOKIE_NAME, sign_session(request.app[SIGNING_KEY], username, token, now, hours),
                         max_age=int(hours * 3600), path="/", httponly=True, samesite="Lax",
@@ -93,7 +100,9 @@ async def logout(request: web.Request) -> web.Response:
     claims = read_session(request.app[SIGNING_KEY], request.cookies.get(COOKIE_NAME), request.app[CLOCK].now())
     if claims is not None:
         async with request.app[SESSIONS]() as session, session.begin():
-            await end_session(session, claims.token)
+            if await end_session(session, claims.token):
+                await record(session, f"user:{claims.username}", "auth.sign_out", "user", claims.username,
+                             after={"address": client_address(request)})
     response = _see_other("/login")
     response.del_cookie(COOKIE_NAME, path="/", httponly=True, samesite="Lax", secure=_secure(request))
     return response

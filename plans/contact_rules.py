@@ -7,6 +7,8 @@ import json
 
 # The persons a plan names and warnings reach: the 责任人 and the 副责任人.
 PERSON_ROLES = ("responsible", "deputy")
+# The entry of a contact's channels holding its 固话 (landline), which a redial calls after the mobile.
+LANDLINE_ENTRY = "landline"
 # The JSON text of a contact's channels when it holds no entry.
 NO_CHANNELS = ("{}", "null")
 
@@ -41,3 +43,15 @@ def person_identity(unit_code: str, phone: str | None, name: str) -> tuple[str, 
     """Who a contact row is: one person of a unit by phone (separators ignored), else by name. A person named in
     several plans of a unit has a row in each."""
     return unit_code, (phone or "").replace("-", "").replace(" ", "") or name
+
+
+def normalise_mobile(value: object) -> str | None:
+    """A mainland mobile number (11 digits from 13 to 19, a +86 or 86 before it dropped); blank is None; anything
+    else raises ValueError in Chinese."""
+    text = "".join(ch for ch in str(value or "") if ch.isdigit() or ch == "+")
+    if not text:
+        return None
+    digits = text.removeprefix("+").removeprefix("86") if len(text.lstrip("+")) == 13 else text
+    if len(digits) != 11 or not digits.isdigit() or digits[0] != "1" or digits[1] not in "3456789":
+        raise ValueError(f"手机号码无效：“{value}”（应为 11 位手机号）")
+    return digits

@@ -79,7 +79,7 @@ def normalise_phone(value: object) -> str | None:
     text = normalise_code(value)
     if not text:
         return None
-    digits = "".join(ch for ch in text if ch.isdigit() or ch == "+")
+    digits = text if text.isdigit() else "".join(ch for ch in text if ch.isdigit() or ch == "+")
     if len(digits.lstrip("+")) < 7 or len(digits) > 20:
         raise ValueError(f"电话号码无效：{value!r}")
     return digits

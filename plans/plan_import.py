@@ -38,6 +38,8 @@ PLAN_ALIASES = {
 REQUIRED_COLUMNS = ("unit_code", "kind", "title")
 # Rows validated and written together: the file is never held whole.
 CHUNK_ROWS = 5000
+# Codes or ids in one IN list: one query per chunk (under SQLite's 32,766 bound variables).
+IN_LIMIT = 10_000
 CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
 # What an import row may change of a stored plan (its unit and kind find it).
@@ -118,7 +120,7 @@ def _parse_row(number: int, row: dict, registry: RegistrySettings, problems: lis
 
 async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
     found: set[str] = set()
-    for part in chunks(codes):
+    for part in chunks(codes, IN_LIMIT):
         found.update(await session.scalars(select(AdminUnit.code).where(AdminUnit.code.in_(part))))
     return found
 
@@ -126,7 +128,7 @@ async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
 async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], dict]:
     columns = [Plan.id, Plan.unit_code, Plan.kind, *(getattr(Plan, key) for key in COMPARED)]
     plans: dict[tuple[str, str], dict] = {}
-    for part in chunks(codes):
+    for part in chunks(codes, IN_LIMIT):
         result = await session.execute(select(*columns).where(Plan.unit_code.in_(part)))
         for row in result:
             plans[(row.unit_code, row.kind)] = dict(row._mapping)
@@ -135,7 +137,7 @@ async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple
 
 async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict[tuple[int, str], list]:
     contacts: dict[tuple[int, str], list] = {}
-    for part in chunks(plan_ids):
+    for part in chunks(plan_ids, IN_LIMIT):
         result = await session.execute(
             select(Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone)
             .where(Contact.plan_id.in_(part), Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id))
@@ -220,7 +222,7 @@ async def _write(session: AsyncSession, changes: _Changes, now) -> None:
                                    for role, person in item.contacts.items() if person)
     if changes.plan_updates:
         await session.execute(update(Plan), changes.plan_updates)
-    for part in chunks(changes.contact_deletes):
+    for part in chunks(changes.contact_deletes, IN_LIMIT):
         await session.execute(delete(Contact).where(Contact.id.in_(part)))
     if contact_inserts:
         await bulk_insert(session, Contact.__table__, contact_inserts)
@@ -230,7 +232,7 @@ async def _write(session: AsyncSession, changes: _Changes, now) -> None:
 
 async def _plan_ids(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], int]:
     ids: dict[tuple[str, str], int] = {}
-    for part in chunks(codes):
+    for part in chunks(codes, IN_LIMIT):
         result = await session.execute(select(Plan.id, Plan.unit_code, Plan.kind).where(Plan.unit_code.in_(part)))
         ids.update(((unit_code, kind), plan_id) for plan_id, unit_code, kind in result)
     return ids

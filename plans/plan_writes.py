@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fangxun.core.audit import record
+from fangxun.core.audit import audit_row, record, record_many
 from fangxun.core.errors import BadInput, Conflict
 from fangxun.plans.config import RegistrySettings
+from fangxun.plans.contact_writes import contact_snapshot
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
 from fangxun.plans.plan_fields import UPDATABLE, ContactFields, PlanFields, plan_values
 from fangxun.plans.plan_queries import get_plan
@@ -25,9 +27,22 @@ def _refresh_due(plan: Plan) -> None:
     plan.next_review_due = next_review_due(plan.approved_on, plan.last_reviewed_on, plan.review_cycle_months)
 
 
-async def _replace_contacts(session: AsyncSession, plan: Plan, contacts: list[ContactFields]) -> None:
+async def _replace_contacts(session: AsyncSession, plan: Plan, contacts: list[ContactFields], actor: str) -> None:
+    """Make `contacts` the plan's persons; nothing changes when they already are, else each contact removed or added
+    is audited (contact.delete, contact.create)."""
+    old = (await session.execute(
+        select(Contact).where(Contact.plan_id == plan.id).order_by(Contact.id))).scalars().all()
+    before = [contact_snapshot(c) for c in old]
+    wanted = [{"unit_code": plan.unit_code, "plan_id": plan.id, **c.model_dump()} for c in contacts]
+    if before == [contact_snapshot(SimpleNamespace(**values)) for values in wanted]:
+        return
     await session.execute(delete(Contact).where(Contact.plan_id == plan.id))
-    session.add_all(Contact(unit_code=plan.unit_code, plan_id=plan.id, **c.model_dump()) for c in contacts)
+    added = [Contact(**values) for values in wanted]
+    session.add_all(added)
+    await session.flush()
+    await record_many(session, [audit_row(actor, "contact.delete", "contact", c.id, before=snapshot)
+                                for c, snapshot in zip(old, before)]
+                      + [audit_row(actor, "contact.create", "contact", c.id, after=contact_snapshot(c)) for c in added])
 
 
 async def create_plan(session: AsyncSession, fields: PlanFields, registry: RegistrySettings, actor: str, today: date,
@@ -47,7 +62,7 @@ async def create_plan(session: AsyncSession, fields: PlanFields, registry: Regis
     _refresh_due(plan)
     session.add(plan)
     await session.flush()
-    await _replace_contacts(session, plan, list(contacts))
+    await _replace_contacts(session, plan, list(contacts), actor)
     session.add(PlanRevision(plan_id=plan.id, action="created", revised_on=plan.approved_on or today,
                              summary="建档", version=plan.version, entered_by=actor))
     await record(session, actor, "plan.create", "plan", plan.id, after=snapshot(plan))
@@ -75,7 +90,7 @@ async def update_plan(session: AsyncSession, plan_id: int, changes: dict, regist
         setattr(plan, key, value)
     _refresh_due(plan)
     if contacts is not None:
-        await _replace_contacts(session, plan, contacts)
+        await _replace_contacts(session, plan, contacts, actor)
     await session.flush()
     await record(session, actor, "plan.update", "plan", plan.id, before=before, after=snapshot(plan))
     return plan

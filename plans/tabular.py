@@ -69,6 +69,8 @@ def reject(problems: list[Problem], what: str = "文件") -> ImportRejected:
 
 def cell_text(value: object) -> str:
     """A cell as trimmed text: numbers without a spurious .0, datetimes at midnight as dates."""
+    if type(value) is str:  # most cells, and every cell a second time round
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -204,25 +206,26 @@ def iter_table(path: str | Path, aliases: dict[str, str], required: Iterable[str
     path = _check_path(path)
     records = iter(_records(path))
     try:
-        keys = _header_keys(records, aliases, required, repeated)
+        keys, titles = _header_keys(records, aliases, required, repeated)
     except BaseException:
         records.close()
         raise
-    return _rows(records, keys)
+    return _rows(records, keys, titles)
 
 
 def _header_keys(records: Iterator, aliases: dict[str, str], required: Iterable[str],
-                 repeated: dict[str, tuple[str, ...]] | None) -> list[str | None]:
+                 repeated: dict[str, tuple[str, ...]] | None) -> tuple[list[str | None], list[str]]:
     header = next(records, None)
     if header is None or not any(cell_text(c) for c in header):
         raise reject([Problem(1, None, "文件没有表头行")])
-    keys, problems = _map_headers([cell_text(c) for c in header], aliases, required, repeated)
+    titles = [cell_text(c) for c in header]
+    keys, problems = _map_headers(titles, aliases, required, repeated)
     if problems:
         raise reject(problems)
-    return keys
+    return keys, titles
 
 
-def _rows(records: Iterator, keys: list[str | None]) -> Iterator[tuple[int, dict]]:
+def _rows(records: Iterator, keys: list[str | None], titles: list[str]) -> Iterator[tuple[int, dict]]:
     problems: list[Problem] = []
     blank = {key: "" for key in keys if key}
     with closing(records):
@@ -233,7 +236,9 @@ def _rows(records: Iterator, keys: list[str | None]) -> Iterator[tuple[int, dict
             row = dict(blank)
             for index, value in enumerate(values):
                 key = keys[index] if index < len(keys) else None
-                if key:
+                if "\x00" in value:  # no database column holds it (PostgreSQL refuses it outright)
+                    problems.append(Problem(number, titles[index] if key else None, "含有不允许的空字符（NUL）"))
+                elif key:
                     row[key] = value
                 elif value:
                     problems.append(Problem(number, None, f"第 {index + 1} 列有数据但没有列名"))

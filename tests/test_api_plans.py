@@ -161,7 +161,7 @@ async def test_listing_filters_and_pages(client, units, editor, tokens):
     assert total == 7 and page_two == [(T2, "evacuation"), (EAST, "flood_plan"), (WEST, "flood_plan")]
     assert await listing("per_page=3&page=4") == (7, [])
 
-    for query, name in [("kind=dam", "kind"), ("status=late", "status"), ("level=province", "level"),
+    for query, name in [("kind=dam", "kind"), ("status=late", "status"), ("level=region", "level"),
                         ("due_before=2026-02-30", "due_before"), ("page=0", "page"), ("per_page=501", "per_page"),
                         ("page=x", "page"), ("root=4101", "root")]:
         response = await client.get(f"/api/plans?{query}", headers=viewer)

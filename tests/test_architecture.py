@@ -44,7 +44,7 @@ PURE_MODULES = [
     "fangxun.warnings.events.journal_rules",
     "fangxun.api.login_limit", "fangxun.core.os_errors",
     "fangxun.warnings.readiness", "fangxun.core.redact", "fangxun.warnings.duty.roster_rules",
-    "fangxun.plans.absence_rules", "fangxun.plans.contact_rules",
+    "fangxun.plans.absence_rules", "fangxun.plans.contact_rules", "fangxun.plans.shelter_rules",
 ]
 # The outbox has one writer: rows are made and changed only inside warnings/delivery.
 OUTBOX_WRITERS = "fangxun.warnings.delivery"

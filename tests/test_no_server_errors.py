@@ -24,10 +24,12 @@ FIELDS = ["kind", "name", "started_at", "ended_at", "note", "warning_id", "actio
           "status", "onset", "expires", "headline", "description", "instruction", "areas", "polygon", "title",
           "owner_org", "approved_on", "last_reviewed_on", "review_cycle_months", "version", "lifecycle", "contacts",
           "reviewed_on", "summary", "revised", "withdrawn_on", "reason", "username", "password", "next",
-          "area_description"]
+          "area_description", "role", "position", "phone", "channels", "plan_id", "capacity", "address", "lon",
+          "lat"]
 PARAMETERS = ["since", "page", "per_page", "year", "root", "depth", "q", "limit", "hours", "days", "format",
               "dry_run", "lenient", "state", "due_before", "kind", "status", "level", "colour", "event", "corrects",
-              "next", "warning", "message", "filter", "group", "parent", "department"]
+              "next", "warning", "message", "filter", "group", "parent", "department", "target_type", "target_id",
+              "actor"]
 # Left out: the gateways' callbacks (signed with secrets a test run does not have), signing out (ends the run's own
 # session) and readiness (503 by design: no dispatcher runs here).
 SKIPPED = re.compile(r"^/api/callbacks/|^/logout$|^/api/ready$")

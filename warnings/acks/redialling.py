@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.contact_queries import plan_persons
+from fangxun.plans.contact_rules import LANDLINE_ENTRY
 from fangxun.plans.models import Contact
 from fangxun.settings import Settings
 from fangxun.warnings.routing.recipients import Recipient, duty_line, person_address
@@ -18,8 +19,6 @@ from fangxun.warnings.tables import CallAttempt, Notification
 
 # Channel kinds that place calls (their rows have call_attempts).
 VOICE_KINDS = ("voice", "aliyun_voice")
-# Where a contact's landline is kept: its channels JSON, {"landline": "0371-…"} (the registry has no column).
-LANDLINE_ENTRY = "landline"
 _CHUNK = 1000
 
 

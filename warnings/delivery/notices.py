@@ -25,6 +25,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.accounts import signing_secret
+from fangxun.core.audit import audit_row, record_many
 from fangxun.core.bulk import bulk_insert, bulk_insert_chunks, reserve_ids
 from fangxun.warnings import telemetry
 from fangxun.warnings.acks.tokens import ack_token, token_hash
@@ -240,7 +241,8 @@ async def record_acks(session: AsyncSession, answered: Sequence, now: datetime, 
         ids = {row.id for row in part}
         origins = sorted({row.escalated_from_id if row.purpose == "reminder" else row.id for row in part})
         group = (await session.execute(
-            select(N.c.id, N.c.status, N.c.acked_at)
+            select(N.c.id, N.c.status, N.c.acked_at, N.c.warning_id, N.c.recipient_key, N.c.recipient_name,
+                   N.c.channel, N.c.ack_deadline)
             .where(or_(N.c.id.in_(origins), and_(N.c.escalated_from_id.in_(origins), N.c.purpose == "reminder")))
             .with_for_update())).all()
         # The answered rows themselves, and the rest of their groups that went out; reminders not yet sent stop.
@@ -251,10 +253,20 @@ async def record_acks(session: AsyncSession, answered: Sequence, now: datetime, 
             await session.execute(update(N).where(N.c.id.in_(acked), N.c.acked_at.is_(None))
                                   .values(acked_at=now, acked_via=via, acked_late=late))
             # Answers, not rows: the reminders that repeat an answered notice are not counted again.
-            telemetry.acknowledged(via, sum(1 for row in group if row.id in ids and row.acked_at is None))
+            answers = [row for row in group if row.id in ids and row.acked_at is None]
+            telemetry.acknowledged(via, len(answers))
+            await record_many(session, [_ack_audit(row, now, via) for row in answers])
         if stopped:
             await session.execute(update(N).where(N.c.id.in_(stopped), N.c.status == "pending")
                                   .values(status="cancelled", last_error="已叫应，无需再提醒"))
+
+
+def _ack_audit(row, now: datetime, via: str) -> dict:
+    """The audit row of one answer: who (the recipient's key), which notification, which way; never its token."""
+    late = row.ack_deadline is not None and row.ack_deadline < now
+    return audit_row(f"recipient:{row.recipient_key}", "notification.ack", "notification", row.id, after={
+        "via": via, "warning_id": row.warning_id, "recipient": row.recipient_name, "channel": row.channel,
+        "late": late}, at=now)
 
 
 async def take_reminders(session: AsyncSession, sent: dict[int, int]) -> set[int]:
