@@ -130,6 +130,8 @@ class UnitIndex:
             self._ancestors[unit, exact_depth[ancestor]] = ancestor
             ancestor = exact[ancestor]
             unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
+        self._exact_leaf = np.ones(n + 1, dtype=bool)
+        self._exact_leaf[exact[exact < n]] = False
         self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
 
@@ -253,7 +255,7 @@ class UnitIndex:
             raise ValueError("lons and lats must have the same length")
         point_index, hit = self._tree.query(shapely.points(lons, lats))
         owner, depth = self._owner[hit], self._part_exact_depth[hit]
-        deepest = int(depth.max()) if len(depth) else 0
+        leaf = self._exact_leaf[owner]
         inside = np.zeros(len(hit), dtype=bool)
 
         def test(pairs: np.ndarray) -> None:
@@ -261,13 +263,15 @@ class UnitIndex:
             inside[pairs] = shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
                                                   lats[point_index[pairs]])
 
-        # The deepest nested units first: a point inside one is inside every unit that unit is nested in
-        # (taken from one such unit per point); every other pair is tested.
-        test(np.flatnonzero(depth == deepest))
+        # Units with nothing exactly nested in them first: a point inside one is inside every unit that
+        # unit is exactly nested in (taken from the deepest such unit of each point); every other pair is tested.
+        test(np.flatnonzero(leaf))
+        hits = np.flatnonzero(inside)
+        hits = hits[np.argsort(depth[hits], kind="stable")]
         found = np.full(len(lons), len(self._codes))
-        found[point_index[inside]] = owner[inside]
+        found[point_index[hits]] = owner[hits]
         inside |= self._ancestors[found[point_index], depth] == owner
-        test(np.flatnonzero(~inside & (depth < deepest)))
+        test(np.flatnonzero(~inside & ~leaf))
         # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
         stride = len(self._codes) + 1
         known = np.unique(point_index[inside] * stride + owner[inside])
