@@ -38,9 +38,12 @@ class UnitIndex:
 
     With `parents` (the parent code of each unit), a unit whose polygon is covered by its parent's is
     nested: an area containing the parent contains it and an area missing the parent misses it, so area
-    queries test a nested unit only when its parent lies across the area's edge. Whether a unit is
-    nested is checked exactly (covers) when the index is built; a unit poking out of its parent (an
-    imported boundary with slivers, a development zone over several districts) is tested on its own.
+    queries test a nested unit only when its parent lies across the area's edge, and a point inside a
+    unit is inside its ancestors. Nesting is checked exactly (covers) when the index is built. A unit
+    sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
+    boundaries leave them) is nested loosely: it follows its parent only when the parent keeps clear of the
+    area's edge by more than that, and never for points. A unit sticking out further (a development zone
+    over several districts, a sliver) is tested on its own. Every answer is the unit-by-unit one.
     """
 
     def __init__(self, codes, levels, geometries, parents=None):
@@ -69,7 +72,6 @@ class UnitIndex:
         self._parts = parts
         self._owner = owners
         unit_levels = np.array([self._level_ids[lv] for lv in self._levels], dtype=np.int64)
-        self._unit_level = unit_levels
         self._part_level = unit_levels[owners] if len(owners) else np.zeros(0, dtype=np.int64)
         n = len(self._codes)
         # Areas in deg² scaled by cos(latitude) of each part: an equal-area-ish measure, ample for ratios.
@@ -116,6 +118,7 @@ class UnitIndex:
                 near = shapely.covers(grown[slot], shapes[loose_child])
                 nested[loose_child[near]] = loose_parent[near]
                 self._loose[loose_child[near]] = True
+        self._any_loose = bool(self._loose.any())
         exact = np.where(self._loose[:n], n, nested)
         depth, exact_depth = _depths(nested), _depths(exact)
         if depth is None or exact_depth is None:  # a cycle of parent codes between equal polygons
@@ -328,6 +331,8 @@ class _AreaQuery:
         """(parts inside, parts whose interior meets the area's, the covered area of each meeting part,
         parts farther than _MARGIN tolerances from the area's boundary)."""
         index, area = self.index, self.area
+        if len(parts) == 0:
+            return parts, parts, np.zeros(0), parts
         near_edge = self._near_edge(parts)
         # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
         away = parts[~near_edge]
@@ -339,6 +344,8 @@ class _AreaQuery:
         clear = border[~touched]
         full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
         touching = border[touched]
+        if len(touching) == 0:
+            return np.concatenate(full), touching, np.zeros(0), away
         # A part reaching beyond the area's box is not contained; for the rest, vertices settle most: one
         # strictly outside rules out containment. GEOS containment runs only on the remaining parts.
         outside = ~self._in_box(touching)
@@ -362,7 +369,7 @@ class _AreaQuery:
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
         """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
         each is then cheaper) unless loosely nested units need to know which parts are far."""
-        if len(parts) < _FEW_PARTS and not self.index._loose.any():
+        if len(parts) < _FEW_PARTS and not self.index._any_loose:
             return np.ones(len(parts), dtype=bool)
         if self._edge_boxes is None:
             pad = _MARGIN * NEST_TOLERANCE
