@@ -170,7 +170,9 @@ class UnitIndex:
         # A loosely nested unit follows its parent only when the parent lies more than NEST_TOLERANCE from
         # the area's boundary: margin counts how many tolerances a whole or missed unit is known to keep.
         margin = np.zeros(len(self._codes) + 1, dtype=np.int16)
-        depths = self._part_depth[candidates]
+        # (Few candidates are quicker tested in one pass than level by level.)
+        depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
+            else np.zeros(len(candidates), dtype=np.int64)
         full, partial, pieces = [], [], []
         for depth in np.flatnonzero(np.bincount(depths)).tolist():
             parts = candidates[depths == depth]
@@ -309,6 +311,8 @@ NEST_TOLERANCE = 1e-9
 _MARGIN = 8
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
+# From this many candidate parts on, an area query goes level by level, nested units following their parent.
+_LEVEL_BY_LEVEL_FROM = 2000
 
 
 class _AreaQuery:
@@ -340,21 +344,31 @@ class _AreaQuery:
         # Near the boundary: a part the boundary misses is again decided by one point; only parts the
         # boundary touches need the full containment test.
         border = parts[near_edge]
-        touched = shapely.intersects(self.edge, index._parts[border])
+        # Vertices strictly inside and strictly outside prove that the boundary crosses a part and that
+        # their interiors meet; GEOS decides only the parts whose vertices are all on one side or on it.
+        # (Parts around the whole area, the district of a small circle, are left to GEOS.)
+        small = np.flatnonzero(~self._around(border))
+        coords, owner = shapely.get_coordinates(index._parts[border[small]], return_index=True)
+        vertex_in = np.zeros(len(border), dtype=bool)
+        vertex_in[small[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        vertex_out = np.zeros(len(border), dtype=bool)
+        vertex_out[small[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        rest = np.flatnonzero(~(vertex_in & vertex_out))
+        touched = np.ones(len(border), dtype=bool)
+        touched[rest] = shapely.intersects(self.edge, index._parts[border[rest]])
+        # A part the boundary misses lies wholly on one side: one point decides.
         clear = border[~touched]
         full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
         touching = border[touched]
         if len(touching) == 0:
             return np.concatenate(full), touching, np.zeros(0), away
-        # A part reaching beyond the area's box is not contained; for the rest, vertices settle most: one
-        # strictly outside rules out containment. GEOS containment runs only on the remaining parts.
-        outside = ~self._in_box(touching)
-        boxed = np.flatnonzero(~outside)
-        coords, owner = shapely.get_coordinates(index._parts[touching[boxed]], return_index=True)
-        outside[boxed[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        # A part reaching beyond the area's box, or with a vertex outside, is not contained; GEOS
+        # containment runs only on the remaining parts.
+        outside = ~self._in_box(touching) | vertex_out[touched]
         maybe = touching[~outside]
         contained = self._contains(maybe)
         full.append(maybe[contained])
+        known_meet = np.concatenate([vertex_in[touched][outside], vertex_in[touched][~outside][~contained]])
         partial = np.concatenate([touching[outside], maybe[~contained]])
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
@@ -362,8 +376,10 @@ class _AreaQuery:
         if measured.any():
             pieces[measured] = self._covered(partial[measured])
             meet[measured] = pieces[measured] > 0
-        if (~measured).any():
-            meet[~measured] = self._interiors_meet(partial[~measured])
+        meet[~measured & known_meet] = True
+        undecided = ~measured & ~known_meet
+        if undecided.any():
+            meet[undecided] = self._interiors_meet(partial[undecided])
         return np.concatenate(full), partial[meet], pieces[meet], away
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
@@ -394,12 +410,16 @@ class _AreaQuery:
         return ((bounds[:, 0] >= self.bounds[0]) & (bounds[:, 1] >= self.bounds[1])
                 & (bounds[:, 2] <= self.bounds[2]) & (bounds[:, 3] <= self.bounds[3]))
 
+    def _around(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part's box holds the area's."""
+        bounds = self.index._part_bounds[parts]
+        return ((bounds[:, 0] <= self.bounds[0]) & (bounds[:, 1] <= self.bounds[1])
+                & (bounds[:, 2] >= self.bounds[2]) & (bounds[:, 3] >= self.bounds[3]))
+
     def _covers_area(self, parts: np.ndarray) -> np.ndarray:
         """Whether each part covers the whole area (a district around a small circle)."""
         shapes = self.index._parts[parts]
-        bounds = self.index._part_bounds[parts]
-        around = ((bounds[:, 0] <= self.bounds[0]) & (bounds[:, 1] <= self.bounds[1])
-                  & (bounds[:, 2] >= self.bounds[2]) & (bounds[:, 3] >= self.bounds[3]))
+        around = self._around(parts)
         if around.any():
             around[around] = shapely.covers(shapes[around], self.area)
         return around

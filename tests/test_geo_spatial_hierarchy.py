@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import shapely
 
+from fangxun.geo import spatial_index
 from fangxun.geo.spatial_index import UnitIndex, circle
 from fangxun.geo.synthetic import partition, zone
 
@@ -48,6 +49,12 @@ def tree() -> tuple[list[str], list[str], list[str | None], list]:
     shapes[NO_SHAPE] = None
     codes = sorted(shapes)
     return codes, [levels[c] for c in codes], [parents[c] for c in codes], [shapes[c] for c in codes]
+
+
+@pytest.fixture(params=["level by level", "one pass"], autouse=True)
+def query_mode(request, monkeypatch):
+    """Small areas are tested in one pass; these trees are small, so both ways are forced in turn."""
+    monkeypatch.setattr(spatial_index, "_LEVEL_BY_LEVEL_FROM", 0 if request.param == "level by level" else 10**9)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +151,11 @@ def test_sliver_outside_its_township_is_not_taken_for_whole(units):
     found = {m.code: m.fraction for m in units["nested"].intersecting(beyond)}
     assert SLIVER in found                           # matched although its township is not
     assert "410102001000" not in found
+    # Areas keeping clear of the township's edge: the township is decided at once, the sliver still on its own.
+    found = {m.code: m.fraction for m in units["nested"].intersecting(shapely.buffer(beyond, -0.001))}
+    assert SLIVER in found and "410102001000" not in found
+    found = {m.code: m.fraction for m in units["nested"].intersecting(shapely.buffer(township, 0.0005))}
+    assert found["410102001000"] == 1.0 and 0 < found[SLIVER] < 1
 
 
 def test_zone_over_several_districts_is_matched_on_its_own(units):
@@ -194,3 +206,16 @@ def test_child_sticking_out_by_rounding_noise_is_decided_exactly():
     assert [m.code for m in index.intersecting(above, with_fraction=False)] == ["410102001000"]
     assert index.intersecting(shapely.box(0, 1.5, 1, 2)) == []
     assert index.units_at([0.25, 0.25], [1 + 0.5e-12, 0.5]) == [["410102001000"], codes]
+
+
+def test_child_reaching_far_beyond_its_parent_is_never_nested():
+    parent = shapely.box(0, 0, 1, 1)
+    child = shapely.union(shapely.box(0, 0, 0.5, 1), shapely.box(0.2, 0.9, 0.3, 3))   # a long arm northwards
+    index = UnitIndex(["410102000000", "410102001000"], ["district", "township"], [parent, child],
+                      parents=[None, "410102000000"])
+    far_north = shapely.box(0.15, 2.5, 0.35, 2.8)         # far from the parent, over the arm
+    assert [m.code for m in index.intersecting(far_north)] == ["410102001000"]
+    around = shapely.box(-0.5, -0.5, 1.5, 1.5)            # the parent whole, the arm mostly outside
+    found = {m.code: m.fraction for m in index.intersecting(around, with_fraction=True)}
+    assert found["410102000000"] == 1.0 and 0 < found["410102001000"] < 1
+    assert index.units_at([0.25], [2.0]) == [["410102001000"]]
