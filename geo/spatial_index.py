@@ -210,7 +210,11 @@ class UnitIndex:
 
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
         owners = np.concatenate([self._owner[full], self._owner[partial]])
-        units, slot = np.unique(owners, return_inverse=True)
+        # Units in code order and each part's slot among them (a mask: cheaper than sorting thousands).
+        hit = np.zeros(len(self._codes), dtype=bool)
+        hit[owners] = True
+        units = np.flatnonzero(hit)
+        slot = np.cumsum(hit)[owners] - 1
         full_count = np.bincount(slot[:len(full)], minlength=len(units))
         covered = np.bincount(slot, weights=np.concatenate([self._part_area[full], pieces]), minlength=len(units))
         result = self._full[units]
@@ -321,15 +325,25 @@ class _AreaQuery:
     def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
         self.index, self.area = index, area
         self.wanted, self.with_fraction = wanted, with_fraction
-        self.edge = shapely.boundary(area)
-        shapely.prepare(self.edge)
-        # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
-        self._edge_boxes = None
-        inner = area.point_on_surface()
-        # (None when the point found is not strictly inside, which a valid polygon should not allow)
-        self.inner = (inner.x, inner.y) if shapely.contains_xy(area, inner.x, inner.y) else None
+        self._edge = self._inner = self._near = None
         self.bounds = shapely.bounds(area)
         self.measure = shapely.area(area)
+
+    @property
+    def edge(self):
+        """The area's boundary, prepared."""
+        if self._edge is None:
+            self._edge = shapely.boundary(self.area)
+            shapely.prepare(self._edge)
+        return self._edge
+
+    @property
+    def inner(self) -> tuple[float, float] | None:
+        """A point strictly inside the area (None if the one found is not, which a valid polygon prevents)."""
+        if self._inner is None:
+            point = self.area.point_on_surface()
+            self._inner = (point.x, point.y) if shapely.contains_xy(self.area, point.x, point.y) else ()
+        return self._inner or None
 
     def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(parts inside, parts whose interior meets the area's, the covered area of each meeting part,
@@ -344,31 +358,25 @@ class _AreaQuery:
         # Near the boundary: a part the boundary misses is again decided by one point; only parts the
         # boundary touches need the full containment test.
         border = parts[near_edge]
-        # Vertices strictly inside and strictly outside prove that the boundary crosses a part and that
-        # their interiors meet; GEOS decides only the parts whose vertices are all on one side or on it.
-        # (Parts around the whole area, the district of a small circle, are left to GEOS.)
-        small = np.flatnonzero(~self._around(border))
-        coords, owner = shapely.get_coordinates(index._parts[border[small]], return_index=True)
-        vertex_in = np.zeros(len(border), dtype=bool)
-        vertex_in[small[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
-        vertex_out = np.zeros(len(border), dtype=bool)
-        vertex_out[small[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
-        rest = np.flatnonzero(~(vertex_in & vertex_out))
-        touched = np.ones(len(border), dtype=bool)
-        touched[rest] = shapely.intersects(self.edge, index._parts[border[rest]])
-        # A part the boundary misses lies wholly on one side: one point decides.
+        touched = shapely.intersects(self.edge, index._parts[border])
         clear = border[~touched]
         full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
         touching = border[touched]
         if len(touching) == 0:
             return np.concatenate(full), touching, np.zeros(0), away
-        # A part reaching beyond the area's box, or with a vertex outside, is not contained; GEOS
-        # containment runs only on the remaining parts.
-        outside = ~self._in_box(touching) | vertex_out[touched]
+        # Vertices settle most touching parts: one strictly outside rules out containment, one strictly
+        # inside proves the interiors meet. Parts around the whole area (the district of a small circle)
+        # are left to their box: reaching beyond the area's, they are not contained.
+        small = np.flatnonzero(~self._around(touching))
+        coords, owner = shapely.get_coordinates(index._parts[touching[small]], return_index=True)
+        vertex_in = np.zeros(len(touching), dtype=bool)
+        vertex_in[small[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        outside = ~self._in_box(touching)
+        outside[small[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
         maybe = touching[~outside]
         contained = self._contains(maybe)
         full.append(maybe[contained])
-        known_meet = np.concatenate([vertex_in[touched][outside], vertex_in[touched][~outside][~contained]])
+        known_meet = np.concatenate([vertex_in[outside], vertex_in[~outside][~contained]])
         partial = np.concatenate([touching[outside], maybe[~contained]])
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
@@ -387,12 +395,11 @@ class _AreaQuery:
         each is then cheaper) unless loosely nested units need to know which parts are far."""
         if len(parts) < _FEW_PARTS and not self.index._any_loose:
             return np.ones(len(parts), dtype=bool)
-        if self._edge_boxes is None:
+        if self._near is None:
             pad = _MARGIN * NEST_TOLERANCE
-            self._edge_boxes = shapely.STRtree(_boundary_boxes(self.area, self.index._step, pad))
-        near = np.zeros(len(parts), dtype=bool)
-        near[self._edge_boxes.query(self.index._parts[parts])[0]] = True
-        return near
+            self._near = np.zeros(len(self.index._parts), dtype=bool)
+            self._near[self.index._tree.query(_boundary_boxes(self.area, self.index._step, pad))[1]] = True
+        return self._near[parts]
 
     def _contains(self, parts: np.ndarray) -> np.ndarray:
         """Whether the area contains each part; a part identical to the area (a unit's own outline) is."""
