@@ -91,6 +91,7 @@ class UnitIndex:
         shapely.prepare(parts)
         self._tree = shapely.STRtree(parts)
         self._level_trees: dict[str, tuple[shapely.STRtree, np.ndarray]] = {}
+        self._grid: _PartGrid | None = None
         self._nest([parents[i] for i in order], shapes)
 
     def _nest(self, parents: list[str | None], shapes: np.ndarray) -> None:
@@ -262,7 +263,7 @@ class UnitIndex:
         lats = np.asarray(lats, dtype=float).ravel()
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
-        point_index, hit = self._tree.query(shapely.points(lons, lats))
+        point_index, hit = self._point_candidates(lons, lats)
         owner, depth = self._owner[hit], self._part_exact_depth[hit]
         leaf = self._exact_leaf[owner]
         inside = np.zeros(len(hit), dtype=bool)
@@ -289,6 +290,12 @@ class UnitIndex:
         codes = self._code_array[owners].tolist()
         return [codes[start:end] for start, end in zip(edges, edges[1:])]
 
+    def _point_candidates(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, part) pairs whose part's box holds the point, as the tree would give, from a grid of cells."""
+        if self._grid is None:
+            self._grid = _PartGrid(self._part_bounds, self._step)
+        return self._grid.query(lons, lats, self._part_bounds)
+
     def _level_tree(self, level: str) -> tuple[shapely.STRtree, np.ndarray]:
         if level not in self._level_trees:
             members = np.flatnonzero(self._part_level == self._level_ids[level])
@@ -306,6 +313,48 @@ class UnitIndex:
             if code in self._known:
                 found.add(code)
         return sorted(found)
+
+
+class _PartGrid:
+    """Parts listed by the cells of a regular grid their boxes reach: box candidates for many points at once."""
+
+    MAX_CELLS_PER_SIDE = 1024
+
+    def __init__(self, bounds: np.ndarray, step: float):
+        low, high = (bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)) if len(bounds) else (np.zeros(2),) * 2
+        span = float(max(high[0] - low[0], high[1] - low[1], 1e-12))
+        self.low, self.cell = low, max(step, span / self.MAX_CELLS_PER_SIDE, 1e-12)
+        self.shape = (np.floor((high - low) / self.cell).astype(np.int64) + 1) if len(bounds) else np.ones(2, np.int64)
+        first, last = self._cells(bounds[:, 0], bounds[:, 1]), self._cells(bounds[:, 2], bounds[:, 3])
+        width, height = last[0] - first[0] + 1, last[1] - first[1] + 1
+        counts = width * height
+        part = np.repeat(np.arange(len(bounds)), counts)
+        rank = np.arange(len(part)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cell = (first[1][part] + rank // width[part]) * self.shape[0] + first[0][part] + rank % width[part]
+        order = np.argsort(cell, kind="stable")
+        self.parts = part[order]
+        self.starts = np.searchsorted(cell[order], np.arange(int(self.shape.prod()) + 1))
+
+    def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.floor((x - self.low[0]) / self.cell).astype(np.int64),
+                np.floor((y - self.low[1]) / self.cell).astype(np.int64))
+
+    def query(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(invalid="ignore"):
+            inside = (np.isfinite(x) & np.isfinite(y) & (x >= self.low[0]) & (y >= self.low[1]))
+            column = np.where(inside, np.floor((np.where(inside, x, self.low[0]) - self.low[0]) / self.cell), 0)
+            row = np.where(inside, np.floor((np.where(inside, y, self.low[1]) - self.low[1]) / self.cell), 0)
+        column, row = column.astype(np.int64), row.astype(np.int64)
+        inside &= (column < self.shape[0]) & (row < self.shape[1])
+        cell = np.where(inside, row * self.shape[0] + column, 0)
+        counts = np.where(inside, self.starts[cell + 1] - self.starts[cell], 0)
+        point = np.repeat(np.arange(len(x)), counts)
+        rank = np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)
+        part = self.parts[self.starts[cell][point] + rank]
+        box = bounds[part]
+        px, py = x[point], y[point]
+        keep = (box[:, 0] <= px) & (px <= box[:, 2]) & (box[:, 1] <= py) & (py <= box[:, 3])
+        return point[keep], part[keep]
 
 
 _OPEN, _WHOLE, _MISSED = 0, 1, 2

@@ -177,7 +177,16 @@ def test_points_give_the_same_units_with_and_without_parents(units):
     # Points on vertices of unit polygons: on shared edges and corners.
     corners = shapely.get_coordinates(np.array([g for g in units["geometries"] if g is not None]))[::7]
     lons, lats = np.concatenate([lons, corners[:, 0]]), np.concatenate([lats, corners[:, 1]])
-    assert units["nested"].units_at(lons, lats) == units["flat"].units_at(lons, lats)
+    # The index's outer corners, beyond them, and no position at all.
+    xmin, ymin, xmax, ymax = units["nested"].bounds
+    lons = np.concatenate([lons, [xmin, xmax, xmax, xmax + 1e-9, -50.0, np.nan, 0.5]])
+    lats = np.concatenate([lats, [ymin, ymax, ymin, ymax, 0.5, 0.5, np.inf]])
+    by_point = units["nested"].units_at(lons, lats)
+    assert by_point == units["flat"].units_at(lons, lats)
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for lon, lat, found in zip(lons, lats, by_point):
+        assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+    assert not any(by_point[-4:])
     for level in ("district", "township", "village"):
         assert units["nested"].locate(lons, lats, level) == units["flat"].locate(lons, lats, level)
 
