@@ -215,7 +215,7 @@ class UnitIndex:
         hit = np.zeros(len(self._codes), dtype=bool)
         hit[owners] = True
         units = np.flatnonzero(hit)
-        slot = np.cumsum(hit)[owners] - 1
+        slot = np.searchsorted(units, owners)
         full_count = np.bincount(slot[:len(full)], minlength=len(units))
         covered = np.bincount(slot, weights=np.concatenate([self._part_area[full], pieces]), minlength=len(units))
         result = self._full[units]
