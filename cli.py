@@ -255,6 +255,72 @@ async def cmd_duty_check(ctx: CommandContext) -> None:
         print(f"{item['desk_name']}（{item['desk']}）：{item['start']} 至 {item['end']} 无人值班")
 
 
+async def cmd_drill_start(ctx: CommandContext) -> None:
+    from fangxun.warnings.drills.start import drill_options, run_drill
+
+    options = drill_options(ctx.settings, ctx.args.scope, ctx.args.levels, ctx.args.channels, ctx.args.deadline)
+    async with ctx.database() as (_, sessions):
+        started = await run_drill(sessions, ctx.settings, options, ctx.clock.now(), started_by=CLI_PRINCIPAL.name)
+    if ctx.args.json:
+        print(json.dumps(started.as_json(), ensure_ascii=False, indent=2))
+        return
+    drill = started.drill
+    print(f"演练 {drill.id} 已开始：{drill.scope_name}（{drill.scope_code}），通知 {started.told} 人/席位、"
+          f"{started.notifications} 条消息（无联系方式 {started.no_contact} 人，无责任人的区划 "
+          f"{len(started.units_without_persons)} 个），{drill.deadline_minutes} 分钟内叫应；"
+          f"消息由 fangxun dispatch 发出，报告：fangxun drill report {drill.id}")
+
+
+async def cmd_drill_report(ctx: CommandContext) -> None:
+    from fangxun.warnings.drills.report import drill_report
+    from fangxun.warnings.drills.report_xlsx import report_xlsx
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        report = await drill_report(session, ctx.args.id, ctx.clock.now())
+    if ctx.args.xlsx:
+        Path(ctx.args.xlsx).write_bytes(report_xlsx(report, ctx.settings.registry.timezone))
+    if ctx.args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    drill, totals = report["drill"], report["totals"]
+    print(f"演练 {drill['id']}：{drill['scope_name']}（{drill['scope_code']}），时限 {drill['deadline_minutes']} 分钟")
+    print("区县\t通知\t按时叫应\t逾期叫应\t未联系上（无联系方式/送达失败/到时未叫应）\t用时中位数\t最长用时（分钟）")
+    for item in [*report["districts"], {"district_name": "合计", **totals}]:
+        print(f"{item['district_name']}\t{item['told']}\t{item['answered']}\t{item['late']}\t{item['unreachable']}"
+              f"（{item['no_contact']}/{item['failed']}/{item['no_answer']}）\t{_minutes(item['median_minutes'])}"
+              f"\t{_minutes(item['max_minutes'])}")
+    if ctx.args.xlsx:
+        print(f"已写出每人明细到 {ctx.args.xlsx}")
+
+
+def _minutes(value) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+async def cmd_drill_list(ctx: CommandContext) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fangxun.warnings.drills.report import list_drills
+
+    async with ctx.database() as (_, sessions), sessions() as session:
+        drills = await list_drills(session)
+    if ctx.args.json:
+        print(json.dumps(drills, ensure_ascii=False, indent=2))
+        return
+    for drill in drills:
+        state = "已取消" if drill["cancelled_at"] else "已结束" if drill["finished_at"] else "进行中"
+        started = datetime.fromisoformat(drill["started_at"]).astimezone(ZoneInfo(ctx.settings.registry.timezone))
+        print(f"{drill['id']}\t{started:%Y-%m-%d %H:%M}\t{drill['scope_name']}\t通知 {drill['told']}\t{state}")
+
+
+async def cmd_drill_cancel(ctx: CommandContext) -> None:
+    from fangxun.warnings.drills.follow_up import cancel_drill
+    from fangxun.warnings.drills.report import get_drill
+
+    async with ctx.database() as (_, sessions), sessions() as session, session.begin():
+        cancelled = await cancel_drill(session, await get_drill(session, ctx.args.id), ctx.clock.now())
+    print(f"演练 {ctx.args.id} 已取消，{cancelled} 条未发出的消息不再发送")
 async def _import_list(ctx: CommandContext, importer, what: str) -> None:
     async with ctx.database() as (_, sessions), sessions() as session, session.begin():
         result = await importer(session, Path(ctx.args.file), actor=CLI_PRINCIPAL.name, dry_run=ctx.args.dry_run,
@@ -791,6 +857,26 @@ def build_parser() -> argparse.ArgumentParser:
     duty_check.add_argument("--at", help="起始时间，ISO 8601（默认现在；不带时区按北京时间）")
     duty_check.add_argument("--json", action="store_true")
     duty_check.set_defaults(handler=cmd_duty_check)
+
+    drill = commands.add_parser("drill", help="叫应演练（消息均标【演练】）").add_subparsers(dest="action", required=True)
+    drill_start = drill.add_parser("start", help="开始演练：通知范围内每位责任人和值班席位，标【演练】并要求叫应")
+    drill_start.add_argument("--scope", required=True, help="范围：区划代码，如 410100000000（全市）")
+    drill_start.add_argument("--levels", help="层级，逗号分隔：village,township,district,desk（默认全部；desk 仅全市演练）")
+    drill_start.add_argument("--channels", help="责任人的通知渠道，逗号分隔，如 sms,voice（默认同预警）")
+    drill_start.add_argument("--deadline", help="叫应时限，如 30m、1h（默认 30 分钟）")
+    drill_start.add_argument("--json", action="store_true", help="以 JSON 输出")
+    drill_start.set_defaults(handler=cmd_drill_start)
+    drill_report = drill.add_parser("report", help="演练报告：各区县未联系上的人员（无联系方式、送达失败、到时未叫应）与叫应用时")
+    drill_report.add_argument("id", type=integer, metavar="ID")
+    drill_report.add_argument("--xlsx", metavar="FILE", help="另写出 XLSX（按区县、人员明细）")
+    drill_report.add_argument("--json", action="store_true", help="以 JSON 输出")
+    drill_report.set_defaults(handler=cmd_drill_report)
+    drill_list = drill.add_parser("list", help="列出最近的演练")
+    drill_list.add_argument("--json", action="store_true", help="以 JSON 输出")
+    drill_list.set_defaults(handler=cmd_drill_list)
+    drill_cancel = drill.add_parser("cancel", help="取消演练：未发出的消息不再发送，不再提醒和上报")
+    drill_cancel.add_argument("id", type=integer, metavar="ID")
+    drill_cancel.set_defaults(handler=cmd_drill_cancel)
 
     away = contacts.add_parser("away", help="登记责任人请假或出差（期间预警通知改发代理人）；--list 查看谁不在岗")
     away.add_argument("contact_id", type=integer, nargs="?", metavar="CONTACT_ID", help="请假、出差者的联系人编号")

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fangxun.api import (routes_absences, routes_ack, routes_aliyun_voice, routes_assign, routes_audit, routes_board,
-                         routes_cap, routes_contacts, routes_decisions, routes_duty, routes_event_page, routes_events,
-                         routes_journal, routes_map, routes_metrics, routes_openapi, routes_pages, routes_plans,
-                         routes_reports, routes_shelters, routes_sms, routes_sms_replies, routes_status, routes_units,
-                         routes_voice, routes_warning_entry, routes_warnings)
+                         routes_cap, routes_contacts, routes_decisions, routes_drills, routes_duty, routes_event_page,
+                         routes_events, routes_journal, routes_map, routes_metrics, routes_openapi, routes_pages,
+                         routes_plans, routes_reports, routes_shelters, routes_sms, routes_sms_replies, routes_status,
+                         routes_units, routes_voice, routes_warning_entry, routes_warnings)
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.input_guard import input_middleware
@@ -109,9 +109,9 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app.on_response_prepare.append(answer_request_id)
     for module in (routes_status, routes_metrics, routes_units, routes_plans, routes_absences, routes_pages, routes_map,
                    routes_warnings, routes_ack, routes_board, routes_cap, routes_events, routes_decisions,
-                   routes_journal, routes_event_page, routes_reports, routes_assign, routes_sms, routes_sms_replies,
-                   routes_voice, routes_aliyun_voice, routes_warning_entry, routes_duty, routes_contacts, routes_shelters,
-                   routes_audit, routes_openapi):
+                   routes_drills, routes_journal, routes_event_page, routes_reports, routes_assign, routes_sms,
+                   routes_sms_replies, routes_voice, routes_aliyun_voice, routes_warning_entry, routes_duty,
+                   routes_contacts, routes_shelters, routes_audit, routes_openapi):
         app.add_routes(module.routes)
     # Leaflet from its wheel and our own scripts: the pages load nothing from outside the service.
     add_static(app, LEAFLET_URL.rstrip("/"), Path(str(leaflet_dir())))

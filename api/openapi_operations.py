@@ -56,6 +56,7 @@ EVENT_ID = path("id", {**ID, "examples": [1]}, "事件编号")
 WARNING_ID = path("id", {**ID, "examples": [1]}, "预警编号")
 PLAN_ID = path("id", {**ID, "examples": [1]}, "预案编号")
 CONTACT_ID = path("id", {**ID, "examples": [1]}, "联系人编号")
+DRILL_ID = path("id", {**ID, "examples": [1]}, "演练编号")
 ROOT = query("root", CODE, "只看该区划及其下级（默认全市）")
 UNIT_CODE = path("code", {**CODE, "examples": ["410105000000"]}, "区划代码")
 SHELTER_ID = path("id", {**ID, "examples": [1]}, "避险安置点编号")
@@ -313,6 +314,19 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         params=[query("year", {"type": "integer", "minimum": MIN_YEAR, "maximum": MAX_YEAR, "examples": [2025]},
                       "统计年份（北京时间的自然年）", required=True),
                 query("format", {"enum": list(FORMATS), "default": "json"}, "格式")]),
+    # Drills
+    ("post", "/api/drills"): Op(
+        "开始叫应演练（editor）：范围内每位责任人和值班席位收到标有【演练】的消息并须叫应，提醒和上报只在演练范围内", "演练",
+        {201: json_reply("已开始（消息已放入发件箱）；Location 为该演练", "DrillStarted")}, body=json_body("DrillStart")),
+    ("get", "/api/drills"): Op("最近的演练（新的在前）", "演练", {200: json_reply("演练列表", "Drills")}),
+    ("get", "/api/drills/{id}"): Op("一次演练", "演练", {200: json_reply("演练", "Drill")}, params=[DRILL_ID],
+                                    errors=(404,)),
+    ("get", "/api/drills/{id}/report"): Op(
+        "演练报告：各区县未联系上的人员（无联系方式、送达失败、到时未叫应）与叫应用时", "演练",
+        {200: ("报告（format=xlsx：按区县、人员明细两个工作表）", {
+            JSON: {"schema": ref("DrillReport")},
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string"}}})},
+        params=[DRILL_ID, query("format", {"enum": ["json", "xlsx"], "default": "json"}, "格式")], errors=(404,)),
     # Gateways
     ("post", "/api/callbacks/sms/{channel}"): Op(
         "短信网关推送上行短信（回复 1/收到 即叫应）；以签名为凭据", "网关回调",

@@ -14,6 +14,7 @@ from fangxun.plans.shelter_writes import UPDATABLE as SHELTER_UPDATABLE, Shelter
 from fangxun.warnings.acks.inbound_sms import MAX_FROM_CHARS, MAX_TEXT_CHARS
 from fangxun.warnings.delivery.channels.aliyun_protocol import VoiceRecord
 from fangxun.warnings.delivery.channels.voice_protocol import CallReport
+from fangxun.warnings.drills.rules import LEVELS as DRILL_LEVELS, OUTCOME_LABELS as DRILL_OUTCOMES
 from fangxun.warnings.duty.roster_rules import SHIFTS
 from fangxun.warnings.events.decisions import DECISION_FIELDS, MAX_NOTE
 from fangxun.warnings.events.journal import FIELDS as JOURNAL_FIELDS, TEXT_LIMITS as JOURNAL_TEXT_LIMITS
@@ -255,12 +256,17 @@ def _reply_schemas() -> dict[str, dict]:
     thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
                   "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
                   "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
-                  "counts": {"type": "object"}})
+                  "counts": {"type": "object"}, "exercise": {**b, "description": "演练（CAP Exercise）"}})
     intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
                   "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
                   "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,
                   "event_id": ni, "jurisdiction": s, "in_jurisdiction": b, "all_clear": b, "notes": array(s),
                   "warning": ref("WarningDetail"), "skipped": array(s), "thread": s})
+    drill = obj({"id": i, "scope_code": s, "scope_name": s, "levels": array(s), "channels": array(s),
+                 "deadline_minutes": i, "started_by": s, "started_at": s, "finished_at": ns, "cancelled_at": ns,
+                 "told": i, "notifications": i, "no_contact": i, "units_without_persons_count": i})
+    drill_figures = obj({"told": i, "answered": i, "late": i, "unreachable": i, "no_contact": i, "failed": i,
+                         "no_answer": i, "waiting": i, "median_minutes": null(n), "max_minutes": null(n)})
     return {
         "Unit": unit,
         "UnitTree": {"allOf": [ref("Unit"), obj({"children": array(ref("UnitTree"))}, optional=("children",))]},
@@ -346,6 +352,25 @@ def _reply_schemas() -> dict[str, dict]:
         "FeatureCollection": obj({"type": {"const": "FeatureCollection"}, "features": array({"type": "object"})},
                                  description="RFC 7946 GeoJSON"),
         "AnnualReport": {"type": "object", "description": "年度统计报告（format=json）"},
+        "DrillStart": obj({
+            "scope_code": {**CODE, "description": "演练范围的区划代码（全市、区县或乡镇）"},
+            "levels": {"anyOf": [array({"enum": list(DRILL_LEVELS)}), s],
+                       "description": "层级：village、township、district、desk（列表或逗号分隔；默认全部；desk 仅全市演练）"},
+            "channels": {"anyOf": [array(s), s], "description": "责任人的通知渠道（默认同预警的 person_channels）"},
+            "deadline": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 1440}, s],
+                         "description": "叫应时限：分钟数或如 30m、1h（默认 30 分钟）"}},
+            optional=("levels", "channels", "deadline"), closed=True),
+        "Drill": drill,
+        "DrillStarted": {"allOf": [ref("Drill"), obj({"units_without_persons": array(CODE)})]},
+        "Drills": obj({"items": array(ref("Drill"))}),
+        "DrillReport": obj({
+            "drill": ref("Drill"), "deadline_at": s, "as_of": s, "totals": drill_figures, "escalations": i,
+            "districts": array({"allOf": [obj({"district_code": s, "district_name": s}), drill_figures]}),
+            "persons": array(obj({"district_code": s, "district_name": s, "unit_code": ns, "unit_name": s,
+                                  "level_label": s, "kind": s, "name": s, "channels": array(s),
+                                  "outcome": {"enum": list(DRILL_OUTCOMES)}, "outcome_label": s,
+                                  "answered_at": ns, "minutes_to_answer": null(n), "escalated": b, "detail": s}))},
+            description="演练报告：各区县通知、叫应、未联系上（无联系方式/送达失败/到时未叫应）与叫应用时；每人一行"),
         "SmsCallbackReply": obj({"recorded": b, "duplicate": b, "reply_id": i, "kind": {"enum": ["ack", "report"]},
                                  "acknowledged": i, "known": b}),
         "VoiceCallbackReply": obj({"call_id": s, "recorded": b, "duplicate": b, "status": ns, "acknowledged": b}),

@@ -58,7 +58,7 @@ async def _guarded(request: web.Request, action):
     try:
         async with request.app[SESSIONS]() as session, session.begin():
             found = await action(session, token)
-            warning = await session.get(Warning, found.warning_id)
+            warning = await session.get(Warning, found.warning_id) if found.warning_id is not None else None
     except NotFound:
         limiter = request.app[ACK_LIMITER]
         keys = guess_keys(client_address(request), token)

@@ -10,8 +10,7 @@ from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.contact_rules import LANDLINE_ENTRY
 from fangxun.plans.models import AdminUnit, Contact, Plan
-from fangxun.plans.plan_fields import ContactFields, normalise_phone
-from fangxun.plans.unit_rules import is_valid_code, normalise_code
+from fangxun.plans.plan_fields import ContactFields, UnitCode, normalise_phone
 
 # What an edit may change: the person, not where they belong (delete and add for another unit or plan).
 UPDATABLE = ("role", "name", "position", "phone", "channels")
@@ -22,16 +21,8 @@ class ContactCreate(ContactFields):
     """A contact as added through the API: a person of a unit (and optionally of one of its plans); a 固话 is the
     `landline` entry of its channels."""
 
-    unit_code: str
+    unit_code: UnitCode
     plan_id: int | None = Field(None, ge=1, le=2**31 - 1)
-
-    @field_validator("unit_code", mode="before")
-    @classmethod
-    def _code(cls, value: object) -> str:
-        code = normalise_code(value)
-        if not is_valid_code(code):
-            raise ValueError(f"区划代码应为 12 位数字：{value!r}")
-        return code
 
     @field_validator("channels")
     @classmethod

@@ -97,7 +97,16 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _unit_code(value: object) -> str:
+    code = normalise_code(value)
+    if not is_valid_code(code):
+        raise ValueError(f"区划代码应为 12 位数字：{value!r}")
+    return code
+
+
 Text = Annotated[str, BeforeValidator(_text)]
+# A 12-digit unit code, also given as a spreadsheet number (410102000000.0).
+UnitCode = Annotated[str, BeforeValidator(_unit_code)]
 OptionalDate = Annotated[date | None, BeforeValidator(parse_date)]
 
 
@@ -117,7 +126,7 @@ class PlanFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    unit_code: Annotated[str, Column("区划代码", ("单位代码", "统计用区划代码", "代码"), updatable=False)]
+    unit_code: Annotated[UnitCode, Column("区划代码", ("单位代码", "统计用区划代码", "代码"), updatable=False)]
     kind: Annotated[str, Column("预案类型", ("预案类别", "类别", "预案种类", "类型"), labels=KIND_LABELS,
                                 updatable=False)]
     title: Annotated[str, Column("预案名称", ("预案标题", "标题"))] = Field(min_length=1, max_length=200)
@@ -129,14 +138,6 @@ class PlanFields(BaseModel):
     review_cycle_months: Annotated[int | None, Column("评估周期(月)", ("评估周期",))] = Field(None, ge=1, le=240)
     version: Annotated[Text, Column("版本", ("版本号",))] = Field("1.0", max_length=20)
     lifecycle: Annotated[str, Column("状态", ("预案状态",), labels=LIFECYCLE_LABELS)] = "active"
-
-    @field_validator("unit_code", mode="before")
-    @classmethod
-    def _code(cls, value: object) -> str:
-        code = normalise_code(value)
-        if not is_valid_code(code):
-            raise ValueError(f"区划代码应为 12 位数字：{value!r}")
-        return code
 
     @field_validator("kind", mode="before")
     @classmethod

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit, Plan, Shelter
+from fangxun.plans.plan_fields import UnitCode
 from fangxun.plans.shelter_rules import MAX_CAPACITY, both_or_neither, too_far
-from fangxun.plans.unit_rules import is_valid_code, normalise_code
 
 UPDATABLE = ("name", "capacity", "address", "lon", "lat")
 SNAPSHOT = ("unit_code", "plan_id", "name", "capacity", "address", "lon", "lat")
@@ -22,21 +22,13 @@ class ShelterFields(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    unit_code: str
+    unit_code: UnitCode
     plan_id: int | None = Field(None, ge=1, le=2**31 - 1)
     name: str = Field(min_length=1, max_length=200)
     capacity: int = Field(ge=0, le=MAX_CAPACITY)
     address: str = Field("", max_length=200)
     lon: float | None = Field(None, ge=-180, le=180, description="经度（WGS84 十进制度）")
     lat: float | None = Field(None, ge=-90, le=90, description="纬度（WGS84 十进制度）")
-
-    @field_validator("unit_code", mode="before")
-    @classmethod
-    def _code(cls, value: object) -> str:
-        code = normalise_code(value)
-        if not is_valid_code(code):
-            raise ValueError(f"区划代码应为 12 位数字：{value!r}")
-        return code
 
     @model_validator(mode="after")
     def _place(self) -> "ShelterFields":

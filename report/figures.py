@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput
+from fangxun.report.drill_figures import drill_figures
 from fangxun.report.event_figures import decision_figures, event_figures
 from fangxun.report.model import AnnualReport
 from fangxun.report.period import MAX_YEAR, MIN_YEAR, local_iso, month_starts
@@ -49,6 +50,8 @@ async def annual_figures(session: AsyncSession, settings: Settings, year: int) -
             "decisions": await notification_figures(session, decision_notices(start, end)),
         },
         "decisions": await decision_figures(session, start, end, zone),
+        # Drills and exercise warnings: their own section, never among the warnings issued.
+        "drills": await drill_figures(session, start, end, zone),
         "journal": journal,
     }
 

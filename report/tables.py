@@ -107,7 +107,7 @@ def warning_table(warnings: dict) -> Table:
         rows.append(_total_row(rows))
     return Table("warnings", "气象预警发布（按类型和颜色）",
                  ("预警类型", *(COLOUR_LABELS[colour] for colour in COLOURS), "无颜色", "合计"), tuple(rows),
-                 f"按接收时间计当年收到的气象预警消息：首发（Alert）和更新（Update）各计一次，含演练（Exercise）；"
+                 f"按接收时间计当年收到的气象预警消息：首发（Alert）和更新（Update）各计一次；演练（Exercise）不计入，见“演练”表；"
                  f"解除（Cancel）不计为发布，另有 {warnings['cancels']} 条解除。应急响应决定通知不计入。")
 
 
@@ -172,8 +172,21 @@ def journal_table(journal: dict) -> Table:
                  f"当年开始的过程的事件日志 {journal['entries']} 条；更正记录取代被更正的记录；“未报告”指没有任何单位填报该项。")
 
 
+DRILL_KINDS = {"drill": "叫应演练", "exercise_warning": "演练预警"}
+
+
+def drill_table(drills: dict) -> Table:
+    """Drills and exercise warnings of the year, apart from the warnings issued."""
+    rows = tuple((DRILL_KINDS[item["kind"]], local_text(item["at"]), item["name"] + ("（已取消）" if item["cancelled"]
+                                                                                  else ""),
+                  item["notices"], item["acknowledged"], item["ack_rate"]) for item in drills["items"])
+    return Table("drills", "演练（不计入预警发布）", ("类型", "时间", "名称", "通知（人次）", "已叫应", "叫应率（%）"), rows,
+                 f"叫应演练 {drills['drills']} 次，演练预警（CAP Exercise 或录入时选“演练”）{drills['exercise_warnings']} 条；"
+                 "均不计入气象预警发布和通知与叫应的统计。")
+
+
 def report_tables(figures: dict) -> tuple[Table, ...]:
     """Every table of the report, in reading order."""
     return (*plan_tables(figures["plans"]), month_table(figures), *event_tables(figures),
             warning_table(figures["warnings"]), *notification_tables(figures["notifications"]),
-            *decision_tables(figures["decisions"]), journal_table(figures["journal"]))
+            drill_table(figures["drills"]), *decision_tables(figures["decisions"]), journal_table(figures["journal"]))

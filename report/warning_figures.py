@@ -14,8 +14,9 @@ from fangxun.warnings.tables import CallAttempt, Notification, Warning
 from fangxun.warnings.vocabulary import COLOURS, RESPONSE_SOURCE
 
 N = Notification
-# Test exercises count with real warnings; drafts, system messages and the like do not.
-COUNTED_STATUSES = ("Actual", "Exercise")
+# Only real warnings count; exercises (演练) have their own section (drill_figures), drafts, tests, system
+# messages and the like none.
+COUNTED_STATUSES = ("Actual",)
 ISSUED = ("Alert", "Update")  # a Cancel (解除) ends a warning: it is counted apart, not as one issued
 NO_COLOUR = "none"
 

@@ -90,7 +90,7 @@ def _sheet() -> dict:
             "synthetic": True, "missing_kinds": [BAD], "breadcrumb": [{"code": BAD, "name": BAD}],
             "plans": [plan],
             "contacts": [{"name": BAD, "role_label": BAD, "position": BAD, "phone": BAD, "phone_display": BAD,
-                          "plan_id": 1}],
+                          "plan_id": 1, "channels": {"landline": BAD}}],
             "shelters": [{"name": BAD, "capacity": 300, "address": BAD}],
             "children": [{"code": BAD, "name": BAD, "status": "current"}]}
 

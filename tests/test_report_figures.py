@@ -129,17 +129,25 @@ async def test_events_by_kind_and_month(figures):
 
 async def test_warnings_by_type_colour_and_month(figures):
     warnings = figures["warnings"]
-    # counted: W1 暴雨 yellow (Jan), W11 道路结冰 none (Feb), W8 暴雨 yellow exercise (May), W2 暴雨 orange (Jul),
-    # W3 暴雨 red (Jul), W5 雷电 yellow (Aug in Beijing, July in UTC), W6 暴雪 blue (31 Dec 23:30) = 7;
-    # not: W0 (2024), W7 (2026 in Beijing), W9 (Test), W10 (decision notice), W4 (Cancel, counted apart)
-    assert warnings["total"] == 7
+    # counted: W1 暴雨 yellow (Jan), W11 道路结冰 none (Feb), W2 暴雨 orange (Jul), W3 暴雨 red (Jul),
+    # W5 雷电 yellow (Aug in Beijing, July in UTC), W6 暴雪 blue (31 Dec 23:30) = 6;
+    # not: W0 (2024), W7 (2026 in Beijing), W8 (an exercise: the drills section), W9 (Test), W10 (decision
+    # notice), W4 (Cancel, counted apart)
+    assert warnings["total"] == 6
     assert warnings["cancels"] == 1
     assert list(warnings["by_event"]) == ["暴雨", "暴雪", "道路结冰", "雷电"]  # by count, then by name
-    assert warnings["by_event"]["暴雨"] == {"blue": 0, "yellow": 2, "orange": 1, "red": 1, "none": 0, "total": 4}
+    assert warnings["by_event"]["暴雨"] == {"blue": 0, "yellow": 1, "orange": 1, "red": 1, "none": 0, "total": 3}
     assert warnings["by_event"]["道路结冰"] == {"blue": 0, "yellow": 0, "orange": 0, "red": 0, "none": 1,
                                                "total": 1}
-    assert warnings["by_colour"] == {"blue": 1, "yellow": 3, "orange": 1, "red": 1, "none": 1}
-    assert warnings["by_month"] == [1, 1, 0, 0, 1, 0, 2, 1, 0, 0, 0, 1]
+    assert warnings["by_colour"] == {"blue": 1, "yellow": 2, "orange": 1, "red": 1, "none": 1}
+    assert warnings["by_month"] == [1, 1, 0, 0, 0, 0, 2, 1, 0, 0, 0, 1]
+
+
+async def test_exercises_have_their_own_section(figures):
+    # W8, an exercise warning of May, is listed apart, never among the warnings issued (no drill that year)
+    assert figures["drills"] == {"drills": 0, "exercise_warnings": 1, "items": [
+        {"kind": "exercise_warning", "at": "2025-05-10T10:00+08:00", "name": "暴雨黄色预警（演练）", "notices": 0,
+         "acknowledged": 0, "ack_rate": None, "cancelled": False}]}
 
 
 async def test_notifications_and_acknowledgement_times(figures):
@@ -195,7 +203,7 @@ async def test_summary_paragraph_of_the_year(year, sessions, settings):
         report = await build_annual_report(session, settings, YEAR, GENERATED)
     assert report.summary == (
         "2025年，全市共编制防汛应急预案及避险安置预案12个，其中市级2个、区县级4个、乡镇（街道）级3个、村（社区）级3个；"
-        "有效应对了2轮降雨过程和1轮雨雪冰冻过程，发布暴雨预警4次（红色1次、橙色1次、黄色2次）、暴雪预警1次、道路结冰预警1次、"
+        "有效应对了2轮降雨过程和1轮雨雪冰冻过程，发布暴雨预警3次（红色1次、橙色1次、黄色1次）、暴雪预警1次、道路结冰预警1次、"
         "雷电预警1次，通知相关部门和责任人8人次，叫应率83.3%；启动防汛应急响应2次（Ⅳ级2次），其中1次提升响应级别，最高至Ⅱ级；"
         "累计转移群众1600人，安置850人，未发生因灾死亡，受伤3人，直接经济损失150.5万元。")
     # the tables carry the same numbers

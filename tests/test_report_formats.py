@@ -23,7 +23,7 @@ URL = "/api/reports/annual"
 # The tables in order, by title (sheet names), after the 摘要.
 TITLES = ["预案（按级别）", "预案（按类型）", "预案状态（按区县）", "预案覆盖（年末）", "预案覆盖（按级别和类型）", "覆盖缺口明细",
           "预案评估修订", "各月统计", "应对过程一览", "气象预警发布（按类型和颜色）", "通知与叫应", "叫应方式", "电话叫应", "叫应用时分布",
-          "应急响应决定（按级别）", "应急响应决定明细", "灾情与处置（合计）"]
+          "演练（不计入预警发布）", "应急响应决定（按级别）", "应急响应决定明细", "灾情与处置（合计）"]
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ async def test_json_for_any_role(client, tokens, year):
     body = await response.json()
     assert body["year"] == YEAR and body["generated_at"] == "2026-06-01T02:00:00+00:00"
     assert body["summary"].startswith("2025年，全市共编制防汛应急预案及避险安置预案12个")
-    assert body["figures"]["warnings"]["total"] == 7
+    assert body["figures"]["warnings"]["total"] == 6 and body["figures"]["drills"]["exercise_warnings"] == 1
     assert [table["title"] for table in body["tables"]] == TITLES
 
 
@@ -89,7 +89,10 @@ async def test_xlsx_opens_with_a_sheet_per_table(client, tokens, year):
     assert summary["摘要"].startswith("2025年，全市共编制防汛应急预案及避险安置预案12个")
     warnings = list(book["气象预警发布（按类型和颜色）"].iter_rows(values_only=True))
     assert warnings[0] == ("预警类型", "蓝色", "黄色", "橙色", "红色", "无颜色", "合计")
-    assert warnings[1] == ("暴雨", 0, 2, 1, 1, 0, 4)
+    assert warnings[1] == ("暴雨", 0, 1, 1, 1, 0, 3)
+    drills = list(book["演练（不计入预警发布）"].iter_rows(values_only=True))
+    assert drills[:2] == [("类型", "时间", "名称", "通知（人次）", "已叫应", "叫应率（%）"),
+                          ("演练预警", "2025-05-10 10:00", "暴雨黄色预警（演练）", 0, 0, None)]
     notifications = {row[0]: row[1:] for row in book["通知与叫应"].iter_rows(min_row=2, values_only=True) if row[0]}
     assert notifications["叫应用时中位数（分钟）"] == (12, 20)
 

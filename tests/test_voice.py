@@ -376,3 +376,23 @@ async def test_one_batch_of_results_records_each_call_once(sessions, config, gat
     assert (by_call[first].status, by_call[second].status) == ("answered", "hung_up_early")
     acked = {row.id: row.acked_via for row in await voice_rows(sessions)}
     assert acked == {by_call[first].notification_id: "voice", by_call[second].notification_id: None}
+
+
+async def test_a_drill_call_reads_the_drill_words_and_key_1_answers_it(sessions, config, gateway, dispatcher):
+    from fangxun.warnings.drills.start import drill_options, run_drill
+
+    async with sessions() as session, session.begin():
+        await add_registry(session, [VILLAGE_HEAD])
+    started = await run_drill(sessions, config, drill_options(config, EAST_VILLAGE, "village", "voice"), NOON,
+                              started_by="duty")
+    gateway.callee(ANSWERS_KEY_1)
+    await dispatcher.run_until_idle()
+    await gateway.settled()
+    (request,) = gateway.requests
+    assert request.json["to"] == "13900000008"
+    assert request.json["text"] == (
+        "【演练】东村防汛叫应演练。【演练】本条为防汛叫应演练消息，不是真实预警，除回复确认（叫应）外无需采取任何行动。"
+        "东村支书。您是 东村 防汛责任人（《410102002001flood_plan》）。"
+        "东村防汛指挥部正在组织汛前叫应演练，检验各级责任人和值班席位能否及时联系到。按1确认收到，按2重听。")
+    (row,) = await voice_rows(sessions)
+    assert (row.drill_id, row.warning_id, row.acked_via) == (started.drill.id, None, "voice")

@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.errors import NotFound
 from fangxun.warnings.acks.reply_queries import unmatched_replies
 from fangxun.warnings.board_groups import add_counts, empty_counts
-from fangxun.warnings.board_rows import N, BoardRows
+from fangxun.warnings.board_rows import BoardRows, N
 from fangxun.warnings.board_rules import COUNT_LABELS, FILTERS, LEVEL_FILTERS, focus_message, message_step
 from fangxun.warnings.delivery.backlog import held_back_lines
+from fangxun.warnings.drills.rules import marked_title
 from fangxun.warnings.queries import STATE_LABELS, WARNING_STATUS_LABELS, iso, ours
 from fangxun.warnings.routing.jurisdiction import UNLOCATED
 from fangxun.warnings.tables import Warning
@@ -25,7 +26,7 @@ W = Warning.__table__
 # What a timeline needs of a message (not its documents, whose XML and JSON can be large).
 _MESSAGE_COLUMNS = (W.c.id, W.c.thread_id, W.c.identifier, W.c.msg_type, W.c.sent, W.c.event, W.c.colour,
                     W.c.headline, W.c.status, W.c.closed_at, W.c.expires, W.c.all_clear, W.c.jurisdiction,
-                    W.c.areas, W.c.source, W.c.sender_name)
+                    W.c.areas, W.c.source, W.c.sender_name, W.c.cap_status)
 # The thread a message belongs to (its own id for the first message).
 THREAD = func.coalesce(W.c.thread_id, W.c.id)
 BOARD_STATE_LABELS = {**STATE_LABELS, "informed": "已告知（无需确认）"}
@@ -71,6 +72,12 @@ def _unlocated(messages: list) -> int | None:
     return next((m.id for m in messages if m.status == "active" and m.jurisdiction == UNLOCATED), None)
 
 
+def _headline(message) -> str:
+    """A message's headline as the board shows it: an exercise's opens with 【演练】."""
+    headline = message.headline or message.identifier
+    return marked_title(headline) if message.cap_status == "Exercise" else headline
+
+
 def thread_summary(messages: list, counts: dict[str, int]) -> dict:
     """A thread as the picker lists it: what its focus message says and its counts."""
     focus = next(m for m in messages if m.id == focus_message([(m.id, bool(m.all_clear)) for m in messages]))
@@ -80,7 +87,8 @@ def thread_summary(messages: list, counts: dict[str, int]) -> dict:
     return {
         "thread_id": messages[0].thread_id or messages[0].id, "focus_id": focus.id, "status": status,
         "status_label": WARNING_STATUS_LABELS.get(status, status), "event": focus.event, "colour": focus.colour,
-        "colour_label": COLOUR_LABELS.get(focus.colour, ""), "headline": focus.headline or focus.identifier,
+        "colour_label": COLOUR_LABELS.get(focus.colour, ""), "headline": _headline(focus),
+        "exercise": focus.cap_status == "Exercise",
         "sender_name": focus.sender_name, "response": focus.source == RESPONSE_SOURCE, "areas": _areas(focus),
         "sent": iso(messages[0].sent), "updated": iso(last.sent), "closed_at": iso(last.closed_at),
         "last_step": step[1], "messages": len(messages), "unlocated_id": _unlocated(messages), "counts": counts,
@@ -127,7 +135,8 @@ async def thread_board(session: AsyncSession, message_id: int, now: datetime,
         timeline.append({
             "id": message.id, "msg_type": message.msg_type, "step": kind, "step_label": label,
             "colour": message.colour, "colour_label": COLOUR_LABELS.get(message.colour, ""),
-            "event": message.event, "headline": message.headline or message.identifier, "sent": iso(message.sent),
+            "event": message.event, "headline": _headline(message), "sent": iso(message.sent),
+            "exercise": message.cap_status == "Exercise",
             "expires": iso(message.expires), "closed_at": iso(message.closed_at), "status": message.status,
             "status_label": WARNING_STATUS_LABELS.get(message.status, message.status),
             "all_clear": bool(message.all_clear), "jurisdiction": message.jurisdiction, "areas": _areas(message),

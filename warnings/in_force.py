@@ -21,8 +21,9 @@ MAX_AREA_CHARS = 80
 
 def in_force(now: datetime):
     """SQL condition: a weather warning of ours in force at `now` (not an all-clear, not a response-level notice,
-    not past its expiry even before the scheduler closes it)."""
+    not an exercise (演练), not past its expiry even before the scheduler closes it)."""
     return and_(Warning.status == "active", Warning.all_clear.is_(False), Warning.msg_type != "Cancel",
+                Warning.cap_status != "Exercise",
                 Warning.source != RESPONSE_SOURCE, ours(), or_(Warning.expires.is_(None), Warning.expires > now))
 
 

@@ -69,13 +69,14 @@ def _frame(rows: list[dict]) -> gpd.GeoDataFrame:
 
 
 async def warning_areas(session: AsyncSession, zone: str = "Asia/Shanghai") -> gpd.GeoDataFrame:
-    """Active warnings as the renderer's `warnings` frame: colour, event, headline, expires, geometry.
+    """Active warnings (no exercise: the map shows what is real) as the renderer's `warnings` frame: colour, event, headline, expires, geometry.
 
     A warning with polygons or circles is drawn as those; one named only by geocodes as the union of
     its units' boundaries.
     """
     active = (await session.execute(select(Warning).where(Warning.status == "active", Warning.msg_type != "Cancel",
-                                                            Warning.source != RESPONSE_SOURCE)
+                                                            Warning.source != RESPONSE_SOURCE,
+                                                            Warning.cap_status != "Exercise")
                                       .order_by(Warning.sent, Warning.id))).scalars().all()
     rows = []
     for warning in active:

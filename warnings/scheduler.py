@@ -20,6 +20,7 @@ from fangxun.core.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings import telemetry
 from fangxun.warnings.acks.escalation import escalate_due
+from fangxun.warnings.drills.follow_up import follow_up_drills
 from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
 from fangxun.warnings.intake.lifecycle import close_expired
@@ -60,6 +61,7 @@ class WarningJobs:
         async with self._tracked("escalate_due"):
             async with self.sessions() as session, session.begin():
                 created = await escalate_due(session, self.clock.now(), self.settings)
+                created += await follow_up_drills(session, self.clock.now(), self.settings)
             if created:
                 log.info("escalation: %d reminders and escalations queued", created)
             return created

@@ -1,4 +1,5 @@
-"""Tables of warnings, the units they cover, the notification outbox, its send attempts and its voice calls."""
+"""Tables of warnings, the units they cover, the 叫应 drills, the notification outbox, its send attempts and its
+voice calls."""
 
 from __future__ import annotations
 
@@ -79,6 +80,30 @@ class WarningUnit(Base):
     fraction: Mapped[float] = mapped_column(Float, default=1.0)
 
 
+class Drill(Base):
+    """A 叫应 drill (演练): every 责任人 and desk of a scope told through their real channels, marked 【演练】."""
+
+    __tablename__ = "drills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scope_code: Mapped[str] = mapped_column(String(12))
+    scope_name: Mapped[str] = mapped_column(String(100), default="")
+    levels: Mapped[list] = mapped_column(JSON, default=list)  # drills.rules.LEVELS chosen
+    channels: Mapped[list] = mapped_column(JSON, default=list)  # person channels chosen
+    deadline_minutes: Mapped[int] = mapped_column(Integer)
+    started_by: Mapped[str] = mapped_column(String(100), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    # When its reminders and escalations stopped (the follow-up window closed), or it was called off.
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # At start: persons and desks told, notifications written, persons with no address on any channel,
+    # units of a chosen level with nobody on record.
+    told: Mapped[int] = mapped_column(Integer, default=0)
+    notifications: Mapped[int] = mapped_column(Integer, default=0)
+    no_contact: Mapped[int] = mapped_column(Integer, default=0)
+    units_without_persons: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Notification(Base):
     """One message to one recipient on one channel: the durable outbox row and its 叫应 state."""
 
@@ -92,8 +117,10 @@ class Notification(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    # None for a notice of no warning (a plan review reminder).
+    # None for a notice of no warning (a plan review reminder, a drill's message).
     warning_id: Mapped[int | None] = mapped_column(ForeignKey("warnings.id"), index=True)
+    # The drill a message belongs to (its warning_id is None): never counted for any warning.
+    drill_id: Mapped[int | None] = mapped_column(ForeignKey("drills.id"), index=True)
     recipient_kind: Mapped[str] = mapped_column(String(20))
     # department key, or "<unit code>:<contact id>" for persons and duty desks
     recipient_key: Mapped[str] = mapped_column(String(100))

@@ -53,7 +53,7 @@ WARNINGS = {
     "W5": ("雷电", "yellow", "Alert", "Actual", "cap", cst(2025, 8, 1, 7, 0)),       # UTC July: counts in August
     "W6": ("暴雪", "blue", "Alert", "Actual", "cap", cst(2025, 12, 31, 23, 30)),
     "W7": ("暴雨", "yellow", "Alert", "Actual", "cap", cst(2026, 1, 1, 0, 10)),      # UTC 2025: not in the year
-    "W8": ("暴雨", "yellow", "Alert", "Exercise", "cap", cst(2025, 5, 10, 10, 0)),   # an exercise counts
+    "W8": ("暴雨", "yellow", "Alert", "Exercise", "cap", cst(2025, 5, 10, 10, 0)),   # an exercise: its own section
     "W9": ("暴雨", "red", "Alert", "Test", "cap", cst(2025, 5, 11, 10, 0)),          # a test does not
     "W10": ("防汛应急响应", None, "Alert", "Actual", "response", cst(2025, 7, 20, 10, 40)),  # decision notice
     "W11": ("道路结冰", None, "Alert", "Actual", "cap", cst(2025, 2, 10, 8, 0)),

@@ -16,7 +16,7 @@ from fangxun.warnings.acks.inbound_sms import InboundSms
 from fangxun.warnings.acks.reply_rules import answerable, is_ack_reply, phone_spellings
 from fangxun.warnings.acks.tables import SmsReply, SmsReplyNotice
 from fangxun.warnings.delivery.notices import record_ack
-from fangxun.warnings.tables import Notification, Warning
+from fangxun.warnings.tables import Drill, Notification, Warning
 
 VIA = "sms"
 # A reply is tied to the warnings in force and to those ended this recently (the duty board's window).
@@ -55,7 +55,14 @@ async def _sent_to(session: AsyncSession, phone: str, now: datetime) -> list[tup
         .where(_of_number(Notification.address, phone), Notification.purpose != "reminder",
                or_(Warning.status == "active", Warning.closed_at >= now - REPLY_WINDOW))
         .order_by(Notification.id.desc()))
-    return [(row, status) for row, status in rows]
+    found = [(row, status) for row, status in rows]
+    # A drill's messages are answered by SMS too, while it runs (called off: no more).
+    drills = await session.execute(
+        select(Notification, Drill.finished_at).join(Drill, Drill.id == Notification.drill_id)
+        .where(_of_number(Notification.address, phone), Notification.purpose != "reminder",
+               Drill.cancelled_at.is_(None), or_(Drill.finished_at.is_(None), Drill.finished_at >= now - REPLY_WINDOW)))
+    found += [(row, "active" if finished is None else "closed") for row, finished in drills]
+    return sorted(found, key=lambda item: item[0].id, reverse=True)
 
 
 async def _contact_name(session: AsyncSession, phone: str) -> str:
@@ -80,8 +87,12 @@ async def record_reply(session: AsyncSession, channel: str, inbound: InboundSms,
         await session.execute(insert(SmsReplyNotice), [{"reply_id": reply.id, "notification_id": row.id}
                                                         for row, _ in sent])
     if is_ack:
+        # A 收到 answers what the latest message to the number was: a drill's messages or real warnings', never both
+        # (a reply to a drill must not count for a warning, nor the other way round).
+        drill = bool(sent) and sent[0][0].drill_id is not None
         open_rows = [row for row, status in sent
-                     if status == "active" and answerable(row.status, row.attempts, row.acked_at is not None)]
+                     if status == "active" and (row.drill_id is not None) == drill
+                     and answerable(row.status, row.attempts, row.acked_at is not None)]
         for row in open_rows:
             await record_ack(session, row, now, VIA)
         reply.acked_count = len(open_rows)

@@ -380,6 +380,8 @@ class Dispatcher:
         at = self.clock.now()
         colour, all_clear = self._warnings.get(row.warning_id, _UNKNOWN_WARNING)
         status, next_attempt_at, ack_deadline = self.policy.verdict(result, row.attempts + 1, colour, all_clear, at)
+        if status == "delivered" and row.payload and row.payload.get("ack_minutes"):  # a drill's own deadline
+            ack_deadline = at + timedelta(minutes=row.payload["ack_minutes"])
         report_outcome(row, status, result.detail, next_attempt_at)
         return Outcome(row.id, status, at, result.ok, not result.ok and result.retry, result.status, result.detail,
                        next_attempt_at, ack_deadline)

@@ -58,6 +58,7 @@ class NewNotice(NamedTuple):
     purpose: str = "notice"  # tables.PURPOSES
     step: int = 0  # the escalation step
     escalated_from_id: int | None = None  # the notification a reminder repeats or an escalation reports
+    drill_id: int | None = None  # a drill's message (warning_id None)
 
 
 def notice_key(warning_id: int, recipient: Recipient) -> str:
@@ -146,7 +147,7 @@ class NoticeWriter:
     def _row(self, notice: NewNotice, now: datetime, stamp: _Stamp, merged: dict) -> tuple[dict, str]:
         """The row and its ack token (only the token's hash is stored); with a problem it is born `failed`. The
         stored payload carries the recipient's duty line (one copy per payload and line, kept in `merged`)."""
-        warning_id, recipient, payload, key, purpose, step, escalated_from_id = notice
+        warning_id, recipient, payload, key, purpose, step, escalated_from_id, drill_id = notice
         kind, recipient_key, name, unit_code, level, channel, address, _, _, problem, duty, _ = recipient
         if duty:
             shared = (id(payload), duty)
@@ -164,7 +165,7 @@ class NoticeWriter:
             "priority": priority, "attempts": 0, "next_attempt_at": due_at, "lease_until": lease_until,
             "claimed_by": claimed_by, "last_error": problem, "ack_token_hash": token_hash(token), "ack_deadline": None,
             "acked_at": None, "acked_via": None, "acked_late": False, "escalation_step": step,
-            "escalated_from_id": escalated_from_id, "reminders_sent": 0, "escalated_at": None, "created_at": now,
+            "escalated_from_id": escalated_from_id, "drill_id": drill_id, "reminders_sent": 0, "escalated_at": None, "created_at": now,
             "delivered_at": None,
         }, token
 

@@ -15,6 +15,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.bulk import FAST_FROM, bulk_insert_values
+from fangxun.warnings.drills.rules import exercise_payload, marked
 from fangxun.warnings.tables import Notification, NotificationAttempt
 from fangxun.warnings.vocabulary import PRIORITIES
 
@@ -45,6 +46,8 @@ def compose(payload: dict, messages: dict, recipient_name: str, duty: str | None
     text = _fill_line(text.replace(RECIPIENT_SLOT, recipient_name), DUTY_SLOT, line)
     if payload.get("note"):
         text = f"{payload['note']}\n\n{text}"
+    if exercise_payload(payload):
+        return marked(title, text)
     return title, text
 
 
@@ -290,6 +293,14 @@ async def cancel_unsent(session: AsyncSession, warning_ids: list[int], now: date
             N.c.id.in_(part), N.c.status == "sending", N.c.claimed_by == handoff.worker_id).values(**values))
         cancelled += result.rowcount or 0
     return cancelled
+
+
+async def cancel_drill_unsent(session: AsyncSession, drill_id: int, now: datetime, reason: str) -> int:
+    """Cancel the not-yet-sent messages of a drill (finished or called off); rows in flight finish as they are."""
+    await settle_begun(session, and_(N.c.drill_id == drill_id, N.c.lease_until < now), now)
+    result = await session.execute(update(N).where(N.c.drill_id == drill_id, cancellable_condition(now)).values(
+        status="cancelled", last_error=reason, lease_until=None, claimed_by=None))
+    return result.rowcount or 0
 
 
 def _held_by(worker: str):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.errors import BadInput
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.unit_rules import LEVELS
+from fangxun.plans.unit_rules import levels_below
 from fangxun.warnings.events.config import EventSettings
 from fangxun.warnings.events.event_filters import select_events
 from fangxun.warnings.events.event_rules import shown
@@ -70,7 +70,7 @@ def _warning_row(warning: Warning, link: EventWarning) -> dict:
 
 async def affected_units(session: AsyncSession, warning_ids: list[int]) -> dict:
     """The union of the units the warnings cover: how many at each level, and the districts by name."""
-    by_level = {level: 0 for level in LEVELS}
+    by_level = dict.fromkeys(levels_below("city"), 0)  # a province registry's own level is added when warned
     if not warning_ids:
         return {"total": 0, "by_level": by_level, "districts": []}
     rows = await session.execute(

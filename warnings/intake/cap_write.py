@@ -8,6 +8,7 @@ from lxml import etree
 
 from fangxun.core.errors import FangxunError
 from fangxun.core.times import BEIJING
+from fangxun.warnings.drills.rules import marked_title
 from fangxun.warnings.intake.cap_parse import CAP_NS, schema_error
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
 
@@ -56,7 +57,9 @@ def atom_feed(entries: list[tuple[NormalisedWarning, str]], feed_url: str, updat
     for warning, url in entries:
         entry = etree.SubElement(feed, _atom("entry"))
         _child(entry, _atom("id"), url)
-        _child(entry, _atom("title"), warning.headline or warning.event or warning.identifier)
+        title = warning.headline or warning.event or warning.identifier
+        # An exercise says so in its title too (its <alert> says <status>Exercise</status>): no reader takes it as real.
+        _child(entry, _atom("title"), marked_title(title) if warning.status == "Exercise" else title)
         _child(entry, _atom("updated"), _time(warning.sent))
         etree.SubElement(entry, _atom("link"), rel="alternate", type=CAP_MIME, href=url)
         if warning.event:
