@@ -34,15 +34,26 @@ def circle(lon: float, lat: float, radius_km: float, segments: int = 64) -> shap
 
 
 class UnitIndex:
-    """Unit polygons by code and level, answering area and point queries."""
+    """Unit polygons by code and level, answering area and point queries.
 
-    def __init__(self, codes, levels, geometries):
+    With `parents` (the parent code of each unit), a unit whose polygon is covered by its parent's is
+    nested: an area containing the parent contains it and an area missing the parent misses it, so area
+    queries test a nested unit only when its parent lies across the area's edge, and a point inside a
+    unit is inside its ancestors. Nesting is checked exactly (covers) when the index is built. A unit
+    sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
+    boundaries leave them) is nested loosely: it follows its parent only when the parent keeps clear of the
+    area's edge by more than that, and never for points. A unit sticking out further (a development zone
+    over several districts, a sliver) is tested on its own. Every answer is the unit-by-unit one.
+    """
+
+    def __init__(self, codes, levels, geometries, parents=None):
         codes = [str(c) for c in codes]
         levels = [str(v) for v in levels]
         geometries = np.asarray(list(geometries) if not isinstance(geometries, np.ndarray) else geometries,
                                 dtype=object)
-        if not len(codes) == len(levels) == len(geometries):
-            raise ValueError("codes, levels and geometries must have the same length")
+        parents = [None] * len(codes) if parents is None else [None if p is None else str(p) for p in parents]
+        if not len(codes) == len(levels) == len(geometries) == len(parents):
+            raise ValueError("codes, levels, geometries and parents must have the same length")
         if len(set(codes)) != len(codes):
             raise ValueError("unit codes must be unique")
         # Units sorted by code: part order then follows code order, so results need no sorting.
@@ -56,7 +67,8 @@ class UnitIndex:
         self._full = np.empty(len(self._codes), dtype=object)
         self._full[:] = [Match(c, lv, 1.0) for c, lv in zip(self._codes, self._levels)]
 
-        parts, owners = _polygon_parts(geometries[order] if len(order) else geometries)
+        shapes = _repaired(geometries[order] if len(order) else geometries)
+        parts, owners = _polygon_parts(shapes)
         self._parts = parts
         self._owner = owners
         unit_levels = np.array([self._level_ids[lv] for lv in self._levels], dtype=np.int64)
@@ -73,11 +85,59 @@ class UnitIndex:
         self._sample_y = shapely.get_y(samples)
         # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
         bounds = shapely.bounds(parts)
+        self._part_bounds = bounds
         self._step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]))) \
             if len(parts) else 0.0
         shapely.prepare(parts)
         self._tree = shapely.STRtree(parts)
         self._level_trees: dict[str, tuple[shapely.STRtree, np.ndarray]] = {}
+        self._grid: _PartGrid | None = None
+        self._nest([parents[i] for i in order], shapes)
+
+    def _nest(self, parents: list[str | None], shapes: np.ndarray) -> None:
+        """Each unit's nesting parent (n for none) and depth below its topmost nesting ancestor."""
+        n = len(self._codes)
+        position = {code: number for number, code in enumerate(self._codes)}
+        has_parts = self._unit_parts > 0
+        child = np.array([u for u, p in enumerate(parents) if p in position and p != self._codes[u]], dtype=np.int64)
+        parent = np.array([position[parents[u]] for u in child.tolist()], dtype=np.int64)
+        keep = has_parts[child] & has_parts[parent] if len(child) else np.zeros(0, dtype=bool)
+        child, parent = child[keep], parent[keep]
+        nested = np.full(n, n, dtype=np.int64)
+        self._loose = np.zeros(n + 1, dtype=bool)
+        if len(child):
+            shapely.prepare(shapes[parent])
+            covered = shapely.covers(shapes[parent], shapes[child])
+            nested[child[covered]] = parent[covered]
+            # Boundaries cut by overlays (or imported) often stick out of their parent by rounding noise:
+            # nested loosely, within NEST_TOLERANCE of the parent.
+            loose_child, loose_parent = child[~covered], parent[~covered]
+            if len(loose_child):
+                owners, slot = np.unique(loose_parent, return_inverse=True)
+                grown = shapely.buffer(shapes[owners], NEST_TOLERANCE, quad_segs=2)
+                shapely.prepare(grown)
+                near = shapely.covers(grown[slot], shapes[loose_child])
+                nested[loose_child[near]] = loose_parent[near]
+                self._loose[loose_child[near]] = True
+        self._any_loose = bool(self._loose.any())
+        exact = np.where(self._loose[:n], n, nested)
+        depth, exact_depth = _depths(nested), _depths(exact)
+        if depth is None or exact_depth is None:  # a cycle of parent codes between equal polygons
+            nested[:], exact[:], self._loose[:] = n, n, False
+            depth, exact_depth = _depths(nested), _depths(exact)
+        self._nested_parent = nested
+        # The ancestor of each unit at each depth of its exact nesting chain (itself at its own; n elsewhere):
+        # a point inside a unit is inside these (not necessarily inside a loose parent).
+        self._ancestors = np.full((n + 1, int(exact_depth.max()) + 1), n, dtype=np.int64)
+        unit, ancestor = np.arange(n), np.arange(n)
+        while len(unit):
+            self._ancestors[unit, exact_depth[ancestor]] = ancestor
+            ancestor = exact[ancestor]
+            unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
+        self._exact_leaf = np.ones(n + 1, dtype=bool)
+        self._exact_leaf[exact[exact < n]] = False
+        self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
+        self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -98,70 +158,72 @@ class UnitIndex:
             return []
         shapely.prepare(area)
         candidates = self._tree.query(area)
-        if levels is not None:
-            wanted = [self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
-                      if lv in self._level_ids]
-            candidates = candidates[np.isin(self._part_level[candidates], wanted)]
         if len(candidates) == 0:
             return []
-        near_edge = np.zeros(len(self._parts), dtype=bool)
-        near_edge[self._tree.query(_boundary_boxes(area, self._step))[1]] = True
-        # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
-        away = candidates[~near_edge[candidates]]
-        full = away[shapely.contains_xy(area, self._sample_x[away], self._sample_y[away])]
-        # Near the boundary: a part the boundary misses is again decided by one point; only parts the
-        # boundary touches need the full containment test.
-        border = candidates[near_edge[candidates]]
-        edge = shapely.boundary(area)
-        shapely.prepare(edge)
-        touched = shapely.intersects(edge, self._parts[border])
-        clear = border[~touched]
-        full = np.concatenate([full, clear[shapely.contains_xy(area, self._sample_x[clear], self._sample_y[clear])]])
-        touching = border[touched]
-        # Vertices settle most touching parts: one strictly outside rules out containment, one strictly
-        # inside proves the interiors meet. GEOS containment runs only on the rest.
-        coords, owner = shapely.get_coordinates(self._parts[touching], return_index=True)
-        outside = np.zeros(len(touching), dtype=bool)
-        outside[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]] = True
-        maybe = touching[~outside]
-        contained = shapely.contains(area, self._parts[maybe])
-        full = np.concatenate([full, maybe[contained]])
-        partial = np.sort(np.concatenate([touching[outside], maybe[~contained]]))
-        if with_fraction:
-            pieces = shapely.area(shapely.intersection(self._parts[partial], area)) * self._part_scale[partial]
-            partial, pieces = partial[pieces > 0], pieces[pieces > 0]
-        else:
-            partial = partial[self._interiors_meet(area, partial)]
-            pieces = np.zeros(len(partial))
-        return self._matches(full, partial, pieces, with_fraction)
-
-    def _interiors_meet(self, area, parts: np.ndarray) -> np.ndarray:
-        """For parts that touch the area's boundary: whether more than their boundaries meet it."""
-        coords, owner = shapely.get_coordinates(self._parts[parts], return_index=True)
-        meet = np.zeros(len(parts), dtype=bool)
-        meet[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]] = True
-        undecided = np.flatnonzero(~meet)
-        if len(undecided):
-            meet[undecided] = shapely.relate_pattern(area, self._parts[parts[undecided]], "T********")
-        return meet
+        wanted = np.ones(len(self._level_ids), dtype=bool)
+        if levels is not None:
+            wanted[:] = False
+            wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
+                    if lv in self._level_ids]] = True
+        query = _AreaQuery(self, area, wanted, with_fraction)
+        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+        # A loosely nested unit follows its parent only when the parent lies more than NEST_TOLERANCE from
+        # the area's boundary: margin counts how many tolerances a whole or missed unit is known to keep.
+        margin = np.zeros(len(self._codes) + 1, dtype=np.int16)
+        # (Few candidates are quicker tested in one pass than level by level.)
+        depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
+            else np.zeros(len(candidates), dtype=np.int64)
+        full, partial, pieces = [], [], []
+        for depth in np.flatnonzero(np.bincount(depths)).tolist():
+            parts = candidates[depths == depth]
+            parent = self._nested_parent[self._owner[parts]]
+            loose = self._loose[self._owner[parts]]
+            inherited = np.where(loose & (margin[parent] < 1), _OPEN, status[parent])
+            kept = margin[parent] - loose
+            for decided in (_WHOLE, _MISSED):
+                owners = self._owner[parts[inherited == decided]]
+                status[owners] = decided
+                margin[owners] = kept[inherited == decided]
+            whole = parts[inherited == _WHOLE]
+            parts = parts[inherited == _OPEN]
+            inside, meeting, covered, away = query.classify(parts)
+            full += [whole, inside]
+            partial.append(meeting)
+            pieces.append(covered)
+            # Missed unless a part is inside or meets the area; whole when every part is inside.
+            status[self._owner[parts]] = _MISSED
+            status[self._owner[meeting]] = _OPEN
+            owners = self._owner[inside]
+            status[owners] = _OPEN
+            single = self._unit_parts[owners] == 1
+            status[owners[single]] = _WHOLE
+            if not single.all():
+                units, counts = np.unique(owners[~single], return_counts=True)
+                status[units[counts == self._unit_parts[units]]] = _WHOLE
+            away = away[self._unit_parts[self._owner[away]] == 1]
+            margin[self._owner[away]] = _MARGIN
+        full = np.concatenate(full)
+        partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        full = full[wanted[self._part_level[full]]]
+        keep = wanted[self._part_level[partial]]
+        return self._matches(full, partial[keep], pieces[keep], with_fraction)
 
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
-        n = len(self._codes)
-        full_owner = self._owner[full]
-        full_count = np.bincount(full_owner, minlength=n)
-        # (np.bincount of nothing is an integer array: start from floats)
-        covered = np.zeros(n)
-        covered += np.bincount(full_owner, weights=self._part_area[full], minlength=n)
-        covered += np.bincount(self._owner[partial], weights=pieces, minlength=n)
-        hit = np.zeros(n, dtype=bool)
-        hit[full_owner] = True
-        hit[self._owner[partial]] = True
-        whole = hit & (full_count == self._unit_parts)
-        result = np.where(whole, self._full, None)
-        for unit in np.flatnonzero(hit & ~whole).tolist():
-            fraction = min(1.0, covered[unit] / self._unit_area[unit]) if with_fraction else math.nan
-            result[unit] = Match(self._codes[unit], self._levels[unit], float(fraction))
-        return result[hit].tolist()
+        owners = np.concatenate([self._owner[full], self._owner[partial]])
+        # Units in code order and each part's slot among them (a mask: cheaper than sorting thousands).
+        hit = np.zeros(len(self._codes), dtype=bool)
+        hit[owners] = True
+        units = np.flatnonzero(hit)
+        slot = np.searchsorted(units, owners)
+        full_count = np.bincount(slot[:len(full)], minlength=len(units))
+        covered = np.bincount(slot, weights=np.concatenate([self._part_area[full], pieces]), minlength=len(units))
+        result = self._full[units]
+        for number in np.flatnonzero(full_count != self._unit_parts[units]).tolist():
+            unit = int(units[number])
+            fraction = min(1.0, covered[number] / self._unit_area[unit]) if with_fraction else math.nan
+            result[number] = Match(self._codes[unit], self._levels[unit], float(fraction))
+        return result.tolist()
 
     def containing(self, lon: float, lat: float, level: str | None = None) -> list[str]:
         """Codes of the units containing the point, sorted; a point on a boundary counts for both sides."""
@@ -185,7 +247,7 @@ class UnitIndex:
         tree, members = self._level_tree(level)
         # Box candidates from the tree, then point-in-polygon on the prepared parts (much faster than
         # a predicate query, which prepares the points instead of the polygons).
-        point_index, hit = tree.query(shapely.points(lons, lats))
+        point_index, hit = _by_part(*tree.query(shapely.points(lons, lats)))
         inside = shapely.intersects_xy(self._parts[members[hit]], lons[point_index], lats[point_index])
         point_index, hit = point_index[inside], hit[inside]
         if len(hit):
@@ -201,14 +263,38 @@ class UnitIndex:
         lats = np.asarray(lats, dtype=float).ravel()
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
-        point_index, hit = self._tree.query(shapely.points(lons, lats))
-        inside = shapely.intersects_xy(self._parts[hit], lons[point_index], lats[point_index])
+        point_index, hit = self._point_candidates(lons, lats)
+        owner, depth = self._owner[hit], self._part_exact_depth[hit]
+        leaf = self._exact_leaf[owner]
+        inside = np.zeros(len(hit), dtype=bool)
+
+        def test(pairs: np.ndarray) -> None:
+            pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
+            inside[pairs] = shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
+                                                  lats[point_index[pairs]])
+
+        # Units with nothing exactly nested in them first: a point inside one is inside every unit that
+        # unit is exactly nested in (taken from the deepest such unit of each point); every other pair is tested.
+        test(np.flatnonzero(leaf))
+        hits = np.flatnonzero(inside)
+        hits = hits[np.argsort(depth[hits], kind="stable")]
+        found = np.full(len(lons), len(self._codes))
+        found[point_index[hits]] = owner[hits]
+        inside |= self._ancestors[found[point_index], depth] == owner
+        test(np.flatnonzero(~inside & ~leaf))
         # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
-        keys = np.unique(point_index[inside] * len(self._codes) + self._owner[hit[inside]])
-        points, owners = np.divmod(keys, len(self._codes))
+        stride = len(self._codes) + 1
+        known = np.unique(point_index[inside] * stride + owner[inside])
+        points, owners = np.divmod(known, stride)
         edges = np.searchsorted(points, np.arange(len(lons) + 1)).tolist()
         codes = self._code_array[owners].tolist()
         return [codes[start:end] for start, end in zip(edges, edges[1:])]
+
+    def _point_candidates(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(point, part) pairs whose part's box holds the point, as the tree would give, from a grid of cells."""
+        if self._grid is None:
+            self._grid = _PartGrid(self._part_bounds, self._step)
+        return self._grid.query(lons, lats, self._part_bounds)
 
     def _level_tree(self, level: str) -> tuple[shapely.STRtree, np.ndarray]:
         if level not in self._level_trees:
@@ -229,6 +315,228 @@ class UnitIndex:
         return sorted(found)
 
 
+class _PartGrid:
+    """Parts listed by the cells of a regular grid their boxes reach: box candidates for many points at once."""
+
+    MAX_CELLS_PER_SIDE = 1024
+
+    def __init__(self, bounds: np.ndarray, step: float):
+        low, high = (bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)) if len(bounds) else (np.zeros(2),) * 2
+        span = float(max(high[0] - low[0], high[1] - low[1], 1e-12))
+        self.low, self.cell = low, max(step, span / self.MAX_CELLS_PER_SIDE, 1e-12)
+        self.shape = (np.floor((high - low) / self.cell).astype(np.int64) + 1) if len(bounds) else np.ones(2, np.int64)
+        first, last = self._cells(bounds[:, 0], bounds[:, 1]), self._cells(bounds[:, 2], bounds[:, 3])
+        width, height = last[0] - first[0] + 1, last[1] - first[1] + 1
+        counts = width * height
+        part = np.repeat(np.arange(len(bounds)), counts)
+        rank = np.arange(len(part)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cell = (first[1][part] + rank // width[part]) * self.shape[0] + first[0][part] + rank % width[part]
+        order = np.argsort(cell, kind="stable")
+        self.parts = part[order]
+        self.starts = np.searchsorted(cell[order], np.arange(int(self.shape.prod()) + 1))
+
+    def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (np.floor((x - self.low[0]) / self.cell).astype(np.int64),
+                np.floor((y - self.low[1]) / self.cell).astype(np.int64))
+
+    def query(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with np.errstate(invalid="ignore"):
+            inside = (np.isfinite(x) & np.isfinite(y) & (x >= self.low[0]) & (y >= self.low[1]))
+            column = np.where(inside, np.floor((np.where(inside, x, self.low[0]) - self.low[0]) / self.cell), 0)
+            row = np.where(inside, np.floor((np.where(inside, y, self.low[1]) - self.low[1]) / self.cell), 0)
+        column, row = column.astype(np.int64), row.astype(np.int64)
+        inside &= (column < self.shape[0]) & (row < self.shape[1])
+        cell = np.where(inside, row * self.shape[0] + column, 0)
+        counts = np.where(inside, self.starts[cell + 1] - self.starts[cell], 0)
+        point = np.repeat(np.arange(len(x)), counts)
+        rank = np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)
+        part = self.parts[self.starts[cell][point] + rank]
+        box = bounds[part]
+        px, py = x[point], y[point]
+        keep = (box[:, 0] <= px) & (px <= box[:, 2]) & (box[:, 1] <= py) & (py <= box[:, 3])
+        return point[keep], part[keep]
+
+
+_OPEN, _WHOLE, _MISSED = 0, 1, 2
+# How far (degrees, about 0.1 mm) a child may stick out of its parent and still count as (loosely) nested.
+NEST_TOLERANCE = 1e-9
+# Parts whose box stays this many tolerances from the area's boundary pass their status to loose children.
+_MARGIN = 8
+# Below this many parts to classify, the boundary is tested against each part without the box filter.
+_FEW_PARTS = 256
+# From this many candidate parts on, an area query goes level by level, nested units following their parent.
+_LEVEL_BY_LEVEL_FROM = 2000
+
+
+class _AreaQuery:
+    """One area's tests on unit parts: wholly inside, meeting (with the covered area), or missed."""
+
+    def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
+        self.index, self.area = index, area
+        self.wanted, self.with_fraction = wanted, with_fraction
+        self._edge = self._inner = self._near = None
+        self.bounds = shapely.bounds(area)
+        self.measure = shapely.area(area)
+
+    @property
+    def edge(self):
+        """The area's boundary, prepared."""
+        if self._edge is None:
+            self._edge = shapely.boundary(self.area)
+            shapely.prepare(self._edge)
+        return self._edge
+
+    @property
+    def inner(self) -> tuple[float, float] | None:
+        """A point strictly inside the area (None if the one found is not, which a valid polygon prevents)."""
+        if self._inner is None:
+            point = self.area.point_on_surface()
+            self._inner = (point.x, point.y) if shapely.contains_xy(self.area, point.x, point.y) else ()
+        return self._inner or None
+
+    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part,
+        parts farther than _MARGIN tolerances from the area's boundary)."""
+        index, area = self.index, self.area
+        if len(parts) == 0:
+            return parts, parts, np.zeros(0), parts
+        near_edge = self._near_edge(parts)
+        # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
+        away = parts[~near_edge]
+        full = [away[shapely.contains_xy(area, index._sample_x[away], index._sample_y[away])]]
+        # Near the boundary: a part the boundary misses is again decided by one point; only parts the
+        # boundary touches need the full containment test.
+        border = parts[near_edge]
+        touched = shapely.intersects(self.edge, index._parts[border])
+        clear = border[~touched]
+        full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
+        touching = border[touched]
+        if len(touching) == 0:
+            return np.concatenate(full), touching, np.zeros(0), away
+        # Vertices settle most touching parts: one strictly outside rules out containment, one strictly
+        # inside proves the interiors meet. Parts around the whole area (the district of a small circle)
+        # are left to their box: reaching beyond the area's, they are not contained.
+        small = np.flatnonzero(~self._around(touching))
+        coords, owner = shapely.get_coordinates(index._parts[touching[small]], return_index=True)
+        vertex_in = np.zeros(len(touching), dtype=bool)
+        vertex_in[small[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        outside = ~self._in_box(touching)
+        outside[small[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        maybe = touching[~outside]
+        contained = self._contains(maybe)
+        full.append(maybe[contained])
+        known_meet = np.concatenate([vertex_in[outside], vertex_in[~outside][~contained]])
+        partial = np.concatenate([touching[outside], maybe[~contained]])
+        pieces = np.zeros(len(partial))
+        meet = np.zeros(len(partial), dtype=bool)
+        measured = self.wanted[index._part_level[partial]] & self.with_fraction
+        if measured.any():
+            pieces[measured] = self._covered(partial[measured])
+            meet[measured] = pieces[measured] > 0
+        meet[~measured & known_meet] = True
+        undecided = ~measured & ~known_meet
+        if undecided.any():
+            meet[undecided] = self._interiors_meet(partial[undecided])
+        return np.concatenate(full), partial[meet], pieces[meet], away
+
+    def _near_edge(self, parts: np.ndarray) -> np.ndarray:
+        """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
+        each is then cheaper) unless loosely nested units need to know which parts are far."""
+        if len(parts) < _FEW_PARTS and not self.index._any_loose:
+            return np.ones(len(parts), dtype=bool)
+        if self._near is None:
+            pad = _MARGIN * NEST_TOLERANCE
+            self._near = np.zeros(len(self.index._parts), dtype=bool)
+            self._near[self.index._tree.query(_boundary_boxes(self.area, self.index._step, pad))[1]] = True
+        return self._near[parts]
+
+    def _contains(self, parts: np.ndarray) -> np.ndarray:
+        """Whether the area contains each part; a part identical to the area (a unit's own outline) is."""
+        shapes = self.index._parts[parts]
+        same = (shapely.get_num_coordinates(shapes) == shapely.get_num_coordinates(self.area))
+        if same.any():
+            same[same] = shapely.equals_exact(shapes[same], self.area, 0.0)
+        contained = same.copy()
+        contained[~same] = shapely.contains(self.area, shapes[~same])
+        return contained
+
+    def _in_box(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part's box lies within the area's."""
+        bounds = self.index._part_bounds[parts]
+        return ((bounds[:, 0] >= self.bounds[0]) & (bounds[:, 1] >= self.bounds[1])
+                & (bounds[:, 2] <= self.bounds[2]) & (bounds[:, 3] <= self.bounds[3]))
+
+    def _around(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part's box holds the area's."""
+        bounds = self.index._part_bounds[parts]
+        return ((bounds[:, 0] <= self.bounds[0]) & (bounds[:, 1] <= self.bounds[1])
+                & (bounds[:, 2] >= self.bounds[2]) & (bounds[:, 3] >= self.bounds[3]))
+
+    def _covers_area(self, parts: np.ndarray) -> np.ndarray:
+        """Whether each part covers the whole area (a district around a small circle)."""
+        shapes = self.index._parts[parts]
+        around = self._around(parts)
+        if around.any():
+            around[around] = shapely.covers(shapes[around], self.area)
+        return around
+
+    def _covered(self, parts: np.ndarray) -> np.ndarray:
+        """The area of each part the area covers (cos-latitude scaled like the parts' own)."""
+        index = self.index
+        covered = np.empty(len(parts))
+        around = self._covers_area(parts)
+        covered[around] = self.measure
+        rest = parts[~around]
+        covered[~around] = shapely.area(shapely.intersection(index._parts[rest], self.area))
+        return covered * index._part_scale[parts]
+
+    def _interiors_meet(self, parts: np.ndarray) -> np.ndarray:
+        """For parts that meet the area's boundary: whether more than their boundaries meet the area."""
+        index, area = self.index, self.area
+        meet = np.zeros(len(parts), dtype=bool)
+        # A point strictly inside both proves it: the area's own inner point (settles parts around a
+        # small area in one test), else one of the part's vertices.
+        if self.inner is not None:
+            meet[:] = shapely.contains_xy(index._parts[parts], *self.inner)
+        undecided = np.flatnonzero(~meet)
+        coords, owner = shapely.get_coordinates(index._parts[parts[undecided]], return_index=True)
+        meet[undecided[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
+        undecided = np.flatnonzero(~meet)
+        if len(undecided):
+            # Both meet the area (its boundary crosses them): interiors meet unless they only touch.
+            meet[undecided] = ~shapely.touches(area, index._parts[parts[undecided]])
+        return meet
+
+
+def _depths(parent: np.ndarray) -> np.ndarray | None:
+    """Depth of each unit below its topmost nesting ancestor (index n: none); None on a cycle."""
+    n = len(parent)
+    depth = np.zeros(n + 1, dtype=np.int64)
+    for _ in range(64):
+        deeper = np.where(parent < n, depth[np.minimum(parent, n)] + 1, 0)
+        if np.array_equal(deeper, depth[:n]):
+            return depth
+        depth[:n] = deeper
+    return None
+
+
+def _by_part(point_index: np.ndarray, hit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(point, part) pairs ordered by part: point-in-polygon tests on one polygon in a row run faster."""
+    order = np.argsort(hit, kind="stable")
+    return point_index[order], hit[order]
+
+
+def _repaired(geometries: np.ndarray) -> np.ndarray:
+    """The geometries with invalid ones made valid (overlays need valid polygons), None kept."""
+    shapes = geometries.copy()
+    present = np.array([g is not None for g in shapes], dtype=bool)
+    invalid = np.zeros(len(shapes), dtype=bool)
+    invalid[present] = ~shapely.is_valid(shapes[present])
+    if invalid.any():
+        shapes[invalid] = shapely.make_valid(shapes[invalid])
+    return shapes
+
+
 def _polygon_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The single polygons of each geometry and the index of the geometry each came from."""
     present = np.array([g is not None for g in geometries], dtype=bool)
@@ -236,11 +544,6 @@ def _polygon_parts(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
     index = np.flatnonzero(present)
     shapes = geometries[index]
-    # Overlays need valid polygons; stored boundaries normally are, but repair rather than fail later.
-    invalid = ~shapely.is_valid(shapes)
-    if invalid.any():
-        shapes = shapes.copy()
-        shapes[invalid] = shapely.make_valid(shapes[invalid])
     parts, owners = shapely.get_parts(shapes, return_index=True)
     owners = index[owners]
     # A GeometryCollection may hold MultiPolygons: flatten once more, then keep polygons only.
@@ -266,7 +569,7 @@ def _polygonal_area(area):
     return None if area.area <= 0 else area
 
 
-def _boundary_boxes(area, step: float) -> np.ndarray:
+def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
     """Boxes covering the area's rings segment by segment, long segments cut into pieces of about `step`."""
     rings = shapely.get_rings(shapely.get_parts(area))
     coords, ring = shapely.get_coordinates(rings, return_index=True)
@@ -282,5 +585,5 @@ def _boundary_boxes(area, step: float) -> np.ndarray:
     t1 = ((rank + 1) / pieces[segment])[:, None]
     delta = end[segment] - start[segment]
     a, b = start[segment] + t0 * delta, start[segment] + t1 * delta
-    low, high = np.minimum(a, b), np.maximum(a, b)
+    low, high = np.minimum(a, b) - pad, np.maximum(a, b) + pad
     return shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])

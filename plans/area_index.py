@@ -28,9 +28,9 @@ async def unit_index(session: AsyncSession) -> UnitIndex:
     if cached and cached[0] == signature:
         return cached[1]
     rows = (await session.execute(
-        select(AdminUnit.code, AdminUnit.level, AdminUnit.geometry)
+        select(AdminUnit.code, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry)
         .where(AdminUnit.geometry.is_not(None)).order_by(AdminUnit.code))).all()
     index = UnitIndex([r.code for r in rows], [r.level for r in rows],
-                      shapely.from_wkb([r.geometry for r in rows]))
+                      shapely.from_wkb([r.geometry for r in rows]), parents=[r.parent_code for r in rows])
     _indexes[key] = (signature, index)
     return index

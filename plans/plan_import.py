@@ -118,10 +118,16 @@ def _parse_row(number: int, row: dict, registry: RegistrySettings, problems: lis
     return _Row(number, values, contacts)
 
 
+async def _core(session: AsyncSession, query):
+    """`query` run on the session's connection: plain rows, without the ORM's result handling (a third of a
+    re-import's time went there)."""
+    return await (await session.connection()).execute(query)
+
+
 async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
     found: set[str] = set()
     for part in chunks(codes, IN_LIMIT):
-        found.update(await session.scalars(select(AdminUnit.code).where(AdminUnit.code.in_(part))))
+        found.update((await _core(session, select(AdminUnit.code).where(AdminUnit.code.in_(part)))).scalars())
     return found
 
 
@@ -129,8 +135,7 @@ async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple
     columns = [Plan.id, Plan.unit_code, Plan.kind, *(getattr(Plan, key) for key in COMPARED)]
     plans: dict[tuple[str, str], dict] = {}
     for part in chunks(codes, IN_LIMIT):
-        result = await session.execute(select(*columns).where(Plan.unit_code.in_(part)))
-        for row in result:
+        for row in await _core(session, select(*columns).where(Plan.unit_code.in_(part))):
             plans[(row.unit_code, row.kind)] = dict(row._mapping)
     return plans
 
@@ -138,10 +143,8 @@ async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple
 async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict[tuple[int, str], list]:
     contacts: dict[tuple[int, str], list] = {}
     for part in chunks(plan_ids, IN_LIMIT):
-        result = await session.execute(
-            select(Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone)
-            .where(Contact.plan_id.in_(part), Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id))
-        for row in result:
+        for row in await _core(session, select(Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone)
+                               .where(Contact.plan_id.in_(part), Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id)):
             contacts.setdefault((row.plan_id, row.role), []).append(row)
     return contacts
 
@@ -233,7 +236,7 @@ async def _write(session: AsyncSession, changes: _Changes, now) -> None:
 async def _plan_ids(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], int]:
     ids: dict[tuple[str, str], int] = {}
     for part in chunks(codes, IN_LIMIT):
-        result = await session.execute(select(Plan.id, Plan.unit_code, Plan.kind).where(Plan.unit_code.in_(part)))
+        result = await _core(session, select(Plan.id, Plan.unit_code, Plan.kind).where(Plan.unit_code.in_(part)))
         ids.update(((unit_code, kind), plan_id) for plan_id, unit_code, kind in result)
     return ids
 

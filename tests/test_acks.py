@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import timedelta
 
 import pytest
@@ -27,14 +26,6 @@ REACHABLE = [p for p in PERSONS if p[2] != "三号街道主任"]
 @pytest.fixture
 def config(settings, sink):
     return warning_settings(settings, sink.url_for("/hook"), repeat=1)
-
-
-@pytest.fixture
-async def dispatch(sessions, config, clock):
-    async with new_http_session(config.warnings.channels) as http:
-        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "w1",
-                                rng=random.Random(3))
-        yield dispatcher.run_until_idle
 
 
 async def token_of(sessions, row: Notification) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from types import SimpleNamespace
@@ -23,10 +22,8 @@ from fangxun.warnings.acks.acknowledging import acknowledge
 from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.base import OutgoingMessage
-from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.channels.sms import sms_text
 from fangxun.warnings.delivery.channels.speech import speech_text
-from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.drills.follow_up import follow_up_drills
 from fangxun.warnings.drills.report import drill_report
 from fangxun.warnings.drills.rules import DRILL_NOTE
@@ -41,14 +38,6 @@ NOTE = "【演练】本条为防汛叫应演练消息，不是真实预警，除
 @pytest.fixture
 def config(settings, sink):
     return warning_settings(settings, sink.url_for("/hook"), repeat=1)
-
-
-@pytest.fixture
-async def dispatch(sessions, config, clock):
-    async with new_http_session(config.warnings.channels) as http:
-        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "w1",
-                                rng=random.Random(3))
-        yield dispatcher.run_until_idle
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -16,8 +15,6 @@ from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.acknowledging import acknowledge
 from fangxun.warnings.acks.escalation import escalate_due
 from fangxun.warnings.acks.tokens import ack_token
-from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
-from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.duty.roster_rules import DutyShift
 from fangxun.warnings.duty.tables import DutyRosterEntry
 from fangxun.warnings.intake.accept import ingest
@@ -46,14 +43,6 @@ def config(settings, sink):
 @pytest.fixture
 def clock():
     return MovableClock(fixed=beijing(7, 59))
-
-
-@pytest.fixture
-async def dispatch(sessions, config, clock):
-    async with new_http_session(config.warnings.channels) as http:
-        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "w1",
-                                rng=random.Random(3))
-        yield dispatcher.run_until_idle
 
 
 async def add_roster(session) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -197,3 +198,15 @@ async def sink():
     """A running webhook sink that records what it is sent."""
     async with Sink() as running:
         yield running
+
+
+@pytest.fixture
+async def dispatch(sessions, config, clock):
+    """run_until_idle of a dispatcher over the test's `config` channels and `clock` (a module defines both)."""
+    from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
+    from fangxun.warnings.delivery.dispatcher import Dispatcher
+
+    async with new_http_session(config.warnings.channels) as http:
+        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "w1",
+                                rng=random.Random(3))
+        yield dispatcher.run_until_idle

@@ -1,0 +1,230 @@
+"""UnitIndex with parent codes: the nested shortcut gives exactly the brute-force answer, slivers and zones included."""
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+
+from fangxun.geo import spatial_index
+from fangxun.geo.spatial_index import UnitIndex, circle
+from fangxun.geo.synthetic import partition, zone
+
+CITY = "410100000000"
+ZONE = "410171000000"          # a development zone over parts of several districts (not inside any of them)
+SLIVER = "410102001001"        # a village poking out of its township
+GAPPY = "410103002000"         # a township one of whose villages was cut back (children do not tile it)
+EXCLAVE = "410104001000"       # a township with a detached second part
+NO_SHAPE = "410105000000"      # a district without a polygon; its townships are tested on their own
+
+
+def tree() -> tuple[list[str], list[str], list[str | None], list]:
+    """A city cut into 4 districts, 3 townships each, 5 villages each, then spoilt in the ways named above."""
+    city = shapely.Polygon([(0, 0), (1.2, 0), (1.2, 0.5), (0.7, 0.5), (0.7, 1.0), (0, 1.0)])
+    shapes, parents, levels = {CITY: city}, {CITY: None}, {CITY: "city"}
+    districts = [f"4101{d:02d}000000" for d in (2, 3, 4, 5)]
+    for code, cell in partition(city, [(c, "rural") for c in districts], seed=1).items():
+        shapes[code], parents[code], levels[code] = cell, CITY, "district"
+    for district in districts:
+        townships = [f"{district[:6]}{t:03d}000" for t in (1, 2, 3)]
+        for code, cell in partition(shapes[district], [(c, "urban") for c in townships], seed=int(district[:6])).items():
+            shapes[code], parents[code], levels[code] = cell, district, "township"
+        for township in townships:
+            villages = [f"{township[:9]}{v:03d}" for v in range(1, 6)]
+            for code, cell in partition(shapes[township], [(c, "rural") for c in villages], seed=int(township[:9])).items():
+                shapes[code], parents[code], levels[code] = cell, township, "village"
+    # The sliver village reaches 0.02° beyond its township.
+    sliver = shapes[SLIVER]
+    shapes[SLIVER] = shapely.union(sliver, shapely.buffer(sliver, 0.02).difference(shapes[parents[SLIVER]]).buffer(-0.005))
+    assert not shapely.covers(shapes[parents[SLIVER]], shapes[SLIVER])
+    # One village of GAPPY shrinks: a strip of the township belongs to none of its villages.
+    gappy_village = f"{GAPPY[:9]}003"
+    shapes[gappy_village] = shapely.buffer(shapes[gappy_village], -0.01)
+    # EXCLAVE gets a detached square outside the city, with a village of its own there.
+    island = shapely.box(1.5, 1.5, 1.6, 1.6)
+    shapes[EXCLAVE] = shapely.MultiPolygon(list(shapely.get_parts(shapes[EXCLAVE])) + [island])
+    shapes[f"{EXCLAVE[:9]}009"], parents[f"{EXCLAVE[:9]}009"], levels[f"{EXCLAVE[:9]}009"] = (
+        shapely.box(1.5, 1.5, 1.55, 1.6), EXCLAVE, "village")
+    shapes[ZONE], parents[ZONE], levels[ZONE] = zone((0.55, 0.45), 900.0, seed=4, clip_to=city), CITY, "district"
+    shapes[NO_SHAPE] = None
+    codes = sorted(shapes)
+    return codes, [levels[c] for c in codes], [parents[c] for c in codes], [shapes[c] for c in codes]
+
+
+@pytest.fixture(params=["level by level", "one pass"], autouse=True)
+def query_mode(request, monkeypatch):
+    """Small areas are tested in one pass; these trees are small, so both ways are forced in turn."""
+    monkeypatch.setattr(spatial_index, "_LEVEL_BY_LEVEL_FROM", 0 if request.param == "level by level" else 10**9)
+
+
+@pytest.fixture(scope="module")
+def units():
+    codes, levels, parents, geometries = tree()
+    return {"codes": codes, "levels": levels, "parents": parents, "geometries": geometries,
+            "nested": UnitIndex(codes, levels, geometries, parents=parents),
+            "flat": UnitIndex(codes, levels, geometries)}
+
+
+def brute_force(area, codes, geometries) -> dict[str, float]:
+    """Every unit whose interior meets the area's, with the share of its area the area covers."""
+    found = {}
+    for code, geometry in zip(codes, geometries):
+        # (Cells cut by GEOS overlays can "meet" along an edge with zero common area: no match then.)
+        if geometry is not None and shapely.relate_pattern(area, geometry, "T********"):
+            if (covered := shapely.intersection(area, geometry).area) > 0:
+                found[code] = covered / geometry.area
+    return found
+
+
+def areas(codes, geometries) -> list[tuple[str, shapely.Geometry]]:
+    """Random shapes and shapes along unit borders: stars, holes, multipolygons, units' own outlines."""
+    by_code = dict(zip(codes, geometries))
+    rng = np.random.default_rng(29)
+    shapes = []
+    for number in range(12):
+        angles = np.sort(rng.uniform(0, 2 * math.pi, 11))
+        radii = rng.uniform(0.05, 0.45, 11)
+        cx, cy = rng.uniform(0.1, 1.0), rng.uniform(0.1, 0.9)
+        star = shapely.make_valid(shapely.Polygon(np.column_stack([cx + radii * np.cos(angles),
+                                                                   cy + radii * np.sin(angles)])))
+        shapes.append((f"star {number}", star))
+    shapes += [
+        ("city outline", by_code[CITY]),
+        ("district outline", by_code["410102000000"]),
+        ("township outline", by_code["410103001000"]),
+        ("gappy township outline", by_code[GAPPY]),
+        ("sliver's township", by_code["410102001000"]),
+        ("two townships", shapely.union(by_code["410102002000"], by_code["410102003000"])),
+        ("city with a district-sized hole", shapely.Polygon(
+            by_code[CITY].exterior, [shapely.buffer(by_code["410103000000"], -0.02).exterior.coords])),
+        ("a township's villages but one", shapely.union_all([by_code[f"410104003{v:03d}"] for v in (1, 2, 4, 5)])),
+        ("townships of two districts", shapely.MultiPolygon(
+            list(shapely.get_parts(by_code["410104002000"])) + list(shapely.get_parts(by_code["410102003000"])))),
+        ("village buffered out", shapely.buffer(by_code["410104002003"], 0.03)),
+        ("exclave island and more", shapely.box(1.4, 1.4, 1.7, 1.7)),
+        ("the zone", by_code[ZONE]),
+        ("circle", circle(0.4, 0.4, 20)),
+        ("everything", shapely.box(-1, -1, 3, 3)),
+        ("box on the city's west edge", shapely.box(-0.5, 0.2, 0.0, 0.6)),
+    ]
+    return shapes
+
+
+def test_nested_answer_equals_brute_force_and_the_flat_index(units):
+    codes, geometries = units["codes"], units["geometries"]
+    for label, area in areas(codes, geometries):
+        assert area.is_valid, label
+        expected = brute_force(area, codes, geometries)
+        nested = {m.code: m.fraction for m in units["nested"].intersecting(area)}
+        flat = {m.code: m.fraction for m in units["flat"].intersecting(area)}
+        assert nested.keys() == expected.keys(), label
+        assert nested.keys() == flat.keys(), label
+        for code, fraction in expected.items():
+            assert nested[code] == pytest.approx(fraction, rel=1e-3, abs=1e-12), (label, code)
+            assert nested[code] == pytest.approx(flat[code], rel=1e-9, abs=1e-12), (label, code)
+            assert (nested[code] == 1.0) == (flat[code] == 1.0), (label, code)
+        quick = units["nested"].intersecting(area, with_fraction=False)
+        quick_flat = units["flat"].intersecting(area, with_fraction=False)
+        assert [m.code for m in quick] == [m.code for m in quick_flat], label
+        assert set(expected) <= {m.code for m in quick}, label
+        for match, same in zip(quick, quick_flat):
+            assert match.fraction == 1.0 if same.fraction == 1.0 else math.isnan(match.fraction), label
+
+
+def test_levels_filter_still_uses_ancestors_but_returns_only_the_wanted(units):
+    codes, geometries = units["codes"], units["geometries"]
+    for label, area in areas(codes, geometries):
+        expected = brute_force(area, codes, geometries)
+        villages = units["nested"].intersecting(area, levels=["village"])
+        assert [m.code for m in villages] == sorted(c for c in expected if units["levels"][codes.index(c)] == "village")
+        for match in villages:
+            assert match.fraction == pytest.approx(expected[match.code], rel=1e-3), label
+
+
+def test_sliver_outside_its_township_is_not_taken_for_whole(units):
+    by_code = dict(zip(units["codes"], units["geometries"]))
+    township = by_code["410102001000"]
+    found = {m.code: m.fraction for m in units["nested"].intersecting(township)}
+    assert found["410102001000"] == 1.0
+    assert 0 < found[SLIVER] < 1                    # its part beyond the township is not covered
+    beyond = shapely.difference(by_code[SLIVER], township)
+    found = {m.code: m.fraction for m in units["nested"].intersecting(beyond)}
+    assert SLIVER in found                           # matched although its township is not
+    assert "410102001000" not in found
+    # Areas keeping clear of the township's edge: the township is decided at once, the sliver still on its own.
+    found = {m.code: m.fraction for m in units["nested"].intersecting(shapely.buffer(beyond, -0.001))}
+    assert SLIVER in found and "410102001000" not in found
+    found = {m.code: m.fraction for m in units["nested"].intersecting(shapely.buffer(township, 0.0005))}
+    assert found["410102001000"] == 1.0 and 0 < found[SLIVER] < 1
+
+
+def test_zone_over_several_districts_is_matched_on_its_own(units):
+    by_code = dict(zip(units["codes"], units["geometries"]))
+    districts = [code for code, level in zip(units["codes"], units["levels"])
+                 if level == "district" and code != ZONE and by_code[code] is not None
+                 and shapely.intersection(by_code[ZONE], by_code[code]).area > 1e-4]
+    assert len(districts) >= 2
+    for district in districts:
+        found = {m.code: m.fraction for m in units["nested"].intersecting(
+            shapely.intersection(by_code[ZONE], by_code[district]))}
+        assert ZONE in found and 0 < found[ZONE] < 1
+        assert district in found
+
+
+def test_points_give_the_same_units_with_and_without_parents(units):
+    rng = np.random.default_rng(3)
+    lons, lats = rng.uniform(-0.1, 1.7, 400), rng.uniform(-0.1, 1.7, 400)
+    # Points on vertices of unit polygons: on shared edges and corners.
+    corners = shapely.get_coordinates(np.array([g for g in units["geometries"] if g is not None]))[::7]
+    lons, lats = np.concatenate([lons, corners[:, 0]]), np.concatenate([lats, corners[:, 1]])
+    # The index's outer corners, beyond them, and no position at all.
+    xmin, ymin, xmax, ymax = units["nested"].bounds
+    lons = np.concatenate([lons, [xmin, xmax, xmax, xmax + 1e-9, -50.0, np.nan, 0.5]])
+    lats = np.concatenate([lats, [ymin, ymax, ymin, ymax, 0.5, 0.5, np.inf]])
+    by_point = units["nested"].units_at(lons, lats)
+    assert by_point == units["flat"].units_at(lons, lats)
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for lon, lat, found in zip(lons, lats, by_point):
+        assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+    assert not any(by_point[-4:])
+    for level in ("district", "township", "village"):
+        assert units["nested"].locate(lons, lats, level) == units["flat"].locate(lons, lats, level)
+
+
+def test_parent_codes_must_match_the_units(units):
+    with pytest.raises(ValueError):
+        UnitIndex(["410100000000"], ["city"], [shapely.box(0, 0, 1, 1)], parents=[])
+    # A parent code that is unknown or the unit itself is no nesting.
+    index = UnitIndex(["410100000000", "410102000000"], ["city", "district"],
+                      [shapely.box(0, 0, 1, 1), shapely.box(0, 0, 1, 1)], parents=["410100000000", "999"])
+    assert [(m.code, m.fraction) for m in index.intersecting(shapely.box(0, 0, 0.5, 1))] == [
+        ("410100000000", 0.5), ("410102000000", 0.5)]
+
+
+def test_child_sticking_out_by_rounding_noise_is_decided_exactly():
+    parent = shapely.box(0, 0, 1, 1)
+    child = shapely.box(0, 0, 0.5, 1 + 1e-12)            # loosely nested: 1e-12 beyond its parent's top edge
+    codes, levels = ["410102000000", "410102001000"], ["district", "township"]
+    index = UnitIndex(codes, levels, [parent, child], parents=[None, "410102000000"])
+    found = {m.code: m.fraction for m in index.intersecting(parent)}
+    assert found["410102000000"] == 1.0 and 0.999 < found["410102001000"] < 1.0   # its noise is outside
+    found = {m.code: m.fraction for m in index.intersecting(shapely.box(-1, -1, 2, 2))}
+    assert found == {"410102000000": 1.0, "410102001000": 1.0}
+    above = shapely.box(0, 1, 1, 2)                       # touches the parent: only the noise is inside
+    assert [m.code for m in index.intersecting(above)] == ["410102001000"]
+    assert [m.code for m in index.intersecting(above, with_fraction=False)] == ["410102001000"]
+    assert index.intersecting(shapely.box(0, 1.5, 1, 2)) == []
+    assert index.units_at([0.25, 0.25], [1 + 0.5e-12, 0.5]) == [["410102001000"], codes]
+
+
+def test_child_reaching_far_beyond_its_parent_is_never_nested():
+    parent = shapely.box(0, 0, 1, 1)
+    child = shapely.union(shapely.box(0, 0, 0.5, 1), shapely.box(0.2, 0.9, 0.3, 3))   # a long arm northwards
+    index = UnitIndex(["410102000000", "410102001000"], ["district", "township"], [parent, child],
+                      parents=[None, "410102000000"])
+    far_north = shapely.box(0.15, 2.5, 0.35, 2.8)         # far from the parent, over the arm
+    assert [m.code for m in index.intersecting(far_north)] == ["410102001000"]
+    around = shapely.box(-0.5, -0.5, 1.5, 1.5)            # the parent whole, the arm mostly outside
+    found = {m.code: m.fraction for m in index.intersecting(around, with_fraction=True)}
+    assert found["410102000000"] == 1.0 and 0 < found["410102001000"] < 1
+    assert index.units_at([0.25], [2.0]) == [["410102001000"]]
