@@ -112,10 +112,17 @@ class Watch:
             self.outside.append(route.request.url)
             route.abort()
 
+    def _failed(self, request) -> None:
+        # Chromium asks for the icon after the page has loaded; leaving the page at once cancels that request,
+        # which is no fault of the page (a missing icon would be a 404, and that is still caught).
+        if request.failure == "net::ERR_ABORTED" and "/favicon." in request.url:
+            return
+        self.failed.append(f"{request.url} {request.failure}")
+
     def __call__(self, page) -> None:
         """Keep `page` to the service and collect what goes wrong on it."""
         page.route("**/*", self._only_the_service)
-        page.on("requestfailed", lambda request: self.failed.append(f"{request.url} {request.failure}"))
+        page.on("requestfailed", self._failed)
         page.on("console", lambda message: self.errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
 
