@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
 from fangxun.core.errors import BadInput, Conflict, NotFound
+from fangxun.core.row_ids import is_row_id
 from fangxun.core.times import parse_local_time
 from fangxun.plans.absence_rules import KIND_LABELS
 from fangxun.plans.contact_rules import PERSON_ROLES
@@ -56,7 +57,7 @@ async def add_absence(session: AsyncSession, contact_id: int, fields: dict, acto
         raise BadInput(f"联系人 {contact_id}（{person.name}）是{ROLE_LABELS.get(person.role, person.role)}，"
                        "只有责任人和副责任人登记请假、出差", extra={"field": "contact_id"})
     kind = fields.get("kind")
-    if kind not in KIND_LABELS:
+    if not isinstance(kind, str) or kind not in KIND_LABELS:
         raise _field(f"应为 leave（请假）或 trip（出差），收到 {str(kind)[:20]!r}", "kind")
     starts_at = absence_time(fields.get("starts_at"), "starts_at", end=False)
     ends_at = absence_time(fields.get("ends_at"), "ends_at", end=True)
@@ -73,7 +74,7 @@ async def add_absence(session: AsyncSession, contact_id: int, fields: dict, acto
             raise _field("应为联系人编号（整数），不指定时由本单位副责任人代理", "deputy_contact_id")
         if deputy_id == contact_id:
             raise _field("代理人（AB角）不能是请假者本人", "deputy_contact_id")
-        deputy = await session.get(Contact, deputy_id)
+        deputy = await session.get(Contact, deputy_id) if is_row_id(deputy_id) else None
         if deputy is None:
             raise _field(f"联系人 {deputy_id} 不存在", "deputy_contact_id")
     absence = ContactAbsence(contact_id=contact_id, kind=kind, starts_at=starts_at, ends_at=ends_at,

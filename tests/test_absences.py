@@ -231,10 +231,13 @@ async def _audit(sessions, action):
 
 @pytest.mark.parametrize("body, field, words", [
     ({"kind": "holiday"}, "kind", "leave（请假）或 trip（出差）"),
+    ({"kind": {"a": 1}}, "kind", "leave（请假）或 trip（出差）"),   # the fuzzer's: a 500 once
+    ({"kind": ["leave"]}, "kind", "leave（请假）或 trip（出差）"),
     ({"ends_at": "2026-06-01T09:00:00+08:00"}, "ends_at", "结束时间应晚于开始时间"),
     ({"starts_at": "明天"}, "starts_at", "无法读取"),
     ({"deputy_contact_id": "李四"}, "deputy_contact_id", "应为联系人编号"),
     ({"deputy_contact_id": 999999}, "deputy_contact_id", "联系人 999999 不存在"),
+    ({"deputy_contact_id": 358843661447822}, "deputy_contact_id", "联系人 358843661447822 不存在"),  # beyond INTEGER
     ({"deputy_contact_id": "self"}, "deputy_contact_id", "不能是请假者本人"),
     ({"reason": "事" * 201}, "reason", "不超过 200 字"),
     ({"note": "x"}, "note", "不是可填写的字段"),
