@@ -18,7 +18,9 @@ FORMATS = ("text", "json")
 # Fields an access line (api/access_log.py) adds, in the order the JSON shows them.
 ACCESS_FIELDS = ("remote", "method", "path", "status", "bytes", "duration_ms")
 # Libraries whose INFO lines say nothing an operator needs (APScheduler: "Running job …" every 30 s).
-QUIET_LOGGERS = {"apscheduler": logging.WARNING}
+QUIET_LOGGERS = {"apscheduler": logging.WARNING,
+                 # Alembic names each plugin it sets up at INFO when first imported (now at the first upgrade check).
+                 "alembic.runtime.plugins": logging.WARNING}
 LEVEL_VARIABLE = "FANGXUN_LOG_LEVEL"
 FORMAT_VARIABLE = "FANGXUN_LOG_FORMAT"
 
