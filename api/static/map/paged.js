@@ -154,10 +154,7 @@
 
   /* The search box asks the service; a pick zooms to the unit at its level and opens its popup once loaded. */
   function pagedSearch(map, units, box) {
-    var input = box.querySelector('input'), list = box.querySelector('ul'), t = FM.config.text;
-    var shown = [], active = -1, timer = null, asked = 0;
-
-    function close() { list.hidden = true; list.textContent = ''; shown = []; active = -1; }
+    var timer = null, asked = 0;
 
     function show(unit) {
       var url = FM.config.paged.unitsUrl + '?root=' + encodeURIComponent(unit.code) + '&level=' +
@@ -179,59 +176,16 @@
       });
     }
 
-    function pick(index) {
-      var unit = shown[index];
-      if (!unit) { return; }
-      input.value = unit.name;
-      close();
-      show(unit);
-    }
-
-    function highlight(index) {
-      active = index;
-      Array.prototype.forEach.call(list.children, function (item, i) {
-        item.setAttribute('aria-selected', i === index ? 'true' : 'false');
-      });
-    }
-
-    function render(found) {
-      list.textContent = '';
-      shown = found;
-      active = -1;
-      if (!found.length) { list.appendChild(FM.el('li', 'fx-search-empty', t.searchEmpty)); }
-      found.forEach(function (unit, index) {
-        var item = FM.el('li', 'fx-search-item');
-        item.setAttribute('role', 'option');
-        item.appendChild(FM.el('b', null, unit.name));
-        item.appendChild(FM.el('span', null, unit.level_label + (unit.label !== unit.name ? ' · ' + unit.label : '')));
-        item.addEventListener('mousedown', function (event) { event.preventDefault(); pick(index); });
-        list.appendChild(item);
-      });
-      list.hidden = false;
-    }
-
-    input.addEventListener('input', function () {
-      var query = input.value.trim(), ticket = ++asked;
+    FM.searchBox(box, function (query, render) {
+      var ticket = ++asked;
       window.clearTimeout(timer);
-      if (!query) { close(); return; }
+      if (!query) { return; }
       timer = window.setTimeout(function () {
         getJSON(FM.config.paged.searchUrl + '?limit=20&q=' + encodeURIComponent(query)).then(function (body) {
           if (ticket === asked) { render(body.units); }
         });
       }, 150);
-    });
-    input.addEventListener('keydown', function (event) {
-      if (event.key === 'ArrowDown' && shown.length) {
-        highlight((active + 1) % shown.length); event.preventDefault();
-      } else if (event.key === 'ArrowUp' && shown.length) {
-        highlight((active - 1 + shown.length) % shown.length); event.preventDefault();
-      } else if (event.key === 'Enter') {
-        pick(active >= 0 ? active : 0); event.preventDefault();
-      } else if (event.key === 'Escape') {
-        close();
-      }
-    });
-    input.addEventListener('blur', function () { window.setTimeout(close, 150); });
+    }, function (unit) { return unit.level_label + (unit.label !== unit.name ? ' · ' + unit.label : ''); }, show);
   }
 
   function first(group) {

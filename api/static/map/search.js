@@ -25,7 +25,10 @@
     unit.layer.openPopup();
   };
 
-  FM.unitSearch = function (map, levels, box) {
+  /* A search box over `box`'s input and list, with arrow keys, Enter and Escape: `find(query, show)` hands the
+     matches to `show` (at once or later; an empty query closes the list), `label(unit)` is the text after a name,
+     `choose(unit)` is what picking one does. The exported file searches its own units, the served map the service. */
+  FM.searchBox = function (box, find, label, choose) {
     var input = box.querySelector('input'), list = box.querySelector('ul'), t = FM.config.text;
     var shown = [], active = -1;
 
@@ -36,7 +39,7 @@
       if (!unit) { return; }
       input.value = unit.name;
       close();
-      FM.showUnit(map, levels, unit);
+      choose(unit);
     }
 
     function highlight(index) {
@@ -46,24 +49,26 @@
       });
     }
 
-    input.addEventListener('input', function () {
-      var query = input.value.trim();
+    function show(found) {
       list.textContent = '';
-      if (!query) { close(); return; }
-      shown = matches(query);
+      shown = found;
       active = -1;
-      if (!shown.length) {
-        list.appendChild(FM.el('li', 'fx-search-empty', t.searchEmpty));
-      }
-      shown.forEach(function (unit, index) {
+      if (!found.length) { list.appendChild(FM.el('li', 'fx-search-empty', t.searchEmpty)); }
+      found.forEach(function (unit, index) {
         var item = FM.el('li', 'fx-search-item');
         item.setAttribute('role', 'option');
         item.appendChild(FM.el('b', null, unit.name));
-        item.appendChild(FM.el('span', null, FM.config.levels[unit.level] + (unit.parent ? ' · ' + unit.parent : '')));
+        item.appendChild(FM.el('span', null, label(unit)));
         item.addEventListener('mousedown', function (event) { event.preventDefault(); pick(index); });
         list.appendChild(item);
       });
       list.hidden = false;
+    }
+
+    input.addEventListener('input', function () {
+      var query = input.value.trim();
+      if (!query) { close(); }
+      find(query, show);
     });
     input.addEventListener('keydown', function (event) {
       if (event.key === 'ArrowDown' && shown.length) {
@@ -77,5 +82,11 @@
       }
     });
     input.addEventListener('blur', function () { window.setTimeout(close, 150); });
+  };
+
+  FM.unitSearch = function (map, levels, box) {
+    FM.searchBox(box, function (query, show) { if (query) { show(matches(query)); } },
+      function (unit) { return FM.config.levels[unit.level] + (unit.parent ? ' · ' + unit.parent : ''); },
+      function (unit) { FM.showUnit(map, levels, unit); });
   };
 }());
