@@ -63,6 +63,8 @@ VILLAGES_IN_VIEW = """() => {
   const fm = window.FangxunMap, view = fm.map.getBounds().pad(0.2), layers = Object.values(fm.paged.units.byCode);
   return layers.length > 0 && layers.every((layer) => view.intersects(layer.getBounds()));
 }"""
+SETTLED = ("() => !window.FangxunMap.map._animatingZoom"
+           " && !document.documentElement.hasAttribute('data-map-loading')")
 SHOW_AT = "([lat, lon, zoom]) => window.FangxunMap.map.setView([lat, lon], zoom, {animate: false})"
 
 
@@ -98,7 +100,9 @@ def test_duty_map_pages_by_viewport_in_chromium(service):
         assert {parse_qs(urlsplit(url).query)["level"][0] for url in asked} == {"township", "district"}
         assert all("bbox=" in url for url in asked)
         assert page.locator("#fx-level").inner_text() == "当前显示：乡镇街道（放大可看村社区）"
-        # Zoomed out a step: the districts.
+        # Zoomed out a step: the districts. First the opening view settles (the fit to the city's bounds animates, and
+        # a zoom asked for meanwhile is undone when that animation ends), and the load it started finishes.
+        page.wait_for_function(SETTLED)
         page.evaluate("() => window.FangxunMap.map.zoomOut(1, {animate: false})")
         page.wait_for_function(LEVEL_IS, arg="district")
         page.wait_for_function(PATHS_ARE, arg=counts["district"])
