@@ -14,10 +14,11 @@ from support.warning_factories import NOON, make_warning, notifications, warning
 from fangxun.warnings.acks.waves import run_pass
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
-from fangxun.warnings.delivery.outbox import claim
+from fangxun.warnings.delivery.outbox import Claimed, claim
+from fangxun.warnings.delivery.pipeline import Pipeline
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.scheduler import WarningJobs
-from fangxun.warnings.vocabulary import PRIORITIES
+from fangxun.warnings.vocabulary import PRIORITIES, priority
 
 REACHABLE = 11  # the red warning's notices that have an address (one 责任人 has none: escalated at once)
 PAST_RED_DEADLINE = timedelta(minutes=16)
@@ -114,3 +115,25 @@ async def test_the_next_pass_runs_once_the_previous_one_has_finished(sessions, c
     clock.advance(minutes=16)
     assert await jobs.escalate() == REACHABLE
     assert len(await _follow_ups(sessions, warning_id)) == REACHABLE + 1
+
+
+async def test_a_first_notice_handed_to_the_dispatcher_goes_ahead_of_queued_reminders():
+    async def send(row):
+        raise AssertionError("not sent here")
+
+    state = Pipeline(send, {"hook": 2})
+    reminders = [_claimed(number, priority(colour="red", purpose="reminder")) for number in range(1, 6)]
+    notice = _claimed(9, priority(colour="blue"))
+    for row in reminders:
+        state.enqueue(row, "hook")
+    state.enqueue(notice, "hook")
+    try:
+        assert [row.id for row in state.take_to_begin()["hook"]] == [9, 1, 2, 3]
+        state.put_back({"hook": [notice, reminders[0]]})
+        assert [row.id for row in state.queued["hook"]] == [9, 1, 4, 5] and len(state.queued["hook"]) == 4
+    finally:
+        await state.close()
+
+
+def _claimed(number: int, rank: int) -> Claimed:
+    return Claimed(number, 1, "hook", f"addr-{number}", "某人", {}, f"k-{number}", 0, "notice", rank)
