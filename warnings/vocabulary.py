@@ -28,7 +28,7 @@ PURPOSES = ("notice", "reminder", "escalation")
 # they are not weather warnings: they join no event, are left out of warning statistics, the CAP
 # feed and the map.
 RESPONSE_SOURCE = "response"
-# 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: the outbox is claimed in this order.
+# 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: the outbox is claimed in this order (first notices).
 PRIORITIES = {"red": 0, "orange": 1, "yellow": 2, None: 2, "blue": 3}
 # Reminders and escalations are claimed after every first notice (a queued wave of them never holds up a new
 # warning): their colour's priority plus this (4 red … 7 blue).

@@ -4,9 +4,9 @@ notice, demo history), and of their 叫应 state.
 A row is made from a NewNotice (to whom, about which warning, why, with which payload) by a NoticeWriter,
 which adds what every row has in common: the ack token of its idempotency key (only the token's hash is
 stored), the due time (quiet hours hold blue and yellow), the priority (by colour; reminders and escalations
-after every first notice), and the lease when a
-dispatcher in this process takes it straight away (outbox.Handoff). Rows are inserted a chunk at a time as
-the insert takes them: one COPY on PostgreSQL, executemany on SQLite (a city-wide fan-out is ten thousand).
+after every first notice), and the lease when a dispatcher in this process takes it straight away
+(outbox.Handoff). Rows are inserted a chunk at a time as the insert takes them: one COPY on PostgreSQL,
+executemany on SQLite (a city-wide fan-out is ten thousand).
 
 The UPDATEs of 叫应 state (acknowledged, reminded, escalated, looked at again later) are here too: this
 module owns a notification's life apart from its sending; outbox.py owns the sending state (claim, lease,
