@@ -82,17 +82,25 @@ class UnitIndex:
         self._part_area = shapely.area(parts) * self._part_scale
         self._unit_area = np.bincount(owners, weights=self._part_area, minlength=n)
         self._unit_parts = np.bincount(owners, minlength=n)
+        self._outlines: dict[int, tuple] = {}
         samples = shapely.point_on_surface(parts)
         self._sample_x = shapely.get_x(samples)
         self._sample_y = shapely.get_y(samples)
         # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
         bounds = shapely.bounds(parts)
         self._part_bounds = bounds
+        self._unit_bounds = np.full((n, 4), np.nan)
+        if len(parts):
+            present = self._unit_parts > 0
+            starts = np.cumsum(self._unit_parts) - self._unit_parts
+            self._unit_bounds[present, :2] = np.minimum.reduceat(bounds[:, :2], starts[present])
+            self._unit_bounds[present, 2:] = np.maximum.reduceat(bounds[:, 2:], starts[present])
         self._step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]))) \
             if len(parts) else 0.0
+        self._part_coords = shapely.get_num_coordinates(parts)
         shapely.prepare(parts)
         self._tree = shapely.STRtree(parts)
-        self._level_trees: dict[str, tuple[shapely.STRtree, np.ndarray]] = {}
+        self._level_grids: dict[str, tuple[_PartGrid, np.ndarray, np.ndarray]] = {}
         self._grid: _PartGrid | None = None
         self._nest([parents[i] for i in order], shapes)
 
@@ -100,6 +108,9 @@ class UnitIndex:
         """Each unit's nesting parent (n for none) and depth below its topmost nesting ancestor."""
         n = len(self._codes)
         position = {code: number for number, code in enumerate(self._codes)}
+        # Each unit's parent as listed (n for none): a unit's outline as the area settles its whole subtree.
+        self._parent = np.array([position.get(p, n) if p != self._codes[u] else n for u, p in enumerate(parents)],
+                                dtype=np.int64)
         has_parts = self._unit_parts > 0
         child = np.array([u for u, p in enumerate(parents) if p in position and p != self._codes[u]], dtype=np.int64)
         parent = np.array([position[parents[u]] for u in child.tolist()], dtype=np.int64)
@@ -167,13 +178,21 @@ class UnitIndex:
             wanted[:] = False
             wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
                     if lv in self._level_ids]] = True
+        full, partial, pieces = [], [], []
+        outline = self._outline_of(area, candidates)
+        if outline is not None:
+            # The area is a unit's own outline: its subtree's answer is worked out once and kept.
+            inside, meeting, covered, subtree = self._outline_answer(outline)
+            full.append(inside)
+            partial.append(meeting)
+            pieces.append(covered)
+            candidates = candidates[~subtree[self._owner[candidates]]]
         query = _AreaQuery(self, area, wanted, with_fraction)
         # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
         status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
         # (Few candidates are quicker tested in one pass than level by level.)
         depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
             else np.zeros(len(candidates), dtype=np.int64)
-        full, partial, pieces = [], [], []
         for depth in np.flatnonzero(np.bincount(depths)).tolist():
             parts = candidates[depths == depth]
             owners = self._owner[parts]
@@ -206,6 +225,49 @@ class UnitIndex:
         full = full[wanted[self._part_level[full]]]
         keep = wanted[self._part_level[partial]]
         return self._matches(full, partial[keep], pieces[keep], with_fraction)
+
+    def _outline_of(self, area, candidates: np.ndarray) -> int | None:
+        """The unit whose polygons are exactly the area's, in order, if one is among the candidates."""
+        bounds = shapely.bounds(area)
+        # (Such a unit has a part as far west as the area reaches.)
+        units = np.unique(self._owner[candidates[self._part_bounds[candidates, 0] == bounds[0]]])
+        units = units[(self._unit_bounds[units] == bounds).all(axis=1)]
+        if len(units) == 0:
+            return None
+        polygons = shapely.get_parts(area)
+        units = units[self._unit_parts[units] == len(polygons)]
+        for unit in units.tolist():
+            first = int(np.searchsorted(self._owner, unit))
+            if shapely.equals_exact(self._parts[first:first + len(polygons)], polygons, 0.0).all():
+                return unit
+        return None
+
+    def _outline_answer(self, unit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts meeting, their covered areas, units of the subtree) for the unit's own
+        outline as the area, for the unit and every unit below it; the last _OUTLINES_KEPT are kept."""
+        if (answer := self._outlines.get(unit)) is not None:
+            return answer
+        n = len(self._codes)
+        subtree = np.zeros(n + 1, dtype=bool)
+        subtree[unit] = True
+        for _ in range(64):   # (parent codes deeper than that, or in a cycle, are not followed)
+            grown = subtree[:n] | subtree[self._parent]
+            if np.array_equal(grown, subtree[:n]):
+                break
+            subtree[:n] = grown
+        first = int(np.searchsorted(self._owner, unit))
+        polygons = self._parts[first:first + int(self._unit_parts[unit])]
+        area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
+        query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
+        inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
+        answer = (inside, meeting, covered, subtree[:n])
+        if len(self._outlines) >= _OUTLINES_KEPT:
+            try:
+                self._outlines.pop(next(iter(self._outlines)))
+            except (KeyError, RuntimeError, StopIteration):   # another thread got there first
+                pass
+        self._outlines[unit] = answer
+        return answer
 
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
         n = len(self._codes)
@@ -244,17 +306,17 @@ class UnitIndex:
         out = np.full(len(lons), None, dtype=object)
         if level not in self._level_ids or len(lons) == 0:
             return out.tolist()
-        tree, members = self._level_tree(level)
-        # Box candidates from the tree, then point-in-polygon on the prepared parts (much faster than
-        # a predicate query, which prepares the points instead of the polygons).
-        point_index, hit = _by_part(*tree.query(shapely.points(lons, lats)))
-        inside = shapely.intersects_xy(self._parts[members[hit]], lons[point_index], lats[point_index])
+        grid, members, bounds = self._level_grid(level)
+        # Candidates from the level's own grid, ordered by point then part (so by code): the first part
+        # found to hold a point is its lowest code. Pairs whose part covers the point's cell need no test.
+        point_index, hit, inside = grid.query(lons, lats, bounds)
+        test = np.flatnonzero(~inside)
+        test = test[np.argsort(hit[test], kind="stable")]   # one polygon's tests in a row run faster
+        inside[test] = shapely.intersects_xy(self._parts[members[hit[test]]], lons[point_index[test]],
+                                             lats[point_index[test]])
         point_index, hit = point_index[inside], hit[inside]
-        if len(hit):
-            # Tree order follows code order, so the first hit of each point is its lowest code.
-            order = np.lexsort((hit, point_index))
-            first_points, first = np.unique(point_index[order], return_index=True)
-            out[first_points] = self._code_array[self._owner[members[hit[order][first]]]]
+        first = np.concatenate([[True], point_index[1:] != point_index[:-1]])
+        out[point_index[first]] = self._code_array[self._owner[members[hit[first]]]]
         return out.tolist()
 
     def units_at(self, lons, lats) -> list[list[str]]:
@@ -303,11 +365,14 @@ class UnitIndex:
             self._grid = _PartGrid(self._part_bounds, self._step, self._parts)
         return self._grid
 
-    def _level_tree(self, level: str) -> tuple[shapely.STRtree, np.ndarray]:
-        if level not in self._level_trees:
+    def _level_grid(self, level: str) -> tuple[_PartGrid, np.ndarray, np.ndarray]:
+        """A grid of one level's parts (cells about their median size), their part numbers and boxes."""
+        if level not in self._level_grids:
             members = np.flatnonzero(self._part_level == self._level_ids[level])
-            self._level_trees[level] = (shapely.STRtree(self._parts[members]), members)
-        return self._level_trees[level]
+            bounds = self._part_bounds[members]
+            step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])))
+            self._level_grids[level] = (_PartGrid(bounds, step, self._parts[members]), members, bounds)
+        return self._level_grids[level]
 
     def by_geocodes(self, geocodes) -> list[str]:
         """Indexed unit codes named by 12-digit codes, 6-digit adcodes or 9-digit township codes, sorted."""
@@ -411,6 +476,8 @@ _OPEN, _WHOLE, _MISSED = 0, 1, 2
 NEST_TOLERANCE = 1e-9
 # Parts whose box stays this many tolerances from the area's boundary are far enough to follow a loose parent.
 _MARGIN = 8
+# Units whose answer for their own outline as the area is kept.
+_OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.
@@ -500,7 +567,7 @@ class _AreaQuery:
         """Whether the area contains each part; a part identical to a polygon of the area (a unit's own
         outline) is, without the costly test of two equal boundaries."""
         shapes = self.index._parts[parts]
-        counts = shapely.get_num_coordinates(shapes)
+        counts = self.index._part_coords[parts]
         same = np.zeros(len(parts), dtype=bool)
         for polygon, count in zip(self.polygons, shapely.get_num_coordinates(self.polygons).tolist()):
             alike = np.flatnonzero(~same & (counts == count))

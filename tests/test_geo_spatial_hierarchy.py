@@ -228,3 +228,51 @@ def test_child_reaching_far_beyond_its_parent_is_never_nested():
     found = {m.code: m.fraction for m in index.intersecting(around, with_fraction=True)}
     assert found["410102000000"] == 1.0 and 0 < found["410102001000"] < 1
     assert index.units_at([0.25], [2.0]) == [["410102001000"]]
+
+
+@pytest.mark.parametrize("code", [CITY, "410102000000", EXCLAVE, GAPPY, "410102001000", ZONE, SLIVER])
+def test_unit_outline_as_area_is_answered_for_its_subtree_exactly(units, code):
+    """A unit's own outline as the area: the subtree's answer is worked out once, kept, and exact each time."""
+    codes, geometries = units["codes"], units["geometries"]
+    outline = dict(zip(codes, geometries))[code]
+    shapes = [outline] + ([shapely.MultiPolygon([outline])] if outline.geom_type == "Polygon" else [])
+    expected = brute_force(outline, codes, geometries)
+    for name in ("nested", "flat"):
+        index = units[name]
+        for area in shapes + shapes:                      # the second round comes from what was kept
+            found = {m.code: m.fraction for m in index.intersecting(area)}
+            assert found.keys() == expected.keys(), (name, code)
+            for unit, fraction in expected.items():
+                assert found[unit] == pytest.approx(fraction, rel=1e-3, abs=1e-12), (name, code, unit)
+            quick = {m.code: m.fraction for m in index.intersecting(area, with_fraction=False)}
+            # (Without fractions, cells cut by GEOS overlays may also "meet" along an edge, as in the flat index.)
+            assert expected.keys() <= quick.keys(), (name, code)
+            assert quick.keys() == {m.code for m in units["flat"].intersecting(area, with_fraction=False)}
+            # (A unit sticking out by rounding noise is partly covered, though its fraction rounds to 1.0.)
+            assert all(found[c] == 1.0 for c in found if quick[c] == 1.0), (name, code)
+            villages = [m.code for m in index.intersecting(area, levels="village")]
+            assert villages == sorted(c for c in expected if units["levels"][codes.index(c)] == "village")
+        assert codes.index(code) in index._outlines        # the outline was recognised as the unit's
+
+
+def test_points_on_grid_cell_edges_and_in_covered_cells(units):
+    """Points known from a cell their unit covers, on the cells' edges and corners, as brute force finds them."""
+    grid = units["nested"].grid
+    columns, rows = np.meshgrid(np.arange(-1, grid.shape[0] + 1), np.arange(-1, grid.shape[1] + 1))
+    corners_x = grid.low[0] + columns.ravel() * grid.cell
+    corners_y = grid.low[1] + rows.ravel() * grid.cell
+    rng = np.random.default_rng(11)
+    lons = np.concatenate([corners_x, corners_x + grid.cell / 2, rng.uniform(-0.1, 1.7, 600)])
+    lats = np.concatenate([corners_y, corners_y, rng.uniform(-0.1, 1.7, 600)])
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for name in ("nested", "flat"):
+        by_point = units[name].units_at(lons, lats)
+        for lon, lat, found in zip(lons, lats, by_point):
+            assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+        for level in ("district", "township", "village"):
+            located = units[name].locate(lons, lats, level)
+            for lon, lat, code in zip(lons, lats, located):
+                inside = [c for c, shape in shapes if units["levels"][units["codes"].index(c)] == level
+                          and shapely.intersects_xy(shape, lon, lat)]
+                assert code == (inside[0] if inside else None), (lon, lat, level)
+    assert units["nested"].grid.covered.any()             # some pairs were known from their cell
