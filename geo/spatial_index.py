@@ -476,6 +476,8 @@ _OPEN, _WHOLE, _MISSED = 0, 1, 2
 NEST_TOLERANCE = 1e-9
 # Parts whose box stays this many tolerances from the area's boundary are far enough to follow a loose parent.
 _MARGIN = 8
+# Parts with more vertices than this are cut to the area's box before the overlay that measures them.
+_CUT_FROM = 64
 # Units whose answer for their own outline as the area is kept.
 _OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
@@ -604,7 +606,16 @@ class _AreaQuery:
         around = self._covers_area(parts)
         covered[around] = self.measure
         rest = parts[~around]
-        covered[~around] = shapely.area(shapely.intersection(index._parts[rest], self.area))
+        shapes = index._parts[rest]
+        # A large part reaching beyond the area's box is first cut to that box (a cheap, linear cut), so
+        # the overlay sees only its vertices near the area; a cut that comes out invalid is not used.
+        large = np.flatnonzero((index._part_coords[rest] > _CUT_FROM) & ~self._in_box(rest))
+        if len(large):
+            cut = shapely.clip_by_rect(shapes[large], *self.bounds)
+            usable = shapely.is_valid(cut)
+            shapes = shapes.copy()
+            shapes[large[usable]] = cut[usable]
+        covered[~around] = shapely.area(shapely.intersection(shapes, self.area))
         return covered * index._part_scale[parts]
 
     def _interiors_meet(self, parts: np.ndarray) -> np.ndarray:

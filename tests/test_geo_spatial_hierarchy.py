@@ -276,3 +276,19 @@ def test_points_on_grid_cell_edges_and_in_covered_cells(units):
                           and shapely.intersects_xy(shape, lon, lat)]
                 assert code == (inside[0] if inside else None), (lon, lat, level)
     assert units["nested"].grid.covered.any()             # some pairs were known from their cell
+
+
+def test_large_part_partly_covered_is_measured_exactly():
+    """A many-vertex unit crossing the area's edge (cut to the area's box before measuring) gets the exact fraction."""
+    angles = np.linspace(0, 2 * math.pi, 400, endpoint=False)
+    radii = 0.3 + 0.01 * np.sin(37 * angles)
+    wavy = shapely.Polygon(np.column_stack([0.5 + radii * np.cos(angles), 0.5 + radii * np.sin(angles)]))
+    codes, levels = ["410102000000", "410102001000"], ["district", "township"]
+    shapes = [wavy, shapely.intersection(wavy, shapely.box(0, 0, 0.5, 1))]
+    index = UnitIndex(codes, levels, shapes, parents=[None, "410102000000"])
+    for area in (shapely.box(0.45, 0.3, 0.9, 0.6), circle(0.7, 0.6, 8), shapely.box(-1, 0.49, 2, 0.51)):
+        expected = brute_force(area, codes, shapes)
+        found = {m.code: m.fraction for m in index.intersecting(area)}
+        assert found.keys() == expected.keys()
+        for code, fraction in expected.items():
+            assert found[code] == pytest.approx(fraction, rel=1e-9)
