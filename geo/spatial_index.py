@@ -83,6 +83,7 @@ class UnitIndex:
         self._unit_area = np.bincount(owners, weights=self._part_area, minlength=n)
         self._unit_parts = np.bincount(owners, minlength=n)
         self._outlines: dict[int, tuple] = {}
+        self._outlines_asked: set[int] = set()
         samples = shapely.point_on_surface(parts)
         self._sample_x = shapely.get_x(samples)
         self._sample_y = shapely.get_y(samples)
@@ -179,10 +180,15 @@ class UnitIndex:
             wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
                     if lv in self._level_ids]] = True
         full, partial, pieces = [], [], []
-        outline = self._outline_of(area, candidates)
+        # A unit's own outline as the area: its subtree's answer is kept from the first query with every
+        # fraction, or worked out when the outline comes again.
+        outline, kept = self._outline_of(area, candidates), None
         if outline is not None:
-            # The area is a unit's own outline: its subtree's answer is worked out once and kept.
-            inside, meeting, covered, subtree = self._outline_answer(outline)
+            kept = self._outlines.get(outline)
+            if kept is None and outline in self._outlines_asked:
+                kept = self._outline_answer(outline)
+        if kept is not None:
+            inside, meeting, covered, subtree = kept
             full.append(inside)
             partial.append(meeting)
             pieces.append(covered)
@@ -222,6 +228,13 @@ class UnitIndex:
                 status[units[counts == self._unit_parts[units]]] = _WHOLE
         full = np.concatenate(full)
         partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        if outline is not None and kept is None:
+            if with_fraction and levels is None:
+                self._keep_outline(outline, full, partial, pieces)
+            else:
+                if len(self._outlines_asked) >= 16 * _OUTLINES_KEPT:
+                    self._outlines_asked.clear()
+                self._outlines_asked.add(outline)
         full = full[wanted[self._part_level[full]]]
         keep = wanted[self._part_level[partial]]
         return self._matches(full, partial[keep], pieces[keep], with_fraction)
@@ -244,9 +257,31 @@ class UnitIndex:
 
     def _outline_answer(self, unit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(parts inside, parts meeting, their covered areas, units of the subtree) for the unit's own
-        outline as the area, for the unit and every unit below it; the last _OUTLINES_KEPT are kept."""
-        if (answer := self._outlines.get(unit)) is not None:
-            return answer
+        outline as the area, for the unit and every unit below it."""
+        subtree = self._subtree(unit)
+        first = int(np.searchsorted(self._owner, unit))
+        polygons = self._parts[first:first + int(self._unit_parts[unit])]
+        area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
+        query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
+        inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
+        return self._keep_outline(unit, inside, meeting, covered)
+
+    def _keep_outline(self, unit: int, inside, meeting, covered) -> tuple:
+        """Keep the subtree's share of a full answer (every level, fractions) for the unit's outline; the
+        last _OUTLINES_KEPT units are kept."""
+        subtree = self._subtree(unit)
+        mine = subtree[self._owner[meeting]]
+        answer = (inside[subtree[self._owner[inside]]], meeting[mine], covered[mine], subtree)
+        if len(self._outlines) >= _OUTLINES_KEPT:
+            try:
+                self._outlines.pop(next(iter(self._outlines)))
+            except (KeyError, RuntimeError, StopIteration):   # another thread got there first
+                pass
+        self._outlines[unit] = answer
+        return answer
+
+    def _subtree(self, unit: int) -> np.ndarray:
+        """Whether each unit is the unit or below it by parent codes."""
         n = len(self._codes)
         subtree = np.zeros(n + 1, dtype=bool)
         subtree[unit] = True
@@ -255,19 +290,7 @@ class UnitIndex:
             if np.array_equal(grown, subtree[:n]):
                 break
             subtree[:n] = grown
-        first = int(np.searchsorted(self._owner, unit))
-        polygons = self._parts[first:first + int(self._unit_parts[unit])]
-        area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
-        query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
-        inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
-        answer = (inside, meeting, covered, subtree[:n])
-        if len(self._outlines) >= _OUTLINES_KEPT:
-            try:
-                self._outlines.pop(next(iter(self._outlines)))
-            except (KeyError, RuntimeError, StopIteration):   # another thread got there first
-                pass
-        self._outlines[unit] = answer
-        return answer
+        return subtree[:n]
 
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
         n = len(self._codes)
