@@ -427,17 +427,25 @@ class _PartGrid:
         part = np.repeat(np.arange(len(bounds)), counts)
         rank = np.arange(len(part)) - np.repeat(np.cumsum(counts) - counts, counts)
         cell = (first[1][part] + rank // width[part]) * self.shape[0] + first[0][part] + rank % width[part]
-        # Cells inside a part's box (parts larger than a cell) are checked once: covered or not.
-        x0, y0, x1, y1 = self._cell_box(cell % self.shape[0], cell // self.shape[0])
-        box = bounds[part]
-        within = np.flatnonzero((x0 >= box[:, 0]) & (x1 <= box[:, 2]) & (y0 >= box[:, 1]) & (y1 <= box[:, 3]))
-        covered = np.zeros(len(part), dtype=bool)
-        covered[within] = shapely.covers(shapes[part[within]],
-                                         shapely.box(x0[within], y0[within], x1[within], y1[within]))
         order = np.argsort(cell, kind="stable")
         self.parts = part[order]
-        self.covered = covered[order]
-        self.starts = np.searchsorted(cell[order], np.arange(int(self.shape.prod()) + 1))
+        self.cells = cell[order]
+        self.starts = np.searchsorted(self.cells, np.arange(int(self.shape.prod()) + 1))
+        self._bounds, self._shapes, self._covered = bounds, shapes, None
+
+    @property
+    def covered(self) -> np.ndarray:
+        """For each entry, whether its part covers the whole cell (checked on first use, for the cells
+        inside the part's box: parts larger than a cell)."""
+        if self._covered is None:
+            x0, y0, x1, y1 = self._cell_box(self.cells % self.shape[0], self.cells // self.shape[0])
+            box = self._bounds[self.parts]
+            within = np.flatnonzero((x0 >= box[:, 0]) & (x1 <= box[:, 2]) & (y0 >= box[:, 1]) & (y1 <= box[:, 3]))
+            covered = np.zeros(len(self.parts), dtype=bool)
+            covered[within] = shapely.covers(self._shapes[self.parts[within]],
+                                             shapely.box(x0[within], y0[within], x1[within], y1[within]))
+            self._covered = covered
+        return self._covered
 
     def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (np.floor((x - self.low[0]) / self.cell).astype(np.int64),
