@@ -41,9 +41,11 @@ class UnitIndex:
     queries test a nested unit only when its parent lies across the area's edge, and a point inside a
     unit is inside its ancestors. Nesting is checked exactly (covers) when the index is built. A unit
     sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
-    boundaries leave them) is nested loosely: it follows its parent only when the parent keeps clear of the
-    area's edge by more than that, and never for points. A unit sticking out further (a development zone
-    over several districts, a sliver) is tested on its own. Every answer is the unit-by-unit one.
+    boundaries leave them) is nested loosely: it follows its parent only when none of its own parts comes
+    that near the area's edge, and never for points. A unit sticking out further (a development zone
+    over several districts, a sliver) is tested on its own. An area that is a unit's own outline (a
+    city-wide warning) answers the unit's subtree from what an earlier query of that outline left.
+    Every answer is the unit-by-unit one.
     """
 
     def __init__(self, codes, levels, geometries, parents=None):
