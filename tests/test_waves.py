@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from support.warning_factories import NOON, make_warning, notifications, warning_settings
 
+from fangxun.warnings.acks.escalation import chunks_by_group
 from fangxun.warnings.acks.waves import run_pass
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
@@ -137,3 +138,29 @@ async def test_a_first_notice_handed_to_the_dispatcher_goes_ahead_of_queued_remi
 
 def _claimed(number: int, rank: int) -> Claimed:
     return Claimed(number, 1, "hook", f"addr-{number}", "某人", {}, f"k-{number}", 0, "notice", rank)
+
+
+def test_rows_that_escalate_to_the_same_people_stay_in_one_chunk():
+    keyed = [(("w1", 0, "person", "township-a"), 1), (("w1", 0, "person", "township-a"), 2),
+             (("w1", 0, "person", "township-a"), 3), (("w1", 0, "person", "township-b"), 4),
+             (("w1", 0, "water", "water"), 5)]
+    assert chunks_by_group(keyed, 2) == [[1, 2, 3], [4, 5]]
+    assert chunks_by_group(keyed, 1) == [[1, 2, 3], [4], [5]]
+    assert chunks_by_group(keyed, 10) == [[1, 2, 3, 4, 5]]
+    assert chunks_by_group([], 3) == []
+
+
+async def test_a_pass_one_row_at_a_time_still_escalates_silent_persons_with_one_parent_in_one_message(
+        sessions, config, clock, registry):
+    warning_id = await _delivered_warning(sessions, config, clock)
+    async with new_http_session(config.warnings.channels) as http:
+        dispatcher = Dispatcher(sessions, build_channels(config.warnings.channels, http), config, clock, "t1",
+                                rng=random.Random(4))
+        for minutes in range(16, 136, 15):  # nobody ever answers: reminders, then up the chain to the city desk
+            clock.moved[0] = timedelta(minutes=minutes)
+            await run_pass(sessions, clock.now(), config, rows_per_chunk=1)
+            await dispatcher.run_until_idle()
+    escalations = [row for row in await _follow_ups(sessions, warning_id) if row.purpose == "escalation"]
+    # The two district persons reach the city desk together: one message naming both, though each chunk was one row.
+    assert len(escalations) > 2
+    assert any(len(row.payload.get("escalated_from_ids", ())) > 1 for row in escalations)

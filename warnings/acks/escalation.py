@@ -200,22 +200,46 @@ def _still_due_by_id(settings: Settings, now: datetime, calling: list[str], ids:
     return (N.c.id.in_(ids), *_due(settings, now, calling, unanswered))
 
 
-async def due_ids(session: AsyncSession, now: datetime, settings: Settings) -> list[int]:
-    """The ids of the candidates of a pass at `now`, oldest first (only ids: a wave's rows are read a chunk at a
-    time)."""
-    return list((await session.execute(
-        select(Notification.id).join(Warning, Warning.id == Notification.warning_id)
-        .where(*_due(settings, now, voice_channels(settings))).order_by(Notification.id))).scalars())
+async def due_ids(session: AsyncSession, now: datetime, settings: Settings,
+                  size: int = ROWS_PER_CHUNK) -> list[list[int]]:
+    """The ids of the candidates of a pass at `now`, in chunks of about `size` (only ids: a wave's rows are
+    read a chunk at a time). Rows that escalate to the same people (same warning and step, units under the same
+    parent, or the same desk) stay in one chunk, so they make one message naming them all."""
+    rows = (await session.execute(
+        select(Notification.id, Notification.warning_id, Notification.escalation_step, Notification.recipient_kind,
+               Notification.recipient_key, AdminUnit.parent_code)
+        .join(Warning, Warning.id == Notification.warning_id)
+        .outerjoin(AdminUnit, AdminUnit.code == Notification.unit_code)
+        .where(*_due(settings, now, voice_channels(settings))))).all()
+    keyed = sorted(((row.warning_id, row.escalation_step, row.recipient_kind,
+                     row.parent_code if row.recipient_kind == "person" else row.recipient_key) or "", row.id)
+                   for row in rows)
+    return chunks_by_group(keyed, size)
+
+
+def chunks_by_group(keyed: list[tuple[tuple, int]], size: int) -> list[list[int]]:
+    """Ids (each beside its group, sorted by group) in chunks of `size`, a chunk running on to its group's end."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    last = None
+    for group, row_id in keyed:
+        if len(current) >= size and group != last:
+            chunks.append(current)
+            current = []
+        current.append(row_id)
+        last = group
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 async def escalate_due(session: AsyncSession, now: datetime, settings: Settings) -> int:
     """Remind and escalate unanswered notifications of active warnings, all in the caller's transaction (a
     chunk of candidates at a time); returns rows created. The scheduler's pass is waves.run_pass."""
     wave = FollowUpPass(settings, now)
-    ids = await due_ids(session, now, settings)
     created = 0
-    for start in range(0, len(ids), ROWS_PER_CHUNK):
-        created += await wave.chunk(session, ids[start:start + ROWS_PER_CHUNK])
+    for chunk in await due_ids(session, now, settings):
+        created += await wave.chunk(session, chunk)
     return created
 
 
@@ -227,9 +251,8 @@ class FollowUpPass:
     Candidates are notices and escalations not yet answered nor escalated whose deadline passed, or
     whose delivery failed for good; deadlines.next_step decides for each. Escalations to the same
     person in one chunk are one message naming everyone who did not answer (a whole township's
-    villages make one message to each township 责任人, not one per village person); rows are taken in id
-    order, the order of the fan-out, so a township's villages rarely straddle two chunks (then it is two
-    messages, each naming its part).
+    villages make one message to each township 责任人, not one per village person); due_ids keeps such rows in
+    one chunk.
     """
 
     def __init__(self, settings: Settings, now: datetime):

@@ -28,13 +28,13 @@ async def run_pass(sessions: async_sessionmaker, now: datetime, settings: Settin
     another process's pass).
     """
     async with sessions() as session, session.begin():
-        ids = await due_ids(session, now, settings)
+        chunks = await due_ids(session, now, settings, rows_per_chunk)
     wave = FollowUpPass(settings, now)
     created = 0
-    for start in range(0, len(ids), rows_per_chunk):
+    for number, chunk in enumerate(chunks, 1):
         began = time.monotonic()
         async with sessions() as session, session.begin():
-            created += await wave.chunk(session, ids[start:start + rows_per_chunk])
-        if start + rows_per_chunk < len(ids):
+            created += await wave.chunk(session, chunk)
+        if number < len(chunks):
             await asyncio.sleep(min(MAX_PAUSE, PAUSE_SHARE * (time.monotonic() - began)))
     return created
