@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import ARRAY, any_, bindparam, delete, select, update
@@ -46,6 +47,7 @@ CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
 # What an import row may change of a stored plan (its unit and kind find it).
 COMPARED = tuple(key for key in FILE_KEYS if key not in IDENTITY) + ("next_review_due",)
+_compared = itemgetter(*COMPARED)  # a row's values of COMPARED, as a tuple
 # The columns a new plan is written with (a plain tuple per row, not the ORM's objects).
 NEW_PLAN_KEYS = (*PLAN_KEYS, "next_review_due", "created_at", "updated_at")
 CONTACT_KEYS = ("plan_id", "unit_code", "role", "name", "phone", "position", "channels")
@@ -123,7 +125,7 @@ async def _select(session: AsyncSession, columns: list, column, values: list, *m
     connection = await session.connection()
     found = []
     for part in chunks(values, IN_LIMIT):
-        found.extend(await connection.execute(select(*columns).where(_among(connection, column, part), *more)))
+        found.extend((await connection.execute(select(*columns).where(_among(connection, column, part), *more))).all())
     return found
 
 
@@ -131,9 +133,10 @@ async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
     return {code for code, in await _select(session, [AdminUnit.code], AdminUnit.code, codes)}
 
 
-async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], dict]:
+async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], tuple]:
+    """(unit, kind) -> (id, unit_code, kind, *COMPARED) of the stored plans of these units."""
     columns = [Plan.id, Plan.unit_code, Plan.kind, *(getattr(Plan, key) for key in COMPARED)]
-    return {(row.unit_code, row.kind): row._asdict() for row in await _select(session, columns, Plan.unit_code, codes)}
+    return {(row[1], row[2]): tuple(row) for row in await _select(session, columns, Plan.unit_code, codes)}
 
 
 async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict[tuple[int, str], list]:
@@ -220,21 +223,21 @@ def _diff(parsed: list[_Row], plans: dict, stored_contacts: dict, actor: str, no
         if old is None:
             changes.new_rows.append(item)
             continue
-        plan_changed = any(old[key] != values[key] for key in COMPARED)
+        plan_id = old[0]
+        plan_changed = old[3:] != _compared(values)
         contacts_changed = False
         for role, wanted in item.contacts.items():
-            stored = stored_contacts.get((old["id"], role), [])
+            stored = stored_contacts.get((plan_id, role), [])
             if _contacts_differ(wanted, stored):
                 contacts_changed = True
                 changes.contact_deletes.extend(c.id for c in stored)
                 if wanted:
-                    changes.contact_inserts.append(_contact(old["id"], values["unit_code"], role, wanted))
+                    changes.contact_inserts.append(_contact(plan_id, values["unit_code"], role, wanted))
         if plan_changed:
-            changes.plan_updates.append({"id": old["id"], **{k: values[k] for k in COMPARED},
-                                         "updated_at": now})
+            changes.plan_updates.append({"id": plan_id, **{k: values[k] for k in COMPARED}, "updated_at": now})
             reviewed = values["last_reviewed_on"]
-            if reviewed is not None and reviewed != old["last_reviewed_on"]:
-                changes.revisions.append(_review(old["id"], reviewed, values["version"], actor, now))
+            if reviewed is not None and reviewed != old[3 + COMPARED.index("last_reviewed_on")]:
+                changes.revisions.append(_review(plan_id, reviewed, values["version"], actor, now))
         if not (plan_changed or contacts_changed):
             changes.unchanged += 1
     return changes
@@ -302,7 +305,7 @@ async def import_plans(session: AsyncSession, rows: Iterable[tuple[int, dict]], 
                 continue
             codes = sorted({item.values["unit_code"] for item in parsed})
             plans = await _existing_plans(session, codes)
-            stored_contacts = await _existing_contacts(session, [p["id"] for p in plans.values()])
+            stored_contacts = await _existing_contacts(session, [p[0] for p in plans.values()])
             changes = _diff(parsed, plans, stored_contacts, actor, now)
             await _write(session, changes, now)
             created += len(changes.new_rows)
