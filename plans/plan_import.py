@@ -210,7 +210,7 @@ class _Changes:
     plan_updates: list[dict] = field(default_factory=list)
     revisions: list[dict] = field(default_factory=list)
     contact_deletes: list[int] = field(default_factory=list)
-    contact_inserts: list[dict] = field(default_factory=list)
+    contact_inserts: list[tuple] = field(default_factory=list)  # rows of CONTACT_KEYS
     unchanged: int = 0
 
 
