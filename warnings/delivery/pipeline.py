@@ -21,13 +21,55 @@ from fangxun.warnings.delivery.outbox import Claimed, Outcome
 BEGUN_PER_SENDER = 2
 
 
+class ByPriority:
+    """Rows waiting to begin, most urgent first (Claimed.priority) and in arrival order within a priority: a first
+    notice handed over while a wave of reminders is queued goes ahead of it. (The deque operations the pump uses.)"""
+
+    def __init__(self):
+        self._queues: dict[int, deque[Claimed]] = {}
+        self._size = 0
+
+    def append(self, row: Claimed) -> None:
+        self._queue(row.priority).append(row)
+        self._size += 1
+
+    def extendleft(self, rows) -> None:
+        """As deque.extendleft: each row in turn to the front (of its priority)."""
+        for row in rows:
+            self._queue(row.priority).appendleft(row)
+            self._size += 1
+
+    def popleft(self) -> Claimed:
+        for priority in sorted(self._queues):
+            if self._queues[priority]:
+                self._size -= 1
+                return self._queues[priority].popleft()
+        raise IndexError("pop from an empty queue")
+
+    def clear(self) -> None:
+        self._queues.clear()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return (row for priority in sorted(self._queues) for row in self._queues[priority])
+
+    def _queue(self, priority: int) -> deque[Claimed]:
+        queue = self._queues.get(priority)
+        if queue is None:
+            queue = self._queues[priority] = deque()
+        return queue
+
+
 class Pipeline:
     """Queues and senders of one run of the pump."""
 
     def __init__(self, send: Callable[[Claimed], Awaitable[Outcome]], senders: Mapping[object, int]):
         self._send = send
         self._senders = senders
-        self.queued: dict[object, deque[Claimed]] = {}  # claimed or handed over, not begun
+        self.queued: dict[object, ByPriority] = {}  # claimed or handed over, not begun
         self.ready: dict[object, deque[Claimed]] = {}  # begun, waiting for a sender
         self.in_flight: dict[object, int] = {}
         self._ready_event: dict[object, asyncio.Event] = {}
@@ -115,7 +157,7 @@ class Pipeline:
 
     def _open(self, slot: object) -> None:
         if slot not in self.queued:
-            self.queued[slot], self.ready[slot], self.in_flight[slot] = deque(), deque(), 0
+            self.queued[slot], self.ready[slot], self.in_flight[slot] = ByPriority(), deque(), 0
             self._ready_event[slot] = asyncio.Event()
             self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
 
