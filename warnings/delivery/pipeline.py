@@ -20,9 +20,9 @@ from fangxun.warnings.delivery.outbox import Claimed, Outcome
 # Begun rows allowed per sender: one in flight and one ready behind it (the next batch is marked begun
 # while the current one is sent) ...
 BEGUN_PER_SENDER = 2
-# ... doubled, up to this many, each time the slot's senders ran out of begun rows during an exchange while
-# rows were queued (a fast channel on a busy event loop sends faster than an exchange comes back: its senders
-# would wait for the marks); back to the least once its queue is empty.
+# ... doubled, up to this many, after an exchange during which the slot's senders used up what was begun
+# and waited for marks while rows were queued (a fast channel on a busy event loop sends faster than an
+# exchange comes back); back to the least once its queue is empty. A slow channel keeps the least.
 MAX_BEGUN_PER_SENDER = 16
 
 
@@ -45,7 +45,9 @@ class Pipeline:
         self.stopping = False
         self.dry_until: dict[object, float] = {}
         self._budget: dict[object, int] = {}  # rows of a slot that may be begun and not yet sent
-        self._starved: set[object] = set()  # slots whose senders waited for marks since the last exchange ended
+        self._starved: set[object] = set()  # slots whose senders waited for marks since the exchange began
+        self._finished: dict[object, int] = {}  # sends finished, per slot
+        self._finished_before: dict[object, int] = {}  # ... when the exchange under way began
         self.handled = 0
         self.last_flush = self.last_renewal = time.monotonic()
 
@@ -72,6 +74,8 @@ class Pipeline:
         """Rows to mark begun in the next exchange, per slot: as many as its budget allows once the outcomes
         buffered now are written in the same transaction, taken when a slot's senders run short."""
         taken = {}
+        self._finished_before = dict(self._finished)
+        self._starved.clear()
         for slot, queue in self.queued.items():
             ready = self.ready[slot]
             room = self.begun_budget(slot) - len(ready) - self.in_flight[slot]
@@ -85,14 +89,15 @@ class Pipeline:
 
     def begun(self, taken: dict[object, list[Claimed]], marked: set[int]) -> None:
         """Hand the rows marked begun to the senders; the others are no longer ours (given back meanwhile).
-        (The end of an exchange: a slot whose senders waited for marks meanwhile may have more begun.)"""
+        (The end of an exchange: a slot whose senders sent what was begun and then waited for marks meanwhile may
+        have more begun.)"""
         for slot in self.queued:
-            least, most = BEGUN_PER_SENDER * self._senders[slot], MAX_BEGUN_PER_SENDER * self._senders[slot]
-            if slot in self._starved:
-                self._budget[slot] = min(most, 2 * self.begun_budget(slot))
+            senders, budget = self._senders[slot], self.begun_budget(slot)
+            sent = self._finished[slot] - self._finished_before.get(slot, 0)
+            if slot in self._starved and sent >= budget - senders:
+                self._budget[slot] = min(MAX_BEGUN_PER_SENDER * senders, 2 * budget)
             elif not self.queued[slot]:
-                self._budget[slot] = least
-        self._starved.clear()
+                self._budget[slot] = BEGUN_PER_SENDER * senders
         for slot, rows in taken.items():
             for row in rows:
                 if self.stopping and row.id in marked:
@@ -134,7 +139,7 @@ class Pipeline:
 
     def _open(self, slot: object) -> None:
         if slot not in self.queued:
-            self.queued[slot], self.ready[slot], self.in_flight[slot] = deque(), deque(), 0
+            self.queued[slot], self.ready[slot], self.in_flight[slot], self._finished[slot] = deque(), deque(), 0, 0
             self._ready_event[slot] = asyncio.Event()
             self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
 
@@ -153,5 +158,6 @@ class Pipeline:
                 outcome = await self._send(row)  # never raises but for cancellation
             finally:
                 self.in_flight[slot] -= 1
+            self._finished[slot] += 1
             self.buffered.append(outcome)
             self.wake.set()
