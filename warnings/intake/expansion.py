@@ -123,7 +123,7 @@ class Expansion:
             async with sessions() as session, session.begin():
                 yield session
 
-        async with sessions() as session:
+        async with sessions() as session, session.begin():  # committed: the signing secret may be made here
             context = await self._load(session)
         if context is None:
             return await self.progress(sessions)

@@ -81,3 +81,13 @@ async def release_lease(session: AsyncSession, holder: str, now: datetime) -> No
     """Let the unfinished expansions of `holder` (stopping) be taken over at once."""
     await session.execute(update(X).where(X.c.lease_holder == holder, X.c.finished_at.is_(None))
                           .values(lease_until=now))
+
+
+async def unfinished(session: AsyncSession, warning_ids: list[int]) -> dict[int, dict]:
+    """The progress of those of `warning_ids` whose notifications are still being written (Progress.as_json)."""
+    if not warning_ids:
+        return {}
+    rows = await session.execute(select(X.c.warning_id, X.c.written, X.c.units_done, X.c.units_total)
+                                 .where(X.c.warning_id.in_(warning_ids), X.c.finished_at.is_(None)))
+    return {row.warning_id: Progress(EXPANDING, row.written, 0, row.units_done, row.units_total).as_json()
+            for row in rows}
