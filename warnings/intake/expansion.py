@@ -30,7 +30,7 @@ from fangxun.warnings.routing.recipients import (Recipient, WarnedUnit, departme
                                                  unlocated_recipients)
 from fangxun.warnings.routing.tree import RecipientsPlan
 from fangxun.warnings.routing.urgency import (DESK_RANK, Deduper, OrderKey, Segment, chunk_size, order_key,
-                                              segment_of, segments, written_before)
+                                              segment_of, segments, units_reached, written_before)
 from fangxun.warnings.tables import Warning, WarningExpansion, WarningUnit
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,6 @@ class Expansion:
         total = len(recipients.segments)
         index = _first_segment(recipients, state.cursor)
         pending: list[Recipient] = []
-        units_pending = 0
         run_written = 0
         handed_within: list[Claimed] = []
         while True:
@@ -188,14 +187,14 @@ class Expansion:
                         found = [r for r in found if order_key(r) > state.cursor]
                     pending += found
                     state.nobody += nobody
-                    units_pending += len(recipients.segments[index].units)
                     index += 1
                     if state.chunks == 0 and recipients.segments[index - 1].rank == DESK_RANK and pending:
                         break  # the desks alone: their calls start while the rest is worked out
                 chunk, pending = pending[:size], pending[size:]
                 finished = index >= total and not pending
-                units_done = min(state.units_done + (units_pending if not pending else 0),
-                                 recipients.expansion.units_total)
+                reached = OrderKey(*order_key(chunk[-1])) if chunk else state.cursor
+                units_done = recipients.expansion.units_total if finished else \
+                    units_reached(recipients.segments, reached)
                 now = self.clock()
                 values = {"written": state.written + len(chunk), "chunks": state.chunks + 1,
                           "unreachable": state.unreachable + sum(1 for r in chunk if r.problem),
@@ -221,8 +220,6 @@ class Expansion:
                         "chunks": values["chunks"]})
             state.written, state.chunks, state.unreachable = values["written"], values["chunks"], values["unreachable"]
             state.units_done = units_done
-            if not pending:
-                units_pending = 0
             if chunk:
                 state.cursor = order_key(chunk[-1])
             run_written += len(chunk)

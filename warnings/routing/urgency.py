@@ -85,6 +85,19 @@ def segment_of(starts: Sequence[tuple[int, str]], key: OrderKey) -> int:
     return max(0, bisect_right(starts, (key.rank, key.unit_code)) - 1)
 
 
+def units_reached(all_segments: Sequence[Segment], cursor: OrderKey | None) -> int:
+    """How many units' persons are written up to `cursor` (units up to the cursor's own)."""
+    if cursor is None:
+        return 0
+    reached = 0
+    for segment in all_segments:
+        if segment.rank < cursor.rank:
+            reached += len(segment.units)
+        elif segment.rank == cursor.rank:
+            reached += bisect_right([unit.code for unit in segment.units], cursor.unit_code)
+    return reached
+
+
 def written_before(segment_end: tuple[int, str] | None, cursor: OrderKey | None) -> bool:
     """Whether every key of a segment ending before `segment_end` (the next one's start; None: the last) is at
     or before `cursor`, the last key written: such a segment is not computed again on resume."""
