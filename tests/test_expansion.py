@@ -62,6 +62,9 @@ class Recorder:
     def withdraw(self, warning_ids) -> list[int]:
         return []
 
+    def know(self, warning_id, colour, all_clear, messages) -> None:
+        pass
+
 
 def crash_on_insert(monkeypatch, number: int) -> None:
     """The `number`th chunk's insert fails (the writer dies there; the chunks before it are committed), once."""

@@ -134,7 +134,7 @@ async def test_a_failure_in_the_middle_of_a_chunk_keeps_the_warning_and_none_of_
 
     monkeypatch.setattr(notices, "insert_notification_chunks", insert_then_fail)
     result = await ingest(sessions, make_warning(), config, NOON)
-    assert calls == [3]  # the first chunk: the department desks
+    assert calls == [3, 3]  # the first chunk (the department desks): with the warning, then once more on its own
     assert result.created and result.expansion.state == "expanding" and result.notifications == 0
     async with sessions() as session:
         assert (await session.execute(select(func.count()).select_from(Warning))).scalar_one() == 1

@@ -23,7 +23,7 @@ from fangxun.warnings.delivery.notices import NewNotice, notice_key, notice_payl
 from fangxun.warnings.delivery.outbox import ACK_SLOT, DUTY_SLOT, RECIPIENT_SLOT, Claimed, Handoff
 from fangxun.warnings.events.grouping import attach_warning
 from fangxun.warnings.intake import lifecycle
-from fangxun.warnings.intake.expansion import Expansion
+from fangxun.warnings.intake.expansion import Chunked, Expansion
 from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.intake.expansion_store import EXPANDING, EXPANSION_LEASE, NONE, Progress, start_expansion
 from fangxun.warnings.intake.expiry import expiry_caveat
@@ -45,9 +45,9 @@ UNLOCATED_NOTE = "预警区域无法定位到本辖区的区划：已通知市�
 ORPHAN_ALL_CLEAR_NOTE = "解除消息未引用本系统收到的预警：仅存档，未通知任何人"
 # The holder of expansions written within the caller's transaction (accept): never seen by another transaction.
 WITHIN = "within"
-# An intake with an expansion runner writes this many notifications before it answers (a small warning all of
-# them); the runner writes the rest.
-INLINE_ROWS = 2000
+# An intake with an expansion runner writes its chunks until this many notifications are written before it answers
+# (a small warning all of them: the desks' chunk and the next); the runner writes the rest.
+INLINE_ROWS = 1000
 
 
 @dataclass
@@ -275,6 +275,20 @@ def intake_holder() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-intake-{uuid.uuid4().hex[:8]}"
 
 
+async def _first_chunk(session: AsyncSession, result: IntakeResult, expansion: Expansion) -> Chunked:
+    """Write the expansion's first chunk (the desks) in the accepting transaction, so that their calls start once it
+    commits; should that fail, the warning is accepted all the same and the expansion writes the chunk again."""
+    try:
+        async with session.begin_nested():
+            first = await expansion.within(session, chunks=1)
+    except Exception:
+        log.exception("writing the first notifications of warning %s failed; written again next",
+                      result.warning.id, extra={"warning_id": result.warning.id})
+        return Chunked(result.expansion)
+    result.took(first.progress)
+    return first
+
+
 async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, settings: Settings, now: datetime,
                  *, handoff: Handoff | None = None, expansions: ExpansionRunner | None = None,
                  inline_rows: int = INLINE_ROWS, **options) -> IntakeResult:
@@ -293,16 +307,21 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
             result = await accept_warning(session, warning, settings, now, holder=holder, handoff=handoff, **options)
             if result.created:
                 await audit_intake(session, result, actor)
+            first, expansion = Chunked(result.expansion), None
+            if result.expansion.state == EXPANDING:
+                clock = expansions.clock.now if expansions is not None else (lambda: now)
+                expansion = Expansion(result.warning.id, settings, holder, clock, handoff=handoff)
+                first = await _first_chunk(session, result, expansion)
     except IntegrityError:
         async with sessions() as session:
             existing = await lifecycle.find_existing(session, warning)
         if existing is None:
             raise
         return IntakeResult(existing, created=False)
+    if handoff is not None and first.handed:
+        handoff.take(first.handed)
     row = result.warning
-    if result.created and result.expansion.state == EXPANDING:
-        clock = expansions.clock.now if expansions is not None else (lambda: now)
-        expansion = Expansion(row.id, settings, holder, clock, handoff=handoff)
+    if expansion is not None and result.expansion.state == EXPANDING:
         try:
             result.took(await expansion.run(sessions, inline_rows if expansions is not None else None))
         except Exception:

@@ -4,6 +4,7 @@ writes a warning at a time and another resumes after a crash where the cursor sa
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -114,6 +115,7 @@ class Expansion:
         self.handoff = handoff
         # Called with the number of chunks committed after each one (a test stops a run there).
         self.after_chunk = after_chunk
+        self._context: _Context | None = None
 
     async def run(self, sessions: async_sessionmaker, rows_limit: int | None = None) -> Progress:
         """Write chunks, each committed then handed over, until done, stopped, or `rows_limit` rows are written by
@@ -123,14 +125,17 @@ class Expansion:
             async with sessions() as session, session.begin():
                 yield session
 
-        async with sessions() as session, session.begin():  # committed: the signing secret may be made here
-            context = await self._load(session)
+        context = self._context  # kept from the first chunk written with the warning (ingest)
+        if context is None:
+            async with sessions() as session, session.begin():  # committed: the signing secret may be made here
+                context = await self._load(session)
         if context is None:
             return await self.progress(sessions)
         return (await self._chunks(scope, context, rows_limit, committing=True)).progress
 
-    async def within(self, session: AsyncSession) -> Chunked:
-        """Write every chunk in `session`'s transaction (nothing is committed or handed over here)."""
+    async def within(self, session: AsyncSession, chunks: int | None = None) -> Chunked:
+        """Write every chunk (or the first `chunks`) in `session`'s transaction; nothing is committed or handed over
+        here (the rows leased to the handoff are returned, for the caller to give once it has committed)."""
         @asynccontextmanager
         async def scope() -> AsyncIterator[AsyncSession]:
             yield session
@@ -138,7 +143,10 @@ class Expansion:
         context = await self._load(session)
         if context is None:
             return Chunked(progress_of(await session.get(WarningExpansion, self.warning_id)))
-        return await self._chunks(scope, context, None, committing=False)
+        chunked = await self._chunks(scope, context, None, committing=False, chunks_limit=chunks)
+        # A run after the caller commits goes on from here (what was read, who was told) without reading it again.
+        self._context = context if chunked.progress.state == EXPANDING else None
+        return chunked
 
     async def progress(self, sessions: async_sessionmaker) -> Progress:
         """The expansion's progress as recorded."""
@@ -169,14 +177,17 @@ class Expansion:
                        cursor=OrderKey(*expansion.last_key) if expansion.last_key else None)
         context = _Context(row, Recipients(row, expansion, units, self.settings), seen, writer, state,
                            dict((expansion.plan or {}).get("chosen", {})))
+        if self.handoff is not None:
+            self.handoff.know(row.id, row.colour, bool(row.all_clear), dict(row.messages or {}))
         return context
 
-    async def _chunks(self, scope, context: _Context, rows_limit: int | None, committing: bool) -> Chunked:
+    async def _chunks(self, scope, context: _Context, rows_limit: int | None, committing: bool,
+                      chunks_limit: int | None = None) -> Chunked:
         recipients, state = context.recipients, context.state
         total = len(recipients.segments)
         index = _first_segment(recipients, state.cursor)
         pending: list[Recipient] = []
-        run_written = 0
+        run_written = run_chunks = 0
         handed_within: list[Claimed] = []
         while True:
             async with scope() as session:
@@ -188,6 +199,7 @@ class Expansion:
                     pending += found
                     state.nobody += nobody
                     index += 1
+                    await asyncio.sleep(0)  # between segments, the senders in this loop get their turn
                     if state.chunks == 0 and recipients.segments[index - 1].rank == DESK_RANK and pending:
                         break  # the desks alone: their calls start while the rest is worked out
                 chunk, pending = pending[:size], pending[size:]
@@ -230,7 +242,10 @@ class Expansion:
                 handed_within += handed
             if self.after_chunk is not None:
                 self.after_chunk(state.chunks)
-            if finished or (rows_limit is not None and run_written >= rows_limit):
+            await asyncio.sleep(0)  # the dispatcher, sharing this loop, starts on the rows just handed
+            run_chunks += 1
+            if finished or (rows_limit is not None and run_written >= rows_limit) or \
+                    (chunks_limit is not None and run_chunks >= chunks_limit):
                 break
         state_name = DONE if finished else EXPANDING
         progress = Progress(state_name, state.written, state.unreachable, state.units_done,

@@ -22,7 +22,7 @@ FIRST_CHUNK = 100
 SECOND_CHUNK = 1000
 LATER_CHUNK = 4000
 # Units of one level whose persons are read and routed together.
-UNITS_PER_SEGMENT = 1500
+UNITS_PER_SEGMENT = 500
 
 
 class OrderKey(NamedTuple):
