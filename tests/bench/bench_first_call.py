@@ -69,6 +69,11 @@ def serve_sink() -> None:
         counts[prefix] = counts.get(prefix, 0) + 1
         return web.Response(text="ok")
 
+    async def reset(_request: web.Request) -> web.Response:
+        first.clear()  # each database numbers its warnings from 1: a run starts from nothing seen
+        counts.clear()
+        return web.Response(text="ok")
+
     async def stats(request: web.Request) -> web.Response:
         prefix = request.query["prefix"]
         return web.json_response({"first": first.get(prefix), "count": counts.get(prefix, 0)})
@@ -77,6 +82,7 @@ def serve_sink() -> None:
         app = web.Application()
         app.router.add_post("/hook", hook)
         app.router.add_get("/first", stats)
+        app.router.add_post("/reset", reset)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
@@ -129,6 +135,7 @@ async def one_run(engine, config, token: str, sink: str, code: str, name: str, n
     try:
         async with aiohttp.ClientSession() as http:
             await asyncio.sleep(0.5)  # the service's start-up work (its first pick-up, the scheduler) is over
+            await http.post(f"{sink}/reset")
             wall, start = time.time(), time.perf_counter()
             async with http.post(api, json=form(code, name, clock.now(), number),
                                  headers={"Authorization": f"Bearer {token}"}) as response:

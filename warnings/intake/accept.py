@@ -3,6 +3,7 @@ its notifications, in chunks most urgent first (expansion.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -15,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.core.audit import record
-from fangxun.core.bulk import bulk_insert
+from fangxun.core.bulk import bulk_insert_values
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import level_rank
 from fangxun.settings import Settings
@@ -48,6 +49,8 @@ WITHIN = "within"
 # An intake with an expansion runner writes its chunks until this many notifications are written before it answers
 # (a small warning all of them: the desks' chunk and the next); the runner writes the rest.
 INLINE_ROWS = 1000
+# How long the intake leaves the event loop to the dispatcher once it has handed over the first chunk.
+HEAD_START_SECONDS = 0.05
 
 
 @dataclass
@@ -156,9 +159,8 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
     await session.flush()
     if units:
         warning_id = row.id
-        await bulk_insert(session, WarningUnit.__table__, [
-            {"warning_id": warning_id, "unit_code": u.code, "level": u.level, "fraction": u.fraction}
-            for u in units])
+        await bulk_insert_values(session, WarningUnit.__table__, ("warning_id", "unit_code", "level", "fraction"),
+                                 [(warning_id, code, level, fraction) for code, level, fraction in units])
 
     result = IntakeResult(row, created=True, units=len(units), unknown_references=[r.as_json() for r in missing],
                           superseded=change.superseded, cancelled=change.cancelled,
@@ -320,6 +322,9 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
         return IntakeResult(existing, created=False)
     if handoff is not None and first.handed:
         handoff.take(first.handed)
+        # The desks' calls get the event loop first: the dispatcher sharing it begins them before the next chunks
+        # (reading persons, making rows) keep it busy.
+        await asyncio.sleep(HEAD_START_SECONDS)
     row = result.warning
     if expansion is not None and result.expansion.state == EXPANDING:
         try:
