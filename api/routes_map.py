@@ -19,7 +19,7 @@ from fangxun.geo.map_assets import map_assets, map_icon
 from fangxun.plans.map_data import MAP_LABELS
 from fangxun.plans.map_view import map_view
 from fangxun.plans.plan_fields import KIND_LABELS
-from fangxun.plans.unit_geojson import DEFAULT_LIMIT, MAX_LIMIT, UnitQuery, units_geojson_page
+from fangxun.plans.unit_geojson import DEFAULT_LIMIT, MAX_LIMIT, UnitPage, UnitQuery, units_geojson_page
 from fangxun.plans.unit_sheet import unit_sheet
 from fangxun.warnings.map_overlay import warning_areas
 
@@ -57,15 +57,12 @@ async def unit_contact_sheet(request: web.Request) -> web.Response:
     return templates.html_response(unit_page(sheet, user, KIND_LABELS))
 
 
-def _encode(collection: dict, slice_size: int = 200) -> bytes:
-    """The collection as compact UTF-8 JSON, its features encoded a slice at a time."""
-    features = collection["features"]
-    head = json.dumps({**collection, "features": []}, ensure_ascii=False, separators=(",", ":"))
-    parts = [json.dumps(features[start:start + slice_size], ensure_ascii=False, separators=(",", ":"))[1:-1]
-             for start in range(0, len(features), slice_size)]
-    marker = '"features":[]'
-    at = head.index(marker) + len(marker) - 1
-    return (head[:at] + ",".join(parts) + head[at:]).encode("utf-8")
+def _collection(page: UnitPage, links: list[dict]) -> bytes:
+    """The page as a FeatureCollection in compact UTF-8 JSON (its features are JSON text already)."""
+    head = {"type": "FeatureCollection", "features": [], "numberMatched": page.matched,
+            "numberReturned": page.returned, **({"links": links} if links else {})}
+    before, after = json.dumps(head, ensure_ascii=False, separators=(",", ":")).split('"features":[]', 1)
+    return b"".join((before.encode(), b'"features":[', page.features, b"]", after.encode()))
 
 
 def _unit_query(request: web.Request) -> UnitQuery:
@@ -89,13 +86,8 @@ async def units_geojson_route(request: web.Request) -> web.Response:
     query = _unit_query(request)
     async with request.app[SESSIONS]() as session:
         page = await units_geojson_page(session, request.app[SETTINGS].registry, request.app[CLOCK].today(), query)
-    collection = {**page.collection, "numberMatched": page.matched,
-                  "numberReturned": len(page.collection["features"])}
-    if page.has_next:
-        collection["links"] = [{"rel": "next", "type": GEOJSON_TYPE,
-                                "href": str(request.rel_url.update_query(page=query.page + 1))}]
-    # Encoding thousands of features is CPU work: off the event loop, and in slices (json.dumps holds the GIL).
-    body = await asyncio.to_thread(_encode, collection)
-    response = web.Response(body=body, content_type=GEOJSON_TYPE, charset="utf-8")
+    links = [{"rel": "next", "type": GEOJSON_TYPE, "href": str(request.rel_url.update_query(page=query.page + 1))}
+             ] if page.has_next else []
+    response = web.Response(body=_collection(page, links), content_type=GEOJSON_TYPE, charset="utf-8")
     response.enable_compression()
     return response

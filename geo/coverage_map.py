@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 from branca.element import Element, MacroElement
+from folium.map import FitBounds
 from folium.template import Template
 
 from fangxun.geo.geojson import feature_collection
@@ -220,7 +221,11 @@ def _map_over(bounds: tuple[float, float, float, float] | None, options: MapOpti
         west, south, east, north = bounds
         fmap = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
                           control_scale=True)
-        fmap.fit_bounds([[south, west], [north, east]])
+        fit = FitBounds([[south, west], [north, east]])
+        # The page opens on its area: a zoom animation from folium's first view only delays the first units (and a
+        # zoom asked for during it is undone when it ends).
+        fit.options["animate"] = False
+        fmap.add_child(fit)
     # Only what fangxun serves itself (or nothing, when inlined): no CDN, jQuery, Bootstrap or fonts.
     fmap.default_js = [(a.url, a.url) for a in options.assets if a.kind == "script" and a.text is None]
     fmap.default_css = [(a.url, a.url) for a in options.assets if a.kind == "style" and a.text is None]

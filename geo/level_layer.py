@@ -1,14 +1,14 @@
-"""One level's unit boundaries held in memory for the paged map: found by bounding box, simplified per zoom."""
+"""One level's unit boundaries held in memory for the paged map: found by bounding box; zoom bands and pixels."""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Sequence
 
 import numpy as np
 import shapely
 
-from fangxun.geo.place_labels import anchor_points, level_zoom
-from fangxun.geo.simplify import simplify_coverage, snap_to_grid
+from fangxun.geo.geometry_json import Packed
+from fangxun.geo.place_labels import anchor_points
 
 # Zooms the map asks for are clamped to this range: below it the coarsest outline serves, above it the finest.
 MIN_ZOOM, MAX_ZOOM = 4, 15
@@ -44,9 +44,9 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return west, south, east, north
 
 
-# Whole-level array work is done this many geometries at a time: a server runs it in a thread, and each call holds
-# the GIL (so the event loop) for as long as it runs.
-CHUNK = 4000
+# Geometry work in the server's process is done this many units at a time: a C call holds the GIL, so the event loop,
+# for as long as it runs, and longer when a loaded machine stops the thread in the middle of it.
+CHUNK = 500
 
 
 def chunked(function, values, *args) -> np.ndarray:
@@ -55,53 +55,45 @@ def chunked(function, values, *args) -> np.ndarray:
     return np.concatenate(parts) if parts else np.array([], dtype=object)
 
 
-def geometries_of_wkb(blobs: list[bytes | None]) -> np.ndarray:
-    """Geometries from WKB, a chunk at a time."""
-    return chunked(shapely.from_wkb, blobs)
-
-
 class LevelLayer:
-    """The units of one level with a boundary: codes, geometries, a spatial index, label points and, built on first
-    use, the boundaries simplified for each zoom band (shared edges simplified once: no gaps between neighbours)."""
+    """The units of one level with a boundary, in code order: codes, boundaries as WKB, their boxes, label points and
+    total area. Built in a worker process; the server keeps no geometry objects (54,000 of them are seconds of GIL
+    to make and hold), it makes those of the units near a box when asked."""
 
-    def __init__(self, codes: list[str], geometries: np.ndarray):
-        geometries = np.asarray(geometries, dtype=object)
+    def __init__(self, codes: Sequence[str], wkb: Packed):
+        blobs = wkb.items()
+        geometries = shapely.from_wkb(blobs)
         present = ~shapely.is_missing(geometries) & ~shapely.is_empty(geometries)
-        order = np.argsort(np.asarray(codes, dtype=object)[present], kind="stable")
-        self.codes = np.asarray(codes, dtype=object)[present][order]
-        self.geometries = geometries[present][order]
-        self.tree = shapely.STRtree(self.geometries)
-        points = chunked(anchor_points, self.geometries)
+        codes = np.asarray(codes, dtype=str)
+        order = np.argsort(codes[present], kind="stable")
+        kept = np.flatnonzero(present)[order]
+        geometries = geometries[kept]
+        self.codes = codes[kept]
+        self.wkb = Packed.of(blobs[index] for index in kept)
+        self.boxes = shapely.bounds(geometries).reshape(-1, 4)
+        self.area = float(shapely.area(geometries).sum())
+        points = anchor_points(geometries)
         self.label_lons = np.round(shapely.get_x(points), LABEL_DECIMALS) if len(points) else np.array([])
         self.label_lats = np.round(shapely.get_y(points), LABEL_DECIMALS) if len(points) else np.array([])
-        self._bands: dict[int, np.ndarray] = {}
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.codes)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """(west, south, east, north) of the whole level, None when empty."""
-        if not len(self.geometries):
+        if not len(self.boxes):
             return None
-        return tuple(float(v) for v in shapely.total_bounds(self.geometries))
-
-    def first_zoom(self, pixels: int) -> int:
-        """The first zoom at which the median unit of this level is `pixels` wide."""
-        if not len(self.geometries):
-            return 0
-        bounds = shapely.bounds(self.geometries)
-        return level_zoom(bounds[:, 2] - bounds[:, 0], pixels)
+        return (float(self.boxes[:, 0].min()), float(self.boxes[:, 1].min()),
+                float(self.boxes[:, 2].max()), float(self.boxes[:, 3].max()))
 
     def in_bbox(self, bbox: tuple[float, float, float, float]) -> np.ndarray:
-        """Indices (in code order) of the units whose boundary intersects the box."""
-        found = self.tree.query(shapely.box(*bbox), predicate="intersects")
-        return np.sort(found)
-
-    def simplified(self, zoom: int) -> np.ndarray:
-        """All boundaries simplified to about a pixel at `zoom`'s band (computed once per band; thread-safe)."""
-        band = zoom_band(zoom)
-        with self._lock:
-            if band not in self._bands:
-                self._bands[band] = snap_to_grid(simplify_coverage(self.geometries, pixel_degrees(band)))
-            return self._bands[band]
+        """Indices (in code order) of the units whose boundary intersects the box: boxes first, then the boundaries
+        of those whose box meets it."""
+        west, south, east, north = bbox
+        near = np.flatnonzero((self.boxes[:, 0] <= east) & (self.boxes[:, 2] >= west)
+                              & (self.boxes[:, 1] <= north) & (self.boxes[:, 3] >= south))
+        if not len(near):
+            return near
+        box = shapely.box(*bbox)
+        hits = chunked(lambda part: shapely.intersects(shapely.from_wkb(self.wkb.items(part)), box), near)
+        return near[hits.astype(bool)]

@@ -41,9 +41,11 @@ class UnitIndex:
     queries test a nested unit only when its parent lies across the area's edge, and a point inside a
     unit is inside its ancestors. Nesting is checked exactly (covers) when the index is built. A unit
     sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
-    boundaries leave them) is nested loosely: it follows its parent only when the parent keeps clear of the
-    area's edge by more than that, and never for points. A unit sticking out further (a development zone
-    over several districts, a sliver) is tested on its own. Every answer is the unit-by-unit one.
+    boundaries leave them) is nested loosely: it follows its parent only when none of its own parts comes
+    that near the area's edge, and never for points. A unit sticking out further (a development zone
+    over several districts, a sliver) is tested on its own. An area that is a unit's own outline (a
+    city-wide warning) answers the unit's subtree from what an earlier query of that outline left.
+    Every answer is the unit-by-unit one.
     """
 
     def __init__(self, codes, levels, geometries, parents=None):
@@ -66,6 +68,8 @@ class UnitIndex:
         self._code_array = np.array(self._codes, dtype=object)
         self._full = np.empty(len(self._codes), dtype=object)
         self._full[:] = [Match(c, lv, 1.0) for c, lv in zip(self._codes, self._levels)]
+        self._partly = np.empty(len(self._codes), dtype=object)   # partly covered, fraction not computed
+        self._partly[:] = [Match(c, lv, math.nan) for c, lv in zip(self._codes, self._levels)]
 
         shapes = _repaired(geometries[order] if len(order) else geometries)
         parts, owners = _polygon_parts(shapes)
@@ -80,17 +84,26 @@ class UnitIndex:
         self._part_area = shapely.area(parts) * self._part_scale
         self._unit_area = np.bincount(owners, weights=self._part_area, minlength=n)
         self._unit_parts = np.bincount(owners, minlength=n)
+        self._outlines: dict[int, tuple] = {}
+        self._outlines_asked: set[int] = set()
         samples = shapely.point_on_surface(parts)
         self._sample_x = shapely.get_x(samples)
         self._sample_y = shapely.get_y(samples)
         # Boundary boxes about the size of a typical part keep few parts "near" a long straight edge.
         bounds = shapely.bounds(parts)
         self._part_bounds = bounds
+        self._unit_bounds = np.full((n, 4), np.nan)
+        if len(parts):
+            present = self._unit_parts > 0
+            starts = np.cumsum(self._unit_parts) - self._unit_parts
+            self._unit_bounds[present, :2] = np.minimum.reduceat(bounds[:, :2], starts[present])
+            self._unit_bounds[present, 2:] = np.maximum.reduceat(bounds[:, 2:], starts[present])
         self._step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1]))) \
             if len(parts) else 0.0
+        self._part_coords = shapely.get_num_coordinates(parts)
         shapely.prepare(parts)
         self._tree = shapely.STRtree(parts)
-        self._level_trees: dict[str, tuple[shapely.STRtree, np.ndarray]] = {}
+        self._level_grids: dict[str, tuple[_PartGrid, np.ndarray, np.ndarray]] = {}
         self._grid: _PartGrid | None = None
         self._nest([parents[i] for i in order], shapes)
 
@@ -98,6 +111,9 @@ class UnitIndex:
         """Each unit's nesting parent (n for none) and depth below its topmost nesting ancestor."""
         n = len(self._codes)
         position = {code: number for number, code in enumerate(self._codes)}
+        # Each unit's parent as listed (n for none): a unit's outline as the area settles its whole subtree.
+        self._parent = np.array([position.get(p, n) if p != self._codes[u] else n for u, p in enumerate(parents)],
+                                dtype=np.int64)
         has_parts = self._unit_parts > 0
         child = np.array([u for u, p in enumerate(parents) if p in position and p != self._codes[u]], dtype=np.int64)
         parent = np.array([position[parents[u]] for u in child.tolist()], dtype=np.int64)
@@ -165,29 +181,40 @@ class UnitIndex:
             wanted[:] = False
             wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
                     if lv in self._level_ids]] = True
+        full, partial, pieces = [], [], []
+        # A unit's own outline as the area: its subtree's answer is kept from the first query with every
+        # fraction, or worked out when the outline comes again.
+        outline, kept = self._outline_of(area, candidates), None
+        if outline is not None:
+            kept = self._outlines.get(outline)
+            if kept is None and outline in self._outlines_asked:
+                kept = self._outline_answer(outline)
+        if kept is not None:
+            inside, meeting, covered, subtree = kept
+            full.append(inside)
+            partial.append(meeting)
+            pieces.append(covered)
+            candidates = candidates[~subtree[self._owner[candidates]]]
         query = _AreaQuery(self, area, wanted, with_fraction)
         # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
         status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
-        # A loosely nested unit follows its parent only when the parent lies more than NEST_TOLERANCE from
-        # the area's boundary: margin counts how many tolerances a whole or missed unit is known to keep.
-        margin = np.zeros(len(self._codes) + 1, dtype=np.int16)
         # (Few candidates are quicker tested in one pass than level by level.)
         depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
             else np.zeros(len(candidates), dtype=np.int64)
-        full, partial, pieces = [], [], []
         for depth in np.flatnonzero(np.bincount(depths)).tolist():
             parts = candidates[depths == depth]
-            parent = self._nested_parent[self._owner[parts]]
-            loose = self._loose[self._owner[parts]]
-            inherited = np.where(loose & (margin[parent] < 1), _OPEN, status[parent])
-            kept = margin[parent] - loose
+            owners = self._owner[parts]
+            inherited = status[self._nested_parent[owners]]
+            if self._any_loose:
+                # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
+                # parent only when none of its parts comes that near the area's boundary.
+                loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
+                inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
             for decided in (_WHOLE, _MISSED):
-                owners = self._owner[parts[inherited == decided]]
-                status[owners] = decided
-                margin[owners] = kept[inherited == decided]
+                status[owners[inherited == decided]] = decided
             whole = parts[inherited == _WHOLE]
             parts = parts[inherited == _OPEN]
-            inside, meeting, covered, away = query.classify(parts)
+            inside, meeting, covered = query.classify(parts)
             full += [whole, inside]
             partial.append(meeting)
             pieces.append(covered)
@@ -201,28 +228,88 @@ class UnitIndex:
             if not single.all():
                 units, counts = np.unique(owners[~single], return_counts=True)
                 status[units[counts == self._unit_parts[units]]] = _WHOLE
-            away = away[self._unit_parts[self._owner[away]] == 1]
-            margin[self._owner[away]] = _MARGIN
         full = np.concatenate(full)
         partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        if outline is not None and kept is None:
+            if with_fraction and levels is None:
+                self._keep_outline(outline, full, partial, pieces)
+            else:
+                if len(self._outlines_asked) >= 16 * _OUTLINES_KEPT:
+                    self._outlines_asked.clear()
+                self._outlines_asked.add(outline)
         full = full[wanted[self._part_level[full]]]
         keep = wanted[self._part_level[partial]]
         return self._matches(full, partial[keep], pieces[keep], with_fraction)
 
+    def _outline_of(self, area, candidates: np.ndarray) -> int | None:
+        """The unit whose polygons are exactly the area's, in order, if one is among the candidates."""
+        bounds = shapely.bounds(area)
+        # (Such a unit has a part as far west as the area reaches.)
+        units = np.unique(self._owner[candidates[self._part_bounds[candidates, 0] == bounds[0]]])
+        units = units[(self._unit_bounds[units] == bounds).all(axis=1)]
+        if len(units) == 0:
+            return None
+        polygons = shapely.get_parts(area)
+        units = units[self._unit_parts[units] == len(polygons)]
+        for unit in units.tolist():
+            first = int(np.searchsorted(self._owner, unit))
+            if shapely.equals_exact(self._parts[first:first + len(polygons)], polygons, 0.0).all():
+                return unit
+        return None
+
+    def _outline_answer(self, unit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts meeting, their covered areas, units of the subtree) for the unit's own
+        outline as the area, for the unit and every unit below it."""
+        subtree = self._subtree(unit)
+        first = int(np.searchsorted(self._owner, unit))
+        polygons = self._parts[first:first + int(self._unit_parts[unit])]
+        area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
+        query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
+        inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
+        return self._keep_outline(unit, inside, meeting, covered)
+
+    def _keep_outline(self, unit: int, inside, meeting, covered) -> tuple:
+        """Keep the subtree's share of a full answer (every level, fractions) for the unit's outline; the
+        last _OUTLINES_KEPT units are kept."""
+        subtree = self._subtree(unit)
+        mine = subtree[self._owner[meeting]]
+        answer = (inside[subtree[self._owner[inside]]], meeting[mine], covered[mine], subtree)
+        if len(self._outlines) >= _OUTLINES_KEPT:
+            try:
+                self._outlines.pop(next(iter(self._outlines)))
+            except (KeyError, RuntimeError, StopIteration):   # another thread got there first
+                pass
+        self._outlines[unit] = answer
+        return answer
+
+    def _subtree(self, unit: int) -> np.ndarray:
+        """Whether each unit is the unit or below it by parent codes."""
+        n = len(self._codes)
+        subtree = np.zeros(n + 1, dtype=bool)
+        subtree[unit] = True
+        for _ in range(64):   # (parent codes deeper than that, or in a cycle, are not followed)
+            grown = subtree[:n] | subtree[self._parent]
+            if np.array_equal(grown, subtree[:n]):
+                break
+            subtree[:n] = grown
+        return subtree[:n]
+
     def _matches(self, full, partial, pieces, with_fraction: bool) -> list[Match]:
-        owners = np.concatenate([self._owner[full], self._owner[partial]])
-        # Units in code order and each part's slot among them (a mask: cheaper than sorting thousands).
-        hit = np.zeros(len(self._codes), dtype=bool)
-        hit[owners] = True
-        units = np.flatnonzero(hit)
-        slot = np.searchsorted(units, owners)
-        full_count = np.bincount(slot[:len(full)], minlength=len(units))
-        covered = np.bincount(slot, weights=np.concatenate([self._part_area[full], pieces]), minlength=len(units))
+        n = len(self._codes)
+        # Counts per unit (cheaper than sorting thousands of parts); units come out in code order.
+        full_count = np.bincount(self._owner[full], minlength=n)
+        units = np.flatnonzero(full_count + np.bincount(self._owner[partial], minlength=n))
         result = self._full[units]
-        for number in np.flatnonzero(full_count != self._unit_parts[units]).tolist():
-            unit = int(units[number])
-            fraction = min(1.0, covered[number] / self._unit_area[unit]) if with_fraction else math.nan
-            result[number] = Match(self._codes[unit], self._levels[unit], float(fraction))
+        slots = np.flatnonzero(full_count[units] != self._unit_parts[units])
+        part_of = units[slots]
+        if not with_fraction:
+            result[slots] = self._partly[part_of]
+            return result.tolist()
+        covered = np.bincount(np.concatenate([self._owner[full], self._owner[partial]]),
+                              weights=np.concatenate([self._part_area[full], pieces]), minlength=n)[part_of]
+        fractions = np.minimum(1.0, covered / self._unit_area[part_of]).tolist()
+        for slot, unit, fraction in zip(slots.tolist(), part_of.tolist(), fractions):
+            result[slot] = Match(self._codes[unit], self._levels[unit], fraction)
         return result.tolist()
 
     def containing(self, lon: float, lat: float, level: str | None = None) -> list[str]:
@@ -244,17 +331,17 @@ class UnitIndex:
         out = np.full(len(lons), None, dtype=object)
         if level not in self._level_ids or len(lons) == 0:
             return out.tolist()
-        tree, members = self._level_tree(level)
-        # Box candidates from the tree, then point-in-polygon on the prepared parts (much faster than
-        # a predicate query, which prepares the points instead of the polygons).
-        point_index, hit = _by_part(*tree.query(shapely.points(lons, lats)))
-        inside = shapely.intersects_xy(self._parts[members[hit]], lons[point_index], lats[point_index])
+        grid, members, bounds = self._level_grid(level)
+        # Candidates from the level's own grid, ordered by point then part (so by code): the first part
+        # found to hold a point is its lowest code. Pairs whose part covers the point's cell need no test.
+        point_index, hit, inside = grid.query(lons, lats, bounds)
+        test = np.flatnonzero(~inside)
+        test = test[np.argsort(hit[test], kind="stable")]   # one polygon's tests in a row run faster
+        inside[test] = shapely.intersects_xy(self._parts[members[hit[test]]], lons[point_index[test]],
+                                             lats[point_index[test]])
         point_index, hit = point_index[inside], hit[inside]
-        if len(hit):
-            # Tree order follows code order, so the first hit of each point is its lowest code.
-            order = np.lexsort((hit, point_index))
-            first_points, first = np.unique(point_index[order], return_index=True)
-            out[first_points] = self._code_array[self._owner[members[hit[order][first]]]]
+        first = np.concatenate([[True], point_index[1:] != point_index[:-1]])
+        out[point_index[first]] = self._code_array[self._owner[members[hit[first]]]]
         return out.tolist()
 
     def units_at(self, lons, lats) -> list[list[str]]:
@@ -263,44 +350,54 @@ class UnitIndex:
         lats = np.asarray(lats, dtype=float).ravel()
         if lons.shape != lats.shape:
             raise ValueError("lons and lats must have the same length")
-        point_index, hit = self._point_candidates(lons, lats)
+        point_index, hit, inside = self._point_candidates(lons, lats)
         owner, depth = self._owner[hit], self._part_exact_depth[hit]
         leaf = self._exact_leaf[owner]
-        inside = np.zeros(len(hit), dtype=bool)
 
         def test(pairs: np.ndarray) -> None:
             pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
             inside[pairs] = shapely.intersects_xy(self._parts[hit[pairs]], lons[point_index[pairs]],
                                                   lats[point_index[pairs]])
 
-        # Units with nothing exactly nested in them first: a point inside one is inside every unit that
-        # unit is exactly nested in (taken from the deepest such unit of each point); every other pair is tested.
-        test(np.flatnonzero(leaf))
+        # Pairs whose part covers the point's grid cell are known. Units with nothing exactly nested in
+        # them next: a point inside a unit is inside every unit that unit is exactly nested in (taken from
+        # the deepest unit found for each point); every other pair is tested.
+        test(np.flatnonzero(leaf & ~inside))
         hits = np.flatnonzero(inside)
         hits = hits[np.argsort(depth[hits], kind="stable")]
         found = np.full(len(lons), len(self._codes))
         found[point_index[hits]] = owner[hits]
         inside |= self._ancestors[found[point_index], depth] == owner
         test(np.flatnonzero(~inside & ~leaf))
-        # One key per (point, unit): a multi-part unit hit twice counts once; sorting orders by point, then code.
+        # One key per (point, unit), already in order: a multi-part unit hit twice counts once.
         stride = len(self._codes) + 1
-        known = np.unique(point_index[inside] * stride + owner[inside])
+        known = point_index[inside] * stride + owner[inside]
+        known = known[np.concatenate([[True], known[1:] != known[:-1]])]
         points, owners = np.divmod(known, stride)
         edges = np.searchsorted(points, np.arange(len(lons) + 1)).tolist()
         codes = self._code_array[owners].tolist()
         return [codes[start:end] for start, end in zip(edges, edges[1:])]
 
-    def _point_candidates(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(point, part) pairs whose part's box holds the point, as the tree would give, from a grid of cells."""
-        if self._grid is None:
-            self._grid = _PartGrid(self._part_bounds, self._step)
-        return self._grid.query(lons, lats, self._part_bounds)
+    def _point_candidates(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, part) pairs whose part's box holds the point, ordered by point then part, and whether the
+        part is known to hold the point, from a grid of cells."""
+        return self.grid.query(lons, lats, self._part_bounds)
 
-    def _level_tree(self, level: str) -> tuple[shapely.STRtree, np.ndarray]:
-        if level not in self._level_trees:
+    @property
+    def grid(self) -> _PartGrid:
+        """The parts by grid cell (built on first use)."""
+        if self._grid is None:
+            self._grid = _PartGrid(self._part_bounds, self._step, self._parts)
+        return self._grid
+
+    def _level_grid(self, level: str) -> tuple[_PartGrid, np.ndarray, np.ndarray]:
+        """A grid of one level's parts (cells about their median size), their part numbers and boxes."""
+        if level not in self._level_grids:
             members = np.flatnonzero(self._part_level == self._level_ids[level])
-            self._level_trees[level] = (shapely.STRtree(self._parts[members]), members)
-        return self._level_trees[level]
+            bounds = self._part_bounds[members]
+            step = float(np.median(np.maximum(bounds[:, 2] - bounds[:, 0], bounds[:, 3] - bounds[:, 1])))
+            self._level_grids[level] = (_PartGrid(bounds, step, self._parts[members]), members, bounds)
+        return self._level_grids[level]
 
     def by_geocodes(self, geocodes) -> list[str]:
         """Indexed unit codes named by 12-digit codes, 6-digit adcodes or 9-digit township codes, sorted."""
@@ -316,11 +413,12 @@ class UnitIndex:
 
 
 class _PartGrid:
-    """Parts listed by the cells of a regular grid their boxes reach: box candidates for many points at once."""
+    """Parts listed by the cells of a regular grid their boxes reach: box candidates for many points at once,
+    each marked when the part covers the whole cell (a point in that cell is then in the part)."""
 
     MAX_CELLS_PER_SIDE = 1024
 
-    def __init__(self, bounds: np.ndarray, step: float):
+    def __init__(self, bounds: np.ndarray, step: float, shapes: np.ndarray):
         low, high = (bounds[:, :2].min(axis=0), bounds[:, 2:].max(axis=0)) if len(bounds) else (np.zeros(2),) * 2
         span = float(max(high[0] - low[0], high[1] - low[1], 1e-12))
         self.low, self.cell = low, max(step, span / self.MAX_CELLS_PER_SIDE, 1e-12)
@@ -333,13 +431,56 @@ class _PartGrid:
         cell = (first[1][part] + rank // width[part]) * self.shape[0] + first[0][part] + rank % width[part]
         order = np.argsort(cell, kind="stable")
         self.parts = part[order]
-        self.starts = np.searchsorted(cell[order], np.arange(int(self.shape.prod()) + 1))
+        self.cells = cell[order]
+        self.starts = np.searchsorted(self.cells, np.arange(int(self.shape.prod()) + 1))
+        self._bounds, self._shapes, self._covered = bounds, shapes, None
+
+    @property
+    def covered(self) -> np.ndarray:
+        """For each entry, whether its part covers the whole cell (checked on first use, for the cells
+        inside the part's box: parts larger than a cell)."""
+        if self._covered is None:
+            x0, y0, x1, y1 = self._cell_box(self.cells % self.shape[0], self.cells // self.shape[0])
+            box = self._bounds[self.parts]
+            within = np.flatnonzero((x0 >= box[:, 0]) & (x1 <= box[:, 2]) & (y0 >= box[:, 1]) & (y1 <= box[:, 3]))
+            covered = np.zeros(len(self.parts), dtype=bool)
+            covered[within] = shapely.covers(self._shapes[self.parts[within]],
+                                             shapely.box(x0[within], y0[within], x1[within], y1[within]))
+            self._covered = covered
+        return self._covered
 
     def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (np.floor((x - self.low[0]) / self.cell).astype(np.int64),
                 np.floor((y - self.low[1]) / self.cell).astype(np.int64))
 
-    def query(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def overlapping(self, boxes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+        """The parts whose box meets one of the boxes (each part once per box it meets)."""
+        first, last = self._cells(boxes[:, 0], boxes[:, 1]), self._cells(boxes[:, 2], boxes[:, 3])
+        reach = ((last[0] >= 0) & (last[1] >= 0) & (first[0] < self.shape[0]) & (first[1] < self.shape[1]))
+        boxes = boxes[reach]
+        low = [np.clip(first[axis][reach], 0, self.shape[axis] - 1) for axis in (0, 1)]
+        high = [np.clip(last[axis][reach], 0, self.shape[axis] - 1) for axis in (0, 1)]
+        width = high[0] - low[0] + 1
+        cells_of = width * (high[1] - low[1] + 1)
+        box = np.repeat(np.arange(len(boxes)), cells_of)
+        rank = np.arange(len(box)) - np.repeat(np.cumsum(cells_of) - cells_of, cells_of)
+        cell = (low[1][box] + rank // width[box]) * self.shape[0] + low[0][box] + rank % width[box]
+        counts = self.starts[cell + 1] - self.starts[cell]
+        box = np.repeat(box, counts)
+        entry = np.repeat(self.starts[cell] - np.cumsum(counts) + counts, counts) + np.arange(len(box))
+        part = self.parts[entry]
+        mine, theirs = bounds[part], boxes[box]
+        meet = ((mine[:, 0] <= theirs[:, 2]) & (theirs[:, 0] <= mine[:, 2])
+                & (mine[:, 1] <= theirs[:, 3]) & (theirs[:, 1] <= mine[:, 3]))
+        return part[meet]
+
+    def _cell_box(self, column: np.ndarray, row: np.ndarray) -> tuple[np.ndarray, ...]:
+        return (self.low[0] + column * self.cell, self.low[1] + row * self.cell,
+                self.low[0] + (column + 1) * self.cell, self.low[1] + (row + 1) * self.cell)
+
+    def query(self, x: np.ndarray, y: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(point, part) pairs whose part's box holds the point, ordered by point then part, and whether
+        the part is known to hold the point (it covers the point's cell)."""
         with np.errstate(invalid="ignore"):
             inside = (np.isfinite(x) & np.isfinite(y) & (x >= self.low[0]) & (y >= self.low[1]))
             column = np.where(inside, np.floor((np.where(inside, x, self.low[0]) - self.low[0]) / self.cell), 0)
@@ -350,18 +491,28 @@ class _PartGrid:
         counts = np.where(inside, self.starts[cell + 1] - self.starts[cell], 0)
         point = np.repeat(np.arange(len(x)), counts)
         rank = np.arange(len(point)) - np.repeat(np.cumsum(counts) - counts, counts)
-        part = self.parts[self.starts[cell][point] + rank]
+        entry = self.starts[cell][point] + rank
+        part = self.parts[entry]
         box = bounds[part]
         px, py = x[point], y[point]
         keep = (box[:, 0] <= px) & (px <= box[:, 2]) & (box[:, 1] <= py) & (py <= box[:, 3])
-        return point[keep], part[keep]
+        # (Rounding may file a point on a cell's edge under its neighbour: only a point within the box
+        # the cover was checked on counts.)
+        x0, y0, x1, y1 = self._cell_box(column, row)
+        in_cell = (x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)
+        point, entry = point[keep], entry[keep]
+        return point, part[keep], self.covered[entry] & in_cell[point]
 
 
 _OPEN, _WHOLE, _MISSED = 0, 1, 2
 # How far (degrees, about 0.1 mm) a child may stick out of its parent and still count as (loosely) nested.
 NEST_TOLERANCE = 1e-9
-# Parts whose box stays this many tolerances from the area's boundary pass their status to loose children.
+# Parts whose box stays this many tolerances from the area's boundary are far enough to follow a loose parent.
 _MARGIN = 8
+# Parts with more vertices than this are cut to the area's box before the overlay that measures them.
+_CUT_FROM = 64
+# Units whose answer for their own outline as the area is kept.
+_OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.
@@ -374,9 +525,10 @@ class _AreaQuery:
     def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
         self.index, self.area = index, area
         self.wanted, self.with_fraction = wanted, with_fraction
-        self._edge = self._inner = self._near = None
+        self._edge = self._inner = self._near = self._unit_near = None
         self.bounds = shapely.bounds(area)
         self.measure = shapely.area(area)
+        self.polygons = shapely.get_parts(area)
 
     @property
     def edge(self):
@@ -394,68 +546,68 @@ class _AreaQuery:
             self._inner = (point.x, point.y) if shapely.contains_xy(self.area, point.x, point.y) else ()
         return self._inner or None
 
-    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part,
-        parts farther than _MARGIN tolerances from the area's boundary)."""
+    def classify(self, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(parts inside, parts whose interior meets the area's, the covered area of each meeting part)."""
         index, area = self.index, self.area
         if len(parts) == 0:
-            return parts, parts, np.zeros(0), parts
+            return parts, parts, np.zeros(0)
         near_edge = self._near_edge(parts)
         # A part whose box no boundary box reaches lies wholly inside or wholly outside: one point decides.
         away = parts[~near_edge]
         full = [away[shapely.contains_xy(area, index._sample_x[away], index._sample_y[away])]]
-        # Near the boundary: a part the boundary misses is again decided by one point; only parts the
-        # boundary touches need the full containment test.
+        # Near the boundary: one prepared containment test settles most parts (cheaper than first asking
+        # which parts the boundary touches); a part whose box reaches beyond the area's is not contained.
         border = parts[near_edge]
-        touched = shapely.intersects(self.edge, index._parts[border])
-        clear = border[~touched]
-        full.append(clear[shapely.contains_xy(area, index._sample_x[clear], index._sample_y[clear])])
-        touching = border[touched]
-        if len(touching) == 0:
-            return np.concatenate(full), touching, np.zeros(0), away
-        # Vertices settle most touching parts: one strictly outside rules out containment, one strictly
-        # inside proves the interiors meet. Parts around the whole area (the district of a small circle)
-        # are left to their box: reaching beyond the area's, they are not contained.
-        small = np.flatnonzero(~self._around(touching))
-        coords, owner = shapely.get_coordinates(index._parts[touching[small]], return_index=True)
-        vertex_in = np.zeros(len(touching), dtype=bool)
-        vertex_in[small[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
-        outside = ~self._in_box(touching)
-        outside[small[owner[~shapely.intersects_xy(area, coords[:, 0], coords[:, 1])]]] = True
-        maybe = touching[~outside]
-        contained = self._contains(maybe)
-        full.append(maybe[contained])
-        known_meet = np.concatenate([vertex_in[outside], vertex_in[~outside][~contained]])
-        partial = np.concatenate([touching[outside], maybe[~contained]])
+        contained = self._in_box(border)
+        contained[contained] = self._contains(border[contained])
+        full.append(border[contained])
+        partial = border[~contained]
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
         measured = self.wanted[index._part_level[partial]] & self.with_fraction
         if measured.any():
             pieces[measured] = self._covered(partial[measured])
             meet[measured] = pieces[measured] > 0
-        meet[~measured & known_meet] = True
-        undecided = ~measured & ~known_meet
-        if undecided.any():
-            meet[undecided] = self._interiors_meet(partial[undecided])
-        return np.concatenate(full), partial[meet], pieces[meet], away
+        if not measured.all():
+            meet[~measured] = self._interiors_meet(partial[~measured])
+        return np.concatenate(full), partial[meet], pieces[meet]
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
         """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
-        each is then cheaper) unless loosely nested units need to know which parts are far."""
-        if len(parts) < _FEW_PARTS and not self.index._any_loose:
+        each is then cheaper)."""
+        if len(parts) < _FEW_PARTS and self._near is None:
             return np.ones(len(parts), dtype=bool)
+        return self.near[parts]
+
+    @property
+    def near(self) -> np.ndarray:
+        """For each part, whether its box meets a boundary box grown by _MARGIN tolerances (else the part
+        lies farther than that from the area's boundary, wholly inside or wholly outside)."""
         if self._near is None:
             pad = _MARGIN * NEST_TOLERANCE
             self._near = np.zeros(len(self.index._parts), dtype=bool)
-            self._near[self.index._tree.query(_boundary_boxes(self.area, self.index._step, pad))[1]] = True
-        return self._near[parts]
+            index = self.index
+            self._near[index.grid.overlapping(_boundary_boxes(self.area, index._step, pad), index._part_bounds)] = True
+        return self._near
+
+    @property
+    def unit_near(self) -> np.ndarray:
+        """For each unit, whether one of its parts is near the area's boundary (see near)."""
+        if self._unit_near is None:
+            self._unit_near = np.zeros(len(self.index._codes), dtype=bool)
+            self._unit_near[self.index._owner[self.near]] = True
+        return self._unit_near
 
     def _contains(self, parts: np.ndarray) -> np.ndarray:
-        """Whether the area contains each part; a part identical to the area (a unit's own outline) is."""
+        """Whether the area contains each part; a part identical to a polygon of the area (a unit's own
+        outline) is, without the costly test of two equal boundaries."""
         shapes = self.index._parts[parts]
-        same = (shapely.get_num_coordinates(shapes) == shapely.get_num_coordinates(self.area))
-        if same.any():
-            same[same] = shapely.equals_exact(shapes[same], self.area, 0.0)
+        counts = self.index._part_coords[parts]
+        same = np.zeros(len(parts), dtype=bool)
+        for polygon, count in zip(self.polygons, shapely.get_num_coordinates(self.polygons).tolist()):
+            alike = np.flatnonzero(~same & (counts == count))
+            if len(alike):
+                same[alike] = shapely.equals_exact(shapes[alike], polygon, 0.0)
         contained = same.copy()
         contained[~same] = shapely.contains(self.area, shapes[~same])
         return contained
@@ -487,24 +639,37 @@ class _AreaQuery:
         around = self._covers_area(parts)
         covered[around] = self.measure
         rest = parts[~around]
-        covered[~around] = shapely.area(shapely.intersection(index._parts[rest], self.area))
+        shapes = index._parts[rest]
+        # A large part reaching beyond the area's box is first cut to that box (a cheap, linear cut), so
+        # the overlay sees only its vertices near the area; a cut that comes out invalid is not used.
+        large = np.flatnonzero((index._part_coords[rest] > _CUT_FROM) & ~self._in_box(rest))
+        if len(large):
+            cut = shapely.clip_by_rect(shapes[large], *self.bounds)
+            usable = shapely.is_valid(cut)
+            shapes = shapes.copy()
+            shapes[large[usable]] = cut[usable]
+        covered[~around] = shapely.area(shapely.intersection(shapes, self.area))
         return covered * index._part_scale[parts]
 
     def _interiors_meet(self, parts: np.ndarray) -> np.ndarray:
-        """For parts that meet the area's boundary: whether more than their boundaries meet the area."""
+        """For parts near the area's boundary and not inside it: whether their interiors meet the area's."""
         index, area = self.index, self.area
         meet = np.zeros(len(parts), dtype=bool)
-        # A point strictly inside both proves it: the area's own inner point (settles parts around a
-        # small area in one test), else one of the part's vertices.
-        if self.inner is not None:
-            meet[:] = shapely.contains_xy(index._parts[parts], *self.inner)
+        # A point strictly inside both proves it: the part's own inner point (settles most), the area's
+        # (settles parts around a small area in one test), else one of the part's vertices. Parts the area
+        # misses altogether are dropped before their vertices are looked at.
+        meet[:] = shapely.contains_xy(area, index._sample_x[parts], index._sample_y[parts])
         undecided = np.flatnonzero(~meet)
+        if len(undecided) and self.inner is not None:
+            meet[undecided] = shapely.contains_xy(index._parts[parts[undecided]], *self.inner)
+            undecided = undecided[~meet[undecided]]
+        undecided = undecided[shapely.intersects(area, index._parts[parts[undecided]])]
         coords, owner = shapely.get_coordinates(index._parts[parts[undecided]], return_index=True)
         meet[undecided[owner[shapely.contains_xy(area, coords[:, 0], coords[:, 1])]]] = True
-        undecided = np.flatnonzero(~meet)
+        undecided = undecided[~meet[undecided]]
         if len(undecided):
-            # Both meet the area (its boundary crosses them): interiors meet unless they only touch.
-            meet[undecided] = ~shapely.touches(area, index._parts[parts[undecided]])
+            # Left: parts the area touches, or whose edge it crosses without holding one of their vertices.
+            meet[undecided] = shapely.relate_pattern(area, index._parts[parts[undecided]], "T********")
         return meet
 
 
@@ -570,7 +735,8 @@ def _polygonal_area(area):
 
 
 def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
-    """Boxes covering the area's rings segment by segment, long segments cut into pieces of about `step`."""
+    """Boxes (min x, min y, max x, max y) covering the area's rings segment by segment, long segments cut
+    into pieces of about `step`."""
     rings = shapely.get_rings(shapely.get_parts(area))
     coords, ring = shapely.get_coordinates(rings, return_index=True)
     same_ring = ring[:-1] == ring[1:]
@@ -585,5 +751,4 @@ def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
     t1 = ((rank + 1) / pieces[segment])[:, None]
     delta = end[segment] - start[segment]
     a, b = start[segment] + t0 * delta, start[segment] + t1 * delta
-    low, high = np.minimum(a, b) - pad, np.maximum(a, b) + pad
-    return shapely.box(low[:, 0], low[:, 1], high[:, 0], high[:, 1])
+    return np.hstack([np.minimum(a, b) - pad, np.maximum(a, b) + pad])

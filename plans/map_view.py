@@ -3,16 +3,14 @@ zoom, the shelters; the units themselves come later, a viewport at a time, from 
 
 from __future__ import annotations
 
-import asyncio
 import math
 from dataclasses import dataclass
 
-import shapely
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.level_layer import TILE_PIXELS
-from fangxun.plans.map_layers import level_entry
+from fangxun.plans.map_layers import band_geometry, level_entry
 from fangxun.plans.models import AdminUnit, Shelter
 from fangxun.plans.unit_rules import LEVELS
 
@@ -55,7 +53,7 @@ async def map_view(session: AsyncSession) -> MapView:
     if not present:
         return MapView([], None, without, False, shelter_rows)
     top = await level_entry(session, present[0])
-    area = float(shapely.area(top.layer.geometries).sum()) or 1e-9
+    area = top.layer.area or 1e-9
     # The top unit alone (a province, a city) says nothing by colour: draw from the level below it when there is one.
     drawn = present[1:] or present
     levels = [(level, _first_zoom(area, counts[level][0])) for level in drawn]
@@ -69,7 +67,6 @@ async def map_view(session: AsyncSession) -> MapView:
 
 async def warm_map_layers(session: AsyncSession) -> None:
     """Build each drawn level's layer and its first zoom band ahead of the first map request (a province's villages
-    take seconds; a server starts this in the background)."""
+    take seconds, in a worker process; a server starts this in the background)."""
     for level, zoom in (await map_view(session)).levels:
-        entry = await level_entry(session, level)
-        await asyncio.to_thread(entry.layer.simplified, max(zoom, 1))
+        await band_geometry(await level_entry(session, level), max(zoom, 1))

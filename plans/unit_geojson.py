@@ -4,33 +4,24 @@ a page of units at a time, optionally of one level within a bounding box, simpli
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-import geopandas as gpd
-import shapely
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.core.cpu_pool import in_worker
 from fangxun.core.errors import BadInput
-from fangxun.geo.geojson import feature_collection
+from fangxun.geo.geometry_json import Packed
 from fangxun.plans.config import RegistrySettings
-from fangxun.plans.map_layers import level_entry
+from fangxun.plans.map_layers import band_geometry, level_entry
 from fangxun.plans.models import AdminUnit, Plan
-from fangxun.plans.review_clock import STATUSES, plan_status
+from fangxun.plans.unit_features import PageInput, page_features
 from fangxun.plans.unit_queries import get_unit, in_subtree
 from fangxun.plans.unit_rules import LEVELS
-from fangxun.plans.unit_states import plan_statuses
-from fangxun.plans.unit_status import missing_kinds, status_counts, unit_status
 
-PROPERTIES = ("code", "name", "level", "parent_code", "synthetic", "status", *STATUSES,
-              "missing", "missing_kinds")
-# With a bbox: where the map puts the unit's name.
-LABEL_PROPERTIES = ("label_lon", "label_lat")
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 3000
-DECIMALS = 5
 STREAM_ROWS = 500
 
 
@@ -48,9 +39,11 @@ class UnitQuery:
 
 @dataclass(frozen=True)
 class UnitPage:
-    """One page of the FeatureCollection and how many units matched in all."""
+    """One page of the FeatureCollection: its features as JSON text (comma-separated, without the brackets), how
+    many, and how many units matched in all."""
 
-    collection: dict
+    features: bytes
+    returned: int
     matched: int
     has_next: bool
 
@@ -64,17 +57,20 @@ def _check(query: UnitQuery) -> None:
         raise BadInput("zoom：只能与 bbox 一起使用", extra={"field": "zoom"})
 
 
-def _rows(codes, facts_of, statuses, registry: RegistrySettings) -> list[dict]:
-    rows = []
-    for code in codes:
-        name, unit_level, parent_code, synthetic = facts_of(code)
-        by_kind = statuses.get(code, {})
-        required = registry.required_kinds_for(unit_level)
-        missing = missing_kinds(required, by_kind)
-        rows.append({"code": code, "name": name, "level": unit_level, "parent_code": parent_code,
-                     "synthetic": bool(synthetic), "status": unit_status(required, by_kind),
-                     **status_counts(by_kind), "missing": len(missing), "missing_kinds": ",".join(missing)})
+async def _streamed(session: AsyncSession, statement) -> list[tuple]:
+    """All rows of `statement` as tuples, read STREAM_ROWS at a time so that no stretch of row handling holds the
+    loop long."""
+    rows: list[tuple] = []
+    connection = await session.connection()
+    result = await connection.stream(statement.execution_options(yield_per=STREAM_ROWS))
+    async for chunk in result.partitions(STREAM_ROWS):
+        rows += map(tuple, chunk)
     return rows
+
+
+def _plans_of(condition) -> Select:
+    return (select(Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due)
+            .join(AdminUnit, AdminUnit.code == Plan.unit_code).where(condition))
 
 
 async def _in_bbox(session: AsyncSession, registry: RegistrySettings, today: date, query: UnitQuery) -> UnitPage:
@@ -83,11 +79,7 @@ async def _in_bbox(session: AsyncSession, registry: RegistrySettings, today: dat
     condition = None
     if query.root:
         condition = in_subtree(await get_unit(session, query.root))
-
-    def select_page():
-        found = layer.in_bbox(query.bbox)
-        return found, layer.simplified(query.zoom) if query.zoom is not None else layer.geometries
-    found, geometries = await asyncio.to_thread(select_page)
+    found = await asyncio.to_thread(layer.in_bbox, query.bbox)
     if condition is not None and len(found):
         inside = set((await session.execute(select(AdminUnit.code).where(
             condition, AdminUnit.level == query.level))).scalars())
@@ -95,29 +87,17 @@ async def _in_bbox(session: AsyncSession, registry: RegistrySettings, today: dat
     start = (query.page - 1) * query.limit
     chosen = found[start:start + query.limit]
     codes = layer.codes[chosen].tolist()
-    statuses = await plan_statuses(session, AdminUnit.code.in_(codes), registry, today) if codes else {}
-
-    def encode() -> dict:
-        rows = _rows(codes, lambda code: (entry.facts[code][0], query.level, *entry.facts[code][1:]),
-                     statuses, registry)
-        for row, lon, lat in zip(rows, layer.label_lons[chosen], layer.label_lats[chosen]):
-            row["label_lon"], row["label_lat"] = float(lon), float(lat)
-        frame = gpd.GeoDataFrame(rows, columns=[*PROPERTIES, *LABEL_PROPERTIES], geometry=list(geometries[chosen]),
-                                 crs="EPSG:4326")
-        # Simplified boundaries are on the PRECISION grid already: rounding gives the short decimal form.
-        return feature_collection(frame, [*PROPERTIES, *LABEL_PROPERTIES], id_column="code",
-                                  decimals=DECIMALS if query.zoom is not None else None)
-    collection = await asyncio.to_thread(encode)
-    return UnitPage(collection, len(found), start + len(chosen) < len(found))
-
-
-async def _streamed(session: AsyncSession, statement) -> list:
-    """All rows of `statement`, read STREAM_ROWS at a time so that no stretch of row handling holds the loop long."""
-    rows: list = []
-    result = await session.stream(statement.execution_options(yield_per=STREAM_ROWS))
-    async for chunk in result.partitions(STREAM_ROWS):
-        rows += chunk
-    return rows
+    if not codes:
+        return UnitPage(b"", 0, len(found), False)
+    if query.zoom is not None:
+        geometries, wkb = (await band_geometry(entry, query.zoom)).take(chosen), False
+    else:
+        geometries, wkb = layer.wkb.take(chosen), True
+    units = [(code, entry.facts[code][0], query.level, *entry.facts[code][1:]) for code in codes]
+    page = PageInput(units, await _streamed(session, _plans_of(AdminUnit.code.in_(codes))), geometries, wkb,
+                     layer.label_lons[chosen].tolist(), layer.label_lats[chosen].tolist())
+    features = await in_worker(page_features, page, registry, today)
+    return UnitPage(features, len(codes), len(found), start + len(chosen) < len(found))
 
 
 async def _by_code(session: AsyncSession, registry: RegistrySettings, today: date, query: UnitQuery) -> UnitPage:
@@ -127,28 +107,16 @@ async def _by_code(session: AsyncSession, registry: RegistrySettings, today: dat
     if query.level:
         condition = and_(condition, AdminUnit.level == query.level)
     matched = (await session.execute(select(func.count()).select_from(AdminUnit).where(condition))).scalar_one()
-    units = await _streamed(session, select(
-        AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry,
-        AdminUnit.geometry_synthetic).where(condition).order_by(AdminUnit.code)
+    rows = await _streamed(session, select(
+        AdminUnit.code, AdminUnit.name, AdminUnit.level, AdminUnit.parent_code, AdminUnit.geometry_synthetic,
+        AdminUnit.geometry).where(condition).order_by(AdminUnit.code)
         .offset((query.page - 1) * query.limit).limit(query.limit))
-    plans = []
-    if units:
-        plans = await _streamed(session, select(Plan.unit_code, Plan.kind, Plan.lifecycle, Plan.next_review_due)
-                                .join(AdminUnit, AdminUnit.code == Plan.unit_code)
-                                .where(condition, AdminUnit.code.between(units[0].code, units[-1].code)))
-
-    def encode() -> dict:
-        # The plan status rule runs here, off the loop, for the page's thousands of plans.
-        statuses: dict[str, dict[str, str]] = defaultdict(dict)
-        for code, kind, lifecycle, due in plans:
-            statuses[code][kind] = plan_status(lifecycle, due, today, registry.due_soon_days)
-        facts = {unit.code: (unit.name, unit.level, unit.parent_code, unit.geometry_synthetic) for unit in units}
-        rows = _rows([unit.code for unit in units], facts.__getitem__, statuses, registry)
-        geometry = shapely.from_wkb([unit.geometry for unit in units]) if units else []
-        frame = gpd.GeoDataFrame(rows, columns=list(PROPERTIES), geometry=geometry, crs="EPSG:4326")
-        return feature_collection(frame, PROPERTIES, id_column="code")
-    collection = await asyncio.to_thread(encode)
-    return UnitPage(collection, matched, (query.page - 1) * query.limit + len(units) < matched)
+    if not rows:
+        return UnitPage(b"", 0, matched, False)
+    plans = await _streamed(session, _plans_of(and_(condition, AdminUnit.code.between(rows[0][0], rows[-1][0]))))
+    page = PageInput([row[:5] for row in rows], plans, Packed.of(row[5] for row in rows), wkb=True)
+    features = await in_worker(page_features, page, registry, today)
+    return UnitPage(features, len(rows), matched, (query.page - 1) * query.limit + len(rows) < matched)
 
 
 async def units_geojson_page(session: AsyncSession, registry: RegistrySettings, today: date,

@@ -228,3 +228,87 @@ def test_child_reaching_far_beyond_its_parent_is_never_nested():
     found = {m.code: m.fraction for m in index.intersecting(around, with_fraction=True)}
     assert found["410102000000"] == 1.0 and 0 < found["410102001000"] < 1
     assert index.units_at([0.25], [2.0]) == [["410102001000"]]
+
+
+@pytest.mark.parametrize("code", [CITY, "410102000000", EXCLAVE, GAPPY, "410102001000", ZONE, SLIVER])
+def test_unit_outline_as_area_is_answered_for_its_subtree_exactly(units, code):
+    """A unit's own outline as the area: the subtree's answer is kept (from the first query with fractions, or
+    worked out when the outline comes again) and is exact each time."""
+    codes, geometries = units["codes"], units["geometries"]
+    outline = dict(zip(codes, geometries))[code]
+    shapes = [outline] + ([shapely.MultiPolygon([outline])] if outline.geom_type == "Polygon" else [])
+    expected = brute_force(outline, codes, geometries)
+
+    def check(index, area):
+        found = {m.code: m.fraction for m in index.intersecting(area)}
+        assert found.keys() == expected.keys(), code
+        for unit, fraction in expected.items():
+            assert found[unit] == pytest.approx(fraction, rel=1e-3, abs=1e-12), (code, unit)
+        return found
+
+    def quick(index, area):
+        return [(m.code, m.fraction == 1.0) for m in index.intersecting(area, with_fraction=False)]
+
+    for name in ("nested", "flat"):
+        index = units[name]
+        for area in shapes:
+            index._outlines.clear()
+            index._outlines_asked.clear()
+            first = quick(index, area)                    # as any area; the outline is noted
+            assert codes.index(code) not in index._outlines
+            assert quick(index, area) == first            # worked out for the subtree now, and kept
+            assert codes.index(code) in index._outlines
+            # (Without fractions, cells cut by GEOS overlays may also "meet" along an edge, as in the flat index.)
+            assert expected.keys() <= {c for c, _ in first}, (name, code)
+            assert first == quick(units["flat"], area)
+            kept = check(index, area)
+            assert [m.code for m in index.intersecting(area, levels="village")] == sorted(
+                c for c in expected if units["levels"][codes.index(c)] == "village")
+            # (A unit sticking out by rounding noise is partly covered, though its fraction rounds to 1.0.)
+            assert all(kept[c] == 1.0 for c, whole in first if whole), (name, code)
+            index._outlines.clear()
+            index._outlines_asked.clear()
+            answered = check(index, area)                  # the full answer: its subtree's share is kept
+            assert codes.index(code) in index._outlines
+            assert check(index, area) == answered
+            assert answered == pytest.approx(kept, rel=1e-9, abs=1e-12)
+            assert quick(index, area) == first
+
+
+def test_points_on_grid_cell_edges_and_in_covered_cells(units):
+    """Points known from a cell their unit covers, on the cells' edges and corners, as brute force finds them."""
+    grid = units["nested"].grid
+    columns, rows = np.meshgrid(np.arange(-1, grid.shape[0] + 1), np.arange(-1, grid.shape[1] + 1))
+    corners_x = grid.low[0] + columns.ravel() * grid.cell
+    corners_y = grid.low[1] + rows.ravel() * grid.cell
+    rng = np.random.default_rng(11)
+    lons = np.concatenate([corners_x, corners_x + grid.cell / 2, rng.uniform(-0.1, 1.7, 600)])
+    lats = np.concatenate([corners_y, corners_y, rng.uniform(-0.1, 1.7, 600)])
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for name in ("nested", "flat"):
+        by_point = units[name].units_at(lons, lats)
+        for lon, lat, found in zip(lons, lats, by_point):
+            assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+        for level in ("district", "township", "village"):
+            located = units[name].locate(lons, lats, level)
+            for lon, lat, code in zip(lons, lats, located):
+                inside = [c for c, shape in shapes if units["levels"][units["codes"].index(c)] == level
+                          and shapely.intersects_xy(shape, lon, lat)]
+                assert code == (inside[0] if inside else None), (lon, lat, level)
+    assert units["nested"].grid.covered.any()             # some pairs were known from their cell
+
+
+def test_large_part_partly_covered_is_measured_exactly():
+    """A many-vertex unit crossing the area's edge (cut to the area's box before measuring) gets the exact fraction."""
+    angles = np.linspace(0, 2 * math.pi, 400, endpoint=False)
+    radii = 0.3 + 0.01 * np.sin(37 * angles)
+    wavy = shapely.Polygon(np.column_stack([0.5 + radii * np.cos(angles), 0.5 + radii * np.sin(angles)]))
+    codes, levels = ["410102000000", "410102001000"], ["district", "township"]
+    shapes = [wavy, shapely.intersection(wavy, shapely.box(0, 0, 0.5, 1))]
+    index = UnitIndex(codes, levels, shapes, parents=[None, "410102000000"])
+    for area in (shapely.box(0.45, 0.3, 0.9, 0.6), circle(0.7, 0.6, 8), shapely.box(-1, 0.49, 2, 0.51)):
+        expected = brute_force(area, codes, shapes)
+        found = {m.code: m.fraction for m in index.intersecting(area)}
+        assert found.keys() == expected.keys()
+        for code, fraction in expected.items():
+            assert found[code] == pytest.approx(fraction, rel=1e-9)

@@ -28,6 +28,7 @@ from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.duty.tables import DutyRosterEntry
 from fangxun.warnings.events.decisions import record_decision
 from fangxun.warnings.intake.accept import ingest
+from fangxun.warnings import review_attention
 from fangxun.warnings.plan_reminders import NO_ADDRESS, NO_CONTACT, send_plan_reminders
 
 REACHABLE = [p for p in PERSONS if p[2] != "三号街道主任"]
@@ -270,3 +271,21 @@ async def test_review_reminders_sent_and_the_overdue_plans_nobody_can_be_reminde
     assert rows.index("三号街道主任：责任人在该渠道无地址") < rows.index("西村防汛应急预案")
     assert "30 天" in rows and "10 天 无责任人联系方式" in rows
     assert f"{DISTRICT_B}flood_plan" not in rows  # 乙区区长 was reminded
+
+
+@pytest.mark.parametrize("per_chunk", [1, 2, 2000])
+async def test_the_overdue_plans_nobody_can_be_reminded_of_are_judged_a_chunk_at_a_time_with_the_same_answer(
+        sessions, config, today, monkeypatch, per_chunk):
+    async with sessions() as session, session.begin():
+        await add_registry(session, PERSONS)
+        await session.execute(insert(Plan).values(unit_code=WEST_VILLAGE, kind="flood_plan", title="西村防汛应急预案",
+                                                  review_cycle_months=36, lifecycle="active"))
+        await _dated_plans(session, {STREET_3: today - timedelta(days=30), WEST_VILLAGE: today - timedelta(days=10),
+                                     DISTRICT_B: today - timedelta(days=3)})
+    monkeypatch.setattr(review_attention, "_PLANS_PER_CHUNK", per_chunk)
+    async with sessions() as session:
+        shown = await review_attention.unremindable_overdue(session, config, today, limit=1)
+        every = await review_attention.unremindable_overdue(session, config, today, limit=10)
+    assert shown["total"] == every["total"] == 2
+    assert [(item["unit_code"], item["problem"]) for item in shown["items"]] == [(STREET_3, NO_ADDRESS)]
+    assert [(item["unit_code"], item["days_overdue"]) for item in every["items"]] == [(STREET_3, 30), (WEST_VILLAGE, 10)]
