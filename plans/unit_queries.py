@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, or_, select
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -41,13 +43,32 @@ async def root_unit(session: AsyncSession, code: str | None) -> AdminUnit:
     return unit
 
 
+# The top codes of each database (by its engine: tests give each schema an engine of its own under one URL) with the
+# version of the units they were read at.
+_tops: WeakKeyDictionary = WeakKeyDictionary()
+
+
+async def units_version(session: AsyncSession) -> tuple:
+    """What changes whenever a unit is added, removed or edited: (count, latest updated_at)."""
+    count, latest = (await session.execute(select(func.count(), func.max(AdminUnit.updated_at)))).one()
+    return int(count), latest.isoformat() if latest else None
+
+
 async def top_codes(session: AsyncSession) -> list[str]:
-    """The registry's top units (the jurisdiction): units whose parent is not held."""
+    """The registry's top units (the jurisdiction): units whose parent is not held (read again only after the
+    units changed: the anti-join costs a warning's intake a few hundred milliseconds on a province)."""
+    key = session.bind.sync_engine
+    version = await units_version(session)
+    cached = _tops.get(key)
+    if cached is not None and cached[0] == version:
+        return list(cached[1])
     parent = aliased(AdminUnit)
     held = select(parent.code).where(parent.code == AdminUnit.parent_code).exists()
-    return list((await session.execute(
+    codes = list((await session.execute(
         select(AdminUnit.code).where(or_(AdminUnit.parent_code.is_(None), ~held)).order_by(AdminUnit.code)
     )).scalars())
+    _tops[key] = (version, codes)
+    return list(codes)
 
 
 def in_subtree(root: AdminUnit) -> ColumnElement[bool]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fangxun.warnings.routing.recipients import Recipient, WarnedUnit
-from fangxun.warnings.routing.urgency import (Deduper, chunk_size, order_key, segment_of, segments, units_reached,
-                                              written_before)
+from fangxun.warnings.routing.urgency import (Deduper, chunk_size, order_key, outlined, segment_of, segments,
+                                              units_reached, urgency_rank, written_before)
 
 
 def person(unit: str, level: str, contact: int, channel: str = "sms", address: str = "") -> Recipient:
@@ -50,3 +50,18 @@ def test_one_address_on_a_channel_is_told_once_unless_standing_in():
                                                                                               key="x:3")])
     assert len(first) == 1 and [r.key for r in again] == ["x:3"]
     assert seen.told_before([person("410102001000", "township", 1)]) == []
+
+
+def test_an_outline_makes_the_segments_the_units_make_without_the_units():
+    units = [WarnedUnit(f"4101020010{n:02d}", "village", 1.0) for n in range(5)] + \
+        [WarnedUnit("410102001000", "township", 1.0)]
+    found = segments(units, frozenset({"township", "village"}), per_segment=2)
+    village, township = urgency_rank("person", "village"), urgency_rank("person", "township")
+    outline = outlined({township: ["410102001000"], village: ["410102001000", "410102001002", "410102001004"]},
+                       {township: 1, village: 5}, per_segment=2)
+    assert [(s.start, s.rank, s.size) for s in outline] == [(s.start, s.rank, s.size) for s in found]
+    # Segments wholly before the cursor count by size; the cursor's own by its units, once they are read.
+    key = order_key(person("410102001003", "village", 9))
+    at = segment_of([s.start for s in outline], key)
+    outline[at] = found[at]
+    assert units_reached(outline, key) == units_reached(found, key) == 1 + 4

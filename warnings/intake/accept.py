@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.core.audit import record
-from fangxun.core.bulk import bulk_insert_values
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_rules import level_rank
 from fangxun.settings import Settings
@@ -28,13 +27,14 @@ from fangxun.warnings.intake.expansion import Chunked, Expansion
 from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.intake.expansion_store import EXPANDING, EXPANSION_LEASE, NONE, Progress, start_expansion
 from fangxun.warnings.intake.expiry import expiry_caveat
-from fangxun.warnings.intake.fanout import locate, routed_plan
+from fangxun.warnings.intake.fanout import routed_plan
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.intake.placing import KEPT_ROUTING_UNITS, place, write_warned_units
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit
 from fangxun.warnings.routing.templates import message_context, render
 from fangxun.warnings.routing.wording import ALL_CLEAR, message_kind, template_for
-from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.tables import Warning
 from fangxun.warnings.vocabulary import RESPONSE_SOURCE
 
 log = logging.getLogger(__name__)
@@ -139,9 +139,10 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
     if existing is not None:
         return IntakeResult(existing, created=False)
     referenced, missing = await lifecycle.find_referenced(session, warning.references)
-    location = await locate(session, warning)
-    jurisdiction = lifecycle.thread_jurisdiction(location.jurisdiction, referenced)
-    units = location.units if jurisdiction == INSIDE else []
+    placed = await place(session, warning)
+    jurisdiction = lifecycle.thread_jurisdiction(placed.jurisdiction, referenced)
+    # Routing and the area names look at the named subtrees' tops and the shaped units, never at every unit.
+    units = placed.routing if jurisdiction == INSIDE else []
 
     row = _warning_row(warning, now, raw, source, entered_by)
     row.jurisdiction = jurisdiction
@@ -157,12 +158,9 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
     if jurisdiction == UNLOCATED and not warning.all_clear:
         row.notes = [*row.notes, UNLOCATED_NOTE]
     await session.flush()
-    if units:
-        warning_id = row.id
-        await bulk_insert_values(session, WarningUnit.__table__, ("warning_id", "unit_code", "level", "fraction"),
-                                 [(warning_id, code, level, fraction) for code, level, fraction in units])
+    levels = await write_warned_units(session, row.id, placed) if units else {}
 
-    result = IntakeResult(row, created=True, units=len(units), unknown_references=[r.as_json() for r in missing],
+    result = IntakeResult(row, created=True, units=sum(levels.values()), unknown_references=[r.as_json() for r in missing],
                           superseded=change.superseded, cancelled=change.cancelled,
                           cancelled_notifications=change.cancelled_notifications)
     notifying = warning.status in NOTIFYING_CAP_STATUSES and row.status in ("active", "cancelled")
@@ -171,7 +169,7 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
         if jurisdiction == INSIDE:
             plan, template = routed_plan(warning, settings.warnings, units)
             templates = {delivery.template for delivery in plan.deliveries}
-            routed_units = sum(1 for unit in units if unit.level in plan.person_levels)
+            routed_units = sum(count for level, count in levels.items() if level in plan.person_levels)
         else:
             template, routed_units = UNLOCATED_TEMPLATE, 0
             templates = {UNLOCATED_TEMPLATE} if jurisdiction == UNLOCATED and not warning.all_clear else set()
@@ -180,8 +178,10 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
         if told_before:
             templates.add(template)
         chosen = await render_messages(session, row, warning, units, templates, settings)
-        await start_expansion(session, row.id, now, {"previous": told_before, "template": template,
-                                                     "chosen": chosen}, routed_units, holder, now + EXPANSION_LEASE)
+        plan_facts = {"previous": told_before, "template": template, "chosen": chosen}
+        if len(units) <= KEPT_ROUTING_UNITS:
+            plan_facts["routing"] = [[unit.code, unit.level] for unit in units]
+        await start_expansion(session, row.id, now, plan_facts, routed_units, holder, now + EXPANSION_LEASE)
         result.expansion = Progress(EXPANDING, units_total=routed_units)
     if source != RESPONSE_SOURCE and jurisdiction != OUTSIDE:
         result.event_id = await attach_warning(session, row, settings, now)

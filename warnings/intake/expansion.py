@@ -11,13 +11,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from fangxun.core.audit import record
 from fangxun.plans.absence_queries import absences_in_force
 from fangxun.plans.absence_rules import with_stand_ins
 from fangxun.plans.contact_queries import plan_persons
+from fangxun.plans.unit_rules import LEVELS
 from fangxun.settings import Settings
 from fangxun.warnings.delivery.notices import NewNotice, NoticeWriter, notice_key, notice_payload, signed_writer
 from fangxun.warnings.delivery.outbox import N, Claimed, Handoff
@@ -26,30 +27,65 @@ from fangxun.warnings.intake.expansion_store import (DONE, EXPANDING, EXPANSION_
 from fangxun.warnings.intake.fanout import routed_plan, staff_desks
 from fangxun.warnings.intake.lifecycle import previous_recipients
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.routing import urgency
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import (Recipient, WarnedUnit, department_recipients, person_recipients,
                                                  unlocated_recipients)
 from fangxun.warnings.routing.tree import RecipientsPlan
-from fangxun.warnings.routing.urgency import (DESK_RANK, Deduper, OrderKey, Segment, chunk_size, order_key,
-                                              segment_of, segments, units_reached, written_before)
+from fangxun.warnings.routing.urgency import (DESK_RANK, Deduper, OrderKey, Segment, chunk_size,
+                                              order_key, outlined, rank_of_level, segment_of, units_reached,
+                                              written_before)
 from fangxun.warnings.tables import Warning, WarningExpansion, WarningUnit
 
 log = logging.getLogger(__name__)
 
 class Recipients:
-    """Works out an expansion's recipients segment by segment, at its `at` time, in order (read only)."""
+    """Works out an expansion's recipients segment by segment, at its `at` time, in order (read only); each segment's
+    units are read when it is reached, so a province-wide warning's are never all in memory at once."""
 
-    def __init__(self, row: Warning, expansion: WarningExpansion, units: list[WarnedUnit], settings: Settings):
+    def __init__(self, row: Warning, expansion: WarningExpansion, warning: NormalisedWarning,
+                 plan: RecipientsPlan | None, outline: list[Segment], settings: Settings):
         self.row, self.expansion, self.settings = row, expansion, settings
-        self.warning = NormalisedWarning.from_json(row.document)
-        self.all_clear = bool(self.warning.all_clear)
-        routed = row.jurisdiction == INSIDE
-        self.plan: RecipientsPlan | None = routed_plan(self.warning, settings.warnings, units)[0] if routed else None
-        levels = self.plan.person_levels if self.plan is not None else frozenset()
-        self.segments: list[Segment] = segments(units, levels)
+        self.warning, self.plan = warning, plan
+        self.all_clear = bool(warning.all_clear)
+        self.segments: list[Segment] = outline
         self.starts = [segment.start for segment in self.segments]
         self._absences = None
         self._previous: dict[int, list[Recipient]] | None = None
+
+    @classmethod
+    async def read(cls, session: AsyncSession, row: Warning, expansion: WarningExpansion,
+                   settings: Settings) -> Recipients:
+        """The recipients of `expansion`: its routing units (kept in its plan, else read) and the outline of its
+        segments, read with two small queries whatever the number of units."""
+        kept = (expansion.plan or {}).get("routing")
+        if kept is not None:
+            routing = [WarnedUnit(code, level, 1.0) for code, level in kept]
+        else:  # a warning over very many shaped units, or an expansion begun before the plan kept them
+            routing = [WarnedUnit(code, level, fraction) for code, level, fraction in (await session.execute(
+                select(WarningUnit.unit_code, WarningUnit.level, WarningUnit.fraction)
+                .where(WarningUnit.warning_id == row.id))).all()]
+        warning = NormalisedWarning.from_json(row.document)
+        plan = routed_plan(warning, settings.warnings, routing)[0] if row.jurisdiction == INSIDE else None
+        levels = sorted(plan.person_levels) if plan is not None else []
+        return cls(row, expansion, warning, plan, await _outline(session, row.id, levels), settings)
+
+    async def units_of(self, session: AsyncSession, index: int) -> Segment:
+        """Segment `index` with its units read (once)."""
+        segment = self.segments[index]
+        if segment.units or not segment.size:
+            return segment
+        after = self.segments[index + 1] if index + 1 < len(self.segments) else None
+        level = LEVELS[segment.rank - 1]
+        chosen = select(WarningUnit.unit_code, WarningUnit.level, WarningUnit.fraction).where(
+            WarningUnit.warning_id == self.row.id, WarningUnit.level == level,
+            WarningUnit.unit_code >= segment.start[1])
+        if after is not None and after.rank == segment.rank:
+            chosen = chosen.where(WarningUnit.unit_code < after.start[1])
+        rows = await session.execute(chosen.order_by(WarningUnit.unit_code))
+        segment = self.segments[index] = segment._replace(
+            units=tuple(WarnedUnit(code, unit_level, fraction) for code, unit_level, fraction in rows))
+        return segment
 
     async def previous(self, session: AsyncSession) -> dict[int, list[Recipient]]:
         """Those the warnings told before were sent to, by the segment they fall into (read once)."""
@@ -64,7 +100,7 @@ class Recipients:
     async def of_segment(self, session: AsyncSession, index: int, seen: Deduper) -> tuple[list[Recipient], list[str]]:
         """The new recipients of segment `index` in order (`seen` keeps who was told already), and its units with
         nobody on record."""
-        segment = self.segments[index]
+        segment = await self.units_of(session, index)
         routed, nobody = await self._routed(session, segment)
         if self.all_clear:
             routed = []  # an all-clear tells exactly those told before
@@ -159,9 +195,6 @@ class Expansion:
         if expansion is None or expansion.finished_at is not None or expansion.lease_holder != self.holder:
             return None
         row = await session.get(Warning, self.warning_id)
-        units = [WarnedUnit(code, level, fraction) for code, level, fraction in (await session.execute(
-            select(WarningUnit.unit_code, WarningUnit.level, WarningUnit.fraction)
-            .where(WarningUnit.warning_id == self.warning_id))).all()]
         seen = Deduper()
         if expansion.written:
             # A resumed expansion: who has a row already is never written again (their notice_key is taken).
@@ -175,7 +208,7 @@ class Expansion:
         state = _State(written=expansion.written, chunks=expansion.chunks, unreachable=expansion.unreachable,
                        units_done=expansion.units_done, nobody=list(expansion.units_without_persons or []),
                        cursor=OrderKey(*expansion.last_key) if expansion.last_key else None)
-        context = _Context(row, Recipients(row, expansion, units, self.settings), seen, writer, state,
+        context = _Context(row, await Recipients.read(session, row, expansion, self.settings), seen, writer, state,
                            dict((expansion.plan or {}).get("chosen", {})))
         if self.handoff is not None:
             self.handoff.know(row.id, row.colour, bool(row.all_clear), dict(row.messages or {}))
@@ -295,3 +328,22 @@ def _first_segment(recipients: Recipients, cursor: OrderKey | None) -> int:
     while index < len(starts) and written_before(starts[index + 1] if index + 1 < len(starts) else None, cursor):
         index += 1
     return index
+
+
+async def _outline(session: AsyncSession, warning_id: int, levels: list[str]) -> list[Segment]:
+    """The segments of the warning's units of the routed `levels`: each level's count and the codes that begin its
+    segments (every UNITS_PER_SEGMENT-th in code order), numbered by the database."""
+    per_segment = urgency.UNITS_PER_SEGMENT  # read now: a test makes segments small
+    if not levels:
+        return outlined({}, {}, per_segment)
+    mine = (WarningUnit.warning_id == warning_id, WarningUnit.level.in_(levels))
+    sizes = {rank_of_level(level): int(count) for level, count in (await session.execute(
+        select(WarningUnit.level, func.count()).where(*mine).group_by(WarningUnit.level))).all()}
+    number = func.row_number().over(partition_by=WarningUnit.level, order_by=WarningUnit.unit_code).label("number")
+    numbered = select(WarningUnit.level, WarningUnit.unit_code, number).where(*mine).subquery()
+    firsts: dict[int, list[str]] = {}
+    for level, code in (await session.execute(
+            select(numbered.c.level, numbered.c.unit_code).where((numbered.c.number - 1) % per_segment == 0)
+            .order_by(numbered.c.level, numbered.c.unit_code))).all():
+        firsts.setdefault(rank_of_level(level), []).append(code)
+    return outlined(firsts, sizes, per_segment)

@@ -29,7 +29,8 @@ from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, recipien
 _CHUNK = 1000
 
 
-def _area_shape(warning: NormalisedWarning):
+def area_shape(warning: NormalisedWarning):
+    """The union of the warning's polygons and circles; None when it has none."""
     shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
     shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
                if radius > 0]
@@ -50,7 +51,7 @@ async def locate(session: AsyncSession, warning: NormalisedWarning) -> Location:
     """The warned units, and whether the areas fall inside the jurisdiction, outside it, or nowhere we can tell."""
     tops = await top_codes(session)
     units = await warned_units(session, warning, tops)
-    shapes = _area_shape(warning) is not None and len(await unit_index(session)) > 0
+    shapes = area_shape(warning) is not None and len(await unit_index(session)) > 0
     return Location(units, placement(bool(units), warning.geocodes, shapes, tops))
 
 
@@ -66,7 +67,7 @@ async def warned_units(session: AsyncSession, warning: NormalisedWarning,
         part = named[start:start + _CHUNK]
         rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(part)))
         found.update((code, WarnedUnit(code, level, 1.0)) for code, level in rows)
-    shape = _area_shape(warning)
+    shape = area_shape(warning)
     if shape is not None and not shape.is_empty:
         index = await unit_index(session)
         for match in index.intersecting(shape, with_fraction=True):

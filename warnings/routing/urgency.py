@@ -53,11 +53,13 @@ def chunk_size(index: int) -> int:
 
 
 class Segment(NamedTuple):
-    """Recipients computed together: the desks (rank 0), or the persons of some units of one level."""
+    """Recipients computed together: the desks (rank 0), or the persons of some units of one level (`size` of them;
+    `units` may be left empty until they are read, see outlined)."""
 
     start: tuple[int, str]  # (rank, unit code) of the first key it may hold
     rank: int
     units: tuple[WarnedUnit, ...]
+    size: int = 0
 
 
 def segments(units: Sequence[WarnedUnit], person_levels: frozenset[str] | set[str],
@@ -76,7 +78,27 @@ def segments(units: Sequence[WarnedUnit], person_levels: frozenset[str] | set[st
             continue
         for start in range(0, len(members), per_segment):
             part = tuple(members[start:start + per_segment])
-            found.append(Segment((rank, "" if start == 0 else part[0].code), rank, part))
+            found.append(Segment((rank, "" if start == 0 else part[0].code), rank, part, len(part)))
+    return found
+
+
+def rank_of_level(level: str) -> int:
+    """The urgency rank of the persons of a unit of `level`."""
+    return urgency_rank("person", level)
+
+
+def outlined(firsts: dict[int, list[str]], sizes: dict[int, int], per_segment: int = UNITS_PER_SEGMENT) -> list[Segment]:
+    """The segments `segments` makes, from each rank's unit count and the codes of its 1st, (per_segment+1)th …
+    units in code order, their units not read yet."""
+    found = []
+    for rank in range(DESK_RANK, LAST_RANK + 1):
+        starts, size = firsts.get(rank, []), sizes.get(rank, 0)
+        if not starts:
+            found.append(Segment((rank, ""), rank, ()))
+            continue
+        for number, code in enumerate(starts):
+            found.append(Segment((rank, "" if number == 0 else code), rank, (),
+                                 min(per_segment, size - number * per_segment)))
     return found
 
 
@@ -90,11 +112,15 @@ def units_reached(all_segments: Sequence[Segment], cursor: OrderKey | None) -> i
     if cursor is None:
         return 0
     reached = 0
-    for segment in all_segments:
+    for number, segment in enumerate(all_segments):
         if segment.rank < cursor.rank:
-            reached += len(segment.units)
+            reached += segment.size
         elif segment.rank == cursor.rank:
-            reached += bisect_right([unit.code for unit in segment.units], cursor.unit_code)
+            after = all_segments[number + 1] if number + 1 < len(all_segments) else None
+            if after is not None and after.rank == cursor.rank and after.start <= (cursor.rank, cursor.unit_code):
+                reached += segment.size  # wholly before the cursor (its units need not be read)
+            else:
+                reached += bisect_right([unit.code for unit in segment.units], cursor.unit_code)
     return reached
 
 
