@@ -1,6 +1,6 @@
 """Writing a warning's notifications in chunks after its acceptance (intake/expansion.py), on both databases: the
-most urgent first, a crash after some chunks resumed without losing or doubling anyone, one writer at a time, and a
-Cancel or Update stopping the writing of what it ends."""
+most urgent first, a crash after some chunks (or before the named units are copied) resumed without losing or
+doubling anyone, one writer at a time, and a Cancel or Update stopping the writing of what it ends."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from support.warning_factories import NOON, add_wide_registry, make_warning, warning_settings
+from support.warning_factories import CITY, NOON, add_wide_registry, make_warning, warning_settings
 
 from fangxun.core.clock import Clock
 from fangxun.warnings.delivery import notices
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake import pending_units
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.expansion import Expansion
 from fangxun.warnings.intake.expansion_runner import ExpansionRunner
@@ -22,7 +23,7 @@ from fangxun.warnings.intake.fanout import fan_out, staff_desks
 from fangxun.warnings.intake.lifecycle import CANCELLED_REASON, SUPERSEDED_REASON
 from fangxun.warnings.routing import urgency
 from fangxun.warnings.routing.urgency import urgency_rank
-from fangxun.warnings.tables import Notification, WarningExpansion
+from fangxun.warnings.tables import Notification, WarningExpansion, WarningUnit
 
 DEPARTMENTS = 3
 LATER = NOON + EXPANSION_LEASE * 2  # the crashed writer's lease has lapsed
@@ -182,3 +183,52 @@ async def test_a_cancel_or_update_stops_the_expansion_of_what_it_ends(sessions, 
     async with sessions() as session:
         total = (await session.execute(select(func.count()).select_from(Notification))).scalar_one()
     assert total == len(old) + len(new)
+
+
+def crash_on_copy(monkeypatch) -> None:
+    """Copying the named units after the first chunk fails (the writer dies there), once."""
+    real, calls = pending_units.copy_subtrees, []
+
+    async def copy(session, warning_id, codes):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("killed")
+        await real(session, warning_id, codes)
+
+    monkeypatch.setattr(pending_units, "copy_subtrees", copy)
+
+
+async def units_of(sessions, warning_id: int) -> int:
+    async with sessions() as session:
+        return (await session.execute(select(func.count()).select_from(WarningUnit)
+                                      .where(WarningUnit.warning_id == warning_id))).scalar_one()
+
+
+async def test_a_crash_before_the_named_units_are_copied_resumes_with_them_copied_once(
+        sessions, config, persons, monkeypatch):
+    crash_on_copy(monkeypatch)
+    result = await ingest(sessions, make_warning(), config, NOON)
+    # The desks were told with the warning; its units wait in the expansion's plan.
+    assert result.expansion.state == "expanding" and result.notifications == DEPARTMENTS
+    assert result.units == persons + 1 and await units_of(sessions, result.warning.id) == 0
+    assert (await expansion_of(sessions, result.warning.id)).plan["units_pending"] == [CITY]
+
+    restarted = ExpansionRunner(sessions, config, Clock(fixed=LATER), "restarted")
+    assert await restarted.pick_up() == [result.warning.id]
+    await restarted.wait_idle()
+    assert await units_of(sessions, result.warning.id) == persons + 1
+    done = await expansion_of(sessions, result.warning.id)
+    assert "units_pending" not in done.plan and done.units_done == done.units_total == persons
+    keys = [row.idempotency_key for row in await rows_of(sessions, result.warning.id)]
+    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+
+
+async def test_a_cancel_while_the_named_units_wait_copies_them(sessions, config, persons, monkeypatch):
+    crash_on_copy(monkeypatch)
+    first = make_warning("first")
+    result = await ingest(sessions, first, config, NOON)
+    assert await units_of(sessions, result.warning.id) == 0
+    later = make_warning("second", msg_type="Cancel", references=(first,), sent=NOON + timedelta(minutes=1))
+    await ingest(sessions, later, config, NOON + timedelta(minutes=1))
+    assert await units_of(sessions, result.warning.id) == persons + 1
+    assert "units_pending" not in (await expansion_of(sessions, result.warning.id)).plan

@@ -17,6 +17,7 @@ from fangxun.core.loop_lag import watching_loop_lag
 from fangxun.core.migrate import upgrade
 from fangxun.core.public_base import PublicBase, public_base
 from fangxun.core.runtime import tune_for_service
+from fangxun.plans.unit_queries import top_codes
 from fangxun.settings import Settings
 from fangxun.warnings import telemetry
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
@@ -76,6 +77,7 @@ class WarningService:
         self.expansions = ExpansionRunner(self.sessions, self.settings, self.clock, self.worker_id,
                                           handoff=self.dispatcher)
         self.expansions.start()
+        await self._read_jurisdiction()
         self.jobs = WarningJobs(self.sessions, self.settings, self.clock,
                                 FeedPoller(self.sessions, self.settings, self.clock, self.http,
                                            handoff=self.dispatcher))
@@ -85,6 +87,14 @@ class WarningService:
             telemetry.SCHEDULER_RUNNING.set(1)
         log.info("warning service started (worker %s, %d channels, %d feeds)", self.worker_id, len(channels),
                  len(self.settings.warnings.feeds))
+
+    async def _read_jurisdiction(self) -> None:
+        """Read the registry's top units now, so that the first warning accepted finds them cached."""
+        try:
+            async with self.sessions() as session:
+                await top_codes(session)
+        except Exception:  # noqa: BLE001 - a cold cache only makes the first intake slower
+            log.exception("top units not read ahead")
 
     async def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """Stop scheduling, let running jobs finish, stop the dispatcher (sends in flight finish within its grace,

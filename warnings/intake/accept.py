@@ -29,6 +29,7 @@ from fangxun.warnings.intake.expansion_store import EXPANDING, EXPANSION_LEASE, 
 from fangxun.warnings.intake.expiry import expiry_caveat
 from fangxun.warnings.intake.fanout import routed_plan
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.intake.pending_units import PENDING
 from fangxun.warnings.intake.placing import KEPT_ROUTING_UNITS, place, write_warned_units
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit
@@ -158,12 +159,14 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
     if jurisdiction == UNLOCATED and not warning.all_clear:
         row.notes = [*row.notes, UNLOCATED_NOTE]
     await session.flush()
-    levels = await write_warned_units(session, row.id, placed) if units else {}
+    notifying = warning.status in NOTIFYING_CAP_STATUSES and row.status in ("active", "cancelled")
+    # Told in chunks (ingest): a named subtree is copied just after the desks' chunk commits (pending_units.py).
+    defer = notifying and holder != WITHIN
+    levels, pending = await write_warned_units(session, row.id, placed, defer) if units else ({}, [])
 
     result = IntakeResult(row, created=True, units=sum(levels.values()), unknown_references=[r.as_json() for r in missing],
                           superseded=change.superseded, cancelled=change.cancelled,
                           cancelled_notifications=change.cancelled_notifications)
-    notifying = warning.status in NOTIFYING_CAP_STATUSES and row.status in ("active", "cancelled")
     if notifying:
         told_before = sorted({r.id for r in referenced} | set(change.superseded) | set(change.cancelled))
         if jurisdiction == INSIDE:
@@ -181,6 +184,8 @@ async def accept_warning(session: AsyncSession, warning: NormalisedWarning, sett
         plan_facts = {"previous": told_before, "template": template, "chosen": chosen}
         if len(units) <= KEPT_ROUTING_UNITS:
             plan_facts["routing"] = [[unit.code, unit.level] for unit in units]
+        if pending:
+            plan_facts[PENDING] = pending
         await start_expansion(session, row.id, now, plan_facts, routed_units, holder, now + EXPANSION_LEASE)
         result.expansion = Progress(EXPANDING, units_total=routed_units)
     if source != RESPONSE_SOURCE and jurisdiction != OUTSIDE:

@@ -27,6 +27,7 @@ from fangxun.warnings.intake.expansion_store import (DONE, EXPANDING, EXPANSION_
 from fangxun.warnings.intake.fanout import routed_plan, staff_desks
 from fangxun.warnings.intake.lifecycle import previous_recipients
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.intake.pending_units import PENDING, write_pending_units
 from fangxun.warnings.routing import urgency
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED
 from fangxun.warnings.routing.recipients import (Recipient, WarnedUnit, department_recipients, person_recipients,
@@ -48,8 +49,11 @@ class Recipients:
         self.row, self.expansion, self.settings = row, expansion, settings
         self.warning, self.plan = warning, plan
         self.all_clear = bool(warning.all_clear)
+        # Until the named units are copied, an outline of empty segments (every rank's first): only the desks are
+        # worked out, and those told before fall into their own rank's segment, not the desks'.
         self.segments: list[Segment] = outline
         self.starts = [segment.start for segment in self.segments]
+        self._partial = True
         self._absences = None
         self._previous: dict[int, list[Recipient]] | None = None
 
@@ -67,8 +71,28 @@ class Recipients:
                 .where(WarningUnit.warning_id == row.id))).all()]
         warning = NormalisedWarning.from_json(row.document)
         plan = routed_plan(warning, settings.warnings, routing)[0] if row.jurisdiction == INSIDE else None
-        levels = sorted(plan.person_levels) if plan is not None else []
-        return cls(row, expansion, warning, plan, await _outline(session, row.id, levels), settings)
+        recipients = cls(row, expansion, warning, plan, outlined({}, {}), settings)
+        if not (expansion.plan or {}).get(PENDING):
+            await recipients._outline(session)
+        return recipients
+
+    @property
+    def partial(self) -> bool:
+        """Whether the warning's named units are still to be copied (only the desks can be worked out)."""
+        return self._partial
+
+    async def complete(self, session: AsyncSession) -> None:
+        """Copy the named units held back (pending_units.py), and outline the segments of every unit."""
+        if self._partial:
+            await write_pending_units(session, self.row.id)
+            await self._outline(session)
+
+    async def _outline(self, session: AsyncSession) -> None:
+        levels = sorted(self.plan.person_levels) if self.plan is not None else []
+        self.segments = await _outline(session, self.row.id, levels)
+        self.starts = [segment.start for segment in self.segments]
+        self._previous = None  # placed again by the new segments' starts
+        self._partial = False
 
     async def units_of(self, session: AsyncSession, index: int) -> Segment:
         """Segment `index` with its units read (once)."""
@@ -162,9 +186,11 @@ class Expansion:
                 yield session
 
         context = self._context  # kept from the first chunk written with the warning (ingest)
-        if context is None:
-            async with sessions() as session, session.begin():  # committed: the signing secret may be made here
+        async with sessions() as session, session.begin():  # committed: the signing secret may be made here
+            if context is None:
                 context = await self._load(session)
+            if context is not None:
+                await context.recipients.complete(session)
         if context is None:
             return await self.progress(sessions)
         return (await self._chunks(scope, context, rows_limit, committing=True)).progress
@@ -179,6 +205,8 @@ class Expansion:
         context = await self._load(session)
         if context is None:
             return Chunked(progress_of(await session.get(WarningExpansion, self.warning_id)))
+        if chunks is None:
+            await context.recipients.complete(session)
         chunked = await self._chunks(scope, context, None, committing=False, chunks_limit=chunks)
         # A run after the caller commits goes on from here (what was read, who was told) without reading it again.
         self._context = context if chunked.progress.state == EXPANDING else None
@@ -225,7 +253,7 @@ class Expansion:
         while True:
             async with scope() as session:
                 size = chunk_size(state.chunks)
-                while len(pending) < size and index < total:
+                while len(pending) < size and index < total and not (recipients.partial and index > 0):
                     found, nobody = await recipients.of_segment(session, index, context.seen)
                     if state.cursor is not None:
                         found = [r for r in found if order_key(r) > state.cursor]
@@ -236,7 +264,7 @@ class Expansion:
                     if state.chunks == 0 and recipients.segments[index - 1].rank == DESK_RANK and pending:
                         break  # the desks alone: their calls start while the rest is worked out
                 chunk, pending = pending[:size], pending[size:]
-                finished = index >= total and not pending
+                finished = index >= total and not pending and not recipients.partial
                 reached = OrderKey(*order_key(chunk[-1])) if chunk else state.cursor
                 units_done = recipients.expansion.units_total if finished else \
                     units_reached(recipients.segments, reached)

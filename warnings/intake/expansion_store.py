@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fangxun.warnings.intake.pending_units import write_pending_units
 from fangxun.warnings.tables import WarningExpansion
 
 X = WarningExpansion.__table__
@@ -59,7 +60,11 @@ async def stop_expansions(session: AsyncSession, warning_ids: list[int], now: da
         return 0
     result = await session.execute(update(X).where(X.c.warning_id.in_(warning_ids), X.c.finished_at.is_(None))
                                    .values(finished_at=now, stopped=reason[:100], lease_until=None))
-    return result.rowcount or 0
+    stopped = result.rowcount or 0
+    if stopped:
+        for warning_id in warning_ids:  # a stopped warning's units are its own all the same
+            await write_pending_units(session, warning_id)
+    return stopped
 
 
 async def lapsed(session: AsyncSession, now: datetime) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, literal, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.bulk import bulk_insert_values
@@ -15,6 +15,7 @@ from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import in_subtrees, top_codes
 from fangxun.warnings.intake.fanout import area_shape
 from fangxun.warnings.intake.normalised import NormalisedWarning
+from fangxun.warnings.intake.pending_units import copy_subtrees
 from fangxun.warnings.routing.jurisdiction import placement, widened
 from fangxun.warnings.routing.recipients import WarnedUnit
 from fangxun.warnings.tables import WarningUnit
@@ -81,21 +82,26 @@ async def _drop_named(session: AsyncSession, shaped: dict[str, WarnedUnit], name
                 shaped.pop(code, None)
 
 
-async def write_warned_units(session: AsyncSession, warning_id: int, placed: Placed) -> dict[str, int]:
-    """Write the warning's units (each named subtree copied by the database, the shaped units after them); how many
-    of each level."""
+async def write_warned_units(session: AsyncSession, warning_id: int, placed: Placed,
+                             defer: bool = False) -> tuple[dict[str, int], list[str]]:
+    """Write the warning's units: each named subtree copied by the database, or, `defer`red, counted here and left
+    to be copied after the first commit (pending_units.py); the shaped units after them. How many of each level,
+    and the named codes whose subtrees are left to copy."""
     table = WarningUnit.__table__
     named = [unit.code for unit in placed.named]
-    for start in range(0, len(named), _CHUNK):
-        chosen = select(literal(warning_id), AdminUnit.code, AdminUnit.level, literal(1.0)) \
-            .where(in_subtrees(named[start:start + _CHUNK]))
-        if start:  # subtrees of another part may hold units of this one
-            chosen = chosen.where(~select(table.c.unit_code).where(
-                table.c.warning_id == warning_id, table.c.unit_code == AdminUnit.code).exists())
-        await session.execute(insert(table).from_select(["warning_id", "unit_code", "level", "fraction"], chosen))
+    pending = named if defer and len(named) <= _CHUNK else []  # one subtree query: no unit counted twice
+    if not pending:
+        await copy_subtrees(session, warning_id, named)
     if placed.shaped:
         await bulk_insert_values(session, table, ("warning_id", "unit_code", "level", "fraction"),
                                  [(warning_id, unit.code, unit.level, unit.fraction) for unit in placed.shaped])
+    if pending:
+        rows = await session.execute(select(AdminUnit.level, func.count()).where(in_subtrees(pending))
+                                     .group_by(AdminUnit.level))
+        counts = {level: int(count) for level, count in rows}
+        for unit in placed.shaped:
+            counts[unit.level] = counts.get(unit.level, 0) + 1
+        return counts, pending
     rows = await session.execute(select(table.c.level, func.count()).where(table.c.warning_id == warning_id)
                                  .group_by(table.c.level))
-    return {level: int(count) for level, count in rows}
+    return {level: int(count) for level, count in rows}, []
