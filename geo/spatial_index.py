@@ -150,10 +150,43 @@ class UnitIndex:
             self._ancestors[unit, exact_depth[ancestor]] = ancestor
             ancestor = exact[ancestor]
             unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
+        self._exact_depth = exact_depth
+        self._covering(shapes, nested)
         self._exact_leaf = np.ones(n + 1, dtype=bool)
         self._exact_leaf[exact[exact < n]] = False
         self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
+
+    def _covering(self, shapes: np.ndarray, nested: np.ndarray) -> None:
+        """Each unit's ancestor at each depth of its parent codes, and whether that ancestor covers it exactly
+        (a unit's own outline as the area then has those units wholly inside without testing them)."""
+        n = len(self._codes)
+        depth = _depths(self._parent)
+        if depth is None:                                  # parent codes in a cycle: nothing known
+            depth = np.zeros(n + 1, dtype=np.int64)
+        self._listed_depth = depth
+        width = int(depth.max()) + 1
+        self._listed_ancestors = np.full((n + 1, width), n, dtype=np.int64)
+        self._covered_by = np.zeros((n + 1, width), dtype=bool)
+        has_parts = np.append(self._unit_parts > 0, False)
+        exact = np.append((nested < n) & ~self._loose[:n], False)
+        for level in range(width):
+            units = np.flatnonzero(depth[:n] == level)
+            self._listed_ancestors[units, level] = units
+            self._covered_by[units, level] = has_parts[units]
+            if level == 0:
+                continue
+            parent = self._parent[units]
+            # Covered by an ancestor when covered by the parent (exactly nested) and the parent by that
+            # ancestor; else tested (loose units, units whose parent sticks out of its own).
+            for above in range(level - 1, -1, -1):
+                ancestor = self._listed_ancestors[parent, above]
+                self._listed_ancestors[units, above] = ancestor
+                known = exact[units] & self._covered_by[parent, above]
+                self._covered_by[units, above] = known
+                test = np.flatnonzero(~known & has_parts[units] & has_parts[ancestor])
+                if len(test):
+                    self._covered_by[units[test], above] = shapely.covers(shapes[ancestor[test]], shapes[units[test]])
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -181,7 +214,8 @@ class UnitIndex:
             wanted[:] = False
             wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
                     if lv in self._level_ids]] = True
-        full, partial, pieces = [], [], []
+        nothing = np.zeros(0, dtype=np.int64)
+        full, partial, pieces = [nothing], [nothing], [np.zeros(0)]
         # A unit's own outline as the area: its subtree's answer is kept from the first query with every
         # fraction, or worked out when the outline comes again.
         outline, kept = self._outline_of(area, candidates), None
@@ -189,6 +223,8 @@ class UnitIndex:
             kept = self._outlines.get(outline)
             if kept is None and outline in self._outlines_asked:
                 kept = self._outline_answer(outline)
+        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
         if kept is not None:
             inside, meeting, covered, subtree = kept
             full.append(inside)
@@ -196,8 +232,17 @@ class UnitIndex:
             pieces.append(covered)
             candidates = candidates[~subtree[self._owner[candidates]]]
         query = _AreaQuery(self, area, wanted, with_fraction)
-        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
-        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+        if outline is not None and kept is None:
+            # The first query of an outline: the unit and every unit below it that it covers are whole, the
+            # others below it are not inside (both known since the build); only whether those meet it is tested.
+            subtree, covered = self._below(outline)
+            below = subtree[self._owner[candidates]]
+            inside = covered[self._owner[candidates]]
+            full.append(candidates[inside])
+            meeting, measured = query.meeting(candidates[below & ~inside])
+            partial.append(meeting)
+            pieces.append(measured)
+            candidates = candidates[~below]
         # (Few candidates are quicker tested in one pass than level by level.)
         depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
             else np.zeros(len(candidates), dtype=np.int64)
@@ -256,6 +301,12 @@ class UnitIndex:
             if shapely.equals_exact(self._parts[first:first + len(polygons)], polygons, 0.0).all():
                 return unit
         return None
+
+    def _below(self, unit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each unit is the unit or below it by parent codes, and whether also covered by it."""
+        level = self._listed_depth[unit]
+        below = self._listed_ancestors[:-1, level] == unit
+        return below, below & self._covered_by[:-1, level]
 
     def _outline_answer(self, unit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(parts inside, parts meeting, their covered areas, units of the subtree) for the unit's own
@@ -561,16 +612,21 @@ class _AreaQuery:
         contained = self._in_box(border)
         contained[contained] = self._contains(border[contained])
         full.append(border[contained])
-        partial = border[~contained]
+        partial, pieces = self.meeting(border[~contained])
+        return np.concatenate(full), partial, pieces
+
+    def meeting(self, partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of parts not inside the area: those whose interior meets the area's, with their covered areas
+        (measured for the wanted levels when fractions are asked)."""
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
-        measured = self.wanted[index._part_level[partial]] & self.with_fraction
+        measured = self.wanted[self.index._part_level[partial]] & self.with_fraction
         if measured.any():
             pieces[measured] = self._covered(partial[measured])
             meet[measured] = pieces[measured] > 0
         if not measured.all():
             meet[~measured] = self._interiors_meet(partial[~measured])
-        return np.concatenate(full), partial[meet], pieces[meet]
+        return partial[meet], pieces[meet]
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
         """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
