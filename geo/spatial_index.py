@@ -152,10 +152,65 @@ class UnitIndex:
             unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
         self._exact_depth = exact_depth
         self._covering(shapes, nested)
+        self._tiling(nested)
         self._exact_leaf = np.ones(n + 1, dtype=bool)
         self._exact_leaf[exact[exact < n]] = False
         self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
+
+    def _tiling(self, nested: np.ndarray) -> None:
+        """Single-part units exactly tiled by their children (each covered by it, no overlaps, their areas adding
+        up to its own): the area of such a unit an area covers is the sum of its children's."""
+        n = len(self._codes)
+        self._tiled, self._any_tiled = np.zeros(n + 1, dtype=bool), False
+        self._part_raw = shapely.area(self._parts)
+        child = np.flatnonzero((self._parent[:n] < n) & (self._unit_parts > 0))
+        if len(child) == 0:
+            return
+        parent = self._parent[child]
+        untidy = np.zeros(n + 1, dtype=bool)
+        untidy[parent[(nested[child] != parent) | self._loose[child]]] = True
+        raw = np.bincount(self._owner, weights=self._part_raw, minlength=n)
+        total = np.bincount(parent, weights=raw[child], minlength=n)
+        candidates = np.flatnonzero((self._unit_parts == 1) & ~untidy[:n] & (np.bincount(parent, minlength=n) > 0)
+                                    & np.isclose(total, raw, rtol=1e-9, atol=0.0))
+        order = np.argsort(parent, kind="stable")
+        child, parent = child[order], parent[order]
+        self._children, self._children_start = child, np.searchsorted(parent, np.arange(n + 2))
+        edges = np.searchsorted(parent, candidates), np.searchsorted(parent, candidates, side="right")
+        starts = np.searchsorted(self._owner, np.arange(n + 1))
+        for unit, first, last in zip(candidates.tolist(), *(e.tolist() for e in edges)):
+            kids = child[first:last]
+            parts = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in kids.tolist()])
+            # (Children covered by the unit with areas adding up to its own and no overlaps leave no gap.)
+            self._tiled[unit] = bool(shapely.coverage_is_valid(self._parts[parts]))
+        self._any_tiled = bool(self._tiled.any())
+
+    def _resolve_tiled(self, full: np.ndarray, partial: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The covered areas left open (NaN) for tiled units, as the sums of their children's, deepest first;
+        such a unit meets the area when that sum is positive."""
+        open_ = np.isnan(pieces)
+        if not open_.any():
+            return partial, pieces
+        n = len(self._codes)
+        known = ~open_
+        # Raw (unscaled) covered area of each unit so far: each part's own scale differs from its parent's.
+        raw = (np.bincount(self._owner[full], weights=self._part_raw[full], minlength=n)
+               + np.bincount(self._owner[partial[known]], weights=pieces[known] / self._part_scale[partial[known]],
+                             minlength=n))
+        waiting = self._owner[partial[open_]]
+        depth = self._listed_depth[waiting]
+        for level in sorted(set(depth.tolist()), reverse=True):
+            units = waiting[depth == level]
+            first, last = self._children_start[units], self._children_start[units + 1]
+            counts = last - first
+            rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            kids = self._children[np.repeat(first, counts) + rank]
+            raw[units] = np.bincount(np.repeat(np.arange(len(units)), counts), weights=raw[kids], minlength=len(units))
+        pieces = pieces.copy()
+        pieces[open_] = raw[waiting] * self._part_scale[partial[open_]]
+        keep = pieces > 0
+        return partial[keep], pieces[keep]
 
     def _covering(self, shapes: np.ndarray, nested: np.ndarray) -> None:
         """Each unit's ancestor at each depth of its parent codes, and whether that ancestor covers it exactly
@@ -274,7 +329,7 @@ class UnitIndex:
                 units, counts = np.unique(owners[~single], return_counts=True)
                 status[units[counts == self._unit_parts[units]]] = _WHOLE
         full = np.concatenate(full)
-        partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        partial, pieces = self._resolve_tiled(full, np.concatenate(partial), np.concatenate(pieces))
         if outline is not None and kept is None:
             if with_fraction and levels is None:
                 self._keep_outline(outline, full, partial, pieces)
@@ -317,6 +372,7 @@ class UnitIndex:
         area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
         query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
         inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
+        meeting, covered = self._resolve_tiled(inside, meeting, covered)
         return self._keep_outline(unit, inside, meeting, covered)
 
     def _keep_outline(self, unit: int, inside, meeting, covered) -> tuple:
@@ -576,6 +632,8 @@ class _AreaQuery:
     def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
         self.index, self.area = index, area
         self.wanted, self.with_fraction = wanted, with_fraction
+        # With every level's fractions, a tiled unit's covered area is its children's sum (left NaN here).
+        self.tiled = index._tiled if with_fraction and wanted.all() and index._any_tiled else None
         self._edge = self._inner = self._near = self._unit_near = None
         self.bounds = shapely.bounds(area)
         self.measure = shapely.area(area)
@@ -621,11 +679,15 @@ class _AreaQuery:
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
         measured = self.wanted[self.index._part_level[partial]] & self.with_fraction
+        if self.tiled is not None:
+            summed = self.tiled[self.index._owner[partial]]
+            pieces[summed], meet[summed], measured = math.nan, True, measured & ~summed
         if measured.any():
             pieces[measured] = self._covered(partial[measured])
             meet[measured] = pieces[measured] > 0
-        if not measured.all():
-            meet[~measured] = self._interiors_meet(partial[~measured])
+        unmeasured = ~measured & ~meet if self.tiled is not None else ~measured
+        if unmeasured.any():
+            meet[unmeasured] = self._interiors_meet(partial[unmeasured])
         return partial[meet], pieces[meet]
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:

@@ -312,3 +312,19 @@ def test_large_part_partly_covered_is_measured_exactly():
         assert found.keys() == expected.keys()
         for code, fraction in expected.items():
             assert found[code] == pytest.approx(fraction, rel=1e-9)
+
+
+def test_parent_tiled_by_its_children_sums_them_and_overlapping_children_do_not_count_as_tiling(units):
+    """A unit tiled by its children gets the sum of theirs; children overlapping as much as they leave open do not tile."""
+    assert units["nested"]._tiled.any()
+    parent, left = shapely.box(0, 0, 2, 1), shapely.box(0, 0, 1, 1)
+    codes, levels = ["410102000000", "410102001000", "410102002000"], ["district", "township", "township"]
+    index = UnitIndex(codes, levels, [parent, left, left], parents=[None, codes[0], codes[0]])
+    assert not index._tiled.any()                       # areas add up (1 + 1 = 2) but the right half is open
+    assert {m.code: m.fraction for m in index.intersecting(shapely.box(1.5, 0, 3, 1))} == {"410102000000": 0.25}
+    halves = [left, shapely.box(1, 0, 2, 1)]
+    index = UnitIndex(codes, levels, [parent] + halves, parents=[None, codes[0], codes[0]])
+    assert index._tiled[0]
+    found = {m.code: m.fraction for m in index.intersecting(shapely.box(0.5, 0, 3, 1))}
+    assert found == pytest.approx({"410102000000": 0.75, "410102001000": 0.5, "410102002000": 1.0}, rel=1e-12)
+    assert [m.code for m in index.intersecting(shapely.box(2, 0, 3, 1))] == []     # touching only
