@@ -153,6 +153,7 @@ class UnitIndex:
         self._exact_depth = exact_depth
         self._covering(shapes, nested)
         self._tiling(nested)
+        self._points_by_ancestors = int((exact < n).sum()) * 2 >= n
         self._exact_leaf = np.ones(n + 1, dtype=bool)
         self._exact_leaf[exact[exact < n]] = False
         self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
@@ -459,7 +460,7 @@ class UnitIndex:
             raise ValueError("lons and lats must have the same length")
         point_index, hit, inside = self._point_candidates(lons, lats)
         owner, depth = self._owner[hit], self._part_exact_depth[hit]
-        leaf = self._exact_leaf[owner]
+        leaf = self._exact_leaf[owner] if self._points_by_ancestors else None
 
         def test(pairs: np.ndarray) -> None:
             pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
@@ -468,14 +469,18 @@ class UnitIndex:
 
         # Pairs whose part covers the point's grid cell are known. Units with nothing exactly nested in
         # them next: a point inside a unit is inside every unit that unit is exactly nested in (taken from
-        # the deepest unit found for each point); every other pair is tested.
-        test(np.flatnonzero(leaf & ~inside))
-        hits = np.flatnonzero(inside)
-        hits = hits[np.argsort(depth[hits], kind="stable")]
-        found = np.full(len(lons), len(self._codes))
-        found[point_index[hits]] = owner[hits]
-        inside |= self._ancestors[found[point_index], depth] == owner
-        test(np.flatnonzero(~inside & ~leaf))
+        # the deepest unit found for each point); every other pair is tested. (When few units are exactly
+        # nested, as with boundaries cut by overlays, that saves less than it costs: all are tested at once.)
+        if self._points_by_ancestors:
+            test(np.flatnonzero(leaf & ~inside))
+            hits = np.flatnonzero(inside)
+            hits = hits[np.argsort(depth[hits], kind="stable")]
+            found = np.full(len(lons), len(self._codes))
+            found[point_index[hits]] = owner[hits]
+            inside |= self._ancestors[found[point_index], depth] == owner
+            test(np.flatnonzero(~inside & ~leaf))
+        else:
+            test(np.flatnonzero(~inside))
         # One key per (point, unit), already in order: a multi-part unit hit twice counts once.
         stride = len(self._codes) + 1
         known = point_index[inside] * stride + owner[inside]

@@ -328,3 +328,16 @@ def test_parent_tiled_by_its_children_sums_them_and_overlapping_children_do_not_
     found = {m.code: m.fraction for m in index.intersecting(shapely.box(0.5, 0, 3, 1))}
     assert found == pytest.approx({"410102000000": 0.75, "410102001000": 0.5, "410102002000": 1.0}, rel=1e-12)
     assert [m.code for m in index.intersecting(shapely.box(2, 0, 3, 1))] == []     # touching only
+
+
+def test_points_tested_at_once_when_few_units_are_exactly_nested(units):
+    """units_at gives the same answer whether it derives ancestors from exact nesting or tests every pair."""
+    index = UnitIndex(units["codes"], units["levels"], units["geometries"], parents=units["parents"])
+    rng = np.random.default_rng(5)
+    lons, lats = rng.uniform(-0.1, 1.7, 500), rng.uniform(-0.1, 1.7, 500)
+    derived = index.units_at(lons, lats)
+    index._points_by_ancestors = not index._points_by_ancestors
+    assert index.units_at(lons, lats) == derived
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for lon, lat, found in zip(lons, lats, derived):
+        assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
