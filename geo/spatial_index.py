@@ -310,7 +310,8 @@ class UnitIndex:
                 # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
                 # parent only when none of its parts comes that near the area's boundary.
                 loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
-                inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
+                if len(loose):
+                    inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
             for decided in (_WHOLE, _MISSED):
                 status[owners[inherited == decided]] = decided
             whole = parts[inherited == _WHOLE]
@@ -627,6 +628,8 @@ _CUT_FROM = 64
 _OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
+# Up to this many boundary boxes, the parts near an area's boundary are found with the tree (else the grid).
+_TREE_BOXES_UP_TO = 256
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.
 _LEVEL_BY_LEVEL_FROM = 2000
 
@@ -710,7 +713,12 @@ class _AreaQuery:
             pad = _MARGIN * NEST_TOLERANCE
             self._near = np.zeros(len(self.index._parts), dtype=bool)
             index = self.index
-            self._near[index.grid.overlapping(_boundary_boxes(self.area, index._step, pad), index._part_bounds)] = True
+            boxes = _boundary_boxes(self.area, index._step, pad)
+            if len(boxes) < _TREE_BOXES_UP_TO:
+                near = index._tree.query(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))[1]
+            else:
+                near = index.grid.overlapping(boxes, index._part_bounds)
+            self._near[near] = True
         return self._near
 
     @property
