@@ -41,7 +41,8 @@ class Plan(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"), index=True)
+    # Looked up by uq_plans_unit_kind, whose first column it is: no index of its own.
+    unit_code: Mapped[str] = mapped_column(ForeignKey("admin_units.code"))
     kind: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(String(200))
     owner_org: Mapped[str] = mapped_column(String(200), default="")

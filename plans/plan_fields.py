@@ -92,12 +92,36 @@ def format_phone(phone: str | None) -> str:
     return phone or ""
 
 
+def parse_lifecycle(value: object) -> str:
+    """A plan's state from its key (active) or label (有效); blank is active."""
+    return _by_key_or_label(value or "active", LIFECYCLE_LABELS, "状态")
+
+
+def parse_cycle(value: object) -> int | None:
+    """A review cycle in months as a whole number (also 24.0 from a spreadsheet); blank is None."""
+    text = normalise_code(value)
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"评估周期应为整数月数：{value!r}") from None
+
+
+def review_order_problem(approved_on: date | None, last_reviewed_on: date | None) -> str | None:
+    """Why a review date cannot be, or None."""
+    if approved_on and last_reviewed_on and last_reviewed_on < approved_on:
+        return "最近评估日期早于批准日期"
+    return None
+
+
 def _text(value: object) -> str:
     # Not normalise_code: a version typed as 2.0 must stay "2.0".
     return "" if value is None else str(value).strip()
 
 
-def _unit_code(value: object) -> str:
+def parse_unit_code(value: object) -> str:
+    """A 12-digit unit code, also given as a spreadsheet number (410102000000.0)."""
     code = normalise_code(value)
     if not is_valid_code(code):
         raise ValueError(f"区划代码应为 12 位数字：{value!r}")
@@ -106,7 +130,7 @@ def _unit_code(value: object) -> str:
 
 Text = Annotated[str, BeforeValidator(_text)]
 # A 12-digit unit code, also given as a spreadsheet number (410102000000.0).
-UnitCode = Annotated[str, BeforeValidator(_unit_code)]
+UnitCode = Annotated[str, BeforeValidator(parse_unit_code)]
 OptionalDate = Annotated[date | None, BeforeValidator(parse_date)]
 
 
@@ -147,23 +171,18 @@ class PlanFields(BaseModel):
     @field_validator("lifecycle", mode="before")
     @classmethod
     def _lifecycle(cls, value: object) -> str:
-        return _by_key_or_label(value or "active", LIFECYCLE_LABELS, "状态")
+        return parse_lifecycle(value)
 
     @field_validator("review_cycle_months", mode="before")
     @classmethod
     def _cycle(cls, value: object) -> int | None:
-        text = normalise_code(value)
-        if not text:
-            return None
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(f"评估周期应为整数月数：{value!r}") from None
+        return parse_cycle(value)
 
     @model_validator(mode="after")
     def _review_after_approval(self) -> "PlanFields":
-        if self.approved_on and self.last_reviewed_on and self.last_reviewed_on < self.approved_on:
-            raise ValueError("最近评估日期早于批准日期")
+        problem = review_order_problem(self.approved_on, self.last_reviewed_on)
+        if problem:
+            raise ValueError(problem)
         return self
 
 

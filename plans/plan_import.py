@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
-from pydantic import ValidationError
-from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ARRAY, any_, bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from fangxun.core import audit
-from fangxun.core.bulk import bulk_insert
+from fangxun.core.bulk import bulk_insert, bulk_insert_values, reserve_ids
 from fangxun.core.db import refresh_statistics, utcnow
 from fangxun.plans import review_clock
 from fangxun.plans.config import RegistrySettings
 from fangxun.plans.contact_rules import PERSON_ROLES
 from fangxun.plans.models import AdminUnit, Contact, Plan, PlanRevision
-from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PlanFields,
+from fangxun.plans.plan_fields import (CONTACT_LABELS, FIELD_LABELS, FILE_KEYS, IDENTITY, PLAN_COLUMNS, PLAN_KEYS,
                                        normalise_phone)
+from fangxun.plans.plan_row_check import PlanCellChecker
 from fangxun.plans.tabular import (ImportResult, Problem, batches, cell_text, chunks, count_records, iter_table,
                                    progress_bar, reject)
 
@@ -44,15 +47,11 @@ CONTACT_ROLES = PERSON_ROLES  # the persons a plan file lists
 CONTACT_NAME_MAX = 50
 # What an import row may change of a stored plan (its unit and kind find it).
 COMPARED = tuple(key for key in FILE_KEYS if key not in IDENTITY) + ("next_review_due",)
-_ERROR_TEXT = {
-    "missing": "不能为空",
-    "string_too_short": "不能为空",
-    "string_too_long": "不能超过 {max_length} 个字",
-    "greater_than_equal": "不能小于 {ge}",
-    "less_than_equal": "不能大于 {le}",
-    "int_parsing": "应为整数",
-    "string_type": "应为文字",
-}
+_compared = itemgetter(*COMPARED)  # a row's values of COMPARED, as a tuple
+# The columns a new plan is written with (a plain tuple per row, not the ORM's objects).
+NEW_PLAN_KEYS = (*PLAN_KEYS, "next_review_due", "created_at", "updated_at")
+CONTACT_KEYS = ("plan_id", "unit_code", "role", "name", "phone", "position", "channels")
+NO_CHANNELS: dict = {}  # shared by every imported person: converted to JSON once
 
 
 @dataclass
@@ -62,30 +61,23 @@ class _Row:
     contacts: dict[str, tuple[str, str | None] | None] = field(default_factory=dict)  # role -> person
 
 
-def _reason(error: dict) -> str:
-    template = _ERROR_TEXT.get(error["type"])
-    if template:
-        return template.format(**error.get("ctx", {}))
-    return error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-
-
-def _column(loc: tuple) -> str | None:
-    return FIELD_LABELS.get(str(loc[0])) if loc else None
+# (role, name key, phone key) of the persons' columns.
+_CONTACT_KEYS = tuple((role, f"{role}_name", f"{role}_phone") for role in CONTACT_ROLES)
 
 
 def _parse_contacts(number: int, row: dict, problems: list[Problem]) -> dict:
     """role -> (name, phone) or None for the roles whose columns the file carries."""
     contacts = {}
-    for role in CONTACT_ROLES:
-        name_key, phone_key = f"{role}_name", f"{role}_phone"
+    for role, name_key, phone_key in _CONTACT_KEYS:
         if name_key not in row and phone_key not in row:
             continue
-        name = cell_text(row.get(name_key))
-        try:
-            phone = normalise_phone(cell_text(row.get(phone_key)))
-        except ValueError as exc:
-            problems.append(Problem(number, FIELD_LABELS[phone_key], str(exc)))
-            phone = None
+        name, phone = cell_text(row.get(name_key)), cell_text(row.get(phone_key))
+        if not (phone.isdigit() and 7 <= len(phone) <= 20):  # the common case needs no normalising
+            try:
+                phone = normalise_phone(phone)
+            except ValueError as exc:
+                problems.append(Problem(number, FIELD_LABELS[phone_key], str(exc)))
+                phone = None
         if phone and not name:
             problems.append(Problem(number, FIELD_LABELS[name_key],
                                     f"填写了{FIELD_LABELS[phone_key]}，{FIELD_LABELS[name_key]}不能为空"))
@@ -95,66 +87,74 @@ def _parse_contacts(number: int, row: dict, problems: list[Problem]) -> dict:
     return contacts
 
 
-def _parse_row(number: int, row: dict, registry: RegistrySettings, problems: list[Problem]) -> _Row | None:
-    """One row validated by PlanFields plus contacts; None (with problems appended) when invalid."""
-    given = {key: cell_text(row.get(key)) for key in FILE_KEYS}
-    # Blank cells fall back to the model's defaults (version 1.0, active, kind's cycle).
-    data = {key: value for key, value in given.items() if value}
-    before = len(problems)
-    contacts = _parse_contacts(number, row, problems)
-    try:
-        fields = PlanFields(**data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            problems.append(Problem(number, _column(error["loc"]), _reason(error)))
-        return None
-    if len(problems) > before:
-        return None
-    values = fields.model_dump()
-    values["review_cycle_months"] = (fields.review_cycle_months
-                                     or registry.review_cycle_months[fields.kind])
-    values["next_review_due"] = review_clock.next_review_due(
-        fields.approved_on, fields.last_reviewed_on, values["review_cycle_months"])
-    return _Row(number, values, contacts)
+class _RowParser:
+    """Parses the rows of one file: PlanFields' checks plus contacts, the kind's cycle and the due date."""
+
+    def __init__(self, registry: RegistrySettings):
+        self.registry = registry
+        self.check = PlanCellChecker()
+        # Few distinct (approval, review, cycle) in a file.
+        self.next_review_due = lru_cache(maxsize=1 << 16)(review_clock.next_review_due)
+
+    def __call__(self, number: int, row: dict, problems: list[Problem]) -> _Row | None:
+        """One row; None (with problems appended) when invalid."""
+        # Blank cells fall back to the model's defaults (version 1.0, active, kind's cycle).
+        cells = {key: text for key in FILE_KEYS if (text := cell_text(row.get(key)))}
+        before = len(problems)
+        contacts = _parse_contacts(number, row, problems)
+        values, wrong = self.check(cells)
+        problems.extend(Problem(number, FIELD_LABELS[key] if key else None, reason) for key, reason in wrong)
+        if len(problems) > before:
+            return None
+        cycle = values["review_cycle_months"] = (values["review_cycle_months"]
+                                                 or self.registry.review_cycle_months[values["kind"]])
+        values["next_review_due"] = self.next_review_due(values["approved_on"], values["last_reviewed_on"], cycle)
+        return _Row(number, values, contacts)
 
 
-async def _core(session: AsyncSession, query):
-    """`query` run on the session's connection: plain rows, without the ORM's result handling (a third of a
-    re-import's time went there)."""
-    return await (await session.connection()).execute(query)
+def _among(connection: AsyncConnection, column, values: list):
+    """`column IN values`; on PostgreSQL one array parameter (SQLAlchemy took longer to render an IN list of
+    thousands of parameters than the server to answer it)."""
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
-async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
-    found: set[str] = set()
-    for part in chunks(codes, IN_LIMIT):
-        found.update((await _core(session, select(AdminUnit.code).where(AdminUnit.code.in_(part)))).scalars())
+async def _select(session: AsyncSession, columns: list, column, values: list, *more) -> list:
+    """Plain rows (no ORM result handling) of `columns` where `column` is among `values` and `more` hold."""
+    connection = await session.connection()
+    found = []
+    for part in chunks(values, IN_LIMIT):
+        found.extend((await connection.execute(select(*columns).where(_among(connection, column, part), *more))).all())
     return found
 
 
-async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], dict]:
+async def _existing_units(session: AsyncSession, codes: list[str]) -> set[str]:
+    return {code for code, in await _select(session, [AdminUnit.code], AdminUnit.code, codes)}
+
+
+async def _existing_plans(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], tuple]:
+    """(unit, kind) -> (id, unit_code, kind, *COMPARED) of the stored plans of these units."""
     columns = [Plan.id, Plan.unit_code, Plan.kind, *(getattr(Plan, key) for key in COMPARED)]
-    plans: dict[tuple[str, str], dict] = {}
-    for part in chunks(codes, IN_LIMIT):
-        for row in await _core(session, select(*columns).where(Plan.unit_code.in_(part))):
-            plans[(row.unit_code, row.kind)] = dict(row._mapping)
-    return plans
+    return {(row[1], row[2]): tuple(row) for row in await _select(session, columns, Plan.unit_code, codes)}
 
 
 async def _existing_contacts(session: AsyncSession, plan_ids: list[int]) -> dict[tuple[int, str], list]:
     contacts: dict[tuple[int, str], list] = {}
-    for part in chunks(plan_ids, IN_LIMIT):
-        for row in await _core(session, select(Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone)
-                               .where(Contact.plan_id.in_(part), Contact.role.in_(CONTACT_ROLES)).order_by(Contact.id)):
-            contacts.setdefault((row.plan_id, row.role), []).append(row)
+    rows = await _select(session, [Contact.id, Contact.plan_id, Contact.role, Contact.name, Contact.phone],
+                         Contact.plan_id, plan_ids, Contact.role.in_(CONTACT_ROLES))
+    for row in sorted(rows, key=lambda row: row.id):
+        contacts.setdefault((row.plan_id, row.role), []).append(row)
     return contacts
 
 
-def _validate(rows: Iterable[tuple[int, dict]], registry: RegistrySettings, seen: dict[tuple[str, str], int],
-              problems: list[Problem]) -> list[_Row]:
-    """Parse rows and spot (unit, kind) pairs already seen in the file; problems appended, none raised."""
+def _validate(rows: Iterable[tuple[int, dict]], parse: _RowParser, seen: dict[tuple[str, str], int]
+              ) -> tuple[list[_Row], list[Problem]]:
+    """Parse rows and spot (unit, kind) pairs already seen in the file: the good rows and the problems."""
     parsed: list[_Row] = []
+    problems: list[Problem] = []
     for number, row in rows:
-        item = _parse_row(number, row, registry, problems)
+        item = parse(number, row, problems)
         if item is None:
             continue
         key = (item.values["unit_code"], item.values["kind"])
@@ -164,7 +164,38 @@ def _validate(rows: Iterable[tuple[int, dict]], registry: RegistrySettings, seen
             continue
         seen[key] = number
         parsed.append(item)
-    return parsed
+    return parsed, problems
+
+
+class _ChunkReader:
+    """The rows read and parsed chunk by chunk in a worker thread, one chunk ahead of the caller: the next chunk is
+    parsed while the server writes this one."""
+
+    def __init__(self, rows: Iterable[tuple[int, dict]], registry: RegistrySettings, progress: bool,
+                 total: int | None):
+        self._batches = batches(progress_bar(rows, total, "导入预案", progress), CHUNK_ROWS)
+        self._parse = _RowParser(registry)
+        self._seen: dict[tuple[str, str], int] = {}
+        self._ahead: asyncio.Future | None = None
+
+    def _read(self) -> tuple[list[_Row], list[Problem]] | None:
+        batch = next(self._batches, None)
+        return None if batch is None else _validate(batch, self._parse, self._seen)
+
+    async def next(self) -> tuple[list[_Row], list[Problem]] | None:
+        """The next chunk's good rows and problems; None after the last."""
+        ahead, self._ahead = self._ahead or asyncio.ensure_future(asyncio.to_thread(self._read)), None
+        chunk = await ahead
+        if chunk is not None:
+            self._ahead = asyncio.ensure_future(asyncio.to_thread(self._read))
+        return chunk
+
+    async def close(self) -> None:
+        """Wait for the chunk being read (a thread cannot be stopped); its outcome no longer matters."""
+        if self._ahead is not None:
+            await asyncio.wait([self._ahead])
+            if not self._ahead.cancelled():
+                self._ahead.exception()  # retrieved: nobody is told of it twice
 
 
 def _contacts_differ(wanted: tuple[str, str | None] | None, stored: list) -> bool:
@@ -179,7 +210,7 @@ class _Changes:
     plan_updates: list[dict] = field(default_factory=list)
     revisions: list[dict] = field(default_factory=list)
     contact_deletes: list[int] = field(default_factory=list)
-    contact_inserts: list[dict] = field(default_factory=list)
+    contact_inserts: list[tuple] = field(default_factory=list)  # rows of CONTACT_KEYS
     unchanged: int = 0
 
 
@@ -192,21 +223,21 @@ def _diff(parsed: list[_Row], plans: dict, stored_contacts: dict, actor: str, no
         if old is None:
             changes.new_rows.append(item)
             continue
-        plan_changed = any(old[key] != values[key] for key in COMPARED)
+        plan_id = old[0]
+        plan_changed = old[3:] != _compared(values)
         contacts_changed = False
         for role, wanted in item.contacts.items():
-            stored = stored_contacts.get((old["id"], role), [])
+            stored = stored_contacts.get((plan_id, role), [])
             if _contacts_differ(wanted, stored):
                 contacts_changed = True
                 changes.contact_deletes.extend(c.id for c in stored)
                 if wanted:
-                    changes.contact_inserts.append(_contact(old["id"], values["unit_code"], role, wanted))
+                    changes.contact_inserts.append(_contact(plan_id, values["unit_code"], role, wanted))
         if plan_changed:
-            changes.plan_updates.append({"id": old["id"], **{k: values[k] for k in COMPARED},
-                                         "updated_at": now})
+            changes.plan_updates.append({"id": plan_id, **{k: values[k] for k in COMPARED}, "updated_at": now})
             reviewed = values["last_reviewed_on"]
-            if reviewed is not None and reviewed != old["last_reviewed_on"]:
-                changes.revisions.append(_review(old["id"], reviewed, values["version"], actor, now))
+            if reviewed is not None and reviewed != old[3 + COMPARED.index("last_reviewed_on")]:
+                changes.revisions.append(_review(plan_id, reviewed, values["version"], actor, now))
         if not (plan_changed or contacts_changed):
             changes.unchanged += 1
     return changes
@@ -214,31 +245,37 @@ def _diff(parsed: list[_Row], plans: dict, stored_contacts: dict, actor: str, no
 
 async def _write(session: AsyncSession, changes: _Changes, now) -> None:
     """Apply the changes with a handful of bulk statements (COPY on PostgreSQL)."""
-    contact_inserts = list(changes.contact_inserts)
+    contact_rows = list(changes.contact_inserts)
     if changes.new_rows:
-        await bulk_insert(session, Plan.__table__,
-                          [{**item.values, "created_at": now, "updated_at": now} for item in changes.new_rows])
-        ids = await _plan_ids(session, sorted({item.values["unit_code"] for item in changes.new_rows}))
-        for item in changes.new_rows:
-            plan_id = ids[(item.values["unit_code"], item.values["kind"])]
-            contact_inserts.extend(_contact(plan_id, item.values["unit_code"], role, person)
-                                   for role, person in item.contacts.items() if person)
+        ids = await _insert_plans(session, changes.new_rows, now)
+        for item, plan_id in zip(changes.new_rows, ids):
+            contact_rows.extend(_contact(plan_id, item.values["unit_code"], role, person)
+                                for role, person in item.contacts.items() if person)
     if changes.plan_updates:
         await session.execute(update(Plan), changes.plan_updates)
     for part in chunks(changes.contact_deletes, IN_LIMIT):
         await session.execute(delete(Contact).where(Contact.id.in_(part)))
-    if contact_inserts:
-        await bulk_insert(session, Contact.__table__, contact_inserts)
+    if contact_rows:
+        await bulk_insert_values(session, Contact.__table__, CONTACT_KEYS, contact_rows)
     if changes.revisions:
         await bulk_insert(session, PlanRevision.__table__, changes.revisions)
 
 
-async def _plan_ids(session: AsyncSession, codes: list[str]) -> dict[tuple[str, str], int]:
-    ids: dict[tuple[str, str], int] = {}
-    for part in chunks(codes, IN_LIMIT):
-        result = await _core(session, select(Plan.id, Plan.unit_code, Plan.kind).where(Plan.unit_code.in_(part)))
-        ids.update(((unit_code, kind), plan_id) for plan_id, unit_code, kind in result)
-    return ids
+async def _insert_plans(session: AsyncSession, rows: list[_Row], now) -> list[int]:
+    """Insert the new plans; their ids in the order of `rows`."""
+    values = [(*map(item.values.__getitem__, NEW_PLAN_KEYS[:-2]), now, now) for item in rows]
+    if (await session.connection()).dialect.name == "postgresql":
+        # Ids drawn beforehand: the persons' rows need no query back.
+        ids = await reserve_ids(session, Plan.__table__, len(rows))
+        await bulk_insert_values(session, Plan.__table__, ("id", *NEW_PLAN_KEYS),
+                                 [(plan_id, *row) for plan_id, row in zip(ids, values)])
+        return ids
+    # SQLite draws ids safely only once the transaction holds the write lock: read them back instead.
+    await bulk_insert_values(session, Plan.__table__, NEW_PLAN_KEYS, values)
+    codes = sorted({item.values["unit_code"] for item in rows})
+    found = {(unit_code, kind): plan_id for plan_id, unit_code, kind
+             in await _select(session, [Plan.id, Plan.unit_code, Plan.kind], Plan.unit_code, codes)}
+    return [found[(item.values["unit_code"], item.values["kind"])] for item in rows]
 
 
 async def _unknown_units(session: AsyncSession, parsed: list[_Row], problems: list[Problem]) -> None:
@@ -256,22 +293,26 @@ async def import_plans(session: AsyncSession, rows: Iterable[tuple[int, dict]], 
     problem nothing more is written but every row is still checked, and the problems refuse the whole file
     (the caller's rollback undoes the chunks written before)."""
     problems: list[Problem] = []
-    seen: dict[tuple[str, str], int] = {}
     now = utcnow()
     created = updated = unchanged = 0
-    for batch in batches(progress_bar(rows, total, "导入预案", progress), CHUNK_ROWS):
-        parsed = _validate(batch, registry, seen, problems)
-        await _unknown_units(session, parsed, problems)
-        if problems:
-            continue
-        codes = sorted({item.values["unit_code"] for item in parsed})
-        plans = await _existing_plans(session, codes)
-        stored_contacts = await _existing_contacts(session, [p["id"] for p in plans.values()])
-        changes = _diff(parsed, plans, stored_contacts, actor, now)
-        await _write(session, changes, now)
-        created += len(changes.new_rows)
-        unchanged += changes.unchanged
-        updated += len(parsed) - len(changes.new_rows) - changes.unchanged
+    reader = _ChunkReader(rows, registry, progress, total)
+    try:
+        while (chunk := await reader.next()) is not None:
+            parsed, chunk_problems = chunk
+            problems.extend(chunk_problems)
+            await _unknown_units(session, parsed, problems)
+            if problems:
+                continue
+            codes = sorted({item.values["unit_code"] for item in parsed})
+            plans = await _existing_plans(session, codes)
+            stored_contacts = await _existing_contacts(session, [p[0] for p in plans.values()])
+            changes = _diff(parsed, plans, stored_contacts, actor, now)
+            await _write(session, changes, now)
+            created += len(changes.new_rows)
+            unchanged += changes.unchanged
+            updated += len(parsed) - len(changes.new_rows) - changes.unchanged
+    finally:
+        await reader.close()
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise reject(problems, "预案文件")
@@ -282,9 +323,9 @@ async def import_plans(session: AsyncSession, rows: Iterable[tuple[int, dict]], 
     return result
 
 
-def _contact(plan_id: int, unit_code: str, role: str, person: tuple[str, str | None]) -> dict:
-    return {"plan_id": plan_id, "unit_code": unit_code, "role": role, "name": person[0],
-            "phone": person[1], "position": "", "channels": {}}
+def _contact(plan_id: int, unit_code: str, role: str, person: tuple[str, str | None]) -> tuple:
+    """A person's row of CONTACT_KEYS."""
+    return plan_id, unit_code, role, person[0], person[1], "", NO_CHANNELS
 
 
 def _review(plan_id: int, reviewed: date, version: str, actor: str, now) -> dict:

@@ -16,7 +16,7 @@ from fangxun.warnings.delivery.notices import NewNotice, escalation_key, notice_
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient
 from fangxun.warnings.tables import Notification, Warning
-from fangxun.warnings.vocabulary import PRIORITIES
+from fangxun.warnings.vocabulary import FOLLOW_UP_OFFSET, PRIORITIES
 
 NIGHT = NOON.replace(hour=15)  # 23:00 in Shanghai: quiet hours hold blue and yellow until 07:00
 
@@ -83,7 +83,9 @@ async def test_reminders_and_escalations_are_made_by_the_same_writer(sessions, c
     reminder, = [row for row in reminders if row.escalated_from_id == source.id]
     assert reminder.idempotency_key == reminder_key(warning_id, source.id, 1) == f"fx-{warning_id}-n{source.id}-r1"
     assert reminder.ack_token_hash == token_hash(ack_token(secret, reminder.idempotency_key))
-    assert (reminder.purpose, reminder.escalation_step, reminder.priority) == ("reminder", 0, PRIORITIES["red"])
+    assert (reminder.purpose, reminder.escalation_step) == ("reminder", 0)
+    # A red reminder is claimed after every first notice, even a blue one.
+    assert reminder.priority == FOLLOW_UP_OFFSET + PRIORITIES["red"] > max(PRIORITIES.values())
     assert (reminder.status, reminder.next_attempt_at, reminder.created_at) == ("pending", now, now)
     assert _recipient_columns(reminder) == _recipient_columns(source)
     assert reminder.payload == {**source.payload, "purpose": "reminder", "title_prefix": "【第1次提醒·请叫应】"}
@@ -98,7 +100,7 @@ async def test_reminders_and_escalations_are_made_by_the_same_writer(sessions, c
     assert escalation.idempotency_key == escalation_key(warning_id, 1, target, unreachable.id)
     assert escalation.ack_token_hash == token_hash(ack_token(secret, escalation.idempotency_key))
     assert (escalation.purpose, escalation.escalation_step, escalation.escalated_from_id, escalation.priority) == (
-        "escalation", 1, unreachable.id, PRIORITIES["red"])
+        "escalation", 1, unreachable.id, FOLLOW_UP_OFFSET + PRIORITIES["red"])
     assert (escalation.unit_code, escalation.level, escalation.status) == (DISTRICT_B, "district", "pending")
     # The escalation says what its own recipient answers for, not what the one reported does.
     payload = {key: value for key, value in unreachable.payload.items() if key not in ("role", "duty")}

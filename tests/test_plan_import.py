@@ -13,6 +13,7 @@ from support.registry_factories import (BISHAGANG, CITY, HUAIHE_VILLAGE, LINSHAN
 from fangxun.core.audit import AuditRecord
 from fangxun.core.errors import ImportRejected
 from fangxun.plans.models import Contact, Plan, PlanRevision
+from fangxun.plans import plan_import
 from fangxun.plans.plan_export import PLAN_EXPORT_COLUMNS, export_plan_file, export_unit_file
 from fangxun.plans.plan_import import PLAN_ALIASES, import_plan_file
 from fangxun.plans.tabular import read_table
@@ -150,6 +151,36 @@ async def test_a_bad_file_leaves_the_database_exactly_as_it_was(sessions, tree, 
 
     assert [(p.row, p.column) for p in caught.value.problems] == [(9, "责任人电话")]
     assert await _state(sessions) == before
+
+
+async def test_a_bad_row_in_a_late_chunk_undoes_the_chunks_written_before_and_every_row_is_checked(
+        sessions, tree, tmp_path, settings, monkeypatch):
+    monkeypatch.setattr(plan_import, "CHUNK_ROWS", 2)  # six good rows write three chunks before the bad ones
+    before = await _state(sessions)
+    rows = [list(row) for row in PLANS]
+    rows.append([ZHONGYUAN, "other", "坏电话", "", "", "", "", "", "", "某人", "123", "", ""])       # row 8
+    rows.append([LINSHANZHAI, "flood_plan", "好预案", "", "", "", "", "", "", "", "", "", ""])        # row 9
+    rows.append([BISHAGANG, "other", "周期过长", "", "", "", "300", "", "", "", "", "", ""])           # row 10
+
+    with pytest.raises(ImportRejected) as caught:
+        await _import(sessions, write_plans(tmp_path / "late.csv", rows), settings)
+
+    assert [(p.row, p.column) for p in caught.value.problems] == [(8, "责任人电话"), (10, "评估周期(月)")]
+    assert await _state(sessions) == before
+
+
+async def test_a_file_of_many_chunks_imports_whole_and_again_changes_nothing(sessions, tree, tmp_path, settings,
+                                                                             monkeypatch):
+    monkeypatch.setattr(plan_import, "CHUNK_ROWS", 4)
+    path = write_plans(tmp_path / "plans.csv")
+    first = await _import(sessions, path, settings)
+    after_first = await _state(sessions)
+
+    again = await _import(sessions, path, settings)
+
+    assert (first.created, again.created, again.updated, again.unchanged) == (6, 0, 0, 6)
+    assert len(await _contacts(sessions)) == 8
+    assert await _state(sessions) == after_first
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])

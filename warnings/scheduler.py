@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from fangxun.core.clock import Clock
 from fangxun.settings import Settings
 from fangxun.warnings import telemetry
-from fangxun.warnings.acks.escalation import escalate_due
+from fangxun.warnings.acks.waves import run_pass
 from fangxun.warnings.drills.follow_up import follow_up_drills
 from fangxun.warnings.events.event_store import close_quiet_events
 from fangxun.warnings.intake.feeds import FeedPoller, FeedReport
@@ -52,20 +52,30 @@ class WarningJobs:
         self.poller = poller
         self._feeds = {feed.name: feed for feed in settings.warnings.feeds}
         self._running: set[asyncio.Task] = set()
+        self._escalating = False  # a reminder pass is under way (a second one does nothing meanwhile)
         # For the readiness check: since when the feeds are polled here, and each one's last good read.
         self.started_at = clock.now()
         self.feed_success: dict[str, datetime] = {}
 
     async def escalate(self) -> int:
-        """Remind and escalate unanswered notifications; returns the notifications created."""
-        async with self._tracked("escalate_due"):
-            async with self.sessions() as session, session.begin():
-                created = await escalate_due(session, self.clock.now(), self.settings)
-                created += await follow_up_drills(session, self.clock.now(), self.settings)
-            if created:
-                log.info("escalation: %d reminders and escalations queued", created)
-            return created
-        return 0
+        """Remind and escalate unanswered notifications, a chunk per transaction; returns the notifications
+        created. While a pass is under way (a wave outlasting its interval) another call does nothing: the
+        pass in progress goes on and takes what is due."""
+        if self._escalating:
+            log.info("escalation: the previous pass is still running; this one is skipped")
+            return 0
+        self._escalating = True
+        try:
+            async with self._tracked("escalate_due"):
+                created = await run_pass(self.sessions, self.clock.now(), self.settings)
+                async with self.sessions() as session, session.begin():
+                    created += await follow_up_drills(session, self.clock.now(), self.settings)
+                if created:
+                    log.info("escalation: %d reminders and escalations queued", created)
+                return created
+            return 0
+        finally:
+            self._escalating = False
 
     async def close_expired(self) -> list[int]:
         """Close warnings past their expiry; returns their ids."""

@@ -133,7 +133,8 @@ class Notification(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     purpose: Mapped[str] = mapped_column(String(12), default="notice")
     status: Mapped[str] = mapped_column(String(10), default="pending")
-    # 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: claimed in this order (PRIORITIES).
+    # 0 red, 1 orange, 2 yellow or uncoloured, 3 blue, then reminders and escalations 4–7 by the same colours:
+    # claimed in this order (vocabulary.priority).
     priority: Mapped[int] = mapped_column(SmallInteger, default=2, server_default="2")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

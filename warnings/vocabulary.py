@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fangxun.plans.unit_rules import LEVEL_LABELS, LEVELS, PARENT_LEVEL, PERSON_LEVELS
 
-__all__ = ["COLOURS", "COLOUR_LABELS", "COLOUR_NAMES", "LEVELS", "LEVEL_LABELS", "MSG_TYPES", "MSG_TYPE_LABELS", "NOTIFICATION_STATUSES",
-           "PARENT_LEVEL", "PERSON_LEVELS", "PRIORITIES", "PURPOSES", "RECIPIENT_KINDS", "RESPONSE_SOURCE",
-           "WARNING_STATUSES"]
+__all__ = ["COLOURS", "COLOUR_LABELS", "COLOUR_NAMES", "FOLLOW_UP_OFFSET", "LEVELS", "LEVEL_LABELS", "MSG_TYPES",
+           "MSG_TYPE_LABELS", "NOTIFICATION_STATUSES", "PARENT_LEVEL", "PERSON_LEVELS", "PRIORITIES", "PURPOSES",
+           "RECIPIENT_KINDS", "RESPONSE_SOURCE", "WARNING_STATUSES", "priority"]
 
 # Warning colours, weakest first (blue < yellow < orange < red), and how people say them.
 COLOURS = ("blue", "yellow", "orange", "red")
@@ -28,5 +28,14 @@ PURPOSES = ("notice", "reminder", "escalation")
 # they are not weather warnings: they join no event, are left out of warning statistics, the CAP
 # feed and the map.
 RESPONSE_SOURCE = "response"
-# 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: the outbox is claimed in this order.
+# 0 red, 1 orange, 2 yellow or uncoloured, 3 blue: the outbox is claimed in this order (first notices).
 PRIORITIES = {"red": 0, "orange": 1, "yellow": 2, None: 2, "blue": 3}
+# Reminders and escalations are claimed after every first notice (a queued wave of them never holds up a new
+# warning): their colour's priority plus this (4 red … 7 blue).
+FOLLOW_UP_OFFSET = max(PRIORITIES.values()) + 1
+
+
+def priority(colour: str | None, purpose: str = "notice") -> int:
+    """The outbox priority of a row of `colour` made for `purpose` (PURPOSES): lower is claimed first."""
+    rank = PRIORITIES.get(colour, PRIORITIES[None])
+    return rank if purpose == "notice" else rank + FOLLOW_UP_OFFSET

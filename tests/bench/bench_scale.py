@@ -5,11 +5,17 @@ Prints each figure beside the issue's target: units import; plans import from CS
 memory of the command); XLSX export (time, peak memory); `fangxun stats --json --root 130000000000` (the command's
 wall time, median of 3, and the registry_stats call alone). The generated files are written to a temporary folder
 and deleted; nothing generated is kept. Nothing is asserted.
-Run: .venv/bin/python tests/bench/bench_scale.py [postgresql|sqlite]
+Then, each in its own process, the other province-scale benches of issue 18 (each prints its figures beside their
+targets and its baselines): the paged map (bench_map_scale.py), first call first (bench_first_call.py), delivery by
+`fangxun dispatch` processes against a bare aiohttp loop (bench_delivery_scale.py), a reminder wave against a new
+warning (bench_waves.py), area matching against geopandas.sjoin (bench_geo_scale.py).
+Run: FANGXUN_SHARED_DATA=/work/shared/data .venv/bin/python tests/bench/bench_scale.py [postgresql|sqlite]
+     [--parts files map first delivery waves geo]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import statistics
@@ -50,12 +56,16 @@ def run(url: str, *args: str) -> tuple[float, float]:
 
 
 async def clear_plans(url: str) -> None:
-    """Delete every plan and person (the next import starts from none)."""
+    """Delete every plan and person (the next import starts from none, as on a new registry: vacuumed)."""
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             for table in ("contact_absences", "contacts", "plan_revisions", "shelters", "plans"):
                 await connection.execute(text(f"DELETE FROM {table}"))
+        if engine.dialect.name == "postgresql":
+            async with engine.connect() as connection:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await connection.execute(text("VACUUM ANALYZE contact_absences, contacts, plan_revisions, plans"))
     finally:
         await engine.dispose()
 
@@ -109,5 +119,34 @@ async def main(dialect: str) -> None:
             line("  of which registry_stats alone, median of 3", await stats_call(url), "-")
 
 
+# The other parts: (title, bench file, its arguments).
+PARTS = {
+    "map": ("item 3, the paged map", "bench_map_scale.py", []),
+    "first": ("item 4, first call first", "bench_first_call.py", []),
+    "delivery": ("item 5, delivery by several dispatch processes", "bench_delivery_scale.py", []),
+    "waves": ("item 6, a reminder wave and a new warning", "bench_waves.py", ["postgresql"]),
+    "geo": ("item 7, area matching against sjoin", "bench_geo_scale.py", []),
+}
+
+
+def run_part(name: str) -> None:
+    """One of the other benches in its own process, its lines printed as they come."""
+    title, script, arguments = PARTS[name]
+    print(f"\n## {title} ({script}); load average {os.getloadavg()[0]:.1f}", flush=True)
+    start = time.perf_counter()
+    status = subprocess.call([sys.executable, str(Path(__file__).with_name(script)), *arguments])
+    print(f"({script} {'ended' if status == 0 else f'failed with status {status}'} after "
+          f"{time.perf_counter() - start:.0f} s)", flush=True)
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "postgresql"))
+    parser = argparse.ArgumentParser()
+    parser.add_argument("dialect", nargs="?", default="postgresql")
+    parser.add_argument("--parts", nargs="+", default=["files", *PARTS], choices=["files", *PARTS])
+    chosen = parser.parse_args()
+    if "files" in chosen.parts:
+        print("## items 1 and 2, the province's files and stats", flush=True)
+        asyncio.run(main(chosen.dialect))
+    for part in chosen.parts:
+        if part != "files":
+            run_part(part)

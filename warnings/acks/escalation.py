@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, case, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.absence_queries import absences_in_force
@@ -24,6 +24,7 @@ from fangxun.warnings.routing.duty_desks import leader_on_duty, roster_desk, sta
 from fangxun.warnings.routing.recipients import NO_ADDRESS, Recipient, duty_line, person_address
 from fangxun.warnings.tables import Notification, Warning
 
+N = Notification.__table__
 MAX_NAMES = 20  # unanswered recipients named in one escalation message
 # An unanswered notification with nobody above it is looked at again after this (a changed
 # configuration may since allow escalation).
@@ -171,94 +172,189 @@ def _followed_up(settings: Settings):
     return or_(in_force, Warning.all_clear.is_(True)) if asks_ack(True, settings.warnings) else in_force
 
 
+# A pass looks at this many candidate rows at a time (see waves.run_pass: one transaction each, the event loop
+# free between them): a province-wide wave of 77,000 reminders never holds a transaction or the loop for long
+# (each stretch of work between two queries of a chunk takes some 10–20 ms).
+ROWS_PER_CHUNK = 500
+
+
+def _due(settings: Settings, now: datetime, calling: list[str], unanswered=None) -> tuple:
+    """SQL conditions of a candidate: a notice or escalation of a followed-up warning, not yet answered nor
+    escalated, not put off, whose deadline passed or whose delivery failed for good (calls: any time)."""
+    return (_followed_up(settings),
+            Notification.purpose.in_(("notice", "escalation")),
+            Notification.acked_at.is_(None) if unanswered is None else unanswered,
+            Notification.escalated_at.is_(None),
+            or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
+            or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead")),
+                # calls are redialled before their deadline (by colour, see redial_step)
+                Notification.channel.in_(calling) if calling else false()))
+
+
+def _still_due_by_id(settings: Settings, now: datetime, calling: list[str], ids: list[int]) -> tuple:
+    """SQL: the rows of `ids` still due (_due), found by primary key whatever the statistics say. Right after a
+    fan-out they are stale, and PostgreSQL would walk every row of the warning through ix_notifications_warning_id
+    or ix_notifications_ack_due instead (1–2 s a chunk of a 77,000-row wave instead of 50 ms); written so that
+    neither index serves these conditions (the warning is joined on warning_id + 0)."""
+    unanswered = case((N.c.acked_at.is_(None), 1), else_=0) == 1
+    return (N.c.id.in_(ids), *_due(settings, now, calling, unanswered))
+
+
+async def due_ids(session: AsyncSession, now: datetime, settings: Settings,
+                  size: int = ROWS_PER_CHUNK) -> list[list[int]]:
+    """The ids of the candidates of a pass at `now`, in chunks of about `size` (only ids: a wave's rows are
+    read a chunk at a time). Rows that escalate to the same people (same warning and step, units under the same
+    parent, or the same desk) stay in one chunk, so they make one message naming them all."""
+    rows = (await session.execute(
+        select(Notification.id, Notification.warning_id, Notification.escalation_step, Notification.recipient_kind,
+               Notification.recipient_key, AdminUnit.parent_code)
+        .join(Warning, Warning.id == Notification.warning_id)
+        .outerjoin(AdminUnit, AdminUnit.code == Notification.unit_code)
+        .where(*_due(settings, now, voice_channels(settings))))).all()
+    keyed = sorted(((row.warning_id, row.escalation_step, row.recipient_kind,
+                     row.parent_code if row.recipient_kind == "person" else row.recipient_key) or "", row.id)
+                   for row in rows)
+    return chunks_by_group(keyed, size)
+
+
+def chunks_by_group(keyed: list[tuple[tuple, int]], size: int) -> list[list[int]]:
+    """Ids (each beside its group, sorted by group) in chunks of `size`, a chunk running on to its group's end."""
+    chunks: list[list[int]] = []
+    current: list[int] = []
+    last = None
+    for group, row_id in keyed:
+        if len(current) >= size and group != last:
+            chunks.append(current)
+            current = []
+        current.append(row_id)
+        last = group
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 async def escalate_due(session: AsyncSession, now: datetime, settings: Settings) -> int:
-    """Remind and escalate unanswered notifications of active warnings; returns rows created.
+    """Remind and escalate unanswered notifications of active warnings, all in the caller's transaction (a
+    chunk of candidates at a time); returns rows created. The scheduler's pass is waves.run_pass."""
+    wave = FollowUpPass(settings, now)
+    created = 0
+    for chunk in await due_ids(session, now, settings):
+        created += await wave.chunk(session, chunk)
+    return created
+
+
+class FollowUpPass:
+    """One pass of reminders and escalations at `now`, made a chunk of candidates at a time. What the chunks
+    share is read once a pass: the people above each unit, the desks on duty, the groups of each warning that
+    answered, the signing secret.
 
     Candidates are notices and escalations not yet answered nor escalated whose deadline passed, or
     whose delivery failed for good; deadlines.next_step decides for each. Escalations to the same
-    person in one run are one message naming everyone who did not answer (a whole township's
-    villages make one message to each township 责任人, not one per village person).
+    person in one chunk are one message naming everyone who did not answer (a whole township's
+    villages make one message to each township 责任人, not one per village person); due_ids keeps such rows in
+    one chunk.
     """
-    calling = voice_channels(settings)
-    rows = (await session.execute(
-        select(Notification, Warning.colour, Warning.all_clear)
-        .join(Warning, Warning.id == Notification.warning_id)
-        .where(_followed_up(settings),
-               Notification.purpose.in_(("notice", "escalation")), Notification.acked_at.is_(None),
-               Notification.escalated_at.is_(None),
-               or_(Notification.ack_check_after.is_(None), Notification.ack_check_after <= now),
-               or_(Notification.ack_deadline <= now, Notification.status.in_(("failed", "dead")),
-                   # calls are redialled before their deadline (by colour, see redial_step)
-                   Notification.channel.in_(calling) if calling else false()))
-        .order_by(Notification.id))).all()
-    if not rows:
-        return 0
-    all_clear = {row.id: bool(lifted) for row, _, lifted in rows}
-    rows = [(row, colour) for row, colour, _ in rows]
-    ids = [row.id for row, _ in rows]
-    reminders, redials = {}, {}
-    for part in range(0, len(ids), 1000):
+
+    def __init__(self, settings: Settings, now: datetime):
+        self.settings, self.now = settings, now
+        self.calling = voice_channels(settings)
+        self.targets: _Targets | None = None
+        self.answered: set[tuple] = set()  # group_key of the answered groups of the warnings in `read`
+        self.read: set[int] = set()
+        self.writer = None
+
+    async def _answered(self, session: AsyncSession, warning_ids: set[int]) -> set[tuple]:
+        """The answered groups (group_key), those of each warning read at its first chunk."""
+        if "one" in self.settings.warnings.group_answer and warning_ids - self.read:
+            self.answered |= await answered_groups(session, warning_ids - self.read)
+            self.read |= warning_ids
+        return self.answered
+
+    async def chunk(self, session: AsyncSession, ids: list[int]) -> int:
+        """Remind and escalate the rows of `ids` still due, in `session`'s transaction; returns rows created."""
+        settings, now, calling = self.settings, self.now, self.calling
+        # Plain rows, not ORM objects: a wave reads tens of thousands, and an object costs ten times a row.
+        found_rows = (await session.execute(
+            select(N, Warning.colour.label("warning_colour"), Warning.all_clear.label("warning_all_clear"))
+            .join(Warning, Warning.id == N.c.warning_id + 0)
+            .where(*_still_due_by_id(settings, now, calling, ids))
+            .order_by(N.c.id))).all()
+        if not found_rows:
+            return 0
+        all_clear = {row.id: bool(row.warning_all_clear) for row in found_rows}
+        rows = [(row, row.warning_colour) for row in found_rows]
+        ids = [row.id for row, _ in rows]
+        reminders, redials = {}, {}
         for reminder in (await session.execute(
-                select(Notification).where(Notification.escalated_from_id.in_(ids[part:part + 1000]),
-                                           Notification.purpose == "reminder")
-                .order_by(Notification.id))).scalars():
+                select(N.c.id, N.c.escalated_from_id, N.c.status, N.c.delivered_at, N.c.created_at)
+                .where(N.c.escalated_from_id.in_(ids), N.c.purpose == "reminder")
+                .order_by(N.c.id))).all():
             reminders[reminder.escalated_from_id] = reminder  # the latest one wins
             redials.setdefault(reminder.escalated_from_id, []).append(reminder)
-    answered = (await answered_groups(session, {row.warning_id for row, _ in rows})
-                if "one" in settings.warnings.group_answer else set())
-    states = {row.id: _state(row, colour, reminders.get(row.id), group_key(row) in answered, all_clear[row.id])
-              for row, colour in rows}
-    redialled = [row for row, colour in rows if _redials(row, colour, states[row.id], settings, calling)]
-    found = await sequences(session, redialled, redials, settings) if redialled else {}
-    calls = {row.id: decide(row, reminders.get(row.id), found[row.id], settings, colour, now)
-             for row, colour in rows if row.id in found}
-    decided = [(row, colour, redial_step(states[row.id], calls[row.id], settings) if row.id in calls
-                else next_step(states[row.id], now, settings.warnings)) for row, colour in rows]
-    targets = _Targets(session, settings, now)
-    decided, above = await _someone_above(decided, targets, settings)
-    # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
-    # finds the condition false and creates nothing twice.
-    reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
-                                               if step.action == "remind"})
-    escalating = await take_escalations(session, [row.id for row, _, step in decided if step.action == "escalate"],
-                                        now)
-    await check_later(session, _later(decided, now))
+        answered = await self._answered(session, {row.warning_id for row, _ in rows})
+        states = {row.id: _state(row, colour, reminders.get(row.id), group_key(row) in answered, all_clear[row.id])
+                  for row, colour in rows}
+        redialled = [row for row, colour in rows if _redials(row, colour, states[row.id], settings, calling)]
+        found = await sequences(session, redialled, redials, settings) if redialled else {}
+        calls = {row.id: decide(row, reminders.get(row.id), found[row.id], settings, colour, now)
+                 for row, colour in rows if row.id in found}
+        decided = [(row, colour, redial_step(states[row.id], calls[row.id], settings) if row.id in calls
+                    else next_step(states[row.id], now, settings.warnings)) for row, colour in rows]
+        if self.targets is None:
+            self.targets = _Targets(session, settings, now)
+        targets = self.targets
+        targets.session = session
+        decided, above = await _someone_above(decided, targets, settings)
+        # Each decision is taken by a conditional UPDATE of its source row: a repeated or concurrent run
+        # finds the condition false and creates nothing twice.
+        reminding = await take_reminders(session, {row.id: row.reminders_sent for row, _, step in decided
+                                                   if step.action == "remind"})
+        escalating = await take_escalations(session, [row.id for row, _, step in decided
+                                                      if step.action == "escalate"], now)
+        await check_later(session, _later(decided, now))
 
-    created: list[NewNotice] = []
-    groups: dict[tuple, list] = {}
-    for row, colour, step in decided:
-        if row.id in reminding:
-            number = row.reminders_sent + 1
-            recipient, payload = await targets.at_desk(_recipient_of(row)), None
-            if row.id in calls:  # a redial: the same number again, the landline or the deputy (a desk: on duty now)
-                call = calls[row.id]
-                recipient = await targets.at_desk(redial_recipient(row, call.number, found[row.id]))
-                note = deputy_note(row.recipient_name) if recipient.key != row.recipient_key else ""
-                payload = follow_up_payload(row.payload, "reminder", redial_prefix(call.number, call.call), note=note,
-                                            keep_role=True)
-            payload = payload or follow_up_payload(row.payload, "reminder", reminder_prefix(number), keep_role=True)
-            created.append(NewNotice(row.warning_id, recipient, payload,
-                                     reminder_key(row.warning_id, row.id, number), "reminder", row.escalation_step,
-                                     row.id))
-        elif row.id in escalating:
-            number, reached = above[row.id]
-            reason = ("无法送达" if row.status in ("failed", "dead") else
-                      "多次电话未叫应" if row.id in calls else "逾期未叫应")
-            for target in reached:
-                groups.setdefault((row.warning_id, number, reason, target), []).append(row)
-    for (warning_id, number, reason, target), sources in groups.items():
-        first = sources[0]
-        payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
-                                    note=escalation_note([source.recipient_name for source in sources], reason),
-                                    sources=[source.id for source in sources])
-        created.append(NewNotice(warning_id, target, payload, escalation_key(warning_id, number, target, first.id),
-                                 "escalation", number, first.id))
-    if created:
-        writer = await signed_writer(session, settings.warnings.quiet_hours)
-        await writer.write(session, created, now)
-        for purpose in ("reminder", "escalation"):
-            telemetry.followed_up(purpose, sum(1 for notice in created if notice.purpose == purpose))
-    return len(created)
+        created: list[NewNotice] = []
+        groups: dict[tuple, list] = {}
+        for row, colour, step in decided:
+            if row.id in reminding:
+                created.append(await _reminder(row, calls.get(row.id), found.get(row.id), targets))
+            elif row.id in escalating:
+                number, reached = above[row.id]
+                reason = ("无法送达" if row.status in ("failed", "dead") else
+                          "多次电话未叫应" if row.id in calls else "逾期未叫应")
+                for target in reached:
+                    groups.setdefault((row.warning_id, number, reason, target), []).append(row)
+        for (warning_id, number, reason, target), sources in groups.items():
+            first = sources[0]
+            payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
+                                        note=escalation_note([source.recipient_name for source in sources], reason),
+                                        sources=[source.id for source in sources])
+            created.append(NewNotice(warning_id, target, payload,
+                                     escalation_key(warning_id, number, target, first.id), "escalation", number,
+                                     first.id))
+        if created:
+            if self.writer is None:
+                self.writer = await signed_writer(session, settings.warnings.quiet_hours)
+            await self.writer.write(session, created, now)
+            for purpose in ("reminder", "escalation"):
+                telemetry.followed_up(purpose, sum(1 for notice in created if notice.purpose == purpose))
+        return len(created)
+
+
+async def _reminder(row, call, found, targets: _Targets) -> NewNotice:
+    """The next reminder of `row`: the same message again, or a redial (`call`: the same number again, the
+    landline or the deputy); a desk's goes to whoever is on duty now."""
+    number = row.reminders_sent + 1
+    if call is not None:
+        recipient = await targets.at_desk(redial_recipient(row, call.number, found))
+        note = deputy_note(row.recipient_name) if recipient.key != row.recipient_key else ""
+        payload = follow_up_payload(row.payload, "reminder", redial_prefix(call.number, call.call), note=note,
+                                    keep_role=True)
+    else:
+        recipient = await targets.at_desk(_recipient_of(row))
+        payload = follow_up_payload(row.payload, "reminder", reminder_prefix(number), keep_role=True)
+    return NewNotice(row.warning_id, recipient, payload, reminder_key(row.warning_id, row.id, number), "reminder",
+                     row.escalation_step, row.id)
 
 
 def _later(decided: list, now: datetime) -> dict[int, datetime]:

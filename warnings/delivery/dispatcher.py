@@ -29,8 +29,9 @@ from fangxun.warnings.delivery.channels.base import (Attachable, Channel, Channe
 from fangxun.warnings.delivery.handoff import HandoffQueue
 from fangxun.warnings.delivery.outbox import (ACK_SLOT, Claimed, Outcome, begin_attempts, claim, compose, extend_lease,
                                               hold, record, release, unmark_begun)
+from fangxun.warnings.delivery.writeback import single_statement, write_back
 from fangxun.warnings.delivery.outcome_log import report_outcome
-from fangxun.warnings.delivery.pipeline import Pipeline
+from fangxun.warnings.delivery.pipeline import MAX_BEGUN_PER_SENDER, Pipeline
 from fangxun.warnings.delivery.policy import DeliveryPolicy, backoff
 from fangxun.warnings.delivery.workers import HEARTBEAT_SECONDS, STALE_SECONDS, Heartbeat, forget
 from fangxun.warnings.tables import Warning
@@ -51,6 +52,7 @@ MESSAGE_PARTS = frozenset(("title", "text", "message", "title_prefix", "note", "
 # How long a stopping dispatcher lets its sends in flight finish; those still running then are cut off (and
 # on record as interrupted: they may have gone out).
 STOP_GRACE_SECONDS = 5.0
+CAP_PER_SENDER = MAX_BEGUN_PER_SENDER + 4
 
 
 def channel_fields(payload: dict) -> dict:
@@ -68,6 +70,7 @@ class Dispatcher:
                  stop_grace: float = STOP_GRACE_SECONDS, heartbeat_seconds: float = HEARTBEAT_SECONDS,
                  stale_seconds: float = STALE_SECONDS):
         self.sessions = sessions
+        self._engine = sessions.kw["bind"]
         self.channels = dict(channels)
         self.settings = settings
         self.clock = clock
@@ -94,10 +97,11 @@ class Dispatcher:
         self._messages: dict[int, dict] = {}  # id -> the warning's shared messages
         # Rows from one intake share their payload, so their messages share this (read-only) dict.
         self._extra = PerDict(channel_fields)
-        # A channel may hold a few rounds of its own concurrency queued or in flight, so a slow one
-        # cannot take every claim (the others keep going) while a fast one always has work queued.
+        # A channel may hold a few rounds of its own concurrency queued or in flight (beyond the most it may
+        # have begun), so a slow one cannot take every claim (the others keep going) while a fast one always
+        # has work queued.
         config = settings.warnings.channels
-        self._caps = {name: max(128, 8 * config[name].concurrency) if name in config else 128
+        self._caps = {name: max(128, CAP_PER_SENDER * config[name].concurrency) if name in config else 128
                       for name in self.channels}
         # Senders per channel: as many as its gate lets through at once (rows of unknown channels only
         # fail, so one will do).
@@ -267,41 +271,23 @@ class Dispatcher:
     async def _exchange(self, state: Pipeline, wanted: list[tuple[object, int]], begin: dict[object, list[Claimed]],
                         until_idle: bool) -> list[Claimed]:
         """One transaction: write the buffered outcomes, mark the rows of `begin` begun (then they go to
-        the senders), claim what `wanted` asks for, give back quiet-hour rows. Returns the rows claimed;
-        on a database failure, logs, puts the rows back and sends nothing new."""
+        the senders), claim what `wanted` asks for, give back quiet-hour rows (with nothing to claim, on
+        PostgreSQL, one statement). Returns the rows claimed; on a database failure, logs, puts the rows back
+        and sends nothing new."""
         outcomes = list(state.buffered)
         now, now_mono = self.clock.now(), time.monotonic()
+        ids = [row.id for rows in begin.values() for row in rows]
         ready: list[Claimed] = []
         taken: list[Claimed] = []  # handed rows taken for this exchange, given back if it fails
         try:
-            async with self.sessions() as session, session.begin():
-                await record(session, self.worker_id, outcomes)
-                ids = [row.id for rows in begin.values() for row in rows]
-                marked = await begin_attempts(session, self.worker_id, ids, now) if ids else set()
-                claimed: list[Claimed] = []
-                for key, room in wanted:
-                    handed = self._handed.take(key, room)
-                    taken += handed
-                    rows: list[Claimed] = []
-                    if len(handed) < room:
-                        wanted_rows = room - len(handed)
-                        if key is _OTHER:
-                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease,
-                                               exclude_channels=self.channels)
-                        else:
-                            rows = await claim(session, self.worker_id, now, wanted_rows, self.lease, channel=key)
-                        if len(rows) < wanted_rows:
-                            # Nothing more due there now: ask again after a poll interval (when draining
-                            # until idle, soon: rows in flight may be due again by then).
-                            state.dry_until[key] = now_mono + (TICK if until_idle else self.poll_seconds)
-                        else:
-                            state.dry_until.pop(key, None)
-                    claimed += handed + rows
-                if claimed:
-                    await self._load_warnings(session, {row.warning_id for row in claimed})
-                    later = self._quiet(claimed, now)
-                    await hold(session, self.worker_id, later)
-                    ready = [row for row in claimed if row.id not in later]
+            if wanted or not single_statement(self._engine.dialect.name):
+                async with self.sessions() as session, session.begin():
+                    marked = await write_back(session, self.worker_id, outcomes, ids, now)
+                    ready = await self._claim_wanted(session, state, wanted, taken, now, until_idle)
+            else:  # the usual exchange of a busy pump: one statement, without the round trips of a transaction
+                async with self._engine.connect() as connection:
+                    connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    marked = await write_back(connection, self.worker_id, outcomes, ids, now)
         except Exception:  # the loop survives a database hiccup, logged; outcomes stay buffered
             log.exception("writing outcomes / claiming failed (worker %s)", self.worker_id)
             self._handed.put_back(taken)
@@ -312,6 +298,37 @@ class Dispatcher:
         state.begun(begin, marked)
         state.last_flush = now_mono
         return ready
+
+    async def _claim_wanted(self, session, state: Pipeline, wanted: list[tuple[object, int]], taken: list[Claimed],
+                            now: datetime, until_idle: bool) -> list[Claimed]:
+        """Per slot of `wanted`, handed rows first, then rows claimed; the quiet-hour ones given back. The rows
+        to send (handed ones are added to `taken`, to be put back should the transaction fail)."""
+        now_mono = time.monotonic()
+        claimed: list[Claimed] = []
+        for key, room in wanted:
+            handed = self._handed.take(key, room)
+            taken += handed
+            rows: list[Claimed] = []
+            if len(handed) < room:
+                wanted_rows = room - len(handed)
+                if key is _OTHER:
+                    rows = await claim(session, self.worker_id, now, wanted_rows, self.lease,
+                                       exclude_channels=self.channels)
+                else:
+                    rows = await claim(session, self.worker_id, now, wanted_rows, self.lease, channel=key)
+                if len(rows) < wanted_rows:
+                    # Nothing more due there now: ask again after a poll interval (when draining
+                    # until idle, soon: rows in flight may be due again by then).
+                    state.dry_until[key] = now_mono + (TICK if until_idle else self.poll_seconds)
+                else:
+                    state.dry_until.pop(key, None)
+            claimed += handed + rows
+        if not claimed:
+            return []
+        await self._load_warnings(session, {row.warning_id for row in claimed})
+        later = self._quiet(claimed, now)
+        await hold(session, self.worker_id, later)
+        return [row for row in claimed if row.id not in later]
 
     async def _give_back(self, state: Pipeline) -> None:
         """The end of a run: write the outcomes not yet on record, and give every row still leased to us

@@ -3,9 +3,10 @@ notice, demo history), and of their 叫应 state.
 
 A row is made from a NewNotice (to whom, about which warning, why, with which payload) by a NoticeWriter,
 which adds what every row has in common: the ack token of its idempotency key (only the token's hash is
-stored), the due time (quiet hours hold blue and yellow), the priority (by colour), and the lease when a
-dispatcher in this process takes it straight away (outbox.Handoff). Rows are inserted a chunk at a time as
-the insert takes them: one COPY on PostgreSQL, executemany on SQLite (a city-wide fan-out is ten thousand).
+stored), the due time (quiet hours hold blue and yellow), the priority (by colour; reminders and escalations
+after every first notice), and the lease when a dispatcher in this process takes it straight away
+(outbox.Handoff). Rows are inserted a chunk at a time as the insert takes them: one COPY on PostgreSQL,
+executemany on SQLite (a city-wide fan-out is ten thousand).
 
 The UPDATEs of 叫应 state (acknowledged, reminded, escalated, looked at again later) are here too: this
 module owns a notification's life apart from its sending; outbox.py owns the sending state (claim, lease,
@@ -34,7 +35,7 @@ from fangxun.warnings.delivery.outbox import Claimed, Handoff
 from fangxun.warnings.routing.quiet_hours import release_time
 from fangxun.warnings.routing.recipients import Recipient
 from fangxun.warnings.tables import Notification
-from fangxun.warnings.vocabulary import PRIORITIES
+from fangxun.warnings.vocabulary import priority as priority_of
 
 N = Notification.__table__
 # Rows are made this many at a time, as the insert takes them (the server writes one chunk while the
@@ -134,12 +135,12 @@ class NoticeWriter:
 
     def row(self, notice: NewNotice, now: datetime) -> dict:
         """The outbox row of `notice` made at `now`, as a dict for insert_notifications."""
-        return self._row(notice, now, self._stamp(notice.payload.get("colour"), now), {})[0]
+        return self._row(notice, now, self._stamp(notice.payload.get("colour"), notice.purpose, now), {})[0]
 
-    def _stamp(self, colour: str | None, now: datetime) -> _Stamp:
-        """What the reachable rows of `colour` made at `now` share."""
+    def _stamp(self, colour: str | None, purpose: str, now: datetime) -> _Stamp:
+        """What the reachable rows of `colour` made for `purpose` at `now` share."""
         due_at = self.due_at(colour, now)
-        priority = PRIORITIES.get(colour, PRIORITIES[None])
+        priority = priority_of(colour, purpose)
         if self.holder is not None and due_at <= now:
             return _Stamp(due_at, priority, "sending", now + self.holder.lease, self.holder.worker_id)
         return _Stamp(due_at, priority, "pending", None, None)
@@ -184,15 +185,15 @@ class NoticeWriter:
                 handed: list[Claimed]) -> Iterator[list[dict]]:
         """The rows, made a chunk at a time as the insert takes them; with reserved `ids`, the rows born
         leased to the holder are added to `handed` as they are made."""
-        stamps: dict[str | None, _Stamp] = {}  # by colour
+        stamps: dict[tuple[str | None, str], _Stamp] = {}  # by colour and purpose
         merged: dict[tuple[int, str], dict] = {}  # (payload, duty line) -> the stored payload
         for start in range(0, len(notices), ROWS_PER_CHUNK):
             chunk = []
             for offset, notice in enumerate(notices[start:start + ROWS_PER_CHUNK], start):
-                colour = notice.payload.get("colour")
-                stamp = stamps.get(colour)
+                kind = (notice.payload.get("colour"), notice.purpose)
+                stamp = stamps.get(kind)
                 if stamp is None:
-                    stamp = stamps[colour] = self._stamp(colour, now)
+                    stamp = stamps[kind] = self._stamp(*kind, now)
                 row, token = self._row(notice, now, stamp, merged)
                 if ids is not None:
                     row["id"] = ids[offset]

@@ -3,8 +3,9 @@ and a fixed set of sender tasks (as many as the channel may have in flight: a ta
 than the send); outcomes not yet written back.
 
 A row goes out only once it is marked begun in the database (outbox.begin_attempts), and at most
-`BEGUN_PER_SENDER` × senders rows of a slot are begun and not yet on record. Should the process die, that
-many at most can go out a second time, and each of them is on record as an interrupted attempt.
+`MAX_BEGUN_PER_SENDER` × senders rows of a slot are begun and not yet sent. Should the process die, those and
+the sends whose outcome was not yet written can go out a second time, and each of them is on record as an
+interrupted attempt.
 """
 
 from __future__ import annotations
@@ -17,8 +18,54 @@ from collections.abc import Awaitable, Callable, Mapping
 from fangxun.warnings.delivery.outbox import Claimed, Outcome
 
 # Begun rows allowed per sender: one in flight and one ready behind it (the next batch is marked begun
-# while the current one is sent).
+# while the current one is sent) ...
 BEGUN_PER_SENDER = 2
+# ... doubled, up to this many, after an exchange during which the slot's senders used up what was begun
+# and waited for marks while rows were queued (a fast channel on a busy event loop sends faster than an
+# exchange comes back); back to the least once its queue is empty. A slow channel keeps the least.
+MAX_BEGUN_PER_SENDER = 8
+
+
+class ByPriority:
+    """Rows waiting to begin, most urgent first (Claimed.priority) and in arrival order within a priority: a first
+    notice handed over while a wave of reminders is queued goes ahead of it. (The deque operations the pump uses.)"""
+
+    def __init__(self):
+        self._queues: dict[int, deque[Claimed]] = {}
+        self._size = 0
+
+    def append(self, row: Claimed) -> None:
+        self._queue(row.priority).append(row)
+        self._size += 1
+
+    def extendleft(self, rows) -> None:
+        """As deque.extendleft: each row in turn to the front (of its priority)."""
+        for row in rows:
+            self._queue(row.priority).appendleft(row)
+            self._size += 1
+
+    def popleft(self) -> Claimed:
+        for priority in sorted(self._queues):
+            if self._queues[priority]:
+                self._size -= 1
+                return self._queues[priority].popleft()
+        raise IndexError("pop from an empty queue")
+
+    def clear(self) -> None:
+        self._queues.clear()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return (row for priority in sorted(self._queues) for row in self._queues[priority])
+
+    def _queue(self, priority: int) -> deque[Claimed]:
+        queue = self._queues.get(priority)
+        if queue is None:
+            queue = self._queues[priority] = deque()
+        return queue
 
 
 class Pipeline:
@@ -27,7 +74,7 @@ class Pipeline:
     def __init__(self, send: Callable[[Claimed], Awaitable[Outcome]], senders: Mapping[object, int]):
         self._send = send
         self._senders = senders
-        self.queued: dict[object, deque[Claimed]] = {}  # claimed or handed over, not begun
+        self.queued: dict[object, ByPriority] = {}  # claimed or handed over, not begun
         self.ready: dict[object, deque[Claimed]] = {}  # begun, waiting for a sender
         self.in_flight: dict[object, int] = {}
         self._ready_event: dict[object, asyncio.Event] = {}
@@ -39,6 +86,10 @@ class Pipeline:
         self.unsent_begun: list[int] = []  # marked begun, never sent: the run stopped first
         self.stopping = False
         self.dry_until: dict[object, float] = {}
+        self._budget: dict[object, int] = {}  # rows of a slot that may be begun and not yet sent
+        self._starved: set[object] = set()  # slots whose senders waited for marks since the exchange began
+        self._finished: dict[object, int] = {}  # sends finished, per slot
+        self._finished_before: dict[object, int] = {}  # ... when the exchange under way began
         self.handled = 0
         self.last_flush = self.last_renewal = time.monotonic()
 
@@ -65,15 +116,30 @@ class Pipeline:
         """Rows to mark begun in the next exchange, per slot: as many as its budget allows once the outcomes
         buffered now are written in the same transaction, taken when a slot's senders run short."""
         taken = {}
+        self._finished_before = dict(self._finished)
+        self._starved.clear()
         for slot, queue in self.queued.items():
             ready = self.ready[slot]
-            room = BEGUN_PER_SENDER * self._senders[slot] - len(ready) - self.in_flight[slot]
+            room = self.begun_budget(slot) - len(ready) - self.in_flight[slot]
             if queue and room >= (1 if not ready else max(1, self._senders[slot] // 2)):
                 taken[slot] = [queue.popleft() for _ in range(min(room, len(queue)))]
         return taken
 
+    def begun_budget(self, slot: object) -> int:
+        """Rows of `slot` that may be begun and not yet sent (ready or in flight)."""
+        return self._budget.get(slot, BEGUN_PER_SENDER * self._senders[slot])
+
     def begun(self, taken: dict[object, list[Claimed]], marked: set[int]) -> None:
-        """Hand the rows marked begun to the senders; the others are no longer ours (given back meanwhile)."""
+        """Hand the rows marked begun to the senders; the others are no longer ours (given back meanwhile).
+        (The end of an exchange: a slot whose senders sent what was begun and then waited for marks meanwhile may
+        have more begun.)"""
+        for slot in self.queued:
+            senders, budget = self._senders[slot], self.begun_budget(slot)
+            sent = self._finished[slot] - self._finished_before.get(slot, 0)
+            if slot in self._starved and sent >= budget - senders:
+                self._budget[slot] = min(MAX_BEGUN_PER_SENDER * senders, 2 * budget)
+            elif not self.queued[slot]:
+                self._budget[slot] = BEGUN_PER_SENDER * senders
         for slot, rows in taken.items():
             for row in rows:
                 if self.stopping and row.id in marked:
@@ -115,7 +181,7 @@ class Pipeline:
 
     def _open(self, slot: object) -> None:
         if slot not in self.queued:
-            self.queued[slot], self.ready[slot], self.in_flight[slot] = deque(), deque(), 0
+            self.queued[slot], self.ready[slot], self.in_flight[slot], self._finished[slot] = ByPriority(), deque(), 0, 0
             self._ready_event[slot] = asyncio.Event()
             self._tasks += [asyncio.create_task(self._sender(slot)) for _ in range(self._senders[slot])]
 
@@ -123,6 +189,8 @@ class Pipeline:
         ready, event = self.ready[slot], self._ready_event[slot]
         while True:
             if not ready:
+                if self.queued[slot]:
+                    self._starved.add(slot)
                 event.clear()
                 await event.wait()
                 continue
@@ -132,5 +200,6 @@ class Pipeline:
                 outcome = await self._send(row)  # never raises but for cancellation
             finally:
                 self.in_flight[slot] -= 1
+            self._finished[slot] += 1
             self.buffered.append(outcome)
             self.wake.set()
