@@ -173,19 +173,38 @@ class UnitIndex:
         untidy[parent[(nested[child] != parent) | self._loose[child]]] = True
         raw = np.bincount(self._owner, weights=self._part_raw, minlength=n)
         total = np.bincount(parent, weights=raw[child], minlength=n)
+        # (Only units with many vertices: measuring a small one costs less than checking its children.)
+        vertices = np.bincount(self._owner, weights=self._part_coords, minlength=n)
         candidates = np.flatnonzero((self._unit_parts == 1) & ~untidy[:n] & (np.bincount(parent, minlength=n) > 0)
+                                    & (vertices >= _TILED_FROM)
                                     & np.isclose(total, raw, rtol=1e-9, atol=0.0))
         order = np.argsort(parent, kind="stable")
         child, parent = child[order], parent[order]
         self._children, self._children_start = child, np.searchsorted(parent, np.arange(n + 2))
-        edges = np.searchsorted(parent, candidates), np.searchsorted(parent, candidates, side="right")
+        # (Children covered by the unit with areas adding up to its own and no overlaps leave no gap.) The
+        # children of every candidate at one depth are checked at once (no overlaps among all of them is no
+        # overlaps among each one's), each candidate's on their own when that fails.
         starts = np.searchsorted(self._owner, np.arange(n + 1))
-        for unit, first, last in zip(candidates.tolist(), *(e.tolist() for e in edges)):
-            kids = child[first:last]
-            parts = np.concatenate([np.arange(starts[k], starts[k + 1]) for k in kids.tolist()])
-            # (Children covered by the unit with areas adding up to its own and no overlaps leave no gap.)
-            self._tiled[unit] = bool(shapely.coverage_is_valid(self._parts[parts]))
+        candidate = np.zeros(n + 1, dtype=bool)
+        for level in np.unique(self._listed_depth[candidates]).tolist():
+            units = candidates[self._listed_depth[candidates] == level]
+            candidate[:] = False
+            candidate[units] = True
+            if shapely.coverage_is_valid(self._parts[self._owner_mask_parts(candidate[parent], child, starts)]):
+                self._tiled[units] = True
+                continue
+            for unit in units.tolist():
+                chosen = np.zeros(len(child), dtype=bool)
+                chosen[self._children_start[unit]:self._children_start[unit + 1]] = True
+                self._tiled[unit] = bool(shapely.coverage_is_valid(self._parts[self._owner_mask_parts(chosen, child, starts)]))
         self._any_tiled = bool(self._tiled.any())
+
+    @staticmethod
+    def _owner_mask_parts(chosen: np.ndarray, child: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """The part numbers of the chosen children."""
+        kids = child[chosen]
+        counts = starts[kids + 1] - starts[kids]
+        return np.repeat(starts[kids], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
 
     def _resolve_tiled(self, full: np.ndarray, partial: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The covered areas left open (NaN) for tiled units, as the sums of their children's, deepest first;
@@ -628,6 +647,8 @@ _CUT_FROM = 64
 _OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
+# Units with this many vertices or more are measured as the sum of their children when these tile them.
+_TILED_FROM = 256
 # Up to this many boundary boxes, the parts near an area's boundary are found with the tree (else the grid).
 _TREE_BOXES_UP_TO = 256
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.

@@ -62,9 +62,12 @@ def query_mode(request, monkeypatch):
 @pytest.fixture(scope="module")
 def units():
     codes, levels, parents, geometries = tree()
+    # (Every unit tiled by its children is measured as their sum here, however few its vertices.)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spatial_index, "_TILED_FROM", 0)
+        nested = UnitIndex(codes, levels, geometries, parents=parents)
     return {"codes": codes, "levels": levels, "parents": parents, "geometries": geometries,
-            "nested": UnitIndex(codes, levels, geometries, parents=parents),
-            "flat": UnitIndex(codes, levels, geometries)}
+            "nested": nested, "flat": UnitIndex(codes, levels, geometries)}
 
 
 def brute_force(area, codes, geometries) -> dict[str, float]:
@@ -316,9 +319,10 @@ def test_large_part_partly_covered_is_measured_exactly():
             assert found[code] == pytest.approx(fraction, rel=1e-9)
 
 
-def test_parent_tiled_by_its_children_sums_them_and_overlapping_children_do_not_count_as_tiling(units):
+def test_parent_tiled_by_its_children_sums_them_and_overlapping_children_do_not_count_as_tiling(units, monkeypatch):
     """A unit tiled by its children gets the sum of theirs; children overlapping as much as they leave open do not tile."""
     assert units["nested"]._tiled.any()
+    monkeypatch.setattr(spatial_index, "_TILED_FROM", 0)
     parent, left = shapely.box(0, 0, 2, 1), shapely.box(0, 0, 1, 1)
     codes, levels = ["410102000000", "410102001000", "410102002000"], ["district", "township", "township"]
     index = UnitIndex(codes, levels, [parent, left, left], parents=[None, codes[0], codes[0]])
