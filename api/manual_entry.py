@@ -37,8 +37,16 @@ def handoff_of(request: web.Request):
     return service.dispatcher if service is not None else None
 
 
+def expansions_of(request: web.Request):
+    """The expansion runner of this process, if it runs one: it writes the rest of a large warning's notifications
+    after the answer."""
+    service = request.app.get(WARNING_SERVICE)
+    return service.expansions if service is not None else None
+
+
 async def accept_manual(request: web.Request, form: dict, warning: NormalisedWarning) -> IntakeResult:
-    """Store the warning entered by hand and every notification (one transaction), by the signed-in caller."""
+    """Store the warning entered by hand and its notifications (intake.accept.ingest), by the signed-in caller."""
     return await ingest(request.app[SESSIONS], warning, request.app[SETTINGS], request.app[CLOCK].now(),
                         raw=json.dumps(form, ensure_ascii=False), source="manual",
-                        entered_by=request[PRINCIPAL].name, handoff=handoff_of(request))
+                        entered_by=request[PRINCIPAL].name, handoff=handoff_of(request),
+                        expansions=expansions_of(request))

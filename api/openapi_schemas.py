@@ -256,9 +256,19 @@ def _reply_schemas() -> dict[str, dict]:
     thread = obj({"thread_id": i, "focus_id": i, "status": s, "status_label": s, "event": s, "colour": ns,
                   "colour_label": s, "headline": s, "sender_name": s, "response": b, "areas": array(s), "sent": s,
                   "updated": s, "closed_at": ns, "last_step": s, "messages": i, "unlocated_id": ni,
-                  "counts": {"type": "object"}, "exercise": {**b, "description": "演练（CAP Exercise）"}})
-    intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s, "notifications": i,
-                  "unreachable": i, "units": i, "units_without_persons": i, "unknown_references": {"type": "array"},
+                  "counts": {"type": "object"}, "exercise": {**b, "description": "演练（CAP Exercise）"},
+                  "expanding": {**null({"type": "object"}),
+                                "description": "焦点消息的通知仍在分批生成时的进度（written、units_done、units_total），否则 null"}})
+    expansion = obj({"state": {**s, "enum": ["expanding", "done", "stopped", "none"],
+                               "description": "通知生成进度：expanding 正在分批生成（最紧急的先生成、先发送），done 已全部生成，"
+                                              "stopped 预警已被更新/解除/过期而停止，none 本消息不通知任何人"},
+                     "written": {**i, "description": "已生成的通知条数"},
+                     "units_done": {**i, "description": "已生成通知的区划数"},
+                     "units_total": {**i, "description": "需通知责任人的区划总数"}})
+    intake = obj({"warning_id": i, "thread_id": ni, "created": b, "status": s,
+                  "notifications": {**ni, "description": "通知总数；仍在生成时为 null（见 notifications_written 与 expansion）"},
+                  "notifications_written": {**i, "description": "应答时已生成的通知条数"}, "expansion": expansion,
+                  "unreachable": ni, "units": i, "units_without_persons": null(array(s)), "unknown_references": {"type": "array"},
                   "superseded": {"type": "array"}, "cancelled": {"type": "array"}, "cancelled_notifications": i,
                   "event_id": ni, "jurisdiction": s, "in_jurisdiction": b, "all_clear": b, "notes": array(s),
                   "warning": ref("WarningDetail"), "skipped": array(s), "thread": s})

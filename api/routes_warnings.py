@@ -8,7 +8,7 @@ from aiohttp import web
 
 from fangxun.api.jsonio import json_object, reply
 from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS
-from fangxun.api.manual_entry import accept_manual, dry_run, handoff_of, manual_warning
+from fangxun.api.manual_entry import accept_manual, dry_run, expansions_of, handoff_of, manual_warning
 from fangxun.api.params import int_param, path_id, text_param
 from fangxun.core.errors import BadInput, PayloadTooLarge, UnsupportedMediaType
 from fangxun.core.times import parse_local_time
@@ -81,7 +81,8 @@ def _intake_reply(result: IntakeResult, skipped: tuple[str, ...]) -> web.Respons
 async def post_warning(request: web.Request) -> web.Response:
     """Accept a CAP document (?lenient=1 to parse what can be read) or the hand-entry form.
 
-    The warning and every notification are stored before the answer: 201 new, 200 already held. With
+    The warning is stored before the answer (201 new, 200 already held), and its notifications are written most
+    urgent first: a large warning's rest after the answer (`expansion` says how far). With
     ?dry_run=1 nothing is stored: the answer (200) is the warning, its units and who would be told.
     """
     settings = request.app[SETTINGS]
@@ -93,7 +94,8 @@ async def post_warning(request: web.Request) -> web.Response:
         if dry:
             return reply(await dry_run(request, warning))
         result = await ingest_cap(request.app[SESSIONS], warning, data, settings, request.app[CLOCK].now(),
-                                  source="cap", entered_by=request[PRINCIPAL].name, handoff=handoff_of(request))
+                                  source="cap", entered_by=request[PRINCIPAL].name, handoff=handoff_of(request),
+                                  expansions=expansions_of(request))
     elif request.content_type == "application/json":
         form = await json_object(request)
         warning = await manual_warning(request, form)

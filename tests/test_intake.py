@@ -11,11 +11,14 @@ from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAG
                                        WEST_VILLAGE, contact_id, make_warning, notifications, warning_settings)
 
 from fangxun.core.accounts import signing_secret
+from fangxun.core.clock import Clock
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.acks.tokens import ack_token, token_hash
 from fangxun.warnings.delivery import notices
 from fangxun.warnings.delivery.outbox import compose
 from fangxun.warnings.intake.accept import accept, ingest
+from fangxun.warnings.intake.expansion_runner import ExpansionRunner
+from fangxun.warnings.intake.expansion_store import EXPANSION_LEASE
 from fangxun.warnings.routing.recipients import NO_ADDRESS
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
 
@@ -111,29 +114,42 @@ async def test_the_same_message_twice_is_a_no_op(sessions, config, registry):
         assert (await session.execute(select(func.count()).select_from(Notification))).scalar_one() == 12
 
 
-async def test_a_failure_in_the_middle_leaves_nothing(sessions, config, registry, monkeypatch):
+async def _resumed(sessions, config, warning_id: int) -> None:
+    """The expansion of `warning_id` taken over after its writer's lease lapsed, and written to its end."""
+    runner = ExpansionRunner(sessions, config, Clock(fixed=NOON + EXPANSION_LEASE * 2), "after-restart")
+    assert await runner.pick_up() == [warning_id]
+    await runner.wait_idle()
+
+
+async def test_a_failure_in_the_middle_of_a_chunk_keeps_the_warning_and_none_of_the_chunk(sessions, config, registry,
+                                                                                         monkeypatch):
     calls = []
     real = notices.insert_notification_chunks
 
     async def insert_then_fail(session, chunks):
         rows = [row for chunk in chunks for row in chunk]
-        await real(session, [rows[:5]])
+        await real(session, [rows[:2]])
         calls.append(len(rows))
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(notices, "insert_notification_chunks", insert_then_fail)
-    with pytest.raises(RuntimeError):
-        await ingest(sessions, make_warning(), config, NOON)
-    assert calls == [12]
+    result = await ingest(sessions, make_warning(), config, NOON)
+    assert calls == [3, 3]  # the first chunk (the department desks): with the warning, then once more on its own
+    assert result.created and result.expansion.state == "expanding" and result.notifications == 0
     async with sessions() as session:
-        for table in (Warning, WarningUnit, Notification):
-            assert (await session.execute(select(func.count()).select_from(table))).scalar_one() == 0
+        assert (await session.execute(select(func.count()).select_from(Warning))).scalar_one() == 1
+        assert (await session.execute(select(func.count()).select_from(WarningUnit))).scalar_one() > 0
+        assert (await session.execute(select(func.count()).select_from(Notification))).scalar_one() == 0
+    monkeypatch.setattr(notices, "insert_notification_chunks", real)
+    await _resumed(sessions, config, result.warning.id)
+    async with sessions() as session:
+        assert (await session.execute(select(func.count()).select_from(Notification))).scalar_one() == 12
 
 
-async def test_a_failure_while_the_rows_stream_into_the_insert_leaves_nothing(sessions, config, registry,
-                                                                               monkeypatch):
+async def test_a_failure_while_the_rows_stream_into_the_insert_undoes_that_chunk(sessions, config, registry,
+                                                                                 monkeypatch):
     # Rows are made chunk by chunk as the insert (PostgreSQL: one COPY) takes them; one failing to be made
-    # after the first chunks went in must undo the whole warning.
+    # after the first rows went in undoes that chunk, never the accepted warning.
     real, made = notices.token_hash, []
 
     def hash_then_fail(token):
@@ -144,11 +160,16 @@ async def test_a_failure_while_the_rows_stream_into_the_insert_leaves_nothing(se
 
     monkeypatch.setattr(notices, "ROWS_PER_CHUNK", 3)
     monkeypatch.setattr(notices, "token_hash", hash_then_fail)
-    with pytest.raises(RuntimeError, match="broken"):
-        await ingest(sessions, make_warning(), config, NOON)
+    result = await ingest(sessions, make_warning(), config, NOON)
+    assert result.expansion.state == "expanding" and result.notifications == 3  # the desks' chunk stands
     async with sessions() as session:
-        for table in (Warning, WarningUnit, Notification):
-            assert (await session.execute(select(func.count()).select_from(table))).scalar_one() == 0
+        assert (await session.execute(select(func.count()).select_from(Warning))).scalar_one() == 1
+        assert (await session.execute(select(func.count()).select_from(Notification))).scalar_one() == 3
+    monkeypatch.setattr(notices, "token_hash", real)
+    await _resumed(sessions, config, result.warning.id)
+    async with sessions() as session:
+        keys = (await session.execute(select(Notification.idempotency_key))).scalars().all()
+    assert len(keys) == len(set(keys)) == 12
 
 
 async def test_test_messages_are_stored_but_notify_nobody(sessions, config, registry):

@@ -17,6 +17,7 @@ from fangxun.warnings.board_rows import BoardRows, N
 from fangxun.warnings.board_rules import COUNT_LABELS, FILTERS, LEVEL_FILTERS, focus_message, message_step
 from fangxun.warnings.delivery.backlog import held_back_lines
 from fangxun.warnings.drills.rules import marked_title
+from fangxun.warnings.intake.expansion_store import unfinished
 from fangxun.warnings.queries import STATE_LABELS, WARNING_STATUS_LABELS, iso, ours
 from fangxun.warnings.routing.jurisdiction import UNLOCATED
 from fangxun.warnings.tables import Warning
@@ -78,8 +79,9 @@ def _headline(message) -> str:
     return marked_title(headline) if message.cap_status == "Exercise" else headline
 
 
-def thread_summary(messages: list, counts: dict[str, int]) -> dict:
-    """A thread as the picker lists it: what its focus message says and its counts."""
+def thread_summary(messages: list, counts: dict[str, int], expanding: dict | None = None) -> dict:
+    """A thread as the picker lists it: what its focus message says and its counts (and, while the focus message's
+    notifications are still being written, how far that has got: its counts are not its total yet)."""
     focus = next(m for m in messages if m.id == focus_message([(m.id, bool(m.all_clear)) for m in messages]))
     status, last = _status(messages), messages[-1]
     step = message_step(last.msg_type, bool(last.all_clear), last.colour,
@@ -92,6 +94,7 @@ def thread_summary(messages: list, counts: dict[str, int]) -> dict:
         "sender_name": focus.sender_name, "response": focus.source == RESPONSE_SOURCE, "areas": _areas(focus),
         "sent": iso(messages[0].sent), "updated": iso(last.sent), "closed_at": iso(last.closed_at),
         "last_step": step[1], "messages": len(messages), "unlocated_id": _unlocated(messages), "counts": counts,
+        "expanding": expanding,
     }
 
 
@@ -106,7 +109,9 @@ async def board_threads(session: AsyncSession, now: datetime, *, recent_hours: i
     by_thread = await _messages(session, thread_ids) if thread_ids else {}
     focus = {tid: focus_message([(m.id, bool(m.all_clear)) for m in messages]) for tid, messages in by_thread.items()}
     counts = await message_counts(session, list(focus.values()), now)
-    threads = [thread_summary(messages, counts[focus[tid]]) for tid, messages in by_thread.items()]
+    expanding = await unfinished(session, list(focus.values()))
+    threads = [thread_summary(messages, counts[focus[tid]], expanding.get(focus[tid]))
+               for tid, messages in by_thread.items()]
     threads.sort(key=lambda t: (t["status"] == "active", t["updated"] or "", t["thread_id"]), reverse=True)
     return {"as_of": iso(now), "recent_hours": recent_hours, "threads": threads,
             "state_labels": BOARD_STATE_LABELS, "count_labels": COUNT_LABELS, "filters": FILTERS,
@@ -129,6 +134,7 @@ async def thread_board(session: AsyncSession, message_id: int, now: datetime,
     messages = await thread_messages(session, message_id)
     ids = [message.id for message in messages]
     counts = await message_counts(session, ids, now)
+    expanding = await unfinished(session, ids)
     timeline, previous = [], None
     for message in messages:
         kind, label = message_step(message.msg_type, bool(message.all_clear), message.colour, previous)
@@ -140,7 +146,7 @@ async def thread_board(session: AsyncSession, message_id: int, now: datetime,
             "expires": iso(message.expires), "closed_at": iso(message.closed_at), "status": message.status,
             "status_label": WARNING_STATUS_LABELS.get(message.status, message.status),
             "all_clear": bool(message.all_clear), "jurisdiction": message.jurisdiction, "areas": _areas(message),
-            "counts": counts[message.id]})
+            "counts": counts[message.id], "expanding": expanding.get(message.id)})
         previous = message.colour if not message.all_clear else previous
     reached = (await session.execute(select(N.c.recipient_key).where(
         N.c.warning_id.in_(ids), N.c.recipient_kind.in_(("department", "department_leader"))).distinct())).scalars()
@@ -148,6 +154,7 @@ async def thread_board(session: AsyncSession, message_id: int, now: datetime,
     for bucket in counts.values():
         for key, value in bucket.items():
             totals[key] += value
-    summary = thread_summary(messages, counts[focus_message([(m.id, bool(m.all_clear)) for m in messages])])
+    focus = focus_message([(m.id, bool(m.all_clear)) for m in messages])
+    summary = thread_summary(messages, counts[focus], expanding.get(focus))
     return {**summary, "as_of": iso(now), "timeline": timeline, "all_counts": totals,
             "departments": [{"key": key, "name": departments.get(key, key)} for key in sorted(reached)]}

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fangxun.core.errors import BadInput, NotFound
 from fangxun.plans.models import AdminUnit
 from fangxun.warnings.ack_record import attach_records
+from fangxun.warnings.intake.expansion_store import unfinished
 from fangxun.warnings.intake.lifecycle import thread
 from fangxun.warnings.routing.jurisdiction import JURISDICTION_LABELS, OUTSIDE
 from fangxun.warnings.tables import Notification, Warning, WarningUnit
@@ -203,6 +204,7 @@ async def thread_view(session: AsyncSession, warning_id: int, now: datetime) -> 
     messages = await thread(session, row.thread_id or row.id)
     ids = [message.id for message in messages]
     counts = await state_counts(session, ids, now)
+    expanding = await unfinished(session, ids)  # messages whose notifications are still being written
     unit_totals = dict((await session.execute(
         select(WarningUnit.warning_id, func.count()).where(WarningUnit.warning_id.in_(ids))
         .group_by(WarningUnit.warning_id))).all())
@@ -221,8 +223,8 @@ async def thread_view(session: AsyncSession, warning_id: int, now: datetime) -> 
         "colour": shown.colour if current.msg_type == "Cancel" else current.colour,
         "areas": list(shown.areas or []), "areas_of": shown.id, "units": await warned_unit_rows(session, shown.id),
         "notifications": total,
-        "messages": [{**warning_detail(m), "units": unit_totals.get(m.id, 0), "notifications": counts[m.id]}
-                     for m in messages],
+        "messages": [{**warning_detail(m), "units": unit_totals.get(m.id, 0), "notifications": counts[m.id],
+                      "expanding": expanding.get(m.id)} for m in messages],
     }
 
 

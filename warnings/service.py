@@ -21,6 +21,7 @@ from fangxun.settings import Settings
 from fangxun.warnings import telemetry
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
+from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.intake.feeds import FeedPoller
 from fangxun.warnings.scheduler import WarningJobs, build_scheduler
 
@@ -53,6 +54,7 @@ class WarningService:
         self.http = None
         self.dispatcher: Dispatcher | None = None
         self.jobs: WarningJobs | None = None
+        self.expansions: ExpansionRunner | None = None
         self.scheduler = None
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -70,6 +72,10 @@ class WarningService:
                                      ack_base_url=self.ack_base_url, poll_seconds=self.poll_seconds)
         self._task = asyncio.create_task(self.dispatcher.run_forever(self._stop), name="fangxun-dispatcher")
         self._task.add_done_callback(_report_end)
+        # Notifications of accepted warnings still to write: those the intake leaves, those a stopped process left.
+        self.expansions = ExpansionRunner(self.sessions, self.settings, self.clock, self.worker_id,
+                                          handoff=self.dispatcher)
+        self.expansions.start()
         self.jobs = WarningJobs(self.sessions, self.settings, self.clock,
                                 FeedPoller(self.sessions, self.settings, self.clock, self.http,
                                            handoff=self.dispatcher))
@@ -89,6 +95,8 @@ class WarningService:
             telemetry.SCHEDULER_RUNNING.set(0)
         if self.jobs is not None:
             await self.jobs.drain(timeout)
+        if self.expansions is not None:
+            await self.expansions.stop()
         self._stop.set()
         if self._task is not None:
             done, _ = await asyncio.wait({self._task}, timeout=timeout)

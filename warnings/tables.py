@@ -222,3 +222,30 @@ class CallAttempt(Base):
     result_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The callback's body as received.
     callback: Mapped[str | None] = mapped_column(Text)
+
+
+class WarningExpansion(Base):
+    """The cursor of writing a warning's notifications in chunks after it is accepted (intake/expansion.py): the
+    time its recipients are worked out for, how far it has got, and who is writing it under a lease."""
+
+    __tablename__ = "warning_expansions"
+
+    warning_id: Mapped[int] = mapped_column(ForeignKey("warnings.id"), primary_key=True)
+    # Stand-ins for absent persons and the duty roster are those of this time (the warning's acceptance).
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # What accepting fixed: the warnings told before (an Update or all-clear tells them again), the template of
+    # those told again, and the template chosen for each routed one.
+    plan: Mapped[dict] = mapped_column(JSON, default=dict)
+    written: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    unreachable: Mapped[int] = mapped_column(Integer, default=0)
+    units_done: Mapped[int] = mapped_column(Integer, default=0)
+    units_total: Mapped[int] = mapped_column(Integer, default=0)
+    units_without_persons: Mapped[list] = mapped_column(JSON, default=list)
+    # The order key (urgency.OrderKey) of the last recipient written; None before the first chunk.
+    last_key: Mapped[list | None] = mapped_column(JSON)
+    lease_holder: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Why it stopped before the end (the warning was superseded, cancelled or expired); None when it finished.
+    stopped: Mapped[str | None] = mapped_column(String(100))

@@ -126,6 +126,12 @@ class Dispatcher:
         """Take back the queued rows of `warning_ids` (superseded or cancelled before they went)."""
         return self._handed.withdraw(warning_ids)
 
+    def know(self, warning_id: int, colour: str | None, all_clear: bool, messages: dict) -> None:
+        """The colour, all-clear and shared messages of a warning whose rows are about to be handed over: they go
+        straight to the senders (_top_up) without an exchange to read the warning first."""
+        self._warnings[warning_id] = (colour, bool(all_clear))
+        self._messages[warning_id] = messages or {}
+
     def handed_ids(self) -> set[int]:
         """Ids of rows handed over and not yet started (their leases are kept alive too)."""
         return self._handed.ids()

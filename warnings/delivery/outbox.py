@@ -108,6 +108,9 @@ class Handoff(Protocol):
     def withdraw(self, warning_ids: set[int]) -> list[int]:
         """Take the queued rows of `warning_ids` back (not yet started); their ids."""
 
+    def know(self, warning_id: int, colour: str | None, all_clear: bool, messages: dict) -> None:
+        """What sending the rows of a warning about to be handed over needs of it (no read before they go)."""
+
 
 class Outcome(NamedTuple):
     """What became of one claimed notification: the row's new state and the attempt to record."""

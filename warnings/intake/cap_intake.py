@@ -43,10 +43,11 @@ def read_cap(data: bytes, settings: Settings, lenient: bool = False) -> Normalis
 
 
 async def ingest_cap(sessions: async_sessionmaker, warning: NormalisedWarning, data: bytes, settings: Settings,
-                     now: datetime, *, source: str, entered_by: str, handoff: Handoff | None = None) -> IntakeResult:
-    """Store a parsed CAP message with its document, the warning and its notifications in one transaction."""
+                     now: datetime, *, source: str, entered_by: str, handoff: Handoff | None = None,
+                     expansions=None) -> IntakeResult:
+    """Store a parsed CAP message with its document and the warning, then its notifications (ingest)."""
     return await ingest(sessions, warning, settings, now, raw=cap_text(data), source=source, entered_by=entered_by,
-                        handoff=handoff)
+                        handoff=handoff, expansions=expansions)
 
 
 def read_cap_bytes(path, max_bytes: int) -> bytes:

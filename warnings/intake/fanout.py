@@ -24,7 +24,7 @@ from fangxun.warnings.routing.duty_desks import roster_desks, staff_all
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, placement, widened
 from fangxun.warnings.routing.recipients import (UNLOCATED_TEMPLATE, Fanout, Recipient, WarnedUnit, recipients_for,
                                                  unlocated_recipients)
-from fangxun.warnings.routing.tree import WarningFacts, recipients_plan, route
+from fangxun.warnings.routing.tree import RecipientsPlan, WarningFacts, recipients_plan, route
 
 _CHUNK = 1000
 
@@ -115,3 +115,13 @@ async def staff_desks(session: AsyncSession, recipients: list[Recipient], config
     if not desks:
         return recipients
     return staff_all(recipients, config, await on_duty_now(session, desks, at, config.duty))
+
+
+def routed_plan(warning: NormalisedWarning, config: WarningSettings,
+                units: list[WarnedUnit]) -> tuple[RecipientsPlan, str]:
+    """The routing of a warning over its warned units (who is told on which channel, no one read yet) and the
+    template of its first decision."""
+    facts = WarningFacts(event=warning.event, colour=warning.colour, msg_type=warning.msg_type,
+                         unit_codes=frozenset(unit.code for unit in units))
+    decisions = route(facts, config.tree)
+    return recipients_plan(decisions), decisions[0].template if decisions else ""

@@ -9,6 +9,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.warnings.delivery.outbox import Handoff, N, cancel_unsent
+from fangxun.warnings.intake.expansion_store import stop_expansions
 from fangxun.warnings.intake.normalised import NormalisedWarning, Reference
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE
 from fangxun.warnings.routing.recipients import Recipient
@@ -76,7 +77,8 @@ def thread_for(referenced: list[Warning]) -> int | None:
 async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], now: datetime,
                 handoff: Handoff | None = None) -> Transition:
     """Supersede (Update) or withdraw (Cancel) what `new` refers to, stopping their unsent notifications
-    (those still queued in `handoff`, the dispatcher of this process, too).
+    (those still queued in `handoff`, the dispatcher of this process, too) and the writing of those not yet
+    written (their expansions).
 
     An all-clear (Cancel, AllClear, 解除) withdraws every warning still active in the referenced threads,
     so 解除 of the first signal also ends an upgrade that followed it. A message outside the jurisdiction
@@ -91,6 +93,7 @@ async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], 
             await session.execute(update(W).where(W.c.id.in_(targets), W.c.status == "active").values(
                 status="superseded", superseded_by_id=new.id, closed_at=now))
             change.superseded = targets
+            await stop_expansions(session, targets, now, SUPERSEDED_REASON)
             change.cancelled_notifications = await cancel_unsent(session, targets, now, SUPERSEDED_REASON, handoff)
     elif new.all_clear:
         threads = sorted({row.thread_id or row.id for row in referenced})
@@ -102,6 +105,7 @@ async def apply(session: AsyncSession, new: Warning, referenced: list[Warning], 
             await session.execute(update(W).where(W.c.id.in_(targets)).values(
                 status="cancelled", superseded_by_id=new.id, closed_at=now))
             change.cancelled = targets
+            await stop_expansions(session, targets, now, CANCELLED_REASON)
             change.cancelled_notifications = await cancel_unsent(session, targets, now, CANCELLED_REASON, handoff)
     return change
 
@@ -131,6 +135,7 @@ async def close_expired(session: AsyncSession, now: datetime) -> list[int]:
     if ids:
         await session.execute(update(W).where(W.c.id.in_(ids), W.c.status == "active").values(
             status="expired", closed_at=now))
+        await stop_expansions(session, ids, now, EXPIRED_REASON)
         await cancel_unsent(session, ids, now, EXPIRED_REASON)
     return ids
 

@@ -70,6 +70,11 @@
 
   // --- counts ------------------------------------------------------------------------------------------
 
+  // A message whose notifications are still being written (most urgent first): its counts are not its total yet.
+  function expandingText(x) {
+    return '正在生成通知 ' + x.written + ' 条（区划 ' + x.units_done + '/' + x.units_total + '）';
+  }
+
   function chips(counts, className) {
     var list = el('span', className || 'chips');
     var total = el('span', 'chip chip-total');
@@ -160,6 +165,7 @@
       line.appendChild(el('span', null, '待确认 ' + t.counts.unacknowledged));
       if (t.counts.overdue) { line.appendChild(el('span', 'alert', ' · 逾期 ' + t.counts.overdue)); }
       line.appendChild(el('span', null, ' · 已确认 ' + t.counts.acknowledged + '/' + t.counts.total));
+      if (t.expanding) { line.appendChild(el('span', 'expanding', ' · ' + expandingText(t.expanding))); }
       button.appendChild(line);
       button.addEventListener('click', function () { chooseThread(t.thread_id); });
       item.appendChild(button);
@@ -210,7 +216,8 @@
       button.appendChild(el('span', 'tl-headline', m.headline));
       button.appendChild(el('span', 'tl-counts', m.status_label + ' · 接收人 ' + m.counts.total +
         ' · 已确认 ' + m.counts.acknowledged + (m.counts.overdue ? ' · 逾期 ' + m.counts.overdue : '') +
-        (m.counts.escalated ? ' · 已上报 ' + m.counts.escalated : '')));
+        (m.counts.escalated ? ' · 已上报 ' + m.counts.escalated : '') +
+        (m.expanding ? ' · ' + expandingText(m.expanding) : '')));
       button.addEventListener('click', function () { chooseScope(String(m.id)); });
       item.appendChild(button);
       fragment.appendChild(item);
