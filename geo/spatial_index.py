@@ -43,9 +43,11 @@ class UnitIndex:
     sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
     boundaries leave them) is nested loosely: it follows its parent only when none of its own parts comes
     that near the area's edge, and never for points. A unit sticking out further (a development zone
-    over several districts, a sliver) is tested on its own. An area that is a unit's own outline (a
-    city-wide warning) answers the unit's subtree from what an earlier query of that outline left.
-    Every answer is the unit-by-unit one.
+    over several districts, a sliver) is tested on its own. Which ancestors cover each unit exactly is
+    worked out at build time: an area that is a unit's own outline (a city-wide warning) has those units
+    whole from its first query on, and later queries answer the subtree from what the first one left. A
+    large unit its children tile (checked at build time) is measured as the sum of its children's covered
+    areas. Every answer is the unit-by-unit one.
     """
 
     def __init__(self, codes, levels, geometries, parents=None):
