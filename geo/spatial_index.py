@@ -43,9 +43,11 @@ class UnitIndex:
     sticking out of its parent by rounding noise only (within NEST_TOLERANCE, as overlays and imported
     boundaries leave them) is nested loosely: it follows its parent only when none of its own parts comes
     that near the area's edge, and never for points. A unit sticking out further (a development zone
-    over several districts, a sliver) is tested on its own. An area that is a unit's own outline (a
-    city-wide warning) answers the unit's subtree from what an earlier query of that outline left.
-    Every answer is the unit-by-unit one.
+    over several districts, a sliver) is tested on its own. Which ancestors cover each unit exactly is
+    worked out at build time: an area that is a unit's own outline (a city-wide warning) has those units
+    whole from its first query on, and later queries answer the subtree from what the first one left. A
+    large unit its children tile (checked at build time) is measured as the sum of its children's covered
+    areas. Every answer is the unit-by-unit one.
     """
 
     def __init__(self, codes, levels, geometries, parents=None):
@@ -150,10 +152,118 @@ class UnitIndex:
             self._ancestors[unit, exact_depth[ancestor]] = ancestor
             ancestor = exact[ancestor]
             unit, ancestor = unit[ancestor < n], ancestor[ancestor < n]
+        self._exact_depth = exact_depth
+        self._covering(shapes, nested)
+        self._tiling(nested)
+        self._points_by_ancestors = int((exact < n).sum()) * 2 >= n
         self._exact_leaf = np.ones(n + 1, dtype=bool)
         self._exact_leaf[exact[exact < n]] = False
         self._part_exact_depth = exact_depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
         self._part_depth = depth[self._owner] if len(self._owner) else np.zeros(0, dtype=np.int64)
+
+    def _tiling(self, nested: np.ndarray) -> None:
+        """Single-part units exactly tiled by their children (each covered by it, no overlaps, their areas adding
+        up to its own): the area of such a unit an area covers is the sum of its children's."""
+        n = len(self._codes)
+        self._tiled, self._any_tiled = np.zeros(n + 1, dtype=bool), False
+        self._part_raw = shapely.area(self._parts)
+        child = np.flatnonzero((self._parent[:n] < n) & (self._unit_parts > 0))
+        if len(child) == 0:
+            return
+        parent = self._parent[child]
+        untidy = np.zeros(n + 1, dtype=bool)
+        untidy[parent[(nested[child] != parent) | self._loose[child]]] = True
+        raw = np.bincount(self._owner, weights=self._part_raw, minlength=n)
+        total = np.bincount(parent, weights=raw[child], minlength=n)
+        # (Only units with many vertices: measuring a small one costs less than checking its children.)
+        vertices = np.bincount(self._owner, weights=self._part_coords, minlength=n)
+        candidates = np.flatnonzero((self._unit_parts == 1) & ~untidy[:n] & (np.bincount(parent, minlength=n) > 0)
+                                    & (vertices >= _TILED_FROM)
+                                    & np.isclose(total, raw, rtol=1e-9, atol=0.0))
+        order = np.argsort(parent, kind="stable")
+        child, parent = child[order], parent[order]
+        self._children, self._children_start = child, np.searchsorted(parent, np.arange(n + 2))
+        # (Children covered by the unit with areas adding up to its own and no overlaps leave no gap.) The
+        # children of every candidate at one depth are checked at once (no overlaps among all of them is no
+        # overlaps among each one's), each candidate's on their own when that fails.
+        starts = np.searchsorted(self._owner, np.arange(n + 1))
+        candidate = np.zeros(n + 1, dtype=bool)
+        for level in np.unique(self._listed_depth[candidates]).tolist():
+            units = candidates[self._listed_depth[candidates] == level]
+            candidate[:] = False
+            candidate[units] = True
+            if shapely.coverage_is_valid(self._parts[self._owner_mask_parts(candidate[parent], child, starts)]):
+                self._tiled[units] = True
+                continue
+            for unit in units.tolist():
+                chosen = np.zeros(len(child), dtype=bool)
+                chosen[self._children_start[unit]:self._children_start[unit + 1]] = True
+                self._tiled[unit] = bool(shapely.coverage_is_valid(self._parts[self._owner_mask_parts(chosen, child, starts)]))
+        self._any_tiled = bool(self._tiled.any())
+
+    @staticmethod
+    def _owner_mask_parts(chosen: np.ndarray, child: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """The part numbers of the chosen children."""
+        kids = child[chosen]
+        counts = starts[kids + 1] - starts[kids]
+        return np.repeat(starts[kids], counts) + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+
+    def _resolve_tiled(self, full: np.ndarray, partial: np.ndarray, pieces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The covered areas left open (NaN) for tiled units, as the sums of their children's, deepest first;
+        such a unit meets the area when that sum is positive."""
+        open_ = np.isnan(pieces)
+        if not open_.any():
+            return partial, pieces
+        n = len(self._codes)
+        known = ~open_
+        # Raw (unscaled) covered area of each unit so far: each part's own scale differs from its parent's.
+        raw = (np.bincount(self._owner[full], weights=self._part_raw[full], minlength=n)
+               + np.bincount(self._owner[partial[known]], weights=pieces[known] / self._part_scale[partial[known]],
+                             minlength=n))
+        waiting = self._owner[partial[open_]]
+        depth = self._listed_depth[waiting]
+        for level in sorted(set(depth.tolist()), reverse=True):
+            units = waiting[depth == level]
+            first, last = self._children_start[units], self._children_start[units + 1]
+            counts = last - first
+            rank = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            kids = self._children[np.repeat(first, counts) + rank]
+            raw[units] = np.bincount(np.repeat(np.arange(len(units)), counts), weights=raw[kids], minlength=len(units))
+        pieces = pieces.copy()
+        pieces[open_] = raw[waiting] * self._part_scale[partial[open_]]
+        keep = pieces > 0
+        return partial[keep], pieces[keep]
+
+    def _covering(self, shapes: np.ndarray, nested: np.ndarray) -> None:
+        """Each unit's ancestor at each depth of its parent codes, and whether that ancestor covers it exactly
+        (a unit's own outline as the area then has those units wholly inside without testing them)."""
+        n = len(self._codes)
+        depth = _depths(self._parent)
+        if depth is None:                                  # parent codes in a cycle: nothing known
+            depth = np.zeros(n + 1, dtype=np.int64)
+        self._listed_depth = depth
+        width = int(depth.max()) + 1
+        self._listed_ancestors = np.full((n + 1, width), n, dtype=np.int64)
+        self._covered_by = np.zeros((n + 1, width), dtype=bool)
+        has_parts = np.append(self._unit_parts > 0, False)
+        exact = np.append((nested < n) & ~self._loose[:n], False)
+        for level in range(width):
+            units = np.flatnonzero(depth[:n] == level)
+            self._listed_ancestors[units, level] = units
+            self._covered_by[units, level] = has_parts[units]
+            if level == 0:
+                continue
+            parent = self._parent[units]
+            # Covered by an ancestor when covered by the parent (exactly nested) and the parent by that
+            # ancestor; else tested (loose units, units whose parent sticks out of its own).
+            for above in range(level - 1, -1, -1):
+                ancestor = self._listed_ancestors[parent, above]
+                self._listed_ancestors[units, above] = ancestor
+                known = exact[units] & self._covered_by[parent, above]
+                self._covered_by[units, above] = known
+                test = np.flatnonzero(~known & has_parts[units] & has_parts[ancestor])
+                if len(test):
+                    self._covered_by[units[test], above] = shapely.covers(shapes[ancestor[test]], shapes[units[test]])
 
     def __len__(self) -> int:
         return len(self._codes)
@@ -181,7 +291,8 @@ class UnitIndex:
             wanted[:] = False
             wanted[[self._level_ids[lv] for lv in ([levels] if isinstance(levels, str) else levels)
                     if lv in self._level_ids]] = True
-        full, partial, pieces = [], [], []
+        nothing = np.zeros(0, dtype=np.int64)
+        full, partial, pieces = [nothing], [nothing], [np.zeros(0)]
         # A unit's own outline as the area: its subtree's answer is kept from the first query with every
         # fraction, or worked out when the outline comes again.
         outline, kept = self._outline_of(area, candidates), None
@@ -189,6 +300,8 @@ class UnitIndex:
             kept = self._outlines.get(outline)
             if kept is None and outline in self._outlines_asked:
                 kept = self._outline_answer(outline)
+        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
         if kept is not None:
             inside, meeting, covered, subtree = kept
             full.append(inside)
@@ -196,8 +309,17 @@ class UnitIndex:
             pieces.append(covered)
             candidates = candidates[~subtree[self._owner[candidates]]]
         query = _AreaQuery(self, area, wanted, with_fraction)
-        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
-        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+        if outline is not None and kept is None:
+            # The first query of an outline: the unit and every unit below it that it covers are whole, the
+            # others below it are not inside (both known since the build); only whether those meet it is tested.
+            subtree, covered = self._below(outline)
+            below = subtree[self._owner[candidates]]
+            inside = covered[self._owner[candidates]]
+            full.append(candidates[inside])
+            meeting, measured = query.meeting(candidates[below & ~inside])
+            partial.append(meeting)
+            pieces.append(measured)
+            candidates = candidates[~below]
         # (Few candidates are quicker tested in one pass than level by level.)
         depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
             else np.zeros(len(candidates), dtype=np.int64)
@@ -209,7 +331,8 @@ class UnitIndex:
                 # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
                 # parent only when none of its parts comes that near the area's boundary.
                 loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
-                inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
+                if len(loose):
+                    inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
             for decided in (_WHOLE, _MISSED):
                 status[owners[inherited == decided]] = decided
             whole = parts[inherited == _WHOLE]
@@ -229,7 +352,7 @@ class UnitIndex:
                 units, counts = np.unique(owners[~single], return_counts=True)
                 status[units[counts == self._unit_parts[units]]] = _WHOLE
         full = np.concatenate(full)
-        partial, pieces = np.concatenate(partial), np.concatenate(pieces)
+        partial, pieces = self._resolve_tiled(full, np.concatenate(partial), np.concatenate(pieces))
         if outline is not None and kept is None:
             if with_fraction and levels is None:
                 self._keep_outline(outline, full, partial, pieces)
@@ -257,6 +380,12 @@ class UnitIndex:
                 return unit
         return None
 
+    def _below(self, unit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each unit is the unit or below it by parent codes, and whether also covered by it."""
+        level = self._listed_depth[unit]
+        below = self._listed_ancestors[:-1, level] == unit
+        return below, below & self._covered_by[:-1, level]
+
     def _outline_answer(self, unit: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(parts inside, parts meeting, their covered areas, units of the subtree) for the unit's own
         outline as the area, for the unit and every unit below it."""
@@ -266,6 +395,7 @@ class UnitIndex:
         area = polygons[0] if len(polygons) == 1 else shapely.MultiPolygon(list(polygons))
         query = _AreaQuery(self, area, np.ones(len(self._level_ids), dtype=bool), True)
         inside, meeting, covered = query.classify(np.flatnonzero(subtree[self._owner]))
+        meeting, covered = self._resolve_tiled(inside, meeting, covered)
         return self._keep_outline(unit, inside, meeting, covered)
 
     def _keep_outline(self, unit: int, inside, meeting, covered) -> tuple:
@@ -352,7 +482,7 @@ class UnitIndex:
             raise ValueError("lons and lats must have the same length")
         point_index, hit, inside = self._point_candidates(lons, lats)
         owner, depth = self._owner[hit], self._part_exact_depth[hit]
-        leaf = self._exact_leaf[owner]
+        leaf = self._exact_leaf[owner] if self._points_by_ancestors else None
 
         def test(pairs: np.ndarray) -> None:
             pairs = pairs[np.argsort(hit[pairs], kind="stable")]   # one polygon's tests in a row run faster
@@ -361,14 +491,18 @@ class UnitIndex:
 
         # Pairs whose part covers the point's grid cell are known. Units with nothing exactly nested in
         # them next: a point inside a unit is inside every unit that unit is exactly nested in (taken from
-        # the deepest unit found for each point); every other pair is tested.
-        test(np.flatnonzero(leaf & ~inside))
-        hits = np.flatnonzero(inside)
-        hits = hits[np.argsort(depth[hits], kind="stable")]
-        found = np.full(len(lons), len(self._codes))
-        found[point_index[hits]] = owner[hits]
-        inside |= self._ancestors[found[point_index], depth] == owner
-        test(np.flatnonzero(~inside & ~leaf))
+        # the deepest unit found for each point); every other pair is tested. (When few units are exactly
+        # nested, as with boundaries cut by overlays, that saves less than it costs: all are tested at once.)
+        if self._points_by_ancestors:
+            test(np.flatnonzero(leaf & ~inside))
+            hits = np.flatnonzero(inside)
+            hits = hits[np.argsort(depth[hits], kind="stable")]
+            found = np.full(len(lons), len(self._codes))
+            found[point_index[hits]] = owner[hits]
+            inside |= self._ancestors[found[point_index], depth] == owner
+            test(np.flatnonzero(~inside & ~leaf))
+        else:
+            test(np.flatnonzero(~inside))
         # One key per (point, unit), already in order: a multi-part unit hit twice counts once.
         stride = len(self._codes) + 1
         known = point_index[inside] * stride + owner[inside]
@@ -515,6 +649,10 @@ _CUT_FROM = 64
 _OUTLINES_KEPT = 64
 # Below this many parts to classify, the boundary is tested against each part without the box filter.
 _FEW_PARTS = 256
+# Units with this many vertices or more are measured as the sum of their children when these tile them.
+_TILED_FROM = 256
+# Up to this many boundary boxes, the parts near an area's boundary are found with the tree (else the grid).
+_TREE_BOXES_UP_TO = 256
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.
 _LEVEL_BY_LEVEL_FROM = 2000
 
@@ -525,6 +663,8 @@ class _AreaQuery:
     def __init__(self, index: UnitIndex, area, wanted: np.ndarray, with_fraction: bool):
         self.index, self.area = index, area
         self.wanted, self.with_fraction = wanted, with_fraction
+        # With every level's fractions, a tiled unit's covered area is its children's sum (left NaN here).
+        self.tiled = index._tiled if with_fraction and wanted.all() and index._any_tiled else None
         self._edge = self._inner = self._near = self._unit_near = None
         self.bounds = shapely.bounds(area)
         self.measure = shapely.area(area)
@@ -561,16 +701,25 @@ class _AreaQuery:
         contained = self._in_box(border)
         contained[contained] = self._contains(border[contained])
         full.append(border[contained])
-        partial = border[~contained]
+        partial, pieces = self.meeting(border[~contained])
+        return np.concatenate(full), partial, pieces
+
+    def meeting(self, partial: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Of parts not inside the area: those whose interior meets the area's, with their covered areas
+        (measured for the wanted levels when fractions are asked)."""
         pieces = np.zeros(len(partial))
         meet = np.zeros(len(partial), dtype=bool)
-        measured = self.wanted[index._part_level[partial]] & self.with_fraction
+        measured = self.wanted[self.index._part_level[partial]] & self.with_fraction
+        if self.tiled is not None:
+            summed = self.tiled[self.index._owner[partial]]
+            pieces[summed], meet[summed], measured = math.nan, True, measured & ~summed
         if measured.any():
             pieces[measured] = self._covered(partial[measured])
             meet[measured] = pieces[measured] > 0
-        if not measured.all():
-            meet[~measured] = self._interiors_meet(partial[~measured])
-        return np.concatenate(full), partial[meet], pieces[meet]
+        unmeasured = ~measured & ~meet if self.tiled is not None else ~measured
+        if unmeasured.any():
+            meet[unmeasured] = self._interiors_meet(partial[unmeasured])
+        return partial[meet], pieces[meet]
 
     def _near_edge(self, parts: np.ndarray) -> np.ndarray:
         """Parts whose box meets a boundary box (grown by _MARGIN tolerances); all of them when few (testing
@@ -587,7 +736,12 @@ class _AreaQuery:
             pad = _MARGIN * NEST_TOLERANCE
             self._near = np.zeros(len(self.index._parts), dtype=bool)
             index = self.index
-            self._near[index.grid.overlapping(_boundary_boxes(self.area, index._step, pad), index._part_bounds)] = True
+            boxes = _boundary_boxes(self.area, index._step, pad)
+            if len(boxes) < _TREE_BOXES_UP_TO:
+                near = index._tree.query(shapely.box(boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]))[1]
+            else:
+                near = index.grid.overlapping(boxes, index._part_bounds)
+            self._near[near] = True
         return self._near
 
     @property

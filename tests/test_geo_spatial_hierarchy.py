@@ -55,14 +55,19 @@ def tree() -> tuple[list[str], list[str], list[str | None], list]:
 def query_mode(request, monkeypatch):
     """Small areas are tested in one pass; these trees are small, so both ways are forced in turn."""
     monkeypatch.setattr(spatial_index, "_LEVEL_BY_LEVEL_FROM", 0 if request.param == "level by level" else 10**9)
+    # (Parts near the boundary are found with the grid in one mode and with the tree in the other.)
+    monkeypatch.setattr(spatial_index, "_TREE_BOXES_UP_TO", 0 if request.param == "level by level" else 10**9)
 
 
 @pytest.fixture(scope="module")
 def units():
     codes, levels, parents, geometries = tree()
+    # (Every unit tiled by its children is measured as their sum here, however few its vertices.)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spatial_index, "_TILED_FROM", 0)
+        nested = UnitIndex(codes, levels, geometries, parents=parents)
     return {"codes": codes, "levels": levels, "parents": parents, "geometries": geometries,
-            "nested": UnitIndex(codes, levels, geometries, parents=parents),
-            "flat": UnitIndex(codes, levels, geometries)}
+            "nested": nested, "flat": UnitIndex(codes, levels, geometries)}
 
 
 def brute_force(area, codes, geometries) -> dict[str, float]:
@@ -312,3 +317,33 @@ def test_large_part_partly_covered_is_measured_exactly():
         assert found.keys() == expected.keys()
         for code, fraction in expected.items():
             assert found[code] == pytest.approx(fraction, rel=1e-9)
+
+
+def test_parent_tiled_by_its_children_sums_them_and_overlapping_children_do_not_count_as_tiling(units, monkeypatch):
+    """A unit tiled by its children gets the sum of theirs; children overlapping as much as they leave open do not tile."""
+    assert units["nested"]._tiled.any()
+    monkeypatch.setattr(spatial_index, "_TILED_FROM", 0)
+    parent, left = shapely.box(0, 0, 2, 1), shapely.box(0, 0, 1, 1)
+    codes, levels = ["410102000000", "410102001000", "410102002000"], ["district", "township", "township"]
+    index = UnitIndex(codes, levels, [parent, left, left], parents=[None, codes[0], codes[0]])
+    assert not index._tiled.any()                       # areas add up (1 + 1 = 2) but the right half is open
+    assert {m.code: m.fraction for m in index.intersecting(shapely.box(1.5, 0, 3, 1))} == {"410102000000": 0.25}
+    halves = [left, shapely.box(1, 0, 2, 1)]
+    index = UnitIndex(codes, levels, [parent] + halves, parents=[None, codes[0], codes[0]])
+    assert index._tiled[0]
+    found = {m.code: m.fraction for m in index.intersecting(shapely.box(0.5, 0, 3, 1))}
+    assert found == pytest.approx({"410102000000": 0.75, "410102001000": 0.5, "410102002000": 1.0}, rel=1e-12)
+    assert [m.code for m in index.intersecting(shapely.box(2, 0, 3, 1))] == []     # touching only
+
+
+def test_points_tested_at_once_when_few_units_are_exactly_nested(units):
+    """units_at gives the same answer whether it derives ancestors from exact nesting or tests every pair."""
+    index = UnitIndex(units["codes"], units["levels"], units["geometries"], parents=units["parents"])
+    rng = np.random.default_rng(5)
+    lons, lats = rng.uniform(-0.1, 1.7, 500), rng.uniform(-0.1, 1.7, 500)
+    derived = index.units_at(lons, lats)
+    index._points_by_ancestors = not index._points_by_ancestors
+    assert index.units_at(lons, lats) == derived
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for lon, lat, found in zip(lons, lats, derived):
+        assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)

@@ -78,7 +78,8 @@ def bench_areas(index: UnitIndex, units: geopandas.GeoDataFrame, city: shapely.G
                 lambda f=frame: geopandas.sjoin(f, units, predicate="intersects"))
         if area is city:
             # A unit's own outline is answered from what the index keeps after a query with fractions (as
-            # routing asks) or a second one; this row drops what was kept before every query.
+            # routing asks) or a second one; this row drops what was kept before every query (it still uses
+            # which units below the outline it covers, worked out when the index was built).
             compare("  the same, first query of this outline", lambda a=area: first_query(index, a),
                     lambda f=frame: geopandas.sjoin(f, units, predicate="intersects"))
 

@@ -148,7 +148,8 @@ def main() -> list[tuple[str, float, float]]:
     city = shapes[CITY]
     centre = city.point_on_surface()
     bench_area("city outline (保定)", city, index, frame, results)
-    # A unit's outline is answered from what the index keeps after its first query: dropped before each run.
+    # A unit's outline is answered from what the index keeps after its first query: dropped before each run
+    # (which units below the outline it covers, worked out when the index was built, is still used).
     compare("city outline (保定), without fractions, first query", lambda: first_query(index, city),
             lambda: geopandas.sjoin(geopandas.GeoDataFrame(geometry=[city], crs="EPSG:4326"), frame,
                                     predicate="intersects"), results)
