@@ -1,4 +1,5 @@
-"""Accepting a warning: the warning, its units and its expansion in one transaction, on disk before the answer; then
+"""Accepting a warning: the warning, its units and its expansion in one transaction, on disk before the answer (the
+units of a named subtree, for a warning told in chunks, just after the desks' chunk commits: pending_units.py); then
 its notifications, in chunks most urgent first (expansion.py)."""
 
 from __future__ import annotations
