@@ -199,6 +199,16 @@ async def test_long_lists_show_the_first_rows_and_the_total(client, user, sessio
     assert len(re.findall(r'<a href="/units/', section_html(page, "overdue"))) == 20
 
 
+async def _overdue_registry(sessions, today: date) -> None:
+    """The registry with three plans overdue: 三号街道's (no address), 西村's (no contact), 乙区's (reminded)."""
+    async with sessions() as session, session.begin():
+        await add_registry(session, PERSONS)
+        await session.execute(insert(Plan).values(unit_code=WEST_VILLAGE, kind="flood_plan", title="西村防汛应急预案",
+                                                  review_cycle_months=36, lifecycle="active"))
+        await _dated_plans(session, {STREET_3: today - timedelta(days=30), WEST_VILLAGE: today - timedelta(days=10),
+                                     DISTRICT_B: today - timedelta(days=3)})
+
+
 async def _dated_plans(session, due: dict[str, date]) -> None:
     for code, when in due.items():
         await session.execute(update(Plan).where(Plan.unit_code == code).values(next_review_due=when))
@@ -254,12 +264,7 @@ async def test_who_is_on_duty_now_and_the_desks_nobody_is_on_duty_at_in_the_comi
 
 async def test_review_reminders_sent_and_the_overdue_plans_nobody_can_be_reminded_of(client, user, sessions, config,
                                                                                     clock, today):
-    async with sessions() as session, session.begin():
-        await add_registry(session, PERSONS)
-        await session.execute(insert(Plan).values(unit_code=WEST_VILLAGE, kind="flood_plan", title="西村防汛应急预案",
-                                                  review_cycle_months=36, lifecycle="active"))
-        await _dated_plans(session, {STREET_3: today - timedelta(days=30), WEST_VILLAGE: today - timedelta(days=10),
-                                     DISTRICT_B: today - timedelta(days=3)})
+    await _overdue_registry(sessions, today)
     written = await send_plan_reminders(sessions, config, clock.now(), today)
     assert [(r.unit_code, r.problem) for r in written] == [
         (DISTRICT_B, None), (STREET_3, NO_ADDRESS), (WEST_VILLAGE, NO_CONTACT)]
@@ -276,12 +281,7 @@ async def test_review_reminders_sent_and_the_overdue_plans_nobody_can_be_reminde
 @pytest.mark.parametrize("per_chunk", [1, 2, 2000])
 async def test_the_overdue_plans_nobody_can_be_reminded_of_are_judged_a_chunk_at_a_time_with_the_same_answer(
         sessions, config, today, monkeypatch, per_chunk):
-    async with sessions() as session, session.begin():
-        await add_registry(session, PERSONS)
-        await session.execute(insert(Plan).values(unit_code=WEST_VILLAGE, kind="flood_plan", title="西村防汛应急预案",
-                                                  review_cycle_months=36, lifecycle="active"))
-        await _dated_plans(session, {STREET_3: today - timedelta(days=30), WEST_VILLAGE: today - timedelta(days=10),
-                                     DISTRICT_B: today - timedelta(days=3)})
+    await _overdue_registry(sessions, today)
     monkeypatch.setattr(review_attention, "_PLANS_PER_CHUNK", per_chunk)
     async with sessions() as session:
         shown = await review_attention.unremindable_overdue(session, config, today, limit=1)
