@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.geo.spatial_index import UnitIndex
 from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_queries import units_version
 
 # One index per database (keyed by URL), with the signature of the boundaries it was built from.
 _indexes: dict[str, tuple[tuple, UnitIndex]] = {}
 
 
-async def _signature(session: AsyncSession) -> tuple:
-    count, latest = (await session.execute(
-        select(func.count(AdminUnit.geometry), func.max(AdminUnit.updated_at))
-        .where(AdminUnit.geometry.is_not(None)))).one()
-    return count, latest
-
-
 async def unit_index(session: AsyncSession) -> UnitIndex:
     """The index of every unit with a boundary; cheap when nothing changed since the last call."""
     key = session.bind.url.render_as_string(hide_password=True)
-    signature = await _signature(session)
+    signature = await units_version(session, AdminUnit.geometry.is_not(None))
     cached = _indexes.get(key)
     if cached and cached[0] == signature:
         return cached[1]

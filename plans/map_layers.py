@@ -8,13 +8,14 @@ import asyncio
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.cpu_pool import in_worker
 from fangxun.geo.geometry_json import Packed, simplified_geometry_json
 from fangxun.geo.level_layer import LevelLayer, pixel_degrees, zoom_band
 from fangxun.plans.models import AdminUnit
+from fangxun.plans.unit_queries import units_version
 
 BATCH_ROWS = 500
 # Simplified boundaries are on the PRECISION grid already: rounding gives the short decimal form.
@@ -36,13 +37,6 @@ class LevelEntry:
 # Keyed by (database URL, level): one process may serve, or test, more than one database.
 _cache: dict[tuple[str, str], LevelEntry] = {}
 _building: dict[tuple[str, str], asyncio.Lock] = {}
-
-
-async def level_version(session: AsyncSession, level: str) -> tuple:
-    """What changes whenever a unit of `level` is added, removed or edited: (count, latest updated_at)."""
-    count, latest = (await session.execute(
-        select(func.count(), func.max(AdminUnit.updated_at)).where(AdminUnit.level == level))).one()
-    return int(count), latest.isoformat() if latest else None
 
 
 async def _load(session: AsyncSession, level: str, version: tuple) -> LevelEntry:
@@ -68,7 +62,7 @@ async def _load(session: AsyncSession, level: str, version: tuple) -> LevelEntry
 async def level_entry(session: AsyncSession, level: str) -> LevelEntry:
     """The current layer of `level` (built on first use and after its units changed)."""
     key = (str(session.bind.url), level)
-    version = await level_version(session, level)
+    version = await units_version(session, AdminUnit.level == level)
     entry = _cache.get(key)
     if entry is not None and entry.version == version:
         return entry

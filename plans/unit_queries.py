@@ -48,9 +48,11 @@ async def root_unit(session: AsyncSession, code: str | None) -> AdminUnit:
 _tops: WeakKeyDictionary = WeakKeyDictionary()
 
 
-async def units_version(session: AsyncSession) -> tuple:
-    """What changes whenever a unit is added, removed or edited: (count, latest updated_at)."""
-    count, latest = (await session.execute(select(func.count(), func.max(AdminUnit.updated_at)))).one()
+async def units_version(session: AsyncSession, *conditions: ColumnElement[bool]) -> tuple:
+    """What changes whenever a unit (of those `conditions` select) is added, removed or edited: (count, latest
+    updated_at). Caches of what is read from the units compare it to know they are current."""
+    count, latest = (await session.execute(
+        select(func.count(), func.max(AdminUnit.updated_at)).where(*conditions))).one()
     return int(count), latest.isoformat() if latest else None
 
 
