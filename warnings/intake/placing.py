@@ -56,13 +56,13 @@ async def place(session: AsyncSession, warning: NormalisedWarning) -> Placed:
         named.update((found, WarnedUnit(found, level, 1.0)) for found, level in rows)
     shaped: dict[str, WarnedUnit] = {}
     shape = area_shape(warning)
+    index = await unit_index(session) if shape is not None else None
     if shape is not None and not shape.is_empty:
-        index = await unit_index(session)
         for match in index.intersecting(shape, with_fraction=True):
             if match.code not in named and (match.code not in shaped or shaped[match.code].fraction < match.fraction):
                 shaped[match.code] = WarnedUnit(match.code, match.level, float(match.fraction))
         await _drop_named(session, shaped, list(named))
-    shapes = shape is not None and len(await unit_index(session)) > 0
+    shapes = index is not None and len(index) > 0
     found = bool(named) or bool(shaped)
     return Placed(sorted(named.values(), key=lambda unit: unit.code), sorted(shaped.values(), key=lambda unit: unit.code),
                   placement(found, warning.geocodes, shapes, tops))
