@@ -14,7 +14,7 @@ from fangxun.core.clock import Clock
 from fangxun.warnings.delivery import notices
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
-from fangxun.warnings.intake import pending_units
+from fangxun.warnings.intake import accept, pending_units
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.expansion import Expansion
 from fangxun.warnings.intake.expansion_runner import ExpansionRunner
@@ -232,3 +232,54 @@ async def test_a_cancel_while_the_named_units_wait_copies_them(sessions, config,
     await ingest(sessions, later, config, NOON + timedelta(minutes=1))
     assert await units_of(sessions, result.warning.id) == persons + 1
     assert "units_pending" not in (await expansion_of(sessions, result.warning.id)).plan
+
+
+async def test_a_large_warning_is_answered_after_its_desks_and_the_runner_writes_the_rest_once(
+        sessions, config, persons, monkeypatch):
+    monkeypatch.setattr(accept, "INLINE_UNITS", 100)  # the wide registry's 311 units make a large warning
+    handoff = Recorder()
+    runner = ExpansionRunner(sessions, config, Clock(fixed=NOON), "intake", handoff=handoff)
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=handoff, expansions=runner)
+    # The answer says what is on disk: the warning, its expansion and the desks' chunk; the total is not known yet.
+    answer = result.as_json()
+    assert answer["notifications"] is None and answer["notifications_written"] == DEPARTMENTS
+    assert answer["expansion"] == {"state": "expanding", "written": DEPARTMENTS, "units_done": 0,
+                                   "units_total": persons}
+    assert [len(chunk) for chunk in handoff.taken] == [DEPARTMENTS]
+    await runner.wait_idle()
+    done = await expansion_of(sessions, result.warning.id)
+    assert done.finished_at is not None and done.written == persons + DEPARTMENTS and "units_pending" not in done.plan
+    assert await units_of(sessions, result.warning.id) == persons + 1
+    keys = [row.idempotency_key for row in await rows_of(sessions, result.warning.id)]
+    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+    assert [key for chunk in handoff.taken for key in chunk] == [row.id for row in await rows_of(
+        sessions, result.warning.id)]
+
+
+async def test_a_crash_after_the_answer_before_the_units_are_copied_resumes_with_them_copied_once(
+        sessions, config, persons, monkeypatch):
+    monkeypatch.setattr(accept, "INLINE_UNITS", 100)
+    crash_on_copy(monkeypatch)  # the runner of the answering process dies copying the units, after the answer
+    runner = ExpansionRunner(sessions, config, Clock(fixed=NOON), "intake", handoff=Recorder())
+    result = await ingest(sessions, make_warning(), config, NOON, handoff=runner.handoff, expansions=runner)
+    assert result.expansion.state == "expanding" and result.notifications == DEPARTMENTS
+    await runner.wait_idle()
+    assert await units_of(sessions, result.warning.id) == 0
+    assert (await expansion_of(sessions, result.warning.id)).plan["units_pending"] == [CITY]
+
+    restarted = ExpansionRunner(sessions, config, Clock(fixed=LATER), "restarted")
+    assert await restarted.pick_up() == [result.warning.id]
+    await restarted.wait_idle()
+    assert await units_of(sessions, result.warning.id) == persons + 1
+    done = await expansion_of(sessions, result.warning.id)
+    assert "units_pending" not in done.plan and done.units_done == done.units_total == persons
+    keys = [row.idempotency_key for row in await rows_of(sessions, result.warning.id)]
+    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+
+
+async def test_a_small_warning_with_a_runner_is_complete_at_its_answer(sessions, config, persons):
+    runner = ExpansionRunner(sessions, config, Clock(fixed=NOON), "intake", handoff=Recorder())
+    small = make_warning(geocodes=("410102001000",))  # one township and its 30 villages
+    result = await ingest(sessions, small, config, NOON, handoff=runner.handoff, expansions=runner)
+    assert result.expansion.state == "done" and result.as_json()["notifications"] == 31 + DEPARTMENTS
+    assert runner._tasks == {}

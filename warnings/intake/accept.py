@@ -51,6 +51,9 @@ WITHIN = "within"
 # An intake with an expansion runner writes its chunks until this many notifications are written before it answers
 # (a small warning all of them: the desks' chunk and the next); the runner writes the rest.
 INLINE_ROWS = 1000
+# A warning routed to more units than this is answered once its desks' chunk is committed (it could not be complete
+# by INLINE_ROWS anyway): copying a province's units and reading their persons is the runner's, after the answer.
+INLINE_UNITS = 300
 # How long the intake leaves the event loop to the dispatcher once it has handed over the first chunk.
 HEAD_START_SECONDS = 0.05
 
@@ -305,7 +308,8 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
     message yields the stored one.
 
     With `expansions` (the runner of this process), chunks are written here until `inline_rows` are, and the
-    runner writes the rest in the background (the result then says the expansion is under way); without, all
+    runner writes the rest in the background (the result then says the expansion is under way); a warning over
+    more than INLINE_UNITS units is left to the runner as soon as its desks' chunk has committed; without, all
     are written here. Should the process die meanwhile, another takes the expansion over once its lease lapses.
     """
     holder = expansions.holder if expansions is not None else intake_holder()
@@ -328,10 +332,17 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
         return IntakeResult(existing, created=False)
     if handoff is not None and first.handed:
         handoff.take(first.handed)
+    row = result.warning
+    if expansion is not None and result.expansion.state == EXPANDING and expansions is not None and \
+            result.expansion.units_total > INLINE_UNITS:
+        # A large warning: the runner goes on from the desks' chunk (with what this intake read) after the answer.
+        expansions.carry_on(row.id, expansion, after=HEAD_START_SECONDS if first.handed else 0.0)
+        _log_accepted(result)
+        return result
+    if handoff is not None and first.handed:
         # The desks' calls get the event loop first: the dispatcher sharing it begins them before the next chunks
         # (reading persons, making rows) keep it busy.
         await asyncio.sleep(HEAD_START_SECONDS)
-    row = result.warning
     if expansion is not None and result.expansion.state == EXPANDING:
         try:
             result.took(await expansion.run(sessions, inline_rows if expansions is not None else None))
@@ -343,9 +354,14 @@ async def ingest(sessions: async_sessionmaker, warning: NormalisedWarning, setti
             result.took(await expansion.progress(sessions))
             return result
         if result.expansion.state == EXPANDING and expansions is not None:
-            expansions.carry_on(row.id)
+            expansions.carry_on(row.id, expansion)
+    _log_accepted(result)
+    return result
+
+
+def _log_accepted(result: IntakeResult) -> None:
+    row = result.warning
     log.info("warning %s accepted: %s %s %s (%s), %d notifications%s, %d unreachable", row.id, row.msg_type,
              row.event, row.colour or "-", row.jurisdiction, result.notifications,
              " so far (the rest in the background)" if result.expansion.state == EXPANDING else "",
              result.unreachable, extra={"warning_id": row.id})
-    return result

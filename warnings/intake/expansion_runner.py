@@ -31,18 +31,22 @@ class ExpansionRunner:
         self._tasks: dict[int, asyncio.Task] = {}
         self._loop: asyncio.Task | None = None
 
-    def carry_on(self, warning_id: int) -> None:
-        """Finish writing the expansion of `warning_id` (leased to us) in the background."""
+    def carry_on(self, warning_id: int, expansion: Expansion | None = None, after: float = 0.0) -> None:
+        """Finish writing the expansion of `warning_id` (leased to us) in the background: `expansion`, the intake's
+        (it goes on from what it read), else a new one; `after` seconds from now."""
         if warning_id in self._tasks:
             return
-        task = asyncio.create_task(self._expand(warning_id), name=f"fangxun-expansion-{warning_id}")
+        task = asyncio.create_task(self._expand(warning_id, expansion, after), name=f"fangxun-expansion-{warning_id}")
         self._tasks[warning_id] = task
         task.add_done_callback(lambda _: self._tasks.pop(warning_id, None))
 
-    async def _expand(self, warning_id: int) -> None:
+    async def _expand(self, warning_id: int, expansion: Expansion | None = None, after: float = 0.0) -> None:
         try:
-            progress = await Expansion(warning_id, self.settings, self.holder, self.clock.now,
-                                       handoff=self.handoff).run(self.sessions)
+            if after:
+                await asyncio.sleep(after)
+            if expansion is None:
+                expansion = Expansion(warning_id, self.settings, self.holder, self.clock.now, handoff=self.handoff)
+            progress = await expansion.run(self.sessions)
             log.info("expansion of warning %s %s: %d notifications", warning_id, progress.state, progress.written,
                      extra={"warning_id": warning_id})
         except Exception:  # its lease lapses and the next pick-up (here or elsewhere) resumes it
