@@ -301,8 +301,6 @@ class UnitIndex:
             kept = self._outlines.get(outline)
             if kept is None and outline in self._outlines_asked:
                 kept = self._outline_answer(outline)
-        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
-        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
         if kept is not None:
             inside, meeting, covered, subtree = kept
             full.append(inside)
@@ -321,37 +319,44 @@ class UnitIndex:
             partial.append(meeting)
             pieces.append(measured)
             candidates = candidates[~below]
-        # (Few candidates are quicker tested in one pass than level by level.)
-        depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
-            else np.zeros(len(candidates), dtype=np.int64)
-        for depth in np.flatnonzero(np.bincount(depths)).tolist():
-            parts = candidates[depths == depth]
-            owners = self._owner[parts]
-            inherited = status[self._nested_parent[owners]]
-            if self._any_loose:
-                # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
-                # parent only when none of its parts comes that near the area's boundary.
-                loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
-                if len(loose):
-                    inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
-            for decided in (_WHOLE, _MISSED):
-                status[owners[inherited == decided]] = decided
-            whole = parts[inherited == _WHOLE]
-            parts = parts[inherited == _OPEN]
-            inside, meeting, covered = query.classify(parts)
-            full += [whole, inside]
+        if len(candidates) < _LEVEL_BY_LEVEL_FROM:
+            # (Few candidates are quicker tested in one pass, each on its own, than level by level.)
+            inside, meeting, covered = query.classify(candidates)
+            full.append(inside)
             partial.append(meeting)
             pieces.append(covered)
-            # Missed unless a part is inside or meets the area; whole when every part is inside.
-            status[self._owner[parts]] = _MISSED
-            status[self._owner[meeting]] = _OPEN
-            owners = self._owner[inside]
-            status[owners] = _OPEN
-            single = self._unit_parts[owners] == 1
-            status[owners[single]] = _WHOLE
-            if not single.all():
-                units, counts = np.unique(owners[~single], return_counts=True)
-                status[units[counts == self._unit_parts[units]]] = _WHOLE
+        else:
+            # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+            status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+            depths = self._part_depth[candidates]
+            for depth in np.flatnonzero(np.bincount(depths)).tolist():
+                parts = candidates[depths == depth]
+                owners = self._owner[parts]
+                inherited = status[self._nested_parent[owners]]
+                if self._any_loose:
+                    # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
+                    # parent only when none of its parts comes that near the area's boundary.
+                    loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
+                    if len(loose):
+                        inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
+                for decided in (_WHOLE, _MISSED):
+                    status[owners[inherited == decided]] = decided
+                whole = parts[inherited == _WHOLE]
+                parts = parts[inherited == _OPEN]
+                inside, meeting, covered = query.classify(parts)
+                full += [whole, inside]
+                partial.append(meeting)
+                pieces.append(covered)
+                # Missed unless a part is inside or meets the area; whole when every part is inside.
+                status[self._owner[parts]] = _MISSED
+                status[self._owner[meeting]] = _OPEN
+                owners = self._owner[inside]
+                status[owners] = _OPEN
+                single = self._unit_parts[owners] == 1
+                status[owners[single]] = _WHOLE
+                if not single.all():
+                    units, counts = np.unique(owners[~single], return_counts=True)
+                    status[units[counts == self._unit_parts[units]]] = _WHOLE
         full = np.concatenate(full)
         partial, pieces = self._resolve_tiled(full, np.concatenate(partial), np.concatenate(pieces))
         if outline is not None and kept is None:
@@ -948,6 +953,8 @@ def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
     same_ring = ring[:-1] == ring[1:]
     start, end = coords[:-1][same_ring], coords[1:][same_ring]
     length = np.hypot(*(end - start).T)
+    if step <= 0 or (length <= step).all():           # (no segment to cut: a box per segment)
+        return np.hstack([np.minimum(start, end) - pad, np.maximum(start, end) + pad])
     pieces = np.maximum(np.ceil(length / step), 1).astype(np.int64) if step > 0 else np.ones(len(start), np.int64)
     segment = np.repeat(np.arange(len(start)), pieces)
     # Position of each piece within its segment, as fractions t0..t1 of the segment.
