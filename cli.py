@@ -584,7 +584,7 @@ async def cmd_warnings_ingest(ctx: CommandContext) -> None:
                     recipients = view["recipients"]
                     print(f"{name}：{warning.identifier} {warning.event} {warning.colour or '无颜色'} {warning.msg_type}"
                           f"（{view['jurisdiction_label']}{'，解除' if warning.all_clear else ''}）："
-                          f"覆盖 {len(view['units'])} 个区划，将通知 {len(recipients['departments'])} 个部门、"
+                          f"覆盖 {view['unit_count']} 个区划，将通知 {len(recipients['departments'])} 个部门、"
                           f"{recipients['persons']} 名责任人（共 {recipients['notifications']} 条，未保存）")
                 continue
             result = await ingest_cap(sessions, warning, data, settings, ctx.clock.now(), source="file",

@@ -313,7 +313,11 @@ def _reply_schemas() -> dict[str, dict]:
         "Recipient": recipient,
         "RecipientPage": obj({"warning_id": i, **page, "counts": ref("StateCounts"), "items": array(ref("Recipient"))}),
         "IntakeResult": intake,
-        "DryRun": obj({"dry_run": {"const": True}}, description="预演：将匹配的区划与接收人，不保存任何内容"),
+        "DryRun": obj({"dry_run": {"const": True}, "jurisdiction": s, "unit_count": i,
+                       "units_by_level": {"type": "object", "additionalProperties": i},
+                       "units": array(obj({"code": s, "name": s, "level": s, "fraction": n, "subtree": b}))},
+                      description="预演：将匹配的区划与接收人，不保存任何内容（units：区域点名的区划（subtree：含其下全部区划）"
+                                  "与多边形、圆覆盖的区划；unit_count、units_by_level：覆盖区划总数，由数据库计数）"),
         "Assignment": obj({"warning_id": i, "jurisdiction": s, "units": i, "assigned": array(s), "notifications": i,
                            "unreachable": i}),
         "Acknowledged": obj({"acknowledged": {"const": True}, "acked_at": ns, "acked_via": ns, "acked_late": b,

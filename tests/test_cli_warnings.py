@@ -119,9 +119,10 @@ async def test_dry_run_json_prints_the_warning_and_its_units_without_storing(dat
         assert key in shown
     (area,) = shown["areas"]
     units = {unit["code"]: unit for unit in area["units"]}
-    assert units[DISTRICT_A] == {"code": DISTRICT_A, "name": "甲区", "level": "district", "fraction": 1.0}
-    assert units[DISTRICT_B]["name"] == "乙区" and len(units) == 7
-    assert len(shown["units"]) == 7
+    assert units[DISTRICT_A] == {"code": DISTRICT_A, "name": "甲区", "level": "district", "fraction": 1.0,
+                                 "subtree": True}
+    assert units[DISTRICT_B]["name"] == "乙区" and area["unit_count"] == 7  # both districts with everything below
+    assert shown["unit_count"] == 7 and shown["units_by_level"] == {"district": 2, "township": 3, "village": 2}
     assert shown["recipients"]["persons"] > 0 and "市水利局（市水利局值班室）" in shown["recipients"]["departments"]
     assert await counts(database_url) == (0, 0)
 
@@ -153,7 +154,7 @@ async def test_dry_run_json_shows_the_start_the_expiry_assumed_the_notes_and_all
     assert shown["expires"] == (start + timedelta(hours=6)).isoformat() and shown["expires_assumed"] is True
     assert shown["notes"] == ["区域“郑州市金水区、二七区、中原区”的多边形为空，已略去该多边形",
                               "未注明失效时间，按 6 小时计"]
-    assert shown["all_clear"] is False and len(shown["units"]) == 7  # the geocodes still count
+    assert shown["all_clear"] is False and shown["unit_count"] == 7  # the geocodes still count
     assert cleared["all_clear"] is True and cleared["response_types"] == ["AllClear"]
     assert (cleared["expires"], cleared["expires_assumed"], cleared["notes"]) == (None, False, [])
 

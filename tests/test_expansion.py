@@ -21,6 +21,7 @@ from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.intake.expansion_store import EXPANSION_LEASE
 from fangxun.warnings.intake.fanout import fan_out, staff_desks
 from fangxun.warnings.intake.lifecycle import CANCELLED_REASON, SUPERSEDED_REASON
+from fangxun.warnings.intake.placing import place
 from fangxun.warnings.routing import urgency
 from fangxun.warnings.routing.urgency import urgency_rank
 from fangxun.warnings.tables import Notification, WarningExpansion, WarningUnit
@@ -122,7 +123,8 @@ async def test_a_crash_after_some_chunks_resumes_with_everyone_once_and_all_deli
     keys = [row.idempotency_key for row in rows]
     assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
     async with sessions() as session:
-        fan = await fan_out(session, warning, config.warnings, now=NOON)
+        placed = await place(session, warning)
+        fan = await fan_out(session, warning, config.warnings, placed, placed.jurisdiction, now=NOON)
         expected = await staff_desks(session, fan.recipients, config.warnings, NOON)
     assert {(row.recipient_kind, row.recipient_key, row.channel) for row in rows} == {r.slot for r in expected}
     done = await expansion_of(sessions, result.warning.id)

@@ -9,16 +9,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 from support.api_fixtures import bearer, sign_in
-from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, NOON, STREET_1, make_warning,
-                                       notifications, warning_settings)
+from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAGE, NOON, STREET_1, TOWN_2, WEST_VILLAGE,
+                                       make_warning, notifications, warning_settings)
 
 from fangxun.api.app import create_app
 from fangxun.core.errors import BadInput, Conflict
 from fangxun.report.warning_figures import warning_figures
+from fangxun.warnings.board_threads import board_threads
 from fangxun.warnings.intake.accept import ingest
 from fangxun.warnings.intake.assign import assign_units
 from fangxun.warnings.intake.preview import preview
-from fangxun.warnings.board_threads import board_threads
 from fangxun.warnings.queries import WarningFilter, held_for_feed, list_warnings
 from fangxun.warnings.routing.jurisdiction import INSIDE, OUTSIDE, UNLOCATED, placement, widened
 from fangxun.warnings.tables import Warning, WarningUnit
@@ -150,8 +150,13 @@ async def test_an_unplaceable_warning_goes_to_the_duty_desk_until_units_are_assi
     async with sessions() as session, session.begin():
         done = await assign_units(session, row.id, [DISTRICT_A], config, NOON, "user:duty01")
     assert done.names == ["甲区"] and done.notifications > 0
+    assert done.units == 5  # 甲区 with its townships and villages
     async with sessions() as session:
         stored = await session.get(Warning, row.id)
+        units = set((await session.execute(select(WarningUnit.unit_code)
+                                           .where(WarningUnit.warning_id == row.id))).scalars())
+    assert units == {DISTRICT_A, STREET_1, TOWN_2, EAST_VILLAGE, WEST_VILLAGE}
+    async with sessions() as session:
         people = {n.unit_code for n in await notifications(session, row.id, recipient_kind="person")}
         departments = {n.recipient_key for n in await notifications(session, row.id, recipient_kind="department")}
         person = (await notifications(session, row.id, recipient_kind="person", unit_code=DISTRICT_A))[0]

@@ -1,6 +1,6 @@
 """Placing a warning without reading every unit (intake/placing.py), on both databases: the warning_units written by
-the database match the units the full read finds (named subtrees whole, polygons with their fractions), the counts
-and the routing follow, and the cached top units follow a change of the registry."""
+the database are the units its areas reach (named subtrees whole, polygons with their fractions), the counts and the
+routing follow, and the cached top units follow a change of the registry."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from support.warning_factories import (CITY, DISTRICT_A, DISTRICT_B, EAST_VILLAG
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import top_codes
 from fangxun.warnings.intake.accept import ingest
-from fangxun.warnings.intake.fanout import warned_units
 from fangxun.warnings.tables import Notification, WarningExpansion, WarningUnit
 
 HOOK = "http://127.0.0.1:9/hook"
@@ -46,21 +45,31 @@ async def stored_units(sessions, warning_id: int) -> dict[str, tuple[str, float]
         return {code: (level, round(fraction, 6)) for code, level, fraction in rows}
 
 
-@pytest.mark.parametrize("geocodes, polygons", [
-    (("410000",), ()),  # the province above the registry: its top unit, whole
-    ((TOWN_2[:9],), (RING,)),  # a township named whole, and a polygon over part of it and beyond
-    ((DISTRICT_B[:6], STREET_1[:9]), (RING,)),
-    ((), (RING,)),
-    (("419999",), ()),  # a code of nobody's
+WHOLE = {CITY: "city", DISTRICT_A: "district", DISTRICT_B: "district", STREET_1: "township", TOWN_2: "township",
+         STREET_3: "township", EAST_VILLAGE: "village", WEST_VILLAGE: "village"}
+# The share of each unit RING covers (the boxes above).
+RING_MEETS = {CITY: 0.1375, DISTRICT_A: 0.25, DISTRICT_B: 0.025, TOWN_2: 0.5, STREET_3: 0.025, EAST_VILLAGE: 0.5,
+              WEST_VILLAGE: 0.5}
+
+
+def reached(whole: set[str], shaped: set[str] = frozenset()) -> dict[str, tuple[str, float]]:
+    """The units a warning reaches: `whole` named (fraction 1.0), the others of `shaped` with RING's share."""
+    return {code: (WHOLE[code], 1.0 if code in whole else RING_MEETS[code]) for code in whole | set(shaped)}
+
+
+@pytest.mark.parametrize("geocodes, polygons, expected", [
+    (("410000",), (), reached(set(WHOLE))),  # the province above the registry: its top unit, whole
+    # A township named whole, and a polygon over part of it and beyond.
+    ((TOWN_2[:9],), (RING,), reached({TOWN_2, EAST_VILLAGE, WEST_VILLAGE}, set(RING_MEETS))),
+    ((DISTRICT_B[:6], STREET_1[:9]), (RING,), reached({DISTRICT_B, STREET_3, STREET_1}, set(RING_MEETS))),
+    ((), (RING,), reached(set(), set(RING_MEETS))),
+    (("419999",), (), {}),  # a code of nobody's (outside the city): no unit
 ])
-async def test_written_units_are_those_the_full_read_finds(sessions, config, boxed, geocodes, polygons):
-    warning = make_warning(geocodes=geocodes, polygons=polygons)
-    async with sessions() as session:
-        expected = {unit.code: (unit.level, round(unit.fraction, 6)) for unit in await warned_units(session, warning)}
-    result = await ingest(sessions, warning, config, NOON)
-    assert await stored_units(sessions, result.warning.id) == (expected if result.warning.jurisdiction == "inside"
-                                                               else {})
-    assert result.units == len(expected) if result.warning.jurisdiction == "inside" else result.units == 0
+async def test_written_units_are_those_the_areas_reach(sessions, config, boxed, geocodes, polygons, expected):
+    result = await ingest(sessions, make_warning(geocodes=geocodes, polygons=polygons), config, NOON)
+    assert result.warning.jurisdiction == ("inside" if expected else "outside")
+    assert await stored_units(sessions, result.warning.id) == expected
+    assert result.units == len(expected)
 
 
 async def test_a_named_subtree_routes_and_counts_as_its_every_unit(sessions, config, boxed):

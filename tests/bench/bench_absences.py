@@ -1,6 +1,6 @@
 """Absences benchmark: what stand-ins cost the fan-out of a city-wide red warning (~10,000 persons of the demo).
 
-On one database with the demo registry, times warnings.intake.fanout.fan_out for the whole city with no absence
+On one database with the demo registry, times warnings.intake.fanout.fan_out (after placing) for the whole city with no absence
 in force, then with --absences (default 1000) of the city's 责任人 away (their unit's 副责任人 stand in), the two
 alternated --runs times (7) so both meet the same load; prints each median, and how many recipients stand in.
 The absences cost one query per warning and one pass over the persons.
@@ -32,6 +32,7 @@ from fangxun.demo.registry import load_demo  # noqa: E402
 from fangxun.plans.models import ContactAbsence  # noqa: E402
 from fangxun.settings import load_settings  # noqa: E402
 from fangxun.warnings.intake.fanout import fan_out  # noqa: E402
+from fangxun.warnings.intake.placing import place  # noqa: E402
 
 
 async def bench(backend: str, runs: int, absences: int) -> None:
@@ -56,7 +57,8 @@ async def bench(backend: str, runs: int, absences: int) -> None:
                             starts_at=start, ends_at=start + timedelta(days=1, hours=1 if with_absences else 0)))
                     async with sessions() as session:
                         began = time.perf_counter()
-                        fan = await fan_out(session, warning, config, now=now)
+                        placed = await place(session, warning)
+                        fan = await fan_out(session, warning, config, placed, placed.jurisdiction, now=now)
                         times[with_absences].append(time.perf_counter() - began)
                     if with_absences:
                         standing = sum(1 for r in fan.recipients if "（代 " in r.name)

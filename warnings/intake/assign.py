@@ -1,4 +1,5 @@
-"""Units assigned by hand to a warning whose areas could not be placed (区域无法定位); then it fans out as usual."""
+"""Units assigned by hand to a warning whose areas could not be placed (区域无法定位), each with everything below it
+(copied by the database, never read); then it fans out as usual."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.audit import record
-from fangxun.core.bulk import bulk_insert
 from fangxun.core.errors import BadInput, Conflict, NotFound
 from fangxun.plans.models import AdminUnit
-from fangxun.plans.unit_queries import in_subtrees, top_codes
+from fangxun.plans.unit_queries import top_codes
 from fangxun.plans.unit_rules import full_code
 from fangxun.plans.unit_search import PATH_SEPARATOR, place_labels
 from fangxun.settings import Settings
@@ -22,9 +22,10 @@ from fangxun.warnings.delivery.outbox import Claimed, Handoff
 from fangxun.warnings.intake.accept import first_notices
 from fangxun.warnings.intake.fanout import fan_out, staff_desks
 from fangxun.warnings.intake.normalised import NormalisedWarning, WarningArea
+from fangxun.warnings.intake.placing import Placed, write_warned_units
 from fangxun.warnings.routing.jurisdiction import INSIDE, UNLOCATED, within_jurisdiction
 from fangxun.warnings.routing.recipients import WarnedUnit
-from fangxun.warnings.tables import Warning, WarningUnit
+from fangxun.warnings.tables import Warning
 
 MAX_ASSIGNED = 500
 
@@ -62,8 +63,8 @@ def parse_unit_codes(raw: object) -> list[str]:
     return list(dict.fromkeys(codes))
 
 
-async def _checked_units(session: AsyncSession, codes: list[str]) -> tuple[list[WarnedUnit], list[str]]:
-    """The named units with everything below them, and the names of the named ones with their district
+async def _checked_units(session: AsyncSession, codes: list[str]) -> tuple[Placed, list[str]]:
+    """The named units placed (each with everything below it), and their names with their district
     (乙区新华路街道); BadInput for an unknown code or one outside the jurisdiction."""
     tops = await top_codes(session)
     named = {code: label.replace(PATH_SEPARATOR, "") for code, label in (await place_labels(session, codes)).items()}
@@ -73,9 +74,9 @@ async def _checked_units(session: AsyncSession, codes: list[str]) -> tuple[list[
         if not within_jurisdiction(code, tops):
             raise BadInput(f"unit_codes[{index}]：区划 {named[code]}（{code}）不在本辖区内",
                            extra={"field": f"unit_codes[{index}]"})
-    rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(in_subtrees(codes)))
+    rows = await session.execute(select(AdminUnit.code, AdminUnit.level).where(AdminUnit.code.in_(codes)))
     units = sorted((WarnedUnit(code, level, 1.0) for code, level in rows), key=lambda unit: unit.code)
-    return units, [named[code] for code in codes]
+    return Placed(units, [], INSIDE), [named[code] for code in codes]
 
 
 async def assign_units(session: AsyncSession, warning_id: int, codes: list[str], settings: Settings, now: datetime,
@@ -90,13 +91,12 @@ async def assign_units(session: AsyncSession, warning_id: int, codes: list[str],
                        "无需人工指定")
     if row.status != "active":
         raise Conflict(f"预警 {warning_id} 已不再生效，不再通知")
-    units, names = await _checked_units(session, codes)
+    placed, names = await _checked_units(session, codes)
     stored = NormalisedWarning.from_json(row.document)
     # People read the units the editor picked, not the description nobody could place.
     warning = dataclasses.replace(stored, areas=(WarningArea("、".join(names)),))
-    fan = await fan_out(session, warning, settings.warnings, units, now)
-    await bulk_insert(session, WarningUnit.__table__, [
-        {"warning_id": row.id, "unit_code": u.code, "level": u.level, "fraction": u.fraction} for u in units])
+    fan = await fan_out(session, warning, settings.warnings, placed, INSIDE, now)
+    levels, _ = await write_warned_units(session, row.id, placed)
     earlier = dict(row.messages or {})
     recipients = await staff_desks(session, fan.recipients, settings.warnings, now)
     notices = await first_notices(session, row, warning, fan, recipients, settings)
@@ -105,7 +105,7 @@ async def assign_units(session: AsyncSession, warning_id: int, codes: list[str],
     handed = await writer.write(session, notices, now)
     row.jurisdiction = INSIDE
     row.notes = [*(row.notes or []), f"{actor} 人工指定影响区划：{'、'.join(names)}"]
-    result = Assignment(row, units=len(units), notifications=len(fan.recipients),
+    result = Assignment(row, units=sum(levels.values()), notifications=len(fan.recipients),
                         unreachable=sum(1 for r in fan.recipients if r.problem), names=names, handed=handed)
     await record(session, actor, "warning.assign_units", "warning", row.id,
                  before={"jurisdiction": UNLOCATED}, after={"units": codes, "notifications": result.notifications})

@@ -6,14 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import shapely
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.core.bulk import bulk_insert_values
+from fangxun.geo.spatial_index import circle
 from fangxun.plans.area_index import unit_index
 from fangxun.plans.models import AdminUnit
 from fangxun.plans.unit_queries import in_subtrees, top_codes
-from fangxun.warnings.intake.fanout import area_shape
+from fangxun.plans.unit_rules import LEVELS
 from fangxun.warnings.intake.normalised import NormalisedWarning
 from fangxun.warnings.intake.pending_units import copy_subtrees
 from fangxun.warnings.routing.jurisdiction import placement, widened
@@ -23,6 +25,16 @@ from fangxun.warnings.tables import WarningUnit
 _CHUNK = 1000
 # Routing units an expansion keeps in its plan; a warning over more (a polygon over many units) reads them back.
 KEPT_ROUTING_UNITS = 2000
+
+
+def area_shape(warning: NormalisedWarning):
+    """The union of the warning's polygons and circles; None when it has none."""
+    shapes = [shapely.Polygon(ring) for area in warning.areas for ring in area.polygons if len(ring) >= 3]
+    shapes += [circle(lon, lat, radius) for area in warning.areas for lon, lat, radius in area.circles
+               if radius > 0]
+    if not shapes:
+        return None
+    return shapely.union_all(shapely.make_valid(shapely.GeometryCollection(shapes)))
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,19 @@ async def place(session: AsyncSession, warning: NormalisedWarning) -> Placed:
     found = bool(named) or bool(shaped)
     return Placed(sorted(named.values(), key=lambda unit: unit.code), sorted(shaped.values(), key=lambda unit: unit.code),
                   placement(found, warning.geocodes, shapes, tops))
+
+
+async def units_by_level(session: AsyncSession, placed: Placed) -> dict[str, int]:
+    """How many units the placed warning covers at each level (city first), its named subtrees counted by the
+    database (every unit once, however the subtrees nest), never read."""
+    counts: dict[str, int] = {}
+    if placed.named:
+        rows = await session.execute(select(AdminUnit.level, func.count())
+                                     .where(in_subtrees(unit.code for unit in placed.named)).group_by(AdminUnit.level))
+        counts.update((level, int(count)) for level, count in rows)
+    for unit in placed.shaped:
+        counts[unit.level] = counts.get(unit.level, 0) + 1
+    return {level: counts[level] for level in LEVELS if counts.get(level)}
 
 
 async def _drop_named(session: AsyncSession, shaped: dict[str, WarnedUnit], named: list[str]) -> None:

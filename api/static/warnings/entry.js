@@ -104,7 +104,7 @@
     var r = data.recipients;
     var areas = data.areas.map(function (area) { return area.description; }).filter(Boolean).join('；');
     document.getElementById('preview-headline').textContent = data.headline + (areas ? '（影响区域：' + areas + '）' : '');
-    document.getElementById('preview-summary').textContent = data.jurisdiction_label + ' · 影响 ' + data.units.length +
+    document.getElementById('preview-summary').textContent = data.jurisdiction_label + ' · 影响 ' + data.unit_count +
       ' 个区划 · 将发出 ' + r.notifications + ' 条通知（' + r.by_department.length + ' 个部门、' + r.persons + ' 名责任人）';
     var total = {units: 0, persons: 0, notifications: 0};
     var levels = r.by_level.map(function (level) {
