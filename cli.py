@@ -10,18 +10,12 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-
 from fangxun import __version__
 from fangxun.cli_parser import ChineseArgumentParser, integer
 from fangxun.core.clock import Clock
-from fangxun.core.db import create_engine, database_url, session_factory
-from fangxun.core.db_errors import unreachable
 from fangxun.core.errors import BadInput, FangxunError, ImportRejected
 from fangxun.core.logs import FORMATS as LOG_FORMATS
 from fangxun.core.logs import setup_logging
-from fangxun.core.migrate import upgrade
 from fangxun.core.os_errors import os_error_text
 from fangxun.core.roles import ROLES
 
@@ -43,17 +37,26 @@ class CommandContext:
             self.settings = load_settings(args.config)
             self.registry = self.settings.registry
         self.clock = Clock(zone=self.registry.timezone)
-        self.url = database_url(args.database_url)
+        self.url = _database_url(args.database_url)
 
     @asynccontextmanager
     async def database(self):
         """A migrated engine and its session factory, disposed afterwards."""
+        from fangxun.core.db import create_engine, session_factory
+        from fangxun.core.migrate import upgrade
+
         engine = create_engine(self.url)
         try:
             await upgrade(engine)
             yield engine, session_factory(engine)
         finally:
             await engine.dispose()
+
+
+def _database_url(explicit: str | None) -> str:
+    from fangxun.core.db import database_url
+
+    return database_url(explicit)
 
 
 def registry_settings(config: str | None):
@@ -497,6 +500,8 @@ async def cmd_report_annual(ctx: CommandContext) -> None:
 
 
 async def cmd_check_config(ctx: CommandContext) -> None:
+    from fangxun.core.db import create_engine
+
     create_engine(ctx.url)  # validates the URL's form without connecting
     print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
 
@@ -936,8 +941,21 @@ def _report_rejection(exc: ImportRejected) -> None:
         print(problem, file=sys.stderr)
 
 
+def _database_lost(exc: Exception, explicit_url: str | None) -> FangxunError | None:
+    """A database lost after the first connection (which upgrade checks) as one line; None for other errors."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from fangxun.core.db_errors import unreachable
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    return unreachable(exc, make_url(_database_url(explicit_url)))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; 0 on success, 2 on bad input, 1 on other failures."""
+    """Run one command; 0 on success, 2 on bad input, 1 on other failures. The arguments are parsed before the
+    database layer is imported (`--help` and a mistyped command answer at once)."""
     args = build_parser().parse_args(argv)
     try:
         ctx = CommandContext(args)
@@ -954,8 +972,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:   # a file that cannot be read or written: one line, no traceback
         print(f"fangxun: {os_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILURE
-    except DBAPIError as exc:   # the database lost after the first connection (which upgrade checks)
-        translated = unreachable(exc, make_url(database_url(args.database_url)))
+    except Exception as exc:
+        translated = _database_lost(exc, args.database_url)
         if translated is None:
             raise
         print(f"fangxun: {translated.detail}", file=sys.stderr)
