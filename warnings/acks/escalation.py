@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, false, or_, select
@@ -15,8 +16,9 @@ from fangxun.settings import Settings
 from fangxun.warnings import telemetry
 from fangxun.warnings.acks.redialling import (decide, deputy_note, redial_prefix, redial_recipient, sequences,
                                               voice_channels)
-from fangxun.warnings.delivery.notices import (NewNotice, check_later, escalation_key, follow_up_payload, reminder_key,
-                                               signed_writer, take_escalations, take_reminders)
+from fangxun.warnings.delivery.notices import (NewNotice, check_later, drill_escalation_key, escalation_key,
+                                               follow_up_payload, reminder_key, signed_writer, take_escalations,
+                                               take_reminders)
 from fangxun.warnings.duty.roster_queries import on_duty_now
 from fangxun.warnings.duty.roster_rules import CITY_DESK, DutyShift
 from fangxun.warnings.routing.deadlines import AckState, Step, answered_by_group, asks_ack, escalation_target, next_step
@@ -324,14 +326,7 @@ class FollowUpPass:
                           "多次电话未叫应" if row.id in calls else "逾期未叫应")
                 for target in reached:
                     groups.setdefault((row.warning_id, number, reason, target), []).append(row)
-        for (warning_id, number, reason, target), sources in groups.items():
-            first = sources[0]
-            payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
-                                        note=escalation_note([source.recipient_name for source in sources], reason),
-                                        sources=[source.id for source in sources])
-            created.append(NewNotice(warning_id, target, payload,
-                                     escalation_key(warning_id, number, target, first.id), "escalation", number,
-                                     first.id))
+        created += escalation_notices(groups, escalation_note)
         if created:
             if self.writer is None:
                 self.writer = await signed_writer(session, settings.warnings.quiet_hours)
@@ -339,6 +334,25 @@ class FollowUpPass:
             for purpose in ("reminder", "escalation"):
                 telemetry.followed_up(purpose, sum(1 for notice in created if notice.purpose == purpose))
         return len(created)
+
+
+def escalation_notices(groups: dict[tuple, list], note: Callable[[list[str], str], str],
+                       drill: bool = False) -> list[NewNotice]:
+    """One escalation per group of source rows keyed (warning or drill id, step, reason, person): the first
+    source's message with `note(names, reason)` ahead of it, reporting every source."""
+    notices = []
+    for (owner_id, number, reason, target), sources in groups.items():
+        first = sources[0]
+        payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
+                                    note=note([source.recipient_name for source in sources], reason),
+                                    sources=[source.id for source in sources])
+        if drill:
+            notices.append(NewNotice(None, target, payload, drill_escalation_key(owner_id, number, target, first.id),
+                                     "escalation", number, first.id, owner_id))
+        else:
+            notices.append(NewNotice(owner_id, target, payload, escalation_key(owner_id, number, target, first.id),
+                                     "escalation", number, first.id))
+    return notices
 
 
 async def _reminder(row, call, found, targets: _Targets) -> NewNotice:

@@ -77,6 +77,11 @@ def escalation_key(warning_id: int, step: int, recipient: Recipient, first_id: i
     return f"fx-{warning_id}-e{step}-{recipient.kind}-{recipient.key}-{recipient.channel}-n{first_id}"
 
 
+def drill_escalation_key(drill_id: int, step: int, recipient: Recipient, first_id: int) -> str:
+    """escalation_key for a drill's escalation."""
+    return f"drill-{drill_id}-e{step}-{recipient.kind}-{recipient.key}-{recipient.channel}-n{first_id}"
+
+
 def notice_payload(warning, template: str, role: str | None = None, **extra) -> dict:
     """A first notice's payload: the facts of `warning` (a Warning row, or anything with its attributes), the
     template its text comes from (rendered once on the warning), the recipient's role and `extra`. (The writer

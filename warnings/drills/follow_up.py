@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fangxun.plans.models import AdminUnit
 from fangxun.settings import Settings
-from fangxun.warnings.acks.escalation import _Targets, escalation_prefix, reminder_prefix
+from fangxun.warnings.acks.escalation import _Targets, escalation_notices, reminder_prefix
 from fangxun.warnings.delivery.notices import (NewNotice, check_later, follow_up_payload, signed_writer,
                                                take_escalations, take_reminders)
 from fangxun.warnings.delivery.outbox import cancel_drill_unsent
@@ -119,14 +119,7 @@ async def follow_up_drills(session: AsyncSession, now: datetime, settings: Setti
             reason = "无法送达" if row.status in ("failed", "dead") else "逾期未叫应"
             for person in found:
                 groups.setdefault((row.drill_id, number, reason, person), []).append(row)
-    for (drill_id, number, reason, person), sources in groups.items():
-        first = sources[0]
-        payload = follow_up_payload(first.payload, "escalation", escalation_prefix(reason),
-                                    note=drill_escalation_note([s.recipient_name for s in sources], reason),
-                                    sources=[s.id for s in sources])
-        created.append(NewNotice(None, person, payload,
-                                 f"drill-{drill_id}-e{number}-{person.kind}-{person.key}-{person.channel}-n{first.id}",
-                                 "escalation", number, first.id, drill_id))
+    created += escalation_notices(groups, drill_escalation_note, drill=True)
     if created:
         writer = await signed_writer(session, settings.warnings.quiet_hours)
         await writer.write(session, created, now)
