@@ -107,6 +107,7 @@ class UnitIndex:
         self._tree = shapely.STRtree(parts)
         self._level_grids: dict[str, tuple[_PartGrid, np.ndarray, np.ndarray]] = {}
         self._grid: _PartGrid | None = None
+        self._point_grid: _PartGrid | None = None
         self._nest([parents[i] for i in order], shapes)
 
     def _nest(self, parents: list[str | None], shapes: np.ndarray) -> None:
@@ -300,8 +301,6 @@ class UnitIndex:
             kept = self._outlines.get(outline)
             if kept is None and outline in self._outlines_asked:
                 kept = self._outline_answer(outline)
-        # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
-        status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
         if kept is not None:
             inside, meeting, covered, subtree = kept
             full.append(inside)
@@ -320,37 +319,44 @@ class UnitIndex:
             partial.append(meeting)
             pieces.append(measured)
             candidates = candidates[~below]
-        # (Few candidates are quicker tested in one pass than level by level.)
-        depths = self._part_depth[candidates] if len(candidates) >= _LEVEL_BY_LEVEL_FROM \
-            else np.zeros(len(candidates), dtype=np.int64)
-        for depth in np.flatnonzero(np.bincount(depths)).tolist():
-            parts = candidates[depths == depth]
-            owners = self._owner[parts]
-            inherited = status[self._nested_parent[owners]]
-            if self._any_loose:
-                # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
-                # parent only when none of its parts comes that near the area's boundary.
-                loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
-                if len(loose):
-                    inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
-            for decided in (_WHOLE, _MISSED):
-                status[owners[inherited == decided]] = decided
-            whole = parts[inherited == _WHOLE]
-            parts = parts[inherited == _OPEN]
-            inside, meeting, covered = query.classify(parts)
-            full += [whole, inside]
+        if len(candidates) < _LEVEL_BY_LEVEL_FROM:
+            # (Few candidates are quicker tested in one pass, each on its own, than level by level.)
+            inside, meeting, covered = query.classify(candidates)
+            full.append(inside)
             partial.append(meeting)
             pieces.append(covered)
-            # Missed unless a part is inside or meets the area; whole when every part is inside.
-            status[self._owner[parts]] = _MISSED
-            status[self._owner[meeting]] = _OPEN
-            owners = self._owner[inside]
-            status[owners] = _OPEN
-            single = self._unit_parts[owners] == 1
-            status[owners[single]] = _WHOLE
-            if not single.all():
-                units, counts = np.unique(owners[~single], return_counts=True)
-                status[units[counts == self._unit_parts[units]]] = _WHOLE
+        else:
+            # Status of each unit (and of "no nesting parent", index n): whole, missed, or to be looked into.
+            status = np.full(len(self._codes) + 1, _OPEN, dtype=np.int8)
+            depths = self._part_depth[candidates]
+            for depth in np.flatnonzero(np.bincount(depths)).tolist():
+                parts = candidates[depths == depth]
+                owners = self._owner[parts]
+                inherited = status[self._nested_parent[owners]]
+                if self._any_loose:
+                    # A loosely nested unit sticks out of its parent by up to NEST_TOLERANCE: it follows its
+                    # parent only when none of its parts comes that near the area's boundary.
+                    loose = np.flatnonzero(self._loose[owners] & (inherited != _OPEN))
+                    if len(loose):
+                        inherited[loose[query.unit_near[owners[loose]]]] = _OPEN
+                for decided in (_WHOLE, _MISSED):
+                    status[owners[inherited == decided]] = decided
+                whole = parts[inherited == _WHOLE]
+                parts = parts[inherited == _OPEN]
+                inside, meeting, covered = query.classify(parts)
+                full += [whole, inside]
+                partial.append(meeting)
+                pieces.append(covered)
+                # Missed unless a part is inside or meets the area; whole when every part is inside.
+                status[self._owner[parts]] = _MISSED
+                status[self._owner[meeting]] = _OPEN
+                owners = self._owner[inside]
+                status[owners] = _OPEN
+                single = self._unit_parts[owners] == 1
+                status[owners[single]] = _WHOLE
+                if not single.all():
+                    units, counts = np.unique(owners[~single], return_counts=True)
+                    status[units[counts == self._unit_parts[units]]] = _WHOLE
         full = np.concatenate(full)
         partial, pieces = self._resolve_tiled(full, np.concatenate(partial), np.concatenate(pieces))
         if outline is not None and kept is None:
@@ -515,7 +521,13 @@ class UnitIndex:
     def _point_candidates(self, lons: np.ndarray, lats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(point, part) pairs whose part's box holds the point, ordered by point then part, and whether the
         part is known to hold the point, from a grid of cells."""
-        return self.grid.query(lons, lats, self._part_bounds)
+        if self._point_grid is None:
+            # Finer cells while their entries stay few (memory and the first query's cell checks grow with them).
+            step = self._step / _POINT_CELLS_PER_PART
+            sizes = (self._part_bounds[:, 2:] - self._part_bounds[:, :2]) / max(step, 1e-12) + 2
+            small = float(np.prod(sizes, axis=1).sum()) <= _POINT_GRID_ENTRIES
+            self._point_grid = _PartGrid(self._part_bounds, step, self._parts) if small else self.grid
+        return self._point_grid.query(lons, lats, self._part_bounds)
 
     @property
     def grid(self) -> _PartGrid:
@@ -548,7 +560,8 @@ class UnitIndex:
 
 class _PartGrid:
     """Parts listed by the cells of a regular grid their boxes reach: box candidates for many points at once,
-    each marked when the part covers the whole cell (a point in that cell is then in the part)."""
+    each marked when the part covers the whole cell (a point in that cell is then in the part) or misses it
+    (a point in that cell is then not)."""
 
     MAX_CELLS_PER_SIDE = 1024
 
@@ -567,21 +580,56 @@ class _PartGrid:
         self.parts = part[order]
         self.cells = cell[order]
         self.starts = np.searchsorted(self.cells, np.arange(int(self.shape.prod()) + 1))
-        self._bounds, self._shapes, self._covered = bounds, shapes, None
+        self._bounds, self._shapes, self._covered, self._missed = bounds, shapes, None, None
 
     @property
     def covered(self) -> np.ndarray:
         """For each entry, whether its part covers the whole cell (checked on first use, for the cells
         inside the part's box: parts larger than a cell)."""
         if self._covered is None:
-            x0, y0, x1, y1 = self._cell_box(self.cells % self.shape[0], self.cells // self.shape[0])
-            box = self._bounds[self.parts]
-            within = np.flatnonzero((x0 >= box[:, 0]) & (x1 <= box[:, 2]) & (y0 >= box[:, 1]) & (y1 <= box[:, 3]))
-            covered = np.zeros(len(self.parts), dtype=bool)
-            covered[within] = shapely.covers(self._shapes[self.parts[within]],
-                                             shapely.box(x0[within], y0[within], x1[within], y1[within]))
-            self._covered = covered
+            self._check_cells()
         return self._covered
+
+    @property
+    def missed(self) -> np.ndarray:
+        """For each entry, whether its part and the (closed) cell have no point in common (checked on first use)."""
+        if self._missed is None:
+            self._check_cells()
+        return self._missed
+
+    def _check_cells(self) -> None:
+        """Which entries' parts cover their cell, and which miss it: a cell no segment box of the part's rings
+        reaches lies wholly inside or wholly outside the part, and its centre tells which."""
+        rings, ring_part = shapely.get_rings(self._shapes, return_index=True)
+        coords, ring = shapely.get_coordinates(rings, return_index=True)
+        same = np.flatnonzero(ring[:-1] == ring[1:])
+        start, end = coords[same], coords[same + 1]
+        low, high = np.minimum(start, end), np.maximum(start, end)
+        # (Cell numbers widened by a hair: a segment box touching a cell's edge counts for both cells.)
+        first = [np.clip(np.floor((low[:, axis] - self.low[axis]) / self.cell - _CELL_EDGE), 0, self.shape[axis] - 1)
+                 .astype(np.int64) for axis in (0, 1)]
+        last = [np.clip(np.floor((high[:, axis] - self.low[axis]) / self.cell + _CELL_EDGE), 0, self.shape[axis] - 1)
+                .astype(np.int64) for axis in (0, 1)]
+        width = last[0] - first[0] + 1
+        counts = width * (last[1] - first[1] + 1)
+        segment = np.repeat(np.arange(len(same)), counts)
+        rank = np.arange(len(segment)) - np.repeat(np.cumsum(counts) - counts, counts)
+        cell = (first[1][segment] + rank // width[segment]) * self.shape[0] + first[0][segment] + rank % width[segment]
+        # Entries are in (cell, part) order, so their keys are sorted.
+        stride = len(self._shapes)
+        keys = self.cells * stride + self.parts
+        crossed = np.unique(cell * stride + ring_part[ring[same]][segment])
+        where = np.minimum(np.searchsorted(keys, crossed), len(keys) - 1)
+        touched = np.zeros(len(keys), dtype=bool)
+        touched[where[keys[where] == crossed]] = True
+        clear = np.flatnonzero(~touched)
+        column, row = self.cells[clear] % self.shape[0], self.cells[clear] // self.shape[0]
+        inside = shapely.contains_xy(self._shapes[self.parts[clear]], self.low[0] + (column + 0.5) * self.cell,
+                                     self.low[1] + (row + 0.5) * self.cell)
+        self._covered = np.zeros(len(keys), dtype=bool)
+        self._missed = np.zeros(len(keys), dtype=bool)
+        self._covered[clear[inside]] = True
+        self._missed[clear[~inside]] = True
 
     def _cells(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return (np.floor((x - self.low[0]) / self.cell).astype(np.int64),
@@ -634,6 +682,8 @@ class _PartGrid:
         # the cover was checked on counts.)
         x0, y0, x1, y1 = self._cell_box(column, row)
         in_cell = (x0 <= x) & (x <= x1) & (y0 <= y) & (y <= y1)
+        # An entry whose part misses the point's cell is dropped (the point is not in the part).
+        keep &= ~(self.missed[entry] & in_cell[point])
         point, entry = point[keep], entry[keep]
         return point, part[keep], self.covered[entry] & in_cell[point]
 
@@ -653,6 +703,13 @@ _FEW_PARTS = 256
 _TILED_FROM = 256
 # Up to this many boundary boxes, the parts near an area's boundary are found with the tree (else the grid).
 _TREE_BOXES_UP_TO = 256
+# How far (in cells) a segment's box may fall short of a cell's edge and still count as reaching the cell.
+_CELL_EDGE = 1e-9
+# Point queries over every level use grid cells this many times finer than a typical part (more pairs known
+# from a cell the part covers or misses; more cells to check on first use).
+_POINT_CELLS_PER_PART = 2
+# ... unless that grid would list more entries (part, cell) than this.
+_POINT_GRID_ENTRIES = 400_000
 # From this many candidate parts on, an area query goes level by level, nested units following their parent.
 _LEVEL_BY_LEVEL_FROM = 2000
 
@@ -896,6 +953,8 @@ def _boundary_boxes(area, step: float, pad: float = 0.0) -> np.ndarray:
     same_ring = ring[:-1] == ring[1:]
     start, end = coords[:-1][same_ring], coords[1:][same_ring]
     length = np.hypot(*(end - start).T)
+    if step <= 0 or (length <= step).all():           # (no segment to cut: a box per segment)
+        return np.hstack([np.minimum(start, end) - pad, np.maximum(start, end) + pad])
     pieces = np.maximum(np.ceil(length / step), 1).astype(np.int64) if step > 0 else np.ones(len(start), np.int64)
     segment = np.repeat(np.arange(len(start)), pieces)
     # Position of each piece within its segment, as fractions t0..t1 of the segment.

@@ -347,3 +347,35 @@ def test_points_tested_at_once_when_few_units_are_exactly_nested(units):
     shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
     for lon, lat, found in zip(lons, lats, derived):
         assert found == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+
+
+def test_points_on_unit_edges_and_fine_cell_corners_where_outlines_are_not_nested(units):
+    """Points on units' vertices and edges (the zone over several districts, the sliver village) and on the corners
+    of the finer point grid's cells, known from cells their parts cover or miss: the brute-force units."""
+    index = units["nested"]
+    index.units_at([0.5], [0.5])
+    grid = index._point_grid
+    assert grid is not index.grid and grid.cell < index.grid.cell      # a small index gets the finer point grid
+    assert grid.covered.any() and grid.missed.any()
+    columns, rows = np.meshgrid(np.arange(-1, grid.shape[0] + 1), np.arange(-1, grid.shape[1] + 1))
+    corners = np.column_stack([grid.low[0] + columns.ravel() * grid.cell, grid.low[1] + rows.ravel() * grid.cell])
+    edges = []
+    for code in (ZONE, SLIVER, CITY, "410102000000", "410103000000"):
+        ring = shapely.get_coordinates(units["geometries"][units["codes"].index(code)])
+        edges += [ring, (ring[:-1] + ring[1:]) / 2]
+    points = np.concatenate([corners, corners + grid.cell / 2] + edges)
+    shapes = [(code, shape) for code, shape in zip(units["codes"], units["geometries"]) if shape is not None]
+    for name in ("nested", "flat"):
+        found = units[name].units_at(points[:, 0], points[:, 1])
+        for (lon, lat), codes in zip(points, found):
+            assert codes == [code for code, shape in shapes if shapely.intersects_xy(shape, lon, lat)], (lon, lat)
+
+
+def test_large_index_points_use_the_shared_grid(units, monkeypatch):
+    """Past _POINT_GRID_ENTRIES the point queries use the area queries' grid, with the same answers."""
+    monkeypatch.setattr(spatial_index, "_POINT_GRID_ENTRIES", 0)
+    index = UnitIndex(units["codes"], units["levels"], units["geometries"], parents=units["parents"])
+    rng = np.random.default_rng(17)
+    lons, lats = rng.uniform(-0.1, 1.7, 400), rng.uniform(-0.1, 1.7, 400)
+    assert index.units_at(lons, lats) == units["nested"].units_at(lons, lats)
+    assert index._point_grid is index.grid
