@@ -10,44 +10,68 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
-
 from fangxun import __version__
 from fangxun.cli_parser import ChineseArgumentParser, integer
 from fangxun.core.clock import Clock
-from fangxun.core.db import create_engine, database_url, session_factory
-from fangxun.core.db_errors import unreachable
 from fangxun.core.errors import BadInput, FangxunError, ImportRejected
 from fangxun.core.logs import FORMATS as LOG_FORMATS
 from fangxun.core.logs import setup_logging
-from fangxun.core.migrate import upgrade
 from fangxun.core.os_errors import os_error_text
-from fangxun.core.settings import ROLES
-from fangxun.settings import load_settings
+from fangxun.core.roles import ROLES
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILURE = 1
 
 
 class CommandContext:
-    """What every command needs: settings, clock and the database URL."""
+    """What every command needs: settings, clock and the database URL. A command that reads only the registry
+    section (registry_only) has `registry` and no `settings`."""
 
     def __init__(self, args: argparse.Namespace):
         self.args = args
-        self.settings = load_settings(args.config)
-        self.clock = Clock(zone=self.settings.registry.timezone)
-        self.url = database_url(args.database_url)
+        if getattr(args, "registry_only", False):
+            self.registry = registry_settings(args.config)
+        else:
+            from fangxun.settings import load_settings
+
+            self.settings = load_settings(args.config)
+            self.registry = self.settings.registry
+        self.clock = Clock(zone=self.registry.timezone)
+        self.url = _database_url(args.database_url)
 
     @asynccontextmanager
     async def database(self):
         """A migrated engine and its session factory, disposed afterwards."""
+        from fangxun.core.db import create_engine, session_factory
+        from fangxun.core.migrate import upgrade
+
         engine = create_engine(self.url)
         try:
             await upgrade(engine)
             yield engine, session_factory(engine)
         finally:
             await engine.dispose()
+
+
+def _database_url(explicit: str | None) -> str:
+    from fangxun.core.db import database_url
+
+    return database_url(explicit)
+
+
+def registry_settings(config: str | None):
+    """The [registry] section. Without a user file it is read from the packaged defaults alone, whose sections the
+    tests load as a whole (building the others costs a start-up ~0.1 s); a user file is checked whole, as by every
+    command, so a mistake in any of its sections is still refused."""
+    from fangxun.core.settings import Layers
+    from fangxun.plans.config import RegistrySettings
+
+    layers = Layers(config)
+    if not layers.packaged_only:
+        from fangxun.settings import load_settings
+
+        return load_settings(config).registry
+    return layers.validate_section("registry", RegistrySettings)
 
 
 def _principal():
@@ -386,7 +410,7 @@ async def cmd_stats(ctx: CommandContext) -> None:
     from fangxun.plans.stats import registry_stats, stats_lines
 
     async with ctx.database() as (_, sessions), sessions() as session:
-        stats = await registry_stats(session, ctx.settings.registry, ctx.clock.today(), root=ctx.args.root)
+        stats = await registry_stats(session, ctx.registry, ctx.clock.today(), root=ctx.args.root)
     if ctx.args.json:
         print(json.dumps(stats, ensure_ascii=False, indent=2))
     else:
@@ -476,6 +500,8 @@ async def cmd_report_annual(ctx: CommandContext) -> None:
 
 
 async def cmd_check_config(ctx: CommandContext) -> None:
+    from fangxun.core.db import create_engine
+
     create_engine(ctx.url)  # validates the URL's form without connecting
     print(f"配置有效：{' + '.join(ctx.settings.source)}；数据库 {_safe_url(ctx.url)}")
 
@@ -771,7 +797,7 @@ def build_parser() -> argparse.ArgumentParser:
     stats = commands.add_parser("stats", help="登记库统计与覆盖情况")
     stats.add_argument("--json", action="store_true")
     stats.add_argument("--root", help="只统计该区划及其下级")
-    stats.set_defaults(handler=cmd_stats)
+    stats.set_defaults(handler=cmd_stats, registry_only=True)
 
     token = commands.add_parser("token", help="API 令牌").add_subparsers(dest="action", required=True)
     token_create = token.add_parser("create", help="创建 API 令牌（最后一行打印令牌）")
@@ -915,8 +941,21 @@ def _report_rejection(exc: ImportRejected) -> None:
         print(problem, file=sys.stderr)
 
 
+def _database_lost(exc: Exception, explicit_url: str | None) -> FangxunError | None:
+    """A database lost after the first connection (which upgrade checks) as one line; None for other errors."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import DBAPIError
+
+    from fangxun.core.db_errors import unreachable
+
+    if not isinstance(exc, DBAPIError):
+        return None
+    return unreachable(exc, make_url(_database_url(explicit_url)))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; 0 on success, 2 on bad input, 1 on other failures."""
+    """Run one command; 0 on success, 2 on bad input, 1 on other failures. The arguments are parsed before the
+    database layer is imported (`--help` and a mistyped command answer at once)."""
     args = build_parser().parse_args(argv)
     try:
         ctx = CommandContext(args)
@@ -933,8 +972,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:   # a file that cannot be read or written: one line, no traceback
         print(f"fangxun: {os_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILURE
-    except DBAPIError as exc:   # the database lost after the first connection (which upgrade checks)
-        translated = unreachable(exc, make_url(database_url(args.database_url)))
+    except Exception as exc:
+        translated = _database_lost(exc, args.database_url)
         if translated is None:
             raise
         print(f"fangxun: {translated.detail}", file=sys.stderr)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 
-from fangxun.core.settings import AuthSettings, Layers, MonitoringSettings, ServerSettings, Strict
+from fangxun.core.service_settings import AuthSettings, MonitoringSettings, ServerSettings
+from fangxun.core.settings import Layers, Strict
 from fangxun.geo.config import MapSettings
 from fangxun.plans.config import RegistrySettings
 from fangxun.warnings.config import REPLACED_WHOLE, WarningSettings, reference_problems

@@ -16,7 +16,7 @@ from fangxun.core.audit import record
 from fangxun.core.db import Base, UTCDateTime, utcnow
 from fangxun.core.errors import BadInput, Conflict
 from fangxun.core.passwords import hash_password
-from fangxun.core.settings import ROLES
+from fangxun.core.roles import ROLES
 
 TOKEN_PREFIX = "fx_"
 MIN_PASSWORD_LENGTH = 10

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from fangxun.core.host_address import machine_address
-from fangxun.core.settings import ServerSettings
+from fangxun.core.service_settings import ServerSettings
 
 # Where the base came from.
 PUBLIC_URL = "public_url"  # configured

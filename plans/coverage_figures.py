@@ -8,9 +8,10 @@ from datetime import date
 
 from sqlalchemy import and_, case, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from fangxun.plans.config import PLAN_KINDS, RegistrySettings
-from fangxun.plans.coverage import IN_FORCE, reachable_condition
+from fangxun.plans.coverage import reachable_condition, requirement_state
 from fangxun.plans.models import AdminUnit, Contact, Plan
 from fangxun.plans.plan_queries import status_condition, status_sql
 from fangxun.plans.review_clock import STATUSES
@@ -18,48 +19,47 @@ from fangxun.plans.unit_queries import in_subtree, root_unit
 from fangxun.plans.unit_rules import LEVELS
 from fangxun.plans.views import unit_view
 
-# A unit's standing for one kind, as the SQL below encodes it (coverage.requirement_state's words).
-STATES = {2: "valid", 1: "overdue", 0: "missing"}
+
+def standings_query(inside, today: date, due_soon_days: int):
+    """SQL: units counted per level and per status of their plan of each kind (None: no plan of that kind).
+
+    A unit has at most one plan per kind (uq_plans_unit_kind), so one outer join per kind gives each unit its row
+    without grouping by unit; the plans' counts by kind and status are the same rows read per kind."""
+    statuses, query = [], select(AdminUnit.level)
+    for kind in PLAN_KINDS:
+        plan = aliased(Plan, name=f"plan_{kind}")
+        statuses.append(case((plan.id.is_(None), None), else_=status_sql(today, due_soon_days, plan)).label(kind))
+        query = query.outerjoin(plan, and_(plan.unit_code == AdminUnit.code, plan.kind == kind))
+    return (query.add_columns(*statuses, func.count()).where(inside)
+            .group_by(AdminUnit.level, *statuses))
 
 
-def _kind_state(kind: str, status):
-    """SQL: 2 when the unit has a plan of `kind` in force, 1 when it is overdue, else 0 (none or withdrawn)."""
-    return func.max(case((and_(Plan.kind == kind, status.in_(IN_FORCE)), 2),
-                         (and_(Plan.kind == kind, status == "overdue"), 1), else_=0))
+def unreachable_query(inside, today: date, due_soon_days: int):
+    """SQL: the plans in force or overdue (not withdrawn) whose 责任人 none can reach, of the plan or of its unit."""
+    reachable_plan = exists().where(Contact.plan_id == Plan.id, reachable_condition())
+    reachable_unit = exists().where(Contact.plan_id.is_(None), Contact.unit_code == Plan.unit_code,
+                                    reachable_condition())
+    return (select(func.count()).select_from(Plan).join(AdminUnit, AdminUnit.code == Plan.unit_code)
+            .where(inside, not_(status_condition("withdrawn", today, due_soon_days)),
+                   not_(reachable_plan), not_(reachable_unit)))
 
 
 async def coverage_figures(session: AsyncSession, root_code: str | None, registry: RegistrySettings,
                            today: date) -> dict:
-    """coverage()'s picture without its lists (`gaps` empty, `unreachable_plan_ids` empty)."""
+    """coverage()'s picture without its lists (`gaps` empty, `unreachable_plan_ids` empty): two aggregate
+    statements after the root's row."""
     root = await root_unit(session, root_code)
     inside = in_subtree(root)
-    status = status_sql(today, registry.due_soon_days)
     connection = await session.connection()
+    rows = (await connection.execute(standings_query(inside, today, registry.due_soon_days))).all()
+    unreachable = (await connection.execute(unreachable_query(inside, today, registry.due_soon_days))).scalar_one()
 
     plans = Counter()
-    for kind, plan_status, count in await connection.execute(
-            select(Plan.kind, status, func.count()).join(AdminUnit, AdminUnit.code == Plan.unit_code)
-            .where(inside).group_by(Plan.kind, status)):
-        plans[(kind, plan_status)] += count
-
-    # One row per unit with its standing for each kind, then counted per level and combination of standings.
-    per_unit = (select(AdminUnit.level.label("level"),
-                       *(_kind_state(kind, status).label(kind) for kind in PLAN_KINDS))
-                .select_from(AdminUnit).outerjoin(Plan, Plan.unit_code == AdminUnit.code)
-                .where(inside).group_by(AdminUnit.code, AdminUnit.level).subquery())
-    combos = await connection.execute(
-        select(per_unit.c.level, *(per_unit.c[kind] for kind in PLAN_KINDS), func.count())
-        .group_by(per_unit.c.level, *(per_unit.c[kind] for kind in PLAN_KINDS)))
-    levels = _levels(combos, registry)
-
-    reachable_plan = exists().where(Contact.plan_id == Plan.id, reachable_condition())
-    reachable_unit = exists().where(Contact.plan_id.is_(None), Contact.unit_code == Plan.unit_code,
-                                    reachable_condition())
-    unreachable = (await connection.execute(
-        select(func.count()).select_from(Plan).join(AdminUnit, AdminUnit.code == Plan.unit_code)
-        .where(inside, not_(status_condition("withdrawn", today, registry.due_soon_days)),
-               not_(reachable_plan), not_(reachable_unit)))).scalar_one()
-
+    for _, *statuses, count in rows:
+        for kind, status in zip(PLAN_KINDS, statuses):
+            if status is not None:
+                plans[(kind, status)] += count
+    levels = _levels(rows, registry)
     by_status = Counter()
     for (_, plan_status), count in plans.items():
         by_status[plan_status] += count
@@ -79,19 +79,19 @@ async def coverage_figures(session: AsyncSession, root_code: str | None, registr
     }
 
 
-def _levels(combos, registry: RegistrySettings) -> dict[str, dict]:
-    """Per level: units, complete, with gaps and per required kind valid/overdue/missing, from the counted
-    combinations of standings (the same sums coverage() makes unit by unit)."""
+def _levels(rows, registry: RegistrySettings) -> dict[str, dict]:
+    """Per level: units, complete, with gaps and per required kind valid/overdue/missing, from the units counted per
+    level and status of each kind (the same sums coverage() makes unit by unit, with its requirement_state)."""
     levels: dict[str, dict] = {}
     for level in LEVELS:
         required = registry.required_kinds_for(level)
         levels[level] = {"units": 0, "required_kinds": required, "complete": 0, "with_gaps": 0,
                          "kinds": {kind: {"valid": 0, "overdue": 0, "missing": 0} for kind in required}}
-    for level, *standing, count in combos:
+    for level, *statuses, count in rows:
         entry = levels.get(level)
         if entry is None:
             continue
-        states = {kind: STATES[value or 0] for kind, value in zip(PLAN_KINDS, standing)}
+        states = {kind: requirement_state(status) for kind, status in zip(PLAN_KINDS, statuses)}
         entry["units"] += count
         for kind in entry["required_kinds"]:
             entry["kinds"][kind][states[kind]] += count

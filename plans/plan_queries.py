@@ -45,23 +45,23 @@ class PlanFilter:
             raise BadInput(f"per_page 应在 1 到 {MAX_PAGE_SIZE} 之间", extra={"field": "per_page"})
 
 
-def status_condition(status: str, today: date, due_soon_days: int):
-    """SQL condition for a derived plan status (the rule itself lives in review_clock)."""
+def status_condition(status: str, today: date, due_soon_days: int, plan=Plan):
+    """SQL condition for a derived plan status (the rule itself lives in review_clock); `plan`: Plan or an alias."""
     lifecycle, due_from, due_to = status_window(status, today, due_soon_days)
-    clauses = [Plan.lifecycle == lifecycle]
+    clauses = [plan.lifecycle == lifecycle]
     if due_from is not None:
-        clauses.append(Plan.next_review_due >= due_from)
+        clauses.append(plan.next_review_due >= due_from)
     if due_to is not None:
-        clauses.append(Plan.next_review_due <= due_to)
+        clauses.append(plan.next_review_due <= due_to)
     condition = and_(*clauses)
     if status == "overdue":
-        condition = or_(condition, and_(Plan.lifecycle == "active", Plan.next_review_due.is_(None)))
+        condition = or_(condition, and_(plan.lifecycle == "active", plan.next_review_due.is_(None)))
     return condition
 
 
-def status_sql(as_of: date, due_soon_days: int):
+def status_sql(as_of: date, due_soon_days: int, plan=Plan):
     """SQL of the plan status on `as_of`, built from the review clock's windows (status_condition)."""
-    return case(*[(status_condition(status, as_of, due_soon_days), status) for status in STATUSES],
+    return case(*[(status_condition(status, as_of, due_soon_days, plan), status) for status in STATUSES],
                 else_="overdue")
 
 

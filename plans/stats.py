@@ -21,8 +21,11 @@ async def registry_stats(session: AsyncSession, registry: RegistrySettings, toda
                          root: str | None = None) -> dict:
     """Summary of the subtree under `root` (default: the registry's top); the single source for API, pages and
     CLI. Levels run from the root's down."""
-    if root is None and await top_unit(session) is None:
-        return _empty(today)
+    if root is None:
+        top = await top_unit(session)
+        if top is None:
+            return _empty(today)
+        root = top.code  # coverage_figures finds it again in the session, without a query
     # Only the counts of gaps belong to the summary, not the gap lists: summed by the database.
     picture = await coverage_figures(session, root, registry, today)
     levels = picture["levels"]

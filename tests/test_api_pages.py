@@ -8,7 +8,7 @@ from support.api_fixtures import PASSWORD, bearer, record_password_work, sign_in
 from fangxun.api.app import create_app
 from fangxun.api.cookies import COOKIE_NAME
 from fangxun.core.accounts import User
-from fangxun.core.settings import AuthSettings
+from fangxun.core.service_settings import AuthSettings
 
 
 def _session_cookie(client):

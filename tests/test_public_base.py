@@ -10,7 +10,7 @@ from fangxun.api.listen import bind, bound_addresses, bound_port
 from fangxun.core.errors import FangxunError
 from fangxun.core.host_address import machine_address, reachable_address
 from fangxun.core.public_base import CONFIGURED, GUESSED, LISTEN, PUBLIC_URL, is_loopback, public_base
-from fangxun.core.settings import ServerSettings
+from fangxun.core.service_settings import ServerSettings
 from fangxun.warnings.acks.link_notice import link_lines, separate_dispatch_lines
 
 CONFIGURED_SERVER = ServerSettings(host="127.0.0.1", port=8080)

@@ -11,7 +11,7 @@ from support.warning_factories import NOON, add_registry, make_warning, notifica
 from fangxun.api.app import create_app
 from fangxun.api.routes_ack import ACK_ATTEMPTS, PREFIX_ATTEMPTS, PREFIX_LENGTH
 from fangxun.core.accounts import signing_secret
-from fangxun.core.settings import AuthSettings
+from fangxun.core.service_settings import AuthSettings
 from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.intake.accept import ingest
 
