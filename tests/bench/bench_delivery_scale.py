@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from bench_fanout import bare_loop, bench_settings, sink_stats  # noqa: E402
+from cpu_probe import CpuProbe, cpu_seconds  # noqa: E402
 from scale_data import plan_rows, province_units, write_csv  # noqa: E402
 from sqlalchemy import delete, func, select, text, update  # noqa: E402
 from support.databases import empty_database_url  # noqa: E402
@@ -129,10 +130,13 @@ async def make_due_again(url: str, warning_id: int) -> None:
         await engine.dispose()
 
 
-async def delivered_by(url: str, config: Path, processes: int, sink_base: str, expected: int) -> tuple[float, float]:
+async def delivered_by(url: str, config: Path, processes: int, sink_base: str, expected: int,
+                       sink_pid: int | None = None) -> tuple[float, float, dict[str, float]]:
     """Start `processes` `fangxun dispatch` at once; (seconds from their start to the sink holding `expected`
-    keys, seconds until the last of them said it had started). They are stopped (SIGTERM) afterwards."""
+    keys, seconds until the last of them said it had started, CPU seconds spent meanwhile by the dispatch processes,
+    the database's backends, every PostgreSQL process and the sink). They are stopped (SIGTERM) afterwards."""
     env = {**os.environ, "FANGXUN_LOG_FORMAT": "text"}
+    probe_engine = create_engine(url)
     async with aiohttp.ClientSession() as control:
         await control.post(f"{sink_base}/reset")
         start = time.perf_counter()
@@ -140,20 +144,33 @@ async def delivered_by(url: str, config: Path, processes: int, sink_base: str, e
                                                          "dispatch", stdout=asyncio.subprocess.PIPE,
                                                          stderr=asyncio.subprocess.DEVNULL, env=env)
                     for _ in range(processes)]
+        probe = CpuProbe(probe_engine, {"dispatch": [child.pid for child in children],
+                                        "sink": [sink_pid] if sink_pid else [], "bench": [os.getpid()]})
+        await probe.start()
         try:
             started = await asyncio.gather(*(_started(child, start) for child in children))
             while (await sink_stats(control, sink_base))["keys"] < expected:
                 if time.perf_counter() - start > WATCHDOG_SECONDS:
-                    stats = await sink_stats(control, sink_base)
-                    raise SystemExit(f"only {stats['keys']} of {expected} delivered after {WATCHDOG_SECONDS:.0f} s")
+                    keys = (await sink_stats(control, sink_base))["keys"]
+                    spent = await probe.stop()
+                    raise SystemExit(f"only {keys} of {expected} delivered after {WATCHDOG_SECONDS:.0f} s; CPU "
+                                     f"meanwhile: {cpu_line(spent, keys, WATCHDOG_SECONDS)}")
                 await asyncio.sleep(0.1)
             total = time.perf_counter() - start
+            spent = await probe.stop()
         finally:
             for child in children:
                 if child.returncode is None:
                     child.send_signal(signal.SIGTERM)
             await asyncio.gather(*(child.wait() for child in children))
-    return total, max(started)
+            await probe_engine.dispose()
+    return total, max(started), spent
+
+
+def cpu_line(spent: dict[str, float], count: int, seconds: float) -> str:
+    """CPU seconds per group, per 1,000 notifications and as cores busy over `seconds`."""
+    return "; ".join(f"{name} {value:.1f} s ({1000 * value / count:.2f} s/1000, {value / seconds:.2f} cores)"
+                     for name, value in spent.items())
 
 
 async def _started(child: asyncio.subprocess.Process, start: float) -> float:
@@ -194,7 +211,8 @@ async def notification_bodies(url: str, warning_id: int) -> list[bytes]:
     return bodies
 
 
-async def deliver(url: str, processes: list[int], concurrency: int, sink_base: str, folder: Path) -> None:
+async def deliver(url: str, processes: list[int], concurrency: int, sink_base: str, folder: Path,
+                  sink_pid: int | None = None) -> None:
     """The delivery figures on a database that holds the 河北 registry with its plans."""
     warning_id, expected, accepted = await accept_province_warning(url, f"{sink_base}/hook", concurrency)
     print(f"province-wide red warning accepted: {expected} notifications to send, 201 after {accepted:.2f} s",
@@ -203,17 +221,22 @@ async def deliver(url: str, processes: list[int], concurrency: int, sink_base: s
     for number, count in enumerate(processes):
         if number:
             await make_due_again(url, warning_id)
-        total, started = await delivered_by(url, config, count, sink_base, expected)
+        total, started, spent = await delivered_by(url, config, count, sink_base, expected, sink_pid)
         print(f"{count} × fangxun dispatch (concurrency {concurrency} each): all {expected} delivered {total:.2f} s "
               f"after starting them (target < {TARGET_SECONDS:.0f} s; the last had started after {started:.2f} s); "
               f"{expected / total:.0f}/s; load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(f"  CPU meanwhile: {cpu_line(spent, expected, total)}", flush=True)
     bodies = await notification_bodies(url, warning_id)
     async with aiohttp.ClientSession() as control:
         await control.post(f"{sink_base}/reset")
+        before = {"bench": cpu_seconds(os.getpid()), "sink": cpu_seconds(sink_pid) if sink_pid else None}
         bare = await bare_loop(f"{sink_base}/hook", bodies, concurrency)
         posted = (await sink_stats(control, sink_base))["requests"]
+        spent = {name: cpu_seconds(pid) - before[name] for name, pid in (("bench", os.getpid()), ("sink", sink_pid))
+                 if before[name] is not None}
     print(f"baseline, bare aiohttp loop (concurrency {concurrency}), same sink, same run: {posted} posts in "
-          f"{bare:.2f} s, {posted / bare:.0f}/s", flush=True)
+          f"{bare:.2f} s, {posted / bare:.0f}/s; load average {os.getloadavg()[0]:.1f}", flush=True)
+    print(f"  CPU meanwhile (the loop runs in the bench): {cpu_line(spent, posted, bare)}", flush=True)
 
 
 async def main(processes: list[int] | None = None, concurrency: int = 64) -> None:
@@ -234,7 +257,7 @@ async def main(processes: list[int] | None = None, concurrency: int = 64) -> Non
                 seconds += command(url, "plans", "import", str(csv_file))
                 print(f"[postgresql] {len(units)} units and their plans loaded in {seconds:.1f} s; "
                       f"load average {os.getloadavg()[0]:.1f}", flush=True)
-                await deliver(url, processes, concurrency, sink_base, folder)
+                await deliver(url, processes, concurrency, sink_base, folder, sink.pid)
     finally:
         sink.terminate()
         sink.wait()
