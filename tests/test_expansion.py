@@ -206,6 +206,18 @@ async def units_of(sessions, warning_id: int) -> int:
                                       .where(WarningUnit.warning_id == warning_id))).scalar_one()
 
 
+async def assert_resumed_once(sessions, config, warning_id: int, persons: int) -> None:
+    """A restarted runner takes the warning's expansion over: its units copied once, everyone written once."""
+    restarted = ExpansionRunner(sessions, config, Clock(fixed=LATER), "restarted")
+    assert await restarted.pick_up() == [warning_id]
+    await restarted.wait_idle()
+    assert await units_of(sessions, warning_id) == persons + 1
+    done = await expansion_of(sessions, warning_id)
+    assert "units_pending" not in done.plan and done.units_done == done.units_total == persons
+    keys = [row.idempotency_key for row in await rows_of(sessions, warning_id)]
+    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+
+
 async def test_a_crash_before_the_named_units_are_copied_resumes_with_them_copied_once(
         sessions, config, persons, monkeypatch):
     crash_on_copy(monkeypatch)
@@ -215,14 +227,7 @@ async def test_a_crash_before_the_named_units_are_copied_resumes_with_them_copie
     assert result.units == persons + 1 and await units_of(sessions, result.warning.id) == 0
     assert (await expansion_of(sessions, result.warning.id)).plan["units_pending"] == [CITY]
 
-    restarted = ExpansionRunner(sessions, config, Clock(fixed=LATER), "restarted")
-    assert await restarted.pick_up() == [result.warning.id]
-    await restarted.wait_idle()
-    assert await units_of(sessions, result.warning.id) == persons + 1
-    done = await expansion_of(sessions, result.warning.id)
-    assert "units_pending" not in done.plan and done.units_done == done.units_total == persons
-    keys = [row.idempotency_key for row in await rows_of(sessions, result.warning.id)]
-    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+    await assert_resumed_once(sessions, config, result.warning.id, persons)
 
 
 async def test_a_cancel_while_the_named_units_wait_copies_them(sessions, config, persons, monkeypatch):
@@ -269,14 +274,7 @@ async def test_a_crash_after_the_answer_before_the_units_are_copied_resumes_with
     assert await units_of(sessions, result.warning.id) == 0
     assert (await expansion_of(sessions, result.warning.id)).plan["units_pending"] == [CITY]
 
-    restarted = ExpansionRunner(sessions, config, Clock(fixed=LATER), "restarted")
-    assert await restarted.pick_up() == [result.warning.id]
-    await restarted.wait_idle()
-    assert await units_of(sessions, result.warning.id) == persons + 1
-    done = await expansion_of(sessions, result.warning.id)
-    assert "units_pending" not in done.plan and done.units_done == done.units_total == persons
-    keys = [row.idempotency_key for row in await rows_of(sessions, result.warning.id)]
-    assert len(keys) == len(set(keys)) == persons + DEPARTMENTS
+    await assert_resumed_once(sessions, config, result.warning.id, persons)
 
 
 async def test_a_small_warning_with_a_runner_is_complete_at_its_answer(sessions, config, persons):
