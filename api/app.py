@@ -21,8 +21,9 @@ from fangxun.api import (routes_absences, routes_ack, routes_aliyun_voice, route
 from fangxun.api.auth import auth_middleware
 from fangxun.api.errors import error_middleware
 from fangxun.api.input_guard import input_middleware
-from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, LOGIN_LIMITER, PASSWORD_EXECUTOR, PRINCIPAL,
-                              PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY, WARNING_SERVICE)
+from fangxun.api.keys import (ACK_LIMITER, AUTH_METHOD, CLOCK, ENGINE, EXPANSION_RUNNER, LOGIN_LIMITER,
+                              PASSWORD_EXECUTOR, PRINCIPAL, PUBLIC_BASE, SESSIONS, SETTINGS, SIGNING_KEY,
+                              WARNING_SERVICE)
 from fangxun.api.login_limit import sign_in_throttle
 from fangxun.api.request_ids import answer_request_id, request_id_middleware
 from fangxun.api.static_files import add_static
@@ -34,6 +35,7 @@ from fangxun.core.public_base import PublicBase, public_base
 from fangxun.geo.map_assets import LEAFLET_URL, STATIC_URL, leaflet_dir, static_dir
 from fangxun.plans.map_view import warm_map_layers
 from fangxun.settings import Settings
+from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.service import WarningService, worker_name
 
 __all__ = ["create_app", "ENGINE", "SESSIONS", "SETTINGS", "CLOCK", "SIGNING_KEY", "LOGIN_LIMITER",
@@ -73,6 +75,16 @@ async def _warning_service(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _expansion_runner(app: web.Application) -> AsyncIterator[None]:
+    """A web process without a dispatcher still answers a large warning once its desks' chunk commits: this runner
+    writes the rest after the answer (the dispatch processes send the rows as they commit); stopped, it gives up
+    what is unfinished to the dispatch processes' pick-up."""
+    runner = ExpansionRunner(app[SESSIONS], app[SETTINGS], app[CLOCK], worker_name("web"))
+    app[EXPANSION_RUNNER] = runner
+    yield
+    await runner.stop()
+
+
 async def _loop_lag(app: web.Application) -> AsyncIterator[None]:
     """The event-loop lag gauge of /metrics, sampled while the application runs."""
     async with watching_loop_lag():
@@ -102,10 +114,13 @@ async def _common_headers(request: web.Request, response: web.StreamResponse) ->
 
 
 def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = None, *,
-               dispatch: bool = False, base: PublicBase | None = None, warm_map: bool = False) -> web.Application:
+               dispatch: bool = False, expand: bool = False, base: PublicBase | None = None,
+               warm_map: bool = False) -> web.Application:
     """The web application over `engine`; the caller keeps ownership of the engine (it is not disposed).
 
-    `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does). `base` is
+    `dispatch` also runs the warning dispatcher and scheduler in this process (`fangxun serve` does); without it,
+    `expand` runs an expansion runner, so a large warning is answered before all its rows are written (`fangxun serve
+    --no-dispatch` does; without either, the intake writes every row before answering). `base` is
     where its links point (`serve` decides it from the address it listens on); by default the configured one.
     `warm_map` builds the map's layers in the background at start (`serve` does).
     """
@@ -128,6 +143,8 @@ def create_app(engine: AsyncEngine, settings: Settings, clock: Clock | None = No
     app.cleanup_ctx.append(_loop_lag)
     if dispatch:
         app.cleanup_ctx.append(_warning_service)
+    elif expand:
+        app.cleanup_ctx.append(_expansion_runner)
     if warm_map:
         app.cleanup_ctx.append(_warm_map)
     app.on_response_prepare.append(_common_headers)

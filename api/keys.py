@@ -13,6 +13,7 @@ from fangxun.core.batches import Batcher
 from fangxun.core.clock import Clock
 from fangxun.core.public_base import PublicBase
 from fangxun.settings import Settings
+from fangxun.warnings.intake.expansion_runner import ExpansionRunner
 from fangxun.warnings.service import WarningService
 
 ENGINE = web.AppKey("engine", AsyncEngine)
@@ -31,6 +32,8 @@ PUBLIC_BASE = web.AppKey("public_base", PublicBase)
 CALL_RESULTS = web.AppKey("call_results", Batcher)
 # Set only when the app runs the dispatcher and scheduler itself (create_app(dispatch=True)).
 WARNING_SERVICE = web.AppKey("warning_service", WarningService)
+# The expansion runner of a web process without a dispatcher (`serve --no-dispatch`); with one, the service's.
+EXPANSION_RUNNER = web.AppKey("expansion_runner", ExpansionRunner)
 
 PRINCIPAL = web.RequestKey("principal", Principal)
 # How the principal was established: "token" or "cookie" (cookie writes need the CSRF header).

@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from fangxun.api.keys import CLOCK, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
+from fangxun.api.keys import CLOCK, EXPANSION_RUNNER, PRINCIPAL, SESSIONS, SETTINGS, WARNING_SERVICE
 from fangxun.warnings.intake.accept import IntakeResult, ingest
 from fangxun.warnings.intake.manual_areas import named_areas
 from fangxun.warnings.intake.manual_form import parse_manual
@@ -41,7 +41,7 @@ def expansions_of(request: web.Request):
     """The expansion runner of this process, if it runs one: it writes the rest of a large warning's notifications
     after the answer."""
     service = request.app.get(WARNING_SERVICE)
-    return service.expansions if service is not None else None
+    return service.expansions if service is not None else request.app.get(EXPANSION_RUNNER)
 
 
 async def accept_manual(request: web.Request, form: dict, warning: NormalisedWarning) -> IntakeResult:

@@ -84,7 +84,7 @@ def serve(url: str, settings: Settings, clock: Clock, host: str, port: int, demo
     async def application() -> web.Application:
         engine = create_engine(url)
         await upgrade(engine)
-        app = create_app(engine, settings, clock, dispatch=dispatch, base=base, warm_map=True)
+        app = create_app(engine, settings, clock, dispatch=dispatch, expand=True, base=base, warm_map=True)
 
         async def dispose(_app: web.Application) -> None:
             await engine.dispose()

@@ -14,6 +14,7 @@ from support.warning_api import CAP_XML, chain, lenient_only, manual_form, post_
 from support.warning_factories import DISTRICT_A, DISTRICT_B, notifications, warning_settings
 
 from fangxun.api.app import create_app
+from fangxun.api.keys import EXPANSION_RUNNER
 from fangxun.core.accounts import signing_secret
 from fangxun.warnings.acks.acknowledging import acknowledge
 from fangxun.warnings.acks.escalation import escalate_due
@@ -21,6 +22,7 @@ from fangxun.warnings.acks.tokens import ack_token
 from fangxun.warnings.delivery.channels.factory import build_channels, new_http_session
 from fangxun.warnings.delivery.dispatcher import Dispatcher
 from fangxun.warnings.delivery.outbox import compose
+from fangxun.warnings.intake import accept
 from fangxun.warnings.tables import Warning
 
 HOOK = "http://127.0.0.1:9/hook"  # nothing is sent in these tests unless a sink is started
@@ -306,3 +308,18 @@ async def test_each_recipient_has_a_state(aiohttp_client, engine, sessions, sett
     bad = await client.get(f"/api/warnings/{warning_id}/notifications", params={"state": "lost"}, headers=viewer)
     assert bad.status == 400
     assert json.loads(json.dumps(body))  # plain JSON throughout
+
+
+async def test_a_web_process_without_a_dispatcher_answers_a_large_warning_after_its_desks(
+        aiohttp_client, engine, config, clock, sessions, tokens, registry, monkeypatch):
+    # As `serve --no-dispatch` runs it: its expansion runner writes the rest after the answer.
+    monkeypatch.setattr(accept, "INLINE_UNITS", 0)  # the sample's units make a large warning
+    app = create_app(engine, config, clock, expand=True)
+    client = await aiohttp_client(app)
+    body = await (await post_cap(client, zz(), tokens["editor"])).json()
+    assert body["notifications"] is None and body["expansion"]["state"] == "expanding"
+    assert body["notifications_written"] < RED_NOTIFICATIONS
+    await app[EXPANSION_RUNNER].wait_idle()
+    async with sessions() as session:
+        rows = await notifications(session, body["warning_id"])
+    assert len(rows) == len({row.idempotency_key for row in rows}) == RED_NOTIFICATIONS
