@@ -53,6 +53,23 @@ async def some_received(sink, count: int = 60) -> None:
     await wait_until(enough, timeout=WATCHDOG, every=0.01)
 
 
+async def holding(sessions, worker: str) -> int:
+    """Rows `worker` has claimed and not yet written back."""
+    async with sessions() as session:
+        return (await session.execute(select(func.count()).select_from(Notification).where(
+            Notification.claimed_by == worker, Notification.status == "sending"))).scalar_one()
+
+
+async def both_at_work(sessions, kept: str, other: str) -> None:
+    """Until `kept` holds rows and `other` beats (on a loaded machine one may start well after the other)."""
+    async def ready():
+        async with sessions() as session:
+            beating = set((await session.execute(select(DispatchWorker.id))).scalars())
+        return other in beating and await holding(sessions, kept) > 0
+
+    await wait_until(ready, timeout=WATCHDOG, every=0.01)
+
+
 async def all_delivered(sessions, keys) -> None:
     async def done():
         return await delivered(sessions) == len(keys)
@@ -125,11 +142,10 @@ async def test_sigkill_with_another_dispatcher_running_its_rows_are_taken_over_w
         first, second = await asyncio.gather(spawn(engine, sink.url_for("/hook"), "first"),
                                              spawn(engine, sink.url_for("/hook"), "second"))
         await some_received(sink)
+        await both_at_work(sessions, "first", "second")
         await dispatch_runs.kill(first)
         killed = asyncio.get_running_loop().time()
-        async with sessions() as session:
-            stranded = (await session.execute(select(func.count()).select_from(Notification).where(
-                Notification.claimed_by == "first", Notification.status == "sending"))).scalar_one()
+        stranded = await holding(sessions, "first")
         assert stranded > 0  # the killed one held rows
         await all_delivered(sessions, keys)
         await stop(second)
