@@ -121,12 +121,7 @@ async def write_warned_units(session: AsyncSession, warning_id: int, placed: Pla
         await bulk_insert_values(session, table, ("warning_id", "unit_code", "level", "fraction"),
                                  [(warning_id, unit.code, unit.level, unit.fraction) for unit in placed.shaped])
     if pending:
-        rows = await session.execute(select(AdminUnit.level, func.count()).where(in_subtrees(pending))
-                                     .group_by(AdminUnit.level))
-        counts = {level: int(count) for level, count in rows}
-        for unit in placed.shaped:
-            counts[unit.level] = counts.get(unit.level, 0) + 1
-        return counts, pending
+        return await units_by_level(session, placed), pending
     rows = await session.execute(select(table.c.level, func.count()).where(table.c.warning_id == warning_id)
                                  .group_by(table.c.level))
     return {level: int(count) for level, count in rows}, []
