@@ -164,9 +164,8 @@ async def test_sigterm_mid_fan_out_gives_the_unsent_rows_back_and_another_takes_
         await some_received(sink)
         await stop(first)
         stopped = asyncio.get_running_loop().time()
+        kept = await holding(sessions, "first")
         async with sessions() as session:
-            kept = (await session.execute(select(func.count()).select_from(Notification).where(
-                Notification.claimed_by == "first", Notification.status == "sending"))).scalar_one()
             waiting = (await session.execute(select(func.count()).select_from(Notification)
                                              .where(Notification.status == "pending"))).scalar_one()
             alive = list((await session.execute(select(DispatchWorker.id))).scalars())
